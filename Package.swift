@@ -1,0 +1,57 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Executables stay thin (flag parsing and wiring); the work lives in libraries with one job each.
+// Dependencies point one way: executables → feature libraries → shared types.
+let package = Package(
+    name: "Kubestrap",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "bootstrap", targets: ["bootstrap"]),
+        .executable(name: "kubelet", targets: ["kubelet"]),
+        .executable(name: "kube-apiserver", targets: ["kube-apiserver"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Shared, dependency-free building blocks.
+        .target(name: "KubestrapVersion"),
+        .target(name: "KubeCommand"),
+        .target(name: "AtomicFile"),
+        .target(name: "KubeYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
+
+        // Feature libraries.
+        .target(name: "PKI", dependencies: [
+            "AtomicFile",
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ]),
+        .target(name: "KubeConfig", dependencies: ["KubeYAML", "AtomicFile"]),
+        .target(name: "KubeadmAPI", dependencies: ["KubeYAML", "PKI"]),
+        .target(name: "BootstrapWorkflow", dependencies: ["KubeCommand"]),
+        .target(name: "BootstrapPhases", dependencies: [
+            "BootstrapWorkflow", "KubeadmAPI", "PKI", "KubeConfig", "KubeYAML", "AtomicFile", "KubeCommand",
+        ]),
+
+        // Thin executables.
+        .executableTarget(name: "bootstrap", dependencies: ["BootstrapPhases", "KubeCommand", "KubestrapVersion"]),
+        .executableTarget(name: "kubelet", dependencies: ["KubeCommand", "KubestrapVersion"]),
+        .executableTarget(name: "kube-apiserver", dependencies: ["KubeCommand", "KubestrapVersion"]),
+
+        // Tests.
+        .testTarget(name: "KubeCommandTests", dependencies: ["KubeCommand"]),
+        .testTarget(name: "KubeYAMLTests", dependencies: ["KubeYAML"]),
+        .testTarget(name: "PKITests", dependencies: ["PKI"]),
+        .testTarget(name: "KubeadmAPITests", dependencies: ["KubeadmAPI"]),
+        .testTarget(name: "BootstrapWorkflowTests", dependencies: ["BootstrapWorkflow"]),
+        .testTarget(name: "BootstrapPhasesTests", dependencies: ["BootstrapPhases", "PKI", "KubeConfig"]),
+        .testTarget(name: "CLITests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,52 @@
+import KubeCommand
+import KubeadmAPI
+
+/// kubeadm's flags for `init` and its phases, with kubeadm's names, defaults and help text.
+enum InitFlags {
+    static let config = Flag("config", usage: "Path to a kubeadm configuration file.")
+    static let certDir = Flag("cert-dir", default: KubeadmDefaults.certificatesDir, usage: "The path where to save and store the certificates.")
+    static let kubeconfigDir = Flag("kubeconfig-dir", default: KubeadmDefaults.kubeconfigDir, usage: "The path where to save the kubeconfig file.")
+    static let advertiseAddress = Flag("apiserver-advertise-address", usage: "The IP address the API Server will advertise it's listening on. If not set the default network interface will be used.")
+    static let bindPort = Flag("apiserver-bind-port", kind: .int, default: "6443", usage: "Port for the API Server to bind to.")
+    static let extraSANs = Flag("apiserver-cert-extra-sans", kind: .strings, usage: "Optional extra Subject Alternative Names (SANs) to use for the API Server serving certificate. Can be both IP addresses and DNS names.")
+    static let controlPlaneEndpoint = Flag("control-plane-endpoint", usage: "Specify a stable IP address or DNS name for the control plane.")
+    static let nodeName = Flag("node-name", usage: "Specify the node name.")
+    static let serviceCIDR = Flag("service-cidr", default: KubeadmDefaults.serviceSubnet, usage: "Use alternative range of IP address for service VIPs.")
+    static let serviceDNSDomain = Flag("service-dns-domain", default: KubeadmDefaults.dnsDomain, usage: "Use alternative domain for services, e.g. \"myorg.internal\".")
+    static let kubernetesVersion = Flag("kubernetes-version", default: KubeadmDefaults.kubernetesVersion, usage: "Choose a specific Kubernetes version for the control plane.")
+    static let skipPhases = Flag("skip-phases", kind: .strings, usage: "List of phases to be skipped")
+
+    static let all: [Flag] = [config, certDir, kubeconfigDir, advertiseAddress, bindPort, extraSANs, controlPlaneEndpoint,
+                              nodeName, serviceCIDR, serviceDNSDomain, kubernetesVersion]
+
+    /// Only flags the user actually gave override the config file; defaults come from the config or kubeadm.
+    static func overrides(from flags: ParsedFlags) throws -> FlagOverrides {
+        var o = FlagOverrides()
+        if flags.changed("cert-dir") { o.certificatesDir = flags.string("cert-dir") }
+        if flags.changed("apiserver-advertise-address") { o.advertiseAddress = flags.string("apiserver-advertise-address") }
+        if flags.changed("apiserver-bind-port") { o.bindPort = try flags.int("apiserver-bind-port") }
+        o.certSANs = flags.strings("apiserver-cert-extra-sans")
+        if flags.changed("control-plane-endpoint") { o.controlPlaneEndpoint = flags.string("control-plane-endpoint") }
+        if flags.changed("node-name") { o.nodeName = flags.string("node-name") }
+        if flags.changed("service-cidr") { o.serviceSubnet = flags.string("service-cidr") }
+        if flags.changed("service-dns-domain") { o.dnsDomain = flags.string("service-dns-domain") }
+        if flags.changed("kubernetes-version") { o.kubernetesVersion = flags.string("kubernetes-version") }
+        return o
+    }
+
+    /// Reads `--config` (if given), merges the flags, validates, and builds the run data.
+    static func runData(from invocation: Invocation, host: HostFacts) throws -> InitRunData {
+        let reporter = Reporter(sink: invocation.output)
+        var file: ConfigFile? = nil
+        if let path = invocation.flags.string("config"), !path.isEmpty {
+            let loaded = try ConfigFile.load(path: path)
+            for kind in loaded.ignoredKinds {
+                reporter.warn("W: \(path): \(kind) is accepted but not used by this command")
+            }
+            file = loaded
+        }
+        let settings = try InitSettings.resolve(file: file, flags: try overrides(from: invocation.flags), host: host)
+        let kubeconfigDir = invocation.flags.string("kubeconfig-dir") ?? KubeadmDefaults.kubeconfigDir
+        return InitRunData(settings: settings, kubeconfigDir: kubeconfigDir, reporter: reporter)
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import KubeadmAPI
+import KubeCommand
+
+/// What every `init` phase can read: the resolved settings, where to write, and where to report.
+/// Phases see only this, never the command line (kubeadm's InitData).
+public protocol InitData: Sendable {
+    var settings: InitSettings { get }
+    var certificatesDir: String { get }
+    var kubeconfigDir: String { get }
+    var reporter: Reporter { get }
+    var clock: @Sendable () -> Date { get }
+}
+
+/// The concrete run data built from a command line.
+public struct InitRunData: InitData {
+    public let settings: InitSettings
+    public let kubeconfigDir: String
+    public let reporter: Reporter
+    public let clock: @Sendable () -> Date
+
+    public var certificatesDir: String { settings.certificatesDir }
+
+    public init(settings: InitSettings, kubeconfigDir: String, reporter: Reporter, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.settings = settings
+        self.kubeconfigDir = kubeconfigDir
+        self.reporter = reporter
+        self.clock = clock
+    }
+}
+
+/// Where phases print their `[phase] …` lines; user-facing progress goes to standard output,
+/// warnings to standard error, as kubeadm does.
+public struct Reporter: Sendable {
+    private let sink: any OutputSink
+
+    public init(sink: any OutputSink) { self.sink = sink }
+
+    public func say(_ line: String) { sink.out(line + "\n") }
+    public func warn(_ line: String) { sink.err(line + "\n") }
+}

@@ -1,0 +1,133 @@
+import Yams
+
+/// Decodes `Decodable` types from YAML like Kubernetes' strict decoding does: every key in the input must be
+/// a field of the type, and any that is not is reported as `unknown field "a.b"` with its line and column.
+///
+/// It works with synthesized `Codable` conformances: the decoder records which key paths were read,
+/// and afterwards every mapping key that nobody asked for is unknown.
+public struct StrictYAMLDecoder: Sendable {
+    /// The file name used in error messages.
+    public var fileName: String?
+    /// When true, keys the type does not know are ignored instead of rejected (for files other tools also write,
+    /// such as kubeconfigs).
+    public var allowUnknownFields: Bool
+
+    public init(fileName: String? = nil, allowUnknownFields: Bool = false) {
+        self.fileName = fileName
+        self.allowUnknownFields = allowUnknownFields
+    }
+
+    /// Parses one YAML document and decodes it strictly.
+    public func decode<T: Decodable>(_ type: T.Type, from yaml: String) throws -> T {
+        let node: Node
+        do {
+            guard let parsed = try Yams.compose(yaml: yaml) else {
+                throw YAMLDecodeError(kind: .syntax, file: fileName, field: "", message: "the document is empty")
+            }
+            node = parsed
+        } catch let error as YAMLDecodeError {
+            throw error
+        } catch {
+            throw Self.syntaxError(error, file: fileName)
+        }
+        return try decode(type, from: node)
+    }
+
+    /// Decodes an already-parsed node strictly.
+    public func decode<T: Decodable>(_ type: T.Type, from node: Node) throws -> T {
+        let tracker = AccessTracker()
+        let decoder = NodeDecoder(node: node, codingPath: [], tracker: tracker, fileName: fileName)
+        let value: T
+        do {
+            value = try T(from: decoder)
+        } catch let error as YAMLDecodeError {
+            throw error
+        } catch let error as DecodingError {
+            throw translate(error, root: node)
+        }
+        if !allowUnknownFields, let unknown = Self.firstUnknownField(in: node, path: "", tracker: tracker) {
+            throw YAMLDecodeError(kind: .unknownField, file: fileName, line: unknown.1?.line, column: unknown.1?.column,
+                                  field: unknown.0, message: "unknown field \"\(unknown.0)\"")
+        }
+        return value
+    }
+
+    /// Wraps a Yams parser error with the file name and position.
+    public static func syntaxError(_ error: any Error, file: String?) -> YAMLDecodeError {
+        if let yamlError = error as? YamlError {
+            switch yamlError {
+            case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _):
+                let what = [context?.text, problem].compactMap { $0 }.joined(separator: ": ")
+                return YAMLDecodeError(kind: .syntax, file: file, line: mark.line, column: mark.column, field: "",
+                                       message: "invalid YAML: \(what)")
+            case let .composer(context, problem, mark, _):
+                let what = [context?.text, problem].compactMap { $0 }.joined(separator: ": ")
+                return YAMLDecodeError(kind: .syntax, file: file, line: mark.line, column: mark.column, field: "",
+                                       message: "invalid YAML: \(what)")
+            default:
+                return YAMLDecodeError(kind: .syntax, file: file, field: "", message: "invalid YAML: \(yamlError)")
+            }
+        }
+        return YAMLDecodeError(kind: .syntax, file: file, field: "", message: "invalid YAML: \(error)")
+    }
+
+    private static func firstUnknownField(in node: Node, path: String, tracker: AccessTracker) -> (String, Mark?)? {
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                let name = key.scalar?.string ?? "\(key)"
+                let childPath = FieldPath.child(path, key: name)
+                guard tracker.seen.contains(childPath) else { return (childPath, key.mark) }
+                if let found = firstUnknownField(in: value, path: childPath, tracker: tracker) { return found }
+            }
+        case .sequence(let sequence):
+            for (index, item) in sequence.enumerated() {
+                if let found = firstUnknownField(in: item, path: FieldPath.child(path, index: index), tracker: tracker) {
+                    return found
+                }
+            }
+        default:
+            break
+        }
+        return nil
+    }
+
+    private func translate(_ error: DecodingError, root: Node) -> YAMLDecodeError {
+        func locate(_ path: [any CodingKey]) -> Mark? {
+            var node: Node? = root
+            for key in path {
+                switch node {
+                case .mapping(let m)?: node = m[Node(key.stringValue)]
+                case .sequence(let s)?: node = key.intValue.flatMap { $0 < s.count ? s[$0] : nil }
+                default: node = nil
+                }
+            }
+            return node?.mark
+        }
+        switch error {
+        case .dataCorrupted(let ctx):
+            let mark = locate(ctx.codingPath)
+            let field = FieldPath.render(ctx.codingPath)
+            return YAMLDecodeError(kind: .invalidValue, file: fileName, line: mark?.line, column: mark?.column, field: field,
+                                   message: field.isEmpty ? ctx.debugDescription : "\(field): \(ctx.debugDescription)")
+        case .keyNotFound(let key, let ctx):
+            let mark = locate(ctx.codingPath)
+            let field = FieldPath.render(ctx.codingPath + [key])
+            return YAMLDecodeError(kind: .missingField, file: fileName, line: mark?.line, column: mark?.column, field: field,
+                                   message: "missing required field \"\(field)\"")
+        case .typeMismatch(_, let ctx), .valueNotFound(_, let ctx):
+            let mark = locate(ctx.codingPath)
+            let field = FieldPath.render(ctx.codingPath)
+            return YAMLDecodeError(kind: .typeMismatch, file: fileName, line: mark?.line, column: mark?.column, field: field,
+                                   message: "\(field): \(ctx.debugDescription)")
+        @unknown default:
+            return YAMLDecodeError(kind: .invalidValue, file: fileName, field: "", message: "\(error)")
+        }
+    }
+}
+
+/// Records which field paths were read during one decode. Decoding is synchronous and confined to
+/// one call, so the class is never shared across threads.
+final class AccessTracker {
+    var seen: Set<String> = []
+}
