@@ -34,6 +34,7 @@ public enum CertificateIssuer {
     /// keyEncipherment for RSA keys), critical BasicConstraints CA:TRUE, and a subject key identifier.
     public static func selfSignedCA(commonName: String, key: PrivateKey, validity: TimeInterval,
                                     now: Date = Date()) throws -> PKICertificate {
+        let now = wholeSeconds(now)
         let name = try DistinguishedName { CommonName(commonName) }
         let certificate = try Certificate(
             version: .v3,
@@ -56,6 +57,7 @@ public enum CertificateIssuer {
     /// A leaf certificate for `subjectKey`, signed by `ca`. The leaf's validity is capped by the CA's.
     public static func issue(_ request: CertificateRequest, for subjectKey: PrivateKey, by ca: CertificateAuthority,
                              validity: TimeInterval, now: Date = Date()) throws -> PKICertificate {
+        let now = wholeSeconds(now)
         let subject = try DistinguishedName {
             for organization in request.organizations { OrganizationName(organization) }
             CommonName(request.commonName)
@@ -84,4 +86,10 @@ public enum CertificateIssuer {
             issuerPrivateKey: ca.key.certificateKey)
         return PKICertificate(certificate)
     }
+}
+
+/// X.509 times have one-second resolution; Go truncates, and so do we, so a certificate never claims a validity
+/// that ends later than asked for.
+func wholeSeconds(_ date: Date) -> Date {
+    Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down))
 }
