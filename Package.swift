@@ -16,10 +16,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Shared, dependency-free building blocks.
         .target(name: "KubestrapVersion"),
+        .target(name: "KubeAPI"),
+        .target(name: "KubeLog", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "CKubeletShims"),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "KubeCommand"),
         .target(name: "AtomicFile"),
         .target(name: "KubeYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -33,7 +40,16 @@ let package = Package(
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
         .target(name: "KubeConfig", dependencies: ["KubeYAML", "AtomicFile"]),
-        .target(name: "KubeadmAPI", dependencies: ["KubeYAML", "PKI"]),
+        .target(name: "KubeadmAPI", dependencies: ["KubeAPI", "KubeYAML", "PKI"]),
+        .target(name: "Kubelet", dependencies: [
+            "KubeAPI", "KubeYAML", "AtomicFile", "CKubeletShims", "CSystemd", "KubeLog",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .target(name: "BootstrapWorkflow", dependencies: ["KubeCommand"]),
         .target(name: "BootstrapPhases", dependencies: [
             "BootstrapWorkflow", "KubeadmAPI", "PKI", "KubeConfig", "KubeYAML", "AtomicFile", "KubeCommand",
@@ -41,7 +57,7 @@ let package = Package(
 
         // Thin executables.
         .executableTarget(name: "bootstrap", dependencies: ["BootstrapPhases", "KubeCommand", "KubestrapVersion"]),
-        .executableTarget(name: "kubelet", dependencies: ["KubeCommand", "KubestrapVersion"]),
+        .executableTarget(name: "kubelet", dependencies: ["Kubelet", "KubeCommand", "KubestrapVersion", "KubeLog"]),
         .executableTarget(name: "kube-apiserver", dependencies: ["KubeCommand", "KubestrapVersion"]),
 
         // Tests.
@@ -52,6 +68,8 @@ let package = Package(
         .testTarget(name: "BootstrapWorkflowTests", dependencies: ["BootstrapWorkflow"]),
         .testTarget(name: "BootstrapPhasesTests", dependencies: ["BootstrapPhases", "PKI", "KubeConfig"]),
         .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
+        .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI"]),
     ],
     swiftLanguageModes: [.v6]
 )

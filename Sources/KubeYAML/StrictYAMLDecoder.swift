@@ -52,6 +52,44 @@ public struct StrictYAMLDecoder: Sendable {
         return value
     }
 
+    /// Decodes leniently and returns every field path the type does not know, for callers that warn rather than fail
+    /// (upstream's kubelet ignores unknown fields in static pod manifests).
+    public func decodeCollectingUnknownFields<T: Decodable>(_ type: T.Type, from node: Node) throws -> (T, [String]) {
+        let tracker = AccessTracker()
+        let decoder = NodeDecoder(node: node, codingPath: [], tracker: tracker, fileName: fileName)
+        let value: T
+        do {
+            value = try T(from: decoder)
+        } catch let error as YAMLDecodeError {
+            throw error
+        } catch let error as DecodingError {
+            throw translate(error, root: node)
+        }
+        var unknown: [String] = []
+        Self.collectUnknownFields(in: node, path: "", tracker: tracker, into: &unknown)
+        return (value, unknown)
+    }
+
+    private static func collectUnknownFields(in node: Node, path: String, tracker: AccessTracker, into out: inout [String]) {
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                let childPath = FieldPath.child(path, key: key.scalar?.string ?? "\(key)")
+                if tracker.seen.contains(childPath) {
+                    collectUnknownFields(in: value, path: childPath, tracker: tracker, into: &out)
+                } else {
+                    out.append(childPath)
+                }
+            }
+        case .sequence(let sequence):
+            for (index, item) in sequence.enumerated() {
+                collectUnknownFields(in: item, path: FieldPath.child(path, index: index), tracker: tracker, into: &out)
+            }
+        default:
+            break
+        }
+    }
+
     /// Wraps a Yams parser error with the file name and position.
     public static func syntaxError(_ error: any Error, file: String?) -> YAMLDecodeError {
         if let yamlError = error as? YamlError {

@@ -1,3 +1,4 @@
+@_exported import KubeAPI
 import KubeYAML
 import AtomicFile
 

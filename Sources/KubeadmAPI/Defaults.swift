@@ -1,3 +1,4 @@
+import KubeAPI
 import PKI
 
 /// kubeadm's default values, in one place.

@@ -1,3 +1,4 @@
+import KubeAPI
 import PKI
 
 /// Command-line values that override the config file, named after the kubeadm flags they come from.

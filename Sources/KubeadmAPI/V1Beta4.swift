@@ -1,3 +1,4 @@
+import KubeAPI
 /// kubeadm's `kubeadm.k8s.io/v1beta4` configuration API, field for field, so a kubeadm config file is accepted
 /// as it is. Fields Kubestrap does not act on yet are still accepted (and reported as such by the command).
 public enum V1Beta4 {

@@ -1,0 +1,25 @@
+#ifndef KUBELET_SHIMS_H
+#define KUBELET_SHIMS_H
+#include <sys/types.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <poll.h>
+
+/// Starts `path` with `argv`/`envp` in its own session (setsid), in `cwd` (NULL: unchanged),
+/// stdin from /dev/null, stdout/stderr to `stdout_fd`/`stderr_fd`, and `keep_fd_a`/`keep_fd_b`
+/// duplicated to fds 3 and 4 in the child (-1: none). Returns 0 and sets *pid, or an errno value.
+int ks_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
+             int stdout_fd, int stderr_fd, int keep_fd_a, int keep_fd_b, pid_t *pid);
+
+/// pipe2(fds, O_CLOEXEC).
+int ks_pipe_cloexec(int fds[2]);
+
+/// pidfd_open(2); -1 with errno on failure.
+int ks_pidfd_open(pid_t pid);
+
+/// Process start time in clock ticks since boot (field 22 of /proc/<pid>/stat); 0 if unknown.
+unsigned long long ks_process_start_ticks(pid_t pid);
+
+/// sysconf(_SC_CLK_TCK).
+long ks_clock_ticks(void);
+#endif

@@ -1,0 +1,210 @@
+/// core/v1 Pod and the parts of its spec a node agent acts on, with the API's JSON field names.
+/// Fields Kubestrap accepts but does not act on are kept so manifests round-trip.
+public struct Pod: Codable, Sendable, Equatable {
+    public var apiVersion: String? = "v1"
+    public var kind: String? = "Pod"
+    public var metadata: ObjectMeta
+    public var spec: PodSpec
+    public var status: PodStatus?
+
+    public init(metadata: ObjectMeta, spec: PodSpec) {
+        self.metadata = metadata
+        self.spec = spec
+    }
+}
+
+public struct PodSpec: Codable, Sendable, Equatable {
+    public var volumes: [Volume]?
+    public var initContainers: [Container]?
+    public var containers: [Container]
+    public var restartPolicy: String?
+    public var terminationGracePeriodSeconds: Int64?
+    public var activeDeadlineSeconds: Int64?
+    public var dnsPolicy: String?
+    public var nodeSelector: [String: String]?
+    public var serviceAccountName: String?
+    public var automountServiceAccountToken: Bool?
+    public var nodeName: String?
+    public var hostNetwork: Bool?
+    public var hostPID: Bool?
+    public var hostIPC: Bool?
+    public var securityContext: PodSecurityContext?
+    public var hostname: String?
+    public var subdomain: String?
+    public var schedulerName: String?
+    public var tolerations: [Toleration]?
+    public var priorityClassName: String?
+    public var priority: Int32?
+    public var enableServiceLinks: Bool?
+    public var preemptionPolicy: String?
+
+    public init(containers: [Container]) {
+        self.containers = containers
+    }
+}
+
+public struct Container: Codable, Sendable, Equatable {
+    public var name: String
+    public var image: String?
+    public var command: [String]?
+    public var args: [String]?
+    public var workingDir: String?
+    public var ports: [ContainerPort]?
+    public var env: [EnvVar]?
+    public var resources: ResourceRequirements?
+    public var volumeMounts: [VolumeMount]?
+    public var livenessProbe: Probe?
+    public var readinessProbe: Probe?
+    public var startupProbe: Probe?
+    public var terminationMessagePath: String?
+    public var terminationMessagePolicy: String?
+    public var imagePullPolicy: String?
+    public var securityContext: SecurityContext?
+    public var stdin: Bool?
+    public var tty: Bool?
+
+    public init(name: String, image: String? = nil, command: [String]? = nil, args: [String]? = nil) {
+        self.name = name
+        self.image = image
+        self.command = command
+        self.args = args
+    }
+}
+
+public struct ContainerPort: Codable, Sendable, Equatable {
+    public var name: String?
+    public var hostPort: Int32?
+    public var containerPort: Int32
+    public var `protocol`: String?
+    public var hostIP: String?
+}
+
+public struct EnvVar: Codable, Sendable, Equatable {
+    public var name: String
+    public var value: String?
+    public var valueFrom: EnvVarSource?
+
+    public init(name: String, value: String?) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// Only `fieldRef` is meaningful for a static pod (it cannot reference API objects).
+public struct EnvVarSource: Codable, Sendable, Equatable {
+    public var fieldRef: ObjectFieldSelector?
+}
+
+public struct ObjectFieldSelector: Codable, Sendable, Equatable {
+    public var apiVersion: String?
+    public var fieldPath: String
+}
+
+public struct ResourceRequirements: Codable, Sendable, Equatable {
+    public var limits: [String: String]?
+    public var requests: [String: String]?
+}
+
+public struct VolumeMount: Codable, Sendable, Equatable {
+    public var name: String
+    public var readOnly: Bool?
+    public var mountPath: String
+    public var subPath: String?
+}
+
+public struct Volume: Codable, Sendable, Equatable {
+    public var name: String
+    public var hostPath: HostPathVolumeSource?
+    public var emptyDir: EmptyDirVolumeSource?
+}
+
+public struct HostPathVolumeSource: Codable, Sendable, Equatable {
+    public var path: String
+    public var type: String?
+}
+
+public struct EmptyDirVolumeSource: Codable, Sendable, Equatable {
+    public var medium: String?
+    public var sizeLimit: String?
+}
+
+public struct Probe: Codable, Sendable, Equatable {
+    public var exec: ExecAction?
+    public var httpGet: HTTPGetAction?
+    public var tcpSocket: TCPSocketAction?
+    public var initialDelaySeconds: Int32?
+    public var timeoutSeconds: Int32?
+    public var periodSeconds: Int32?
+    public var successThreshold: Int32?
+    public var failureThreshold: Int32?
+    public var terminationGracePeriodSeconds: Int64?
+}
+
+public struct ExecAction: Codable, Sendable, Equatable {
+    public var command: [String]?
+}
+
+public struct HTTPGetAction: Codable, Sendable, Equatable {
+    public var path: String?
+    public var port: IntOrString
+    public var host: String?
+    public var scheme: String?
+    public var httpHeaders: [HTTPHeader]?
+}
+
+public struct HTTPHeader: Codable, Sendable, Equatable {
+    public var name: String
+    public var value: String
+}
+
+public struct TCPSocketAction: Codable, Sendable, Equatable {
+    public var port: IntOrString
+    public var host: String?
+}
+
+public struct Toleration: Codable, Sendable, Equatable {
+    public var key: String?
+    public var `operator`: String?
+    public var value: String?
+    public var effect: String?
+    public var tolerationSeconds: Int64?
+
+    public init(key: String? = nil, operator: String? = nil, value: String? = nil, effect: String? = nil, tolerationSeconds: Int64? = nil) {
+        self.key = key
+        self.operator = `operator`
+        self.value = value
+        self.effect = effect
+        self.tolerationSeconds = tolerationSeconds
+    }
+}
+
+public struct PodSecurityContext: Codable, Sendable, Equatable {
+    public var runAsUser: Int64?
+    public var runAsGroup: Int64?
+    public var runAsNonRoot: Bool?
+    public var fsGroup: Int64?
+    public var seccompProfile: SeccompProfile?
+}
+
+public struct SecurityContext: Codable, Sendable, Equatable {
+    public var runAsUser: Int64?
+    public var runAsGroup: Int64?
+    public var runAsNonRoot: Bool?
+    public var privileged: Bool?
+    public var readOnlyRootFilesystem: Bool?
+    public var allowPrivilegeEscalation: Bool?
+    public var seccompProfile: SeccompProfile?
+}
+
+public struct SeccompProfile: Codable, Sendable, Equatable {
+    public var type: String
+    public var localhostProfile: String?
+}
+
+/// Pod status as the kubelet reports it (a subset for now; the mirror-pod issue fills the rest).
+public struct PodStatus: Codable, Sendable, Equatable {
+    public var phase: String?
+    public var hostIP: String?
+    public var podIP: String?
+    public var startTime: String?
+}

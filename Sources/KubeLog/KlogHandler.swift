@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// A swift-log handler that writes klog's line format to standard error, one line per event:
+/// `I1125 06:11:57.123456   12345 source.swift:42] message key="value"`.
+/// Verbosity follows `--v`: `.debug` is V(2)+, `.trace` is V(4)+.
+public struct KlogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
+    private let label: String
+
+    public init(label: String, level: Logger.Level) {
+        self.label = label
+        self.logLevel = level
+    }
+
+    /// The level for klog's `--v` value.
+    public static func level(forVerbosity v: Int) -> Logger.Level {
+        v >= 4 ? .trace : (v >= 2 ? .debug : .info)
+    }
+
+    /// Installs the handler process-wide.
+    public static func bootstrap(verbosity: Int) {
+        let level = self.level(forVerbosity: verbosity)
+        LoggingSystem.bootstrap { KlogHandler(label: $0, level: level) }
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
+                    source: String, file: String, function: String, line: UInt) {
+        let severity: Character
+        switch level {
+        case .trace, .debug, .info, .notice: severity = "I"
+        case .warning: severity = "W"
+        case .error: severity = "E"
+        case .critical: severity = "F"
+        }
+        var all = metadata
+        if let explicit { all.merge(explicit) { _, new in new } }
+        let fields = all.sorted { $0.key < $1.key }.map { " \($0.key)=\"\($0.value)\"" }.joined()
+        let fileName = file.split(separator: "/").last.map(String.init) ?? file
+        let text = "\(severity)\(KlogClock.timestamp()) \(String(format: "%7d", getpid())) \(fileName):\(line)] \(message)\(fields)\n"
+        KlogOutput.write(text)
+    }
+}
+
+enum KlogClock {
+    static func timestamp() -> String {
+        var tv = timeval()
+        gettimeofday(&tv, nil)
+        var seconds = tv.tv_sec
+        var tmValue = tm()
+        gmtime_r(&seconds, &tmValue)
+        return String(format: "%02d%02d %02d:%02d:%02d.%06d", tmValue.tm_mon + 1, tmValue.tm_mday,
+                      tmValue.tm_hour, tmValue.tm_min, tmValue.tm_sec, Int(tv.tv_usec))
+    }
+}
+
+/// Serialises writes to standard error so lines from concurrent tasks never interleave.
+enum KlogOutput {
+    static let lock = Mutex<Void>(())
+    static func write(_ text: String) {
+        lock.withLock { _ in
+            var bytes = Array(text.utf8)
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeMutableBytes { Foundation.write(2, $0.baseAddress!.advanced(by: offset), $0.count - offset) }
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Glibc
+import Logging
+
+/// The node agent: merges the static pod source into running pods. Each snapshot is compared by UID with
+/// what runs: pods that disappeared or changed (a changed file is a new UID) are terminated first, then new
+/// pods are started. On start, containers recorded under the root dir are re-adopted if still alive, and
+/// containers of pods that no longer exist are stopped.
+public actor Kubelet {
+    public let settings: KubeletSettings
+    private let logger: Logger
+    private let context: RuntimeContext
+    private var workers: [String: PodWorker] = [:]
+    private var pendingAdoption: [String: [String: ContainerCheckpoint]] = [:]
+    private var synced = false
+
+    public init(settings: KubeletSettings, logger: Logger, hostname: String) {
+        self.settings = settings
+        self.logger = logger
+        self.context = RuntimeContext(settings: settings, checkpoints: CheckpointStore(rootDir: settings.rootDir),
+                                      prober: Prober(), logger: logger, hostname: hostname)
+        for checkpoint in context.checkpoints.all() {
+            pendingAdoption[checkpoint.podUID, default: [:]][checkpoint.containerName] = checkpoint
+        }
+    }
+
+    /// Runs until the task is cancelled. `onFirstSync` is called once the source has been read (READY=1).
+    public func run(onFirstSync: @Sendable () -> Void = {}) async {
+        guard let path = settings.staticPodPath else {
+            logger.info("no static pod path configured (--pod-manifest-path or staticPodPath); no static pods will run")
+            onFirstSync()
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            return
+        }
+        logger.info("Adding static pod path", metadata: ["path": "\(path)"])
+        let source = StaticPodSource(directory: path, nodeName: settings.nodeName,
+                                     checkFrequency: settings.fileCheckFrequency, logger: logger)
+        for await snapshot in source.updates() {
+            await sync(snapshot.pods)
+            if !synced {
+                synced = true
+                onFirstSync()
+            }
+            SystemdNotifier.notify("STATUS=\(await summary())")
+        }
+    }
+
+    func sync(_ pods: [StaticPod]) async {
+        let desired = Dictionary(pods.map { ($0.uid, $0) }, uniquingKeysWith: { a, _ in a })
+        let gone = workers.filter { desired[$0.key] == nil }
+        if !gone.isEmpty {
+            await withTaskGroup(of: Void.self) { group in
+                for (uid, worker) in gone {
+                    workers[uid] = nil
+                    group.addTask {
+                        let name = await worker.pod.fullName
+                        self.logger.info("static pod removed or changed; stopping it", metadata: ["pod": "\(name)", "uid": "\(uid)"])
+                        await worker.terminate()
+                    }
+                }
+            }
+        }
+        if !synced {
+            // Containers of pods whose manifest went away while the kubelet was down.
+            for (uid, containers) in pendingAdoption where desired[uid] == nil {
+                for checkpoint in containers.values {
+                    if let process = HostProcess.adopt(pid: checkpoint.pid, startTicks: checkpoint.startTicks) {
+                        logger.info("stopping container of a static pod that no longer exists",
+                                    metadata: ["pod": "\(checkpoint.podFullName)", "container": "\(checkpoint.containerName)", "pid": "\(checkpoint.pid)"])
+                        await ContainerSupervisor.terminate(process, grace: 30, logger: logger)
+                    }
+                }
+                context.checkpoints.removePod(uid)
+            }
+        }
+        for pod in pods where workers[pod.uid] == nil {
+            let worker = PodWorker(pod: pod, context: context)
+            workers[pod.uid] = worker
+            await worker.start(adopting: pendingAdoption.removeValue(forKey: pod.uid) ?? [:])
+        }
+        pendingAdoption = [:]
+    }
+
+    /// `pods: N running, M crashlooping`, for systemd's STATUS= line.
+    public func summary() async -> String {
+        var running = 0
+        var looping = 0
+        for worker in workers.values {
+            for status in await worker.statuses() {
+                if status.state.isRunning { running += 1 }
+                if status.state.isCrashLooping { looping += 1 }
+            }
+        }
+        return "pods: \(workers.count), containers running: \(running), crashlooping: \(looping)"
+    }
+
+    /// Container states of every pod, by pod full name.
+    public func podStatuses() async -> [String: [ContainerStatusSnapshot]] {
+        var out: [String: [ContainerStatusSnapshot]] = [:]
+        for worker in workers.values { out[await worker.pod.fullName] = await worker.statuses() }
+        return out
+    }
+
+    /// Stops every pod (used when the kubelet is asked to stop its pods on shutdown).
+    public func stopAllPods() async {
+        let all = workers
+        workers = [:]
+        await withTaskGroup(of: Void.self) { group in
+            for worker in all.values { group.addTask { await worker.terminate() } }
+        }
+    }
+}

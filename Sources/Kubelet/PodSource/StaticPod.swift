@@ -1,0 +1,124 @@
+import Foundation
+import Crypto
+import KubeAPI
+import KubeYAML
+import Yams
+
+/// A pod read from a manifest file, with the identity upstream's kubelet gives it: name `<name>-<node>`,
+/// a UID (also the `kubernetes.io/config.hash` annotation) derived from the node, the file path and the content,
+/// and the `kubernetes.io/config.source`/`config.seen` annotations.
+public struct StaticPod: Sendable, Equatable {
+    public var pod: Pod
+    public var uid: String
+    public var sourcePath: String
+
+    public var name: String { pod.metadata.name ?? "" }
+    public var namespace: String { pod.metadata.namespace ?? "default" }
+    /// `<name>_<namespace>`, the key upstream uses for static pods.
+    public var fullName: String { "\(name)_\(namespace)" }
+    public var restartPolicy: String { pod.spec.restartPolicy ?? "Always" }
+
+    public static let hashAnnotation = "kubernetes.io/config.hash"
+    public static let sourceAnnotation = "kubernetes.io/config.source"
+    public static let seenAnnotation = "kubernetes.io/config.seen"
+    public static let mirrorAnnotation = "kubernetes.io/config.mirror"
+}
+
+/// Why a manifest file was not turned into a pod.
+public struct ManifestError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+public enum StaticPodParser {
+    /// Parses a YAML or JSON manifest into a defaulted, validated static pod.
+    /// Returns the pod and the warnings about it (unknown fields, mount paths a host process cannot honour).
+    public static func parse(path: String, text: String, nodeName: String, seen: Date = Date()) throws(ManifestError) -> (StaticPod, [String]) {
+        let documents: [YAMLDocument]
+        do { documents = try YAMLDocuments.split(text, fileName: path) } catch {
+            throw ManifestError(path: path, reason: "\(error)")
+        }
+        guard let document = documents.first else { throw ManifestError(path: path, reason: "the file holds no object") }
+        if documents.count > 1 {
+            throw ManifestError(path: path, reason: "the file holds \(documents.count) documents; a static pod manifest holds exactly one Pod")
+        }
+        guard document.kind == "Pod", document.apiVersion == "v1" else {
+            throw ManifestError(path: path, reason: "expected apiVersion v1 and kind Pod, found apiVersion \(document.apiVersion ?? "<none>") and kind \(document.kind ?? "<none>")")
+        }
+        var pod: Pod
+        var warnings: [String] = []
+        do {
+            let (decoded, unknown) = try StrictYAMLDecoder(fileName: path).decodeCollectingUnknownFields(Pod.self, from: document.node)
+            pod = decoded
+            warnings += unknown.map { "unknown field \"\($0)\" is ignored" }
+        } catch {
+            throw ManifestError(path: path, reason: "\(error)")
+        }
+        let node = nodeName.lowercased()
+        let uid = identity(of: pod, path: path, nodeName: node)
+
+        if let name = pod.metadata.name, !name.isEmpty { pod.metadata.name = "\(name)-\(node)" }
+        PodDefaults.apply(&pod)
+        pod.metadata.uid = uid
+        var annotations = pod.metadata.annotations ?? [:]
+        annotations[StaticPod.hashAnnotation] = uid
+        annotations[StaticPod.sourceAnnotation] = "file"
+        annotations[StaticPod.seenAnnotation] = rfc3339Nano(seen)
+        pod.metadata.annotations = annotations
+        pod.spec.nodeName = node
+        var tolerations = pod.spec.tolerations ?? []
+        if !tolerations.contains(where: { $0.operator == "Exists" && $0.effect == "NoExecute" && $0.key == nil }) {
+            tolerations.append(Toleration(key: nil, operator: "Exists", value: nil, effect: "NoExecute", tolerationSeconds: nil))
+        }
+        pod.spec.tolerations = tolerations
+
+        var problems = PodValidation.validate(pod).map(\.description)
+        for (i, container) in ((pod.spec.initContainers ?? []) + pod.spec.containers).enumerated() where container.command?.isEmpty ?? true {
+            let isInit = i < (pod.spec.initContainers?.count ?? 0)
+            let index = isInit ? i : i - (pod.spec.initContainers?.count ?? 0)
+            problems.append("spec.\(isInit ? "initContainers" : "containers")[\(index)].command: Required value: Kubestrap runs containers as host processes and has no image entrypoint to fall back on")
+        }
+        if !problems.isEmpty {
+            throw ManifestError(path: path, reason: "invalid pod: " + problems.joined(separator: "; "))
+        }
+        let volumes = Dictionary((pod.spec.volumes ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for container in pod.spec.containers {
+            for mount in container.volumeMounts ?? [] {
+                if let hostPath = volumes[mount.name]?.hostPath?.path, hostPath != mount.mountPath {
+                    warnings.append("container \(container.name) mounts \(hostPath) at \(mount.mountPath), but it runs as a host process and sees \(hostPath) at its own path")
+                }
+            }
+        }
+        return (StaticPod(pod: pod, uid: uid, sourcePath: path), warnings)
+    }
+
+    /// md5 over the pod as written plus `host:<node>` and `file:<path>`, hex-encoded, as upstream's applyDefaults.
+    static func identity(of pod: Pod, path: String, nodeName: String) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var bytes = (try? encoder.encode(pod)) ?? Data()
+        bytes.append(contentsOf: Array("host:\(nodeName)".utf8))
+        bytes.append(contentsOf: Array("file:\(path)".utf8))
+        return Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// RFC 3339 with nanoseconds, UTC, as Go's time.RFC3339Nano prints it (trailing zeros trimmed).
+public func rfc3339Nano(_ date: Date) -> String {
+    var ts = timespec()
+    let interval = date.timeIntervalSince1970
+    ts.tv_sec = Int(interval.rounded(.down))
+    ts.tv_nsec = Int((interval - interval.rounded(.down)) * 1e9)
+    return rfc3339Nano(ts)
+}
+
+public func rfc3339Nano(_ ts: timespec) -> String {
+    var seconds = ts.tv_sec
+    var t = tm()
+    gmtime_r(&seconds, &t)
+    var fraction = String(format: "%09d", ts.tv_nsec)
+    while fraction.hasSuffix("0") { fraction.removeLast() }
+    let base = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
+    return base + (fraction.isEmpty ? "" : ".\(fraction)") + "Z"
+}

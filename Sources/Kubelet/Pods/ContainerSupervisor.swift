@@ -1,0 +1,243 @@
+import Foundation
+import Glibc
+import KubeAPI
+import Logging
+
+/// Runs one container of a pod as a host process and keeps it running according to the pod's restart policy:
+/// restarts with CrashLoopBackOff, restarts on liveness failure, tracks readiness, and stops it with SIGTERM
+/// then SIGKILL after the grace period.
+actor ContainerSupervisor {
+    let container: Container
+    let pod: StaticPod
+    let context: RuntimeContext
+    let isInit: Bool
+    private let logger: Logger
+
+    private(set) var state: ContainerState = .waiting(reason: "ContainerCreating", message: nil)
+    private(set) var restartCount = 0
+    private(set) var ready = false
+    private var backoff = CrashLoopBackOff()
+    private var process: HostProcess?
+    private var containerID: String?
+    private var stopping = false
+    private var killedByProbe = false
+    private var loop: Task<ExitStatus?, Never>?
+    private var probes: Task<Void, Never>?
+
+    init(container: Container, pod: StaticPod, context: RuntimeContext, isInit: Bool) {
+        self.container = container
+        self.pod = pod
+        self.context = context
+        self.isInit = isInit
+        var logger = context.logger
+        logger[metadataKey: "pod"] = "\(pod.namespace)/\(pod.name)"
+        logger[metadataKey: "container"] = "\(container.name)"
+        self.logger = logger
+    }
+
+    var snapshot: ContainerStatusSnapshot {
+        ContainerStatusSnapshot(name: container.name, state: state, restartCount: restartCount, ready: ready,
+                                pid: process?.pid, containerID: containerID)
+    }
+
+    /// Starts supervision (re-adopting the process of `checkpoint` if it is still alive).
+    func start(adopting checkpoint: ContainerCheckpoint?) {
+        guard loop == nil else { return }
+        loop = Task { await self.superviseLoop(adopting: checkpoint) }
+    }
+
+    /// For init containers: waits until the container has run to completion and returns its final status.
+    func waitUntilDone() async -> ExitStatus? {
+        await loop?.value
+    }
+
+    private func superviseLoop(adopting checkpoint: ContainerCheckpoint?) async -> ExitStatus? {
+        var adopt = checkpoint
+        while !stopping && !Task.isCancelled {
+            let startedAt: Date
+            if let cp = adopt, let existing = HostProcess.adopt(pid: cp.pid, startTicks: cp.startTicks) {
+                restartCount = cp.restartCount
+                containerID = cp.containerID
+                process = existing
+                startedAt = ISO8601DateFormatter().date(from: cp.startedAt) ?? Date()
+                if existing.stdoutRead >= 0 && existing.stderrRead >= 0 {
+                    _ = ContainerLogWriter(path: cp.logPath, stdoutFD: existing.stdoutRead, stderrFD: existing.stderrRead,
+                                           maxSize: context.settings.containerLogMaxSize, maxFiles: context.settings.containerLogMaxFiles)
+                }
+                logger.info("re-adopted running container from a previous kubelet", metadata: ["pid": "\(cp.pid)"])
+            } else {
+                if let cp = adopt { restartCount = cp.restartCount + 1 }
+                do {
+                    startedAt = try startProcess()
+                } catch {
+                    state = .waiting(reason: "RunContainerError", message: "\(error)")
+                    logger.error("Error: failed to start container: \(error)")
+                    let delay = backoff.delay(afterRunning: 0)
+                    if !(await sleepUnlessStopped(seconds: max(delay, 1))) { break }
+                    continue
+                }
+            }
+            adopt = nil
+            state = .running(startedAt: startedAt)
+            killedByProbe = false
+            guard let running = process else { break }
+            probes = startProbes(for: running)
+            let status = await running.waitForExit()
+            probes?.cancel()
+            probes = nil
+            ready = false
+            let ranFor = Date().timeIntervalSince(startedAt)
+            let reason: String
+            switch status {
+            case .exited(0): reason = "Completed"
+            case .exited: reason = "Error"
+            default: reason = "Error"
+            }
+            state = .terminated(exitCode: status.exitCode, reason: reason, finishedAt: Date())
+            if stopping { return status }
+            logger.info("container exited", metadata: ["exitCode": "\(status.exitCode)", "ranFor": "\(String(format: "%.1f", ranFor))s"])
+            let policy = isInit && pod.restartPolicy == "Always" ? "OnFailure" : pod.restartPolicy
+            let restart = policy == "Always" || (policy == "OnFailure" && status != .exited(0))
+            if !restart { return status }
+            let delay = backoff.delay(afterRunning: ranFor)
+            if delay > 0 {
+                state = .waiting(reason: "CrashLoopBackOff",
+                                 message: "back-off \(Int(backoff.current))s restarting failed container=\(container.name) pod=\(pod.fullName)(\(pod.uid))")
+                logger.warning("Back-off restarting failed container", metadata: ["delay": "\(String(format: "%.1f", delay))s"])
+                if !(await sleepUnlessStopped(seconds: delay)) { break }
+            }
+            restartCount += 1
+        }
+        return nil
+    }
+
+    /// Starts a fresh process: log file and symlink, spawn, log copier, checkpoint.
+    private func startProcess() throws -> Date {
+        let settings = context.settings
+        let env = ContainerEnvironment.environment(for: container, pod: pod, hostname: context.hostname)
+        let argv = ContainerEnvironment.argv(for: container, environment: env)
+        let id = Self.newContainerID()
+        let podLogDir = "\(settings.podLogsDir)/\(pod.namespace)_\(pod.name)_\(pod.uid)/\(container.name)"
+        try FileManager.default.createDirectory(atPath: podLogDir, withIntermediateDirectories: true)
+        let logPath = "\(podLogDir)/\(restartCount).log"
+        if let cwd = container.workingDir, !cwd.isEmpty {
+            try FileManager.default.createDirectory(atPath: cwd, withIntermediateDirectories: true)
+        }
+        let started = try HostProcess.spawn(argv: argv, environment: env.map { "\($0.0)=\($0.1)" }, workingDir: container.workingDir)
+        let startedAt = Date()
+        _ = ContainerLogWriter(path: logPath, stdoutFD: started.stdoutRead, stderrFD: started.stderrRead,
+                               maxSize: settings.containerLogMaxSize, maxFiles: settings.containerLogMaxFiles)
+        try? FileManager.default.createDirectory(atPath: settings.containerLogsDir, withIntermediateDirectories: true)
+        let link = "\(settings.containerLogsDir)/\(pod.name)_\(pod.namespace)_\(container.name)-\(id).log"
+        unlink(link)
+        symlink(logPath, link)
+        if let previous = containerID {
+            unlink("\(settings.containerLogsDir)/\(pod.name)_\(pod.namespace)_\(container.name)-\(previous).log")
+        }
+        process = started
+        containerID = id
+        let checkpoint = ContainerCheckpoint(podUID: pod.uid, podFullName: pod.fullName, containerName: container.name,
+                                             containerID: id, pid: started.pid, startTicks: started.startTicks,
+                                             restartCount: restartCount, startedAt: ISO8601DateFormatter().string(from: startedAt),
+                                             logPath: logPath)
+        do { try context.checkpoints.save(checkpoint) } catch {
+            logger.warning("could not record the container in the root dir; a kubelet restart would start it again: \(error)")
+        }
+        logger.info("Started container", metadata: ["pid": "\(started.pid)", "image": "\(container.image ?? "")", "log": "\(logPath)"])
+        return startedAt
+    }
+
+    private func startProbes(for running: HostProcess) -> Task<Void, Never>? {
+        guard container.startupProbe != nil || container.livenessProbe != nil || container.readinessProbe != nil else {
+            ready = true
+            return nil
+        }
+        let prober = context.prober
+        let startup = container.startupProbe
+        let liveness = container.livenessProbe
+        let readiness = container.readinessProbe
+        let name = container.name
+        return Task {
+            if let startup {
+                let ok = await ProbeLoop.untilSuccess(startup, prober: prober, label: "Startup", container: name, logger: logger)
+                if !ok {
+                    await self.restartAfterProbeFailure(running, probe: startup, kind: "startup")
+                    return
+                }
+            }
+            if readiness == nil { await self.setReady(true) }
+            await withTaskGroup(of: Void.self) { group in
+                if let liveness {
+                    group.addTask {
+                        if await ProbeLoop.untilFailure(liveness, prober: prober, label: "Liveness", container: name, logger: self.logger) {
+                            await self.restartAfterProbeFailure(running, probe: liveness, kind: "liveness")
+                        }
+                    }
+                }
+                if let readiness {
+                    group.addTask {
+                        await ProbeLoop.track(readiness, prober: prober, label: "Readiness", container: name, logger: self.logger) { ready in
+                            await self.setReady(ready)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private func setReady(_ value: Bool) {
+        if value != ready { logger.debug("readiness changed", metadata: ["ready": "\(value)"]) }
+        ready = value
+    }
+
+    private func restartAfterProbeFailure(_ running: HostProcess, probe: Probe, kind: String) async {
+        guard !stopping, process?.pid == running.pid else { return }
+        killedByProbe = true
+        logger.info("Container \(container.name) failed \(kind) probe, will be restarted", metadata: ["pid": "\(running.pid)"])
+        let grace = Double(probe.terminationGracePeriodSeconds ?? pod.pod.spec.terminationGracePeriodSeconds ?? 30)
+        await Self.terminate(running, grace: grace, logger: logger)
+    }
+
+    /// Stops the container for good: SIGTERM to its process group, SIGKILL after `grace` seconds.
+    func stop(grace: Double) async {
+        stopping = true
+        probes?.cancel()
+        if let running = process, running.isAlive {
+            logger.info("Killing container with a grace period", metadata: ["pid": "\(running.pid)", "gracePeriod": "\(Int(grace))"])
+            await Self.terminate(running, grace: grace, logger: logger)
+        }
+        loop?.cancel()
+        _ = await loop?.value
+    }
+
+    static func terminate(_ running: HostProcess, grace: Double, logger: Logger) async {
+        running.signal(SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while running.isAlive && Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if running.isAlive {
+            logger.warning("container did not stop within its grace period; sending SIGKILL", metadata: ["pid": "\(running.pid)"])
+            running.signal(SIGKILL)
+        }
+    }
+
+    /// Sleeps unless the container is being stopped; returns false when it was.
+    private func sleepUnlessStopped(seconds: Double) async -> Bool {
+        do { try await Task.sleep(for: .seconds(seconds)) } catch { return false }
+        return !stopping
+    }
+
+    static func newContainerID() -> String {
+        (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+}
+
+/// What containers share on a node.
+struct RuntimeContext: Sendable {
+    let settings: KubeletSettings
+    let checkpoints: CheckpointStore
+    let prober: Prober
+    let logger: Logger
+    let hostname: String
+}

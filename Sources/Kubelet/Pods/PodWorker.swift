@@ -1,0 +1,84 @@
+import Foundation
+import KubeAPI
+import Logging
+
+/// The lifecycle of one pod (one UID): syncing → terminating → terminated.
+public enum PodWorkerState: String, Sendable {
+    case syncing, terminating, terminated
+}
+
+/// Runs one pod: prepares its volumes, runs init containers to completion in order, then supervises its
+/// containers until the pod is terminated.
+actor PodWorker {
+    let pod: StaticPod
+    private let context: RuntimeContext
+    private let logger: Logger
+    private(set) var state: PodWorkerState = .syncing
+    private var initSupervisors: [ContainerSupervisor] = []
+    private var supervisors: [ContainerSupervisor] = []
+    private var task: Task<Void, Never>?
+
+    init(pod: StaticPod, context: RuntimeContext) {
+        self.pod = pod
+        self.context = context
+        var logger = context.logger
+        logger[metadataKey: "pod"] = "\(pod.namespace)/\(pod.name)"
+        self.logger = logger
+    }
+
+    func start(adopting checkpoints: [String: ContainerCheckpoint]) {
+        guard task == nil else { return }
+        task = Task { await self.run(adopting: checkpoints) }
+    }
+
+    private func run(adopting checkpoints: [String: ContainerCheckpoint]) async {
+        logger.info("SyncPod: starting static pod", metadata: ["uid": "\(pod.uid)", "source": "\(pod.sourcePath)"])
+        while let problem = HostPathVolumes.prepare(pod.pod.spec.volumes ?? []) {
+            logger.error("MountVolume.SetUp failed: \(problem); retrying in 10s")
+            do { try await Task.sleep(for: .seconds(10)) } catch { return }
+        }
+        // Init containers run only when no main container is being re-adopted.
+        let adoptingMain = pod.pod.spec.containers.contains { checkpoints[$0.name] != nil }
+        if !adoptingMain {
+            for container in pod.pod.spec.initContainers ?? [] {
+                let supervisor = ContainerSupervisor(container: container, pod: pod, context: context, isInit: true)
+                initSupervisors.append(supervisor)
+                await supervisor.start(adopting: checkpoints[container.name])
+                let status = await supervisor.waitUntilDone()
+                if Task.isCancelled || state != .syncing { return }
+                if status != .exited(0) {
+                    logger.error("init container failed and the restart policy is Never; the pod will not start",
+                                 metadata: ["container": "\(container.name)"])
+                    return
+                }
+            }
+        }
+        for container in pod.pod.spec.containers {
+            let supervisor = ContainerSupervisor(container: container, pod: pod, context: context, isInit: false)
+            supervisors.append(supervisor)
+            await supervisor.start(adopting: checkpoints[container.name])
+        }
+    }
+
+    /// Stops every container (SIGTERM, then SIGKILL after the grace period) and forgets the pod's checkpoints.
+    func terminate(grace: Double? = nil) async {
+        guard state == .syncing else { return }
+        state = .terminating
+        task?.cancel()
+        let period = grace ?? Double(pod.pod.spec.terminationGracePeriodSeconds ?? 30)
+        logger.info("Killing static pod", metadata: ["uid": "\(pod.uid)", "gracePeriod": "\(Int(period))"])
+        await withTaskGroup(of: Void.self) { group in
+            for supervisor in initSupervisors + supervisors {
+                group.addTask { await supervisor.stop(grace: period) }
+            }
+        }
+        context.checkpoints.removePod(pod.uid)
+        state = .terminated
+    }
+
+    func statuses() async -> [ContainerStatusSnapshot] {
+        var out: [ContainerStatusSnapshot] = []
+        for supervisor in supervisors { out.append(await supervisor.snapshot) }
+        return out
+    }
+}

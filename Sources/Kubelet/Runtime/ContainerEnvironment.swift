@@ -1,0 +1,104 @@
+import Foundation
+import KubeAPI
+
+/// Builds what a container process gets: its environment (upstream's `$(VAR)` expansion, fieldRef values)
+/// and its argv (`command` + `args`, expanded against that environment).
+enum ContainerEnvironment {
+    static func environment(for container: Container, pod: StaticPod, hostname: String) -> [(String, String)] {
+        var env: [(String, String)] = [("PATH", HostProcess.defaultPath), ("HOSTNAME", hostname), ("HOME", "/root")]
+        func lookup(_ name: String) -> String? { env.last { $0.0 == name }?.1 }
+        for variable in container.env ?? [] {
+            var value = variable.value.map { expand($0, lookup) } ?? ""
+            if let field = variable.valueFrom?.fieldRef?.fieldPath {
+                switch field {
+                case "metadata.name": value = pod.name
+                case "metadata.namespace": value = pod.namespace
+                case "metadata.uid": value = pod.uid
+                case "spec.nodeName": value = pod.pod.spec.nodeName ?? ""
+                default: value = ""
+                }
+            }
+            env.removeAll { $0.0 == variable.name }
+            env.append((variable.name, value))
+        }
+        return env
+    }
+
+    static func argv(for container: Container, environment: [(String, String)]) -> [String] {
+        let lookup: (String) -> String? = { name in environment.last { $0.0 == name }?.1 }
+        return ((container.command ?? []) + (container.args ?? [])).map { expand($0, lookup) }
+    }
+
+    /// `$(VAR)` becomes the variable's value when defined and stays as written otherwise; `$$` escapes a `$`.
+    static func expand(_ input: String, _ lookup: (String) -> String?) -> String {
+        var out = ""
+        var i = input.startIndex
+        while i < input.endIndex {
+            let c = input[i]
+            let next = input.index(after: i)
+            if c == "$", next < input.endIndex {
+                if input[next] == "$" {
+                    out.append("$")
+                    i = input.index(after: next)
+                    continue
+                }
+                if input[next] == "(", let close = input[next...].firstIndex(of: ")") {
+                    let name = String(input[input.index(after: next)..<close])
+                    if let value = lookup(name) {
+                        out += value
+                    } else {
+                        out += "$(\(name))"
+                    }
+                    i = input.index(after: close)
+                    continue
+                }
+            }
+            out.append(c)
+            i = next
+        }
+        return out
+    }
+}
+
+/// Checks and prepares hostPath volumes according to their `type`, as the kubelet's hostPath plugin does.
+enum HostPathVolumes {
+    static func prepare(_ volumes: [Volume]) -> String? {
+        for volume in volumes {
+            guard let hostPath = volume.hostPath else { continue }
+            var st = stat()
+            let exists = stat(hostPath.path, &st) == 0
+            let kind = st.st_mode & S_IFMT
+            switch hostPath.type ?? "" {
+            case "DirectoryOrCreate":
+                if !exists {
+                    do { try FileManager.default.createDirectory(atPath: hostPath.path, withIntermediateDirectories: true,
+                                                                 attributes: [.posixPermissions: 0o755]) }
+                    catch { return "hostPath volume \(volume.name): cannot create directory \(hostPath.path): \(error.localizedDescription)" }
+                } else if kind != S_IFDIR {
+                    return "hostPath volume \(volume.name): \(hostPath.path) exists and is not a directory"
+                }
+            case "Directory":
+                if !exists || kind != S_IFDIR { return "hostPath volume \(volume.name): hostPath type check failed: \(hostPath.path) is not a directory" }
+            case "FileOrCreate":
+                if !exists {
+                    if !FileManager.default.createFile(atPath: hostPath.path, contents: nil, attributes: [.posixPermissions: 0o644]) {
+                        return "hostPath volume \(volume.name): cannot create file \(hostPath.path)"
+                    }
+                } else if kind != S_IFREG {
+                    return "hostPath volume \(volume.name): \(hostPath.path) exists and is not a file"
+                }
+            case "File":
+                if !exists || kind != S_IFREG { return "hostPath volume \(volume.name): hostPath type check failed: \(hostPath.path) is not a file" }
+            case "Socket":
+                if !exists || kind != S_IFSOCK { return "hostPath volume \(volume.name): hostPath type check failed: \(hostPath.path) is not a socket file" }
+            case "CharDevice":
+                if !exists || kind != S_IFCHR { return "hostPath volume \(volume.name): hostPath type check failed: \(hostPath.path) is not a character device" }
+            case "BlockDevice":
+                if !exists || kind != S_IFBLK { return "hostPath volume \(volume.name): hostPath type check failed: \(hostPath.path) is not a block device" }
+            default:
+                break
+            }
+        }
+        return nil
+    }
+}
