@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "BootstrapPhasesTests", dependencies: ["BootstrapPhases", "PKI", "KubeConfig"]),
         .testTarget(name: "CLITests", dependencies: []),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
-        .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI"]),
+        .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI", "KubeLog"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -129,6 +129,11 @@ public struct EmptyDirVolumeSource: Codable, Sendable, Equatable {
 }
 
 public struct Probe: Codable, Sendable, Equatable {
+    public init(exec: ExecAction? = nil, httpGet: HTTPGetAction? = nil, tcpSocket: TCPSocketAction? = nil) {
+        self.exec = exec
+        self.httpGet = httpGet
+        self.tcpSocket = tcpSocket
+    }
     public var exec: ExecAction?
     public var httpGet: HTTPGetAction?
     public var tcpSocket: TCPSocketAction?
@@ -141,10 +146,17 @@ public struct Probe: Codable, Sendable, Equatable {
 }
 
 public struct ExecAction: Codable, Sendable, Equatable {
+    public init(command: [String]?) { self.command = command }
     public var command: [String]?
 }
 
 public struct HTTPGetAction: Codable, Sendable, Equatable {
+    public init(path: String?, port: IntOrString, host: String?, scheme: String?) {
+        self.path = path
+        self.port = port
+        self.host = host
+        self.scheme = scheme
+    }
     public var path: String?
     public var port: IntOrString
     public var host: String?
@@ -158,6 +170,10 @@ public struct HTTPHeader: Codable, Sendable, Equatable {
 }
 
 public struct TCPSocketAction: Codable, Sendable, Equatable {
+    public init(port: IntOrString, host: String?) {
+        self.port = port
+        self.host = host
+    }
     public var port: IntOrString
     public var host: String?
 }

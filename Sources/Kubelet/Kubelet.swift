@@ -36,6 +36,7 @@ public actor Kubelet {
         let source = StaticPodSource(directory: path, nodeName: settings.nodeName,
                                      checkFrequency: settings.fileCheckFrequency, logger: logger)
         for await snapshot in source.updates() {
+            if Task.isCancelled { break }
             await sync(snapshot.pods)
             if !synced {
                 synced = true
@@ -43,6 +44,8 @@ public actor Kubelet {
             }
             SystemdNotifier.notify("STATUS=\(await summary())")
         }
+        // Leaving without being asked to stop the pods: they keep running and the next kubelet re-adopts them.
+        for worker in workers.values { await worker.detach() }
     }
 
     func sync(_ pods: [StaticPod]) async {

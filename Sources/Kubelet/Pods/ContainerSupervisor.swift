@@ -198,6 +198,13 @@ actor ContainerSupervisor {
         await Self.terminate(running, grace: grace, logger: logger)
     }
 
+    /// Stops supervising without touching the process (the kubelet is going away and leaves its pods running).
+    func detach() {
+        stopping = true
+        probes?.cancel()
+        loop?.cancel()
+    }
+
     /// Stops the container for good: SIGTERM to its process group, SIGKILL after `grace` seconds.
     func stop(grace: Double) async {
         stopping = true

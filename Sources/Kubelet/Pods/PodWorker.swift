@@ -76,6 +76,12 @@ actor PodWorker {
         state = .terminated
     }
 
+    /// Stops supervising; processes keep running for the next kubelet to re-adopt.
+    func detach() async {
+        task?.cancel()
+        for supervisor in initSupervisors + supervisors { await supervisor.detach() }
+    }
+
     func statuses() async -> [ContainerStatusSnapshot] {
         var out: [ContainerStatusSnapshot] = []
         for supervisor in supervisors { out.append(await supervisor.snapshot) }
