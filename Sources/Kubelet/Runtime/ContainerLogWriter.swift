@@ -65,7 +65,13 @@ final class ContainerLogWriter: @unchecked Sendable {
                     }
                     pending[i].append(contentsOf: buffer[0..<count])
                     while let newline = pending[i].firstIndex(of: 0x0a) {
-                        emit(i, pending[i][..<newline], partial: false)
+                        // A line over the limit is split into P chunks even when complete, as containerd does.
+                        var start = 0
+                        while newline - start > ContainerLogWriter.maxLineLength {
+                            emit(i, pending[i][start..<(start + ContainerLogWriter.maxLineLength)], partial: true)
+                            start += ContainerLogWriter.maxLineLength
+                        }
+                        emit(i, pending[i][start..<newline], partial: false)
                         pending[i].removeSubrange(...newline)
                     }
                     while pending[i].count >= ContainerLogWriter.maxLineLength {
