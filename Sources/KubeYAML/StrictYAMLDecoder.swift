@@ -35,16 +35,7 @@ public struct StrictYAMLDecoder: Sendable {
 
     /// Decodes an already-parsed node strictly.
     public func decode<T: Decodable>(_ type: T.Type, from node: Node) throws -> T {
-        let tracker = AccessTracker()
-        let decoder = NodeDecoder(node: node, codingPath: [], tracker: tracker, fileName: fileName)
-        let value: T
-        do {
-            value = try T(from: decoder)
-        } catch let error as YAMLDecodeError {
-            throw error
-        } catch let error as DecodingError {
-            throw translate(error, root: node)
-        }
+        let (value, tracker) = try decodeTracked(type, from: node)
         if !allowUnknownFields, let unknown = Self.firstUnknownField(in: node, path: "", tracker: tracker) {
             throw YAMLDecodeError(kind: .unknownField, file: fileName, line: unknown.1?.line, column: unknown.1?.column,
                                   field: unknown.0, message: "unknown field \"\(unknown.0)\"")
@@ -55,19 +46,23 @@ public struct StrictYAMLDecoder: Sendable {
     /// Decodes leniently and returns every field path the type does not know, for callers that warn rather than fail
     /// (upstream's kubelet ignores unknown fields in static pod manifests).
     public func decodeCollectingUnknownFields<T: Decodable>(_ type: T.Type, from node: Node) throws -> (T, [String]) {
+        let (value, tracker) = try decodeTracked(type, from: node)
+        var unknown: [String] = []
+        Self.collectUnknownFields(in: node, path: "", tracker: tracker, into: &unknown)
+        return (value, unknown)
+    }
+
+    /// Decodes while recording which field paths were read; decoding errors carry the file, line and field.
+    private func decodeTracked<T: Decodable>(_ type: T.Type, from node: Node) throws -> (T, AccessTracker) {
         let tracker = AccessTracker()
         let decoder = NodeDecoder(node: node, codingPath: [], tracker: tracker, fileName: fileName)
-        let value: T
         do {
-            value = try T(from: decoder)
+            return (try T(from: decoder), tracker)
         } catch let error as YAMLDecodeError {
             throw error
         } catch let error as DecodingError {
             throw translate(error, root: node)
         }
-        var unknown: [String] = []
-        Self.collectUnknownFields(in: node, path: "", tracker: tracker, into: &unknown)
-        return (value, unknown)
     }
 
     private static func collectUnknownFields(in node: Node, path: String, tracker: AccessTracker, into out: inout [String]) {
