@@ -41,7 +41,7 @@ let bootstrapBinary = productsDirectory().appendingPathComponent("bootstrap").pa
 let opensslPath = which("openssl")
 let kubectlPath = which("kubectl")
 
-@Suite(.enabled(if: opensslPath != nil, "needs openssl"))
+@Suite(.serialized, .enabled(if: opensslPath != nil, "needs openssl"))
 struct BootstrapBinaryTests {
     @Test func theBinaryWasBuilt() {
         // `swift build && swift test` (the README's test command) builds it next to the test bundle.

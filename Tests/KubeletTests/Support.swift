@@ -14,8 +14,9 @@ struct TempDir: ~Copyable {
     }
 }
 
-/// Polls `condition` every 20 ms until it holds or `seconds` pass; no sleeps as synchronisation.
-func eventually(within seconds: Double = 5, _ condition: () async throws -> Bool) async rethrows -> Bool {
+/// Polls `condition` every 20 ms until it holds or `seconds` pass; no sleeps as synchronisation. The deadline is
+/// generous because the whole suite shares two cores with key generation and other suites on a cold CI run.
+func eventually(within seconds: Double = 30, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try await condition() { return true }
