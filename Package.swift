@@ -24,16 +24,17 @@ let package = Package(
         // Shared, dependency-free building blocks.
         .target(name: "KubestrapVersion"),
         .target(name: "KubeAPI"),
-        .target(name: "KubeLog", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "KubestrapTesting", dependencies: ["KubeCommand"]),
+        .target(name: "KubeLog", dependencies: ["AtomicFile", .product(name: "Logging", package: "swift-log")]),
         .target(name: "CKubeletShims"),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
-        .target(name: "KubeCommand"),
+        .target(name: "KubeCommand", dependencies: ["AtomicFile"]),
         .target(name: "AtomicFile"),
         .target(name: "KubeYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
 
         // Feature libraries.
         .target(name: "PKI", dependencies: [
-            "AtomicFile",
+            "AtomicFile", "KubeAPI",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -42,7 +43,7 @@ let package = Package(
         .target(name: "KubeConfig", dependencies: ["KubeYAML", "AtomicFile"]),
         .target(name: "KubeadmAPI", dependencies: ["KubeAPI", "KubeYAML", "PKI"]),
         .target(name: "Kubelet", dependencies: [
-            "KubeAPI", "KubeYAML", "AtomicFile", "CKubeletShims", "CSystemd", "KubeLog",
+            "KubeAPI", "KubeYAML", "AtomicFile", "CKubeletShims", "CSystemd", "KubeLog", "KubeCommand",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -57,16 +58,16 @@ let package = Package(
 
         // Thin executables.
         .executableTarget(name: "bootstrap", dependencies: ["BootstrapPhases", "KubeCommand", "KubestrapVersion"]),
-        .executableTarget(name: "kubelet", dependencies: ["Kubelet", "KubeCommand", "KubestrapVersion", "KubeLog"]),
+        .executableTarget(name: "kubelet", dependencies: ["Kubelet", "KubeCommand", "KubestrapVersion"]),
         .executableTarget(name: "kube-apiserver", dependencies: ["KubeCommand", "KubestrapVersion"]),
 
         // Tests.
-        .testTarget(name: "KubeCommandTests", dependencies: ["KubeCommand"]),
+        .testTarget(name: "KubeCommandTests", dependencies: ["KubeCommand", "KubestrapTesting"]),
         .testTarget(name: "KubeYAMLTests", dependencies: ["KubeYAML"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
         .testTarget(name: "KubeadmAPITests", dependencies: ["KubeadmAPI"]),
         .testTarget(name: "BootstrapWorkflowTests", dependencies: ["BootstrapWorkflow"]),
-        .testTarget(name: "BootstrapPhasesTests", dependencies: ["BootstrapPhases", "PKI", "KubeConfig"]),
+        .testTarget(name: "BootstrapPhasesTests", dependencies: ["BootstrapPhases", "PKI", "KubeConfig", "KubestrapTesting"]),
         .testTarget(name: "CLITests", dependencies: []),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI", "KubeLog"]),

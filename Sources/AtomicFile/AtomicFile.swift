@@ -42,7 +42,9 @@ public enum AtomicFile {
         do {
             defer { close(fd) }
             if fchmod(fd, mode) != 0 { throw FileError(operation: "chmod", path: tmpPath, errno: errno) }
-            try writeAll(fd: fd, bytes: bytes, path: tmpPath)
+            if let error = writeAll(fd: fd, bytes: bytes) {
+                throw FileError(operation: "write", path: tmpPath, errno: error)
+            }
             if fsync(fd) != 0 { throw FileError(operation: "fsync", path: tmpPath, errno: errno) }
         }
         if rename(tmpPath, path) != 0 { throw FileError(operation: "rename to", path: path, errno: errno) }
@@ -105,20 +107,6 @@ public enum AtomicFile {
         return lstat(path, &st) == 0
     }
 
-    /// The permission bits of `path`, or nil when it does not exist.
-    public static func permissions(of path: String) -> mode_t? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return st.st_mode & 0o7777
-    }
-
-    /// Removes a file; a missing file is not an error.
-    public static func remove(_ path: String) throws(FileError) {
-        if unlink(path) != 0 && errno != ENOENT {
-            throw FileError(operation: "remove", path: path, errno: errno)
-        }
-    }
-
     public static func directoryName(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         if slash == path.startIndex { return "/" }
@@ -130,18 +118,23 @@ public enum AtomicFile {
         return String(path[path.index(after: slash)...])
     }
 
-    private static func writeAll(fd: Int32, bytes: [UInt8], path: String) throws(FileError) {
+    /// Writes every byte to `fd`, retrying short writes and EINTR; returns the errno of a failure, nil on success.
+    @discardableResult
+    public static func writeAll(fd: Int32, bytes: some Collection<UInt8>) -> Int32? {
+        let buffer = Array(bytes)
         var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in
+        while offset < buffer.count {
+            let n = buffer.withUnsafeBytes { raw in
                 Glibc.write(fd, raw.baseAddress!.advanced(by: offset), raw.count - offset)
             }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileError(operation: "write", path: path, errno: errno)
+                return errno
             }
+            if n == 0 { return EIO }
             offset += n
         }
+        return nil
     }
 
     private static func syncDirectory(_ dir: String) {

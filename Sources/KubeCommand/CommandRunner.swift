@@ -1,3 +1,5 @@
+import AtomicFile
+
 /// Finds the command a command line names, parses its flags and runs it, with cobra's conventions:
 /// flags may appear anywhere, `--name=value` and `--name value` both work, `--` ends the flags,
 /// `-h/--help` prints help, and errors print `Error: <message>` on standard error.
@@ -184,26 +186,6 @@ public struct CommandRunner: Sendable {
 /// Writes to the process's standard output and standard error, unbuffered line by line.
 public struct StandardOutputSink: OutputSink {
     public init() {}
-    public func out(_ text: String) { writeAll(1, text) }
-    public func err(_ text: String) { writeAll(2, text) }
-
-    private func writeAll(_ fd: Int32, _ text: String) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { raw in
-                systemWrite(fd, raw.baseAddress!.advanced(by: offset), raw.count - offset)
-            }
-            if n <= 0 { return }
-            offset += n
-        }
-    }
+    public func out(_ text: String) { AtomicFile.writeAll(fd: 1, bytes: text.utf8) }
+    public func err(_ text: String) { AtomicFile.writeAll(fd: 2, bytes: text.utf8) }
 }
-
-#if canImport(Glibc)
-import Glibc
-private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { Glibc.write(fd, p, n) }
-#elseif canImport(Darwin)
-import Darwin
-private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { Darwin.write(fd, p, n) }
-#endif

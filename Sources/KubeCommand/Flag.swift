@@ -69,9 +69,6 @@ public struct ParsedFlags: Sendable {
     /// True when the user gave the flag on the command line.
     public func changed(_ name: String) -> Bool { values[name] != nil }
 
-    /// All flags the user set, by name, in no particular order.
-    public var changedNames: [String] { Array(values.keys) }
-
     /// The last value given for a string flag, else its default, else nil.
     public func string(_ name: String) -> String? {
         if let v = values[name]?.last { return v }
@@ -97,18 +94,6 @@ public struct ParsedFlags: Sendable {
             throw FlagError("invalid argument \"\(v)\" for \"--\(name)\" flag: strconv.ParseInt: parsing \"\(v)\": invalid syntax")
         }
         return i
-    }
-
-    /// A `key=value,key2=value2` map flag.
-    public func stringMap(_ name: String) throws(FlagError) -> [String: String] {
-        var out: [String: String] = [:]
-        for item in strings(name) {
-            guard let eq = item.firstIndex(of: "=") else {
-                throw FlagError("invalid argument \"\(item)\" for \"--\(name)\" flag: \(item) must be formatted as key=value")
-            }
-            out[String(item[..<eq])] = String(item[item.index(after: eq)...])
-        }
-        return out
     }
 }
 

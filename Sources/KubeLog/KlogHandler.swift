@@ -1,3 +1,4 @@
+import AtomicFile
 import Foundation
 import Logging
 import Synchronization
@@ -65,14 +66,6 @@ enum KlogClock {
 enum KlogOutput {
     static let lock = Mutex<Void>(())
     static func write(_ text: String) {
-        lock.withLock { _ in
-            var bytes = Array(text.utf8)
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes.withUnsafeMutableBytes { Foundation.write(2, $0.baseAddress!.advanced(by: offset), $0.count - offset) }
-                if n <= 0 { return }
-                offset += n
-            }
-        }
+        lock.withLock { _ in AtomicFile.writeAll(fd: 2, bytes: text.utf8) }
     }
 }

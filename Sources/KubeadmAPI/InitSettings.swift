@@ -1,3 +1,4 @@
+import Foundation
 import KubeAPI
 import PKI
 
@@ -88,19 +89,11 @@ public struct InitSettings: Sendable {
         // SANs.
         let sanField = flags.certSANs.isEmpty ? "apiServer.certSANs" : "--apiserver-cert-extra-sans"
         let certSANs = (cluster.apiServer?.certSANs ?? []) + flags.certSANs
-        for san in certSANs {
-            var scratch = AltNames()
-            do { try scratch.add(userValue: san) } catch {
-                problems.append("\(sanField): Invalid value: \"\(san)\": must be an IP address or a valid DNS name (a lowercase RFC 1123 subdomain, optionally starting with *.)")
-            }
-        }
-        for (field, sans) in [("etcd.local.serverCertSANs", cluster.etcd?.local?.serverCertSANs ?? []),
+        for (field, sans) in [(sanField, certSANs),
+                              ("etcd.local.serverCertSANs", cluster.etcd?.local?.serverCertSANs ?? []),
                               ("etcd.local.peerCertSANs", cluster.etcd?.local?.peerCertSANs ?? [])] {
-            for san in sans {
-                var scratch = AltNames()
-                do { try scratch.add(userValue: san) } catch {
-                    problems.append("\(field): Invalid value: \"\(san)\": must be an IP address or a valid DNS name (a lowercase RFC 1123 subdomain, optionally starting with *.)")
-                }
+            for san in sans where IPAddress(san) == nil && !DNSName.isValidSubdomain(san, allowWildcard: true) {
+                problems.append("\(field): Invalid value: \"\(san)\": must be an IP address or a valid DNS name (a lowercase RFC 1123 subdomain, optionally starting with *.)")
             }
         }
 
@@ -109,7 +102,7 @@ public struct InitSettings: Sendable {
         let subnetText = flags.serviceSubnet ?? cluster.networking?.serviceSubnet ?? KubeadmDefaults.serviceSubnet
         var subnets: [CIDR] = []
         for part in subnetText.split(separator: ",") {
-            let text = String(part).trimmingCharacters(in: " ")
+            let text = part.trimmingCharacters(in: .whitespaces)
             if let cidr = CIDR(text), cidr.hostBits >= 2 {
                 subnets.append(cidr)
             } else {
@@ -246,14 +239,5 @@ enum Endpoint {
 
     static func bracket(_ host: String) -> String {
         host.contains(":") ? "[\(host)]" : host
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KubeAPI
 
 /// The subject alternative names of a serving certificate: DNS names and IP addresses, kept in the order
 /// kubeadm prints them (DNS names sorted, IPs in the order they were added) and free of duplicates.
@@ -85,18 +86,10 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// DNS name validation as Kubernetes' `IsDNS1123Subdomain`.
+/// DNS names as certificates accept them: Kubernetes' DNS-1123 subdomain, optionally with a leading `*.` wildcard.
 public enum DNSName {
     public static func isValidSubdomain(_ name: String, allowWildcard: Bool = false) -> Bool {
-        var text = Substring(name)
-        if allowWildcard, text.hasPrefix("*.") { text = text.dropFirst(2) }
-        guard !text.isEmpty, text.count <= 253 else { return false }
-        return text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy(isValidLabel)
-    }
-
-    static func isValidLabel(_ label: Substring) -> Bool {
-        guard let first = label.first, let last = label.last, label.count <= 63 else { return false }
-        func alnum(_ c: Character) -> Bool { ("a"..."z").contains(c) || ("0"..."9").contains(c) }
-        return alnum(first) && alnum(last) && label.allSatisfy { alnum($0) || $0 == "-" }
+        let bare = allowWildcard && name.hasPrefix("*.") ? String(name.dropFirst(2)) : name
+        return NameValidation.isDNS1123Subdomain(bare)
     }
 }

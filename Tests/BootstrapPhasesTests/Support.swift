@@ -1,17 +1,10 @@
 import Foundation
 import Synchronization
 import KubeCommand
+import KubestrapTesting
 import KubeadmAPI
 import PKI
 @testable import BootstrapPhases
-
-final class CapturedOutput: OutputSink, @unchecked Sendable {
-    private let lock = Mutex<(out: String, err: String)>(("", ""))
-    func out(_ text: String) { lock.withLock { $0.out += text } }
-    func err(_ text: String) { lock.withLock { $0.err += text } }
-    var stdout: String { lock.withLock { $0.out } }
-    var stderr: String { lock.withLock { $0.err } }
-}
 
 /// A temp dir per test, removed afterwards; unit tests never touch /etc/kubernetes.
 struct Sandbox: ~Copyable {

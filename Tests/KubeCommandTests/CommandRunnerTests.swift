@@ -1,15 +1,7 @@
 import Testing
 import Synchronization
 @testable import KubeCommand
-
-/// Collects what a command writes, for assertions.
-final class CapturedOutput: OutputSink, @unchecked Sendable {
-    private let lock = Mutex<(out: String, err: String)>(("", ""))
-    func out(_ text: String) { lock.withLock { $0.out += text } }
-    func err(_ text: String) { lock.withLock { $0.err += text } }
-    var stdout: String { lock.withLock { $0.out } }
-    var stderr: String { lock.withLock { $0.err } }
-}
+import KubestrapTesting
 
 /// Records the invocation a command received.
 final class Recorder: @unchecked Sendable {

@@ -13,6 +13,12 @@ import KubeAPI
         return try KubeletSettings(configuration: config, rootDir: "\(dir.path)/root", nodeName: "n1")
     }
 
+    /// A kubelet running its loop on `settings`; cancel the task to let it go (pods keep running).
+    func start(_ settings: KubeletSettings) -> (Kubelet, Task<Void, Never>) {
+        let kubelet = Kubelet(settings: settings, logger: testLogger, hostname: "n1")
+        return (kubelet, Task { await kubelet.run() })
+    }
+
     func mainPid(_ kubelet: Kubelet, pod: String) async -> Int32? {
         await kubelet.podStatuses()[pod]?.first?.pid
     }
@@ -28,8 +34,7 @@ import KubeAPI
         let dir = try TempDir()
         let settings = try settings(dir)
         try dir.write("manifests/loop.yaml", podYAML(name: "loop", script: "echo hello; echo oops >&2; while true; do sleep 0.1; done"))
-        let kubelet = Kubelet(settings: settings, logger: testLogger, hostname: "n1")
-        let run = Task { await kubelet.run() }
+        let (kubelet, run) = start(settings)
         defer { run.cancel() }
 
         // Runs, with CRI-format logs at the upstream path and the /var/log/containers-style symlink.
@@ -63,8 +68,7 @@ import KubeAPI
         let dir = try TempDir()
         let settings = try settings(dir)
         try dir.write("manifests/stubborn.yaml", podYAML(name: "stubborn", script: "trap '' TERM; while true; do sleep 0.1; done"))
-        let kubelet = Kubelet(settings: settings, logger: testLogger, hostname: "n1")
-        let run = Task { await kubelet.run() }
+        let (kubelet, run) = start(settings)
         defer { run.cancel() }
         #expect(await eventually { await mainPid(kubelet, pod: "stubborn-n1_default") != nil })
         let pid = try #require(await mainPid(kubelet, pod: "stubborn-n1_default"))
@@ -79,14 +83,12 @@ import KubeAPI
         let dir = try TempDir()
         let settings = try settings(dir)
         try dir.write("manifests/keep.yaml", podYAML(name: "keep", script: "while true; do echo tick; sleep 0.05; done"))
-        let first = Kubelet(settings: settings, logger: testLogger, hostname: "n1")
-        let run1 = Task { await first.run() }
+        let (first, run1) = start(settings)
         #expect(await eventually { await mainPid(first, pod: "keep-n1_default") != nil })
         let pid = try #require(await mainPid(first, pod: "keep-n1_default"))
         run1.cancel()   // the kubelet goes away without stopping its pods
 
-        let second = Kubelet(settings: settings, logger: testLogger, hostname: "n1")
-        let run2 = Task { await second.run() }
+        let (second, run2) = start(settings)
         defer { run2.cancel() }
         #expect(await eventually { await mainPid(second, pod: "keep-n1_default") != nil })
         #expect(await mainPid(second, pod: "keep-n1_default") == pid)
@@ -103,8 +105,7 @@ import KubeAPI
         try dir.write("manifests/bad.yaml", "apiVersion: v1\nkind: Pod\nspec:\n  containers: [\n")
         try dir.write("manifests/good.yaml.bak", podYAML(name: "good", script: "echo I am the backup"))
         try dir.write("manifests/.hidden.yaml", podYAML(name: "hidden", script: "sleep 100"))
-        let kubelet = Kubelet(settings: settings, logger: testLogger, hostname: "n1")
-        let run = Task { await kubelet.run() }
+        let (kubelet, run) = start(settings)
         defer { run.cancel() }
         #expect(await eventually { await mainPid(kubelet, pod: "good-n1_default") != nil })
         let statuses = await kubelet.podStatuses()

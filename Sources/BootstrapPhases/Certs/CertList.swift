@@ -14,6 +14,8 @@ struct KubeadmCert: Sendable {
     let longName: String
     /// Whether kubeadm prints the "serving cert is signed for…" line for it.
     let isServing: Bool
+    /// The control-plane component to restart after the certificate is renewed.
+    var consumer: String? = nil
     let request: @Sendable (InitSettings) -> CertificateRequest
 
     var isCA: Bool { caName == nil }
@@ -34,40 +36,31 @@ enum KubeadmCertList {
     static let all: [KubeadmCert] = [
         ca,
         KubeadmCert(name: "apiserver", baseName: "apiserver", caName: "ca",
-                    longName: "certificate for serving the Kubernetes API", isServing: true,
+                    longName: "certificate for serving the Kubernetes API", isServing: true, consumer: "kube-apiserver",
                     request: { s in CertificateRequest(commonName: "kube-apiserver", altNames: s.apiServerAltNames(), usages: [.serverAuth]) }),
         KubeadmCert(name: "apiserver-kubelet-client", baseName: "apiserver-kubelet-client", caName: "ca",
-                    longName: "certificate for the API server to connect to kubelet", isServing: false,
+                    longName: "certificate for the API server to connect to kubelet", isServing: false, consumer: "kube-apiserver",
                     request: { _ in CertificateRequest(commonName: "kube-apiserver-kubelet-client", organizations: ["system:masters"], usages: [.clientAuth]) }),
         frontProxyCA,
         KubeadmCert(name: "front-proxy-client", baseName: "front-proxy-client", caName: "front-proxy-ca",
-                    longName: "certificate for the front proxy client", isServing: false,
+                    longName: "certificate for the front proxy client", isServing: false, consumer: "kube-apiserver",
                     request: { _ in CertificateRequest(commonName: "front-proxy-client", usages: [.clientAuth]) }),
         etcdCA,
         KubeadmCert(name: "etcd-server", baseName: "etcd/server", caName: "etcd-ca",
-                    longName: "certificate for serving etcd", isServing: true,
+                    longName: "certificate for serving etcd", isServing: true, consumer: "etcd",
                     request: { s in CertificateRequest(commonName: s.nodeName, altNames: s.etcdAltNames(extra: s.etcdServerCertSANs), usages: [.serverAuth, .clientAuth]) }),
         KubeadmCert(name: "etcd-peer", baseName: "etcd/peer", caName: "etcd-ca",
-                    longName: "certificate for etcd nodes to communicate with each other", isServing: true,
+                    longName: "certificate for etcd nodes to communicate with each other", isServing: true, consumer: "etcd",
                     request: { s in CertificateRequest(commonName: s.nodeName, altNames: s.etcdAltNames(extra: s.etcdPeerCertSANs), usages: [.serverAuth, .clientAuth]) }),
         KubeadmCert(name: "etcd-healthcheck-client", baseName: "etcd/healthcheck-client", caName: "etcd-ca",
-                    longName: "certificate for liveness probes to healthcheck etcd", isServing: false,
+                    longName: "certificate for liveness probes to healthcheck etcd", isServing: false, consumer: "etcd",
                     request: { _ in CertificateRequest(commonName: "kube-etcd-healthcheck-client", organizations: ["system:masters"], usages: [.clientAuth]) }),
         KubeadmCert(name: "apiserver-etcd-client", baseName: "apiserver-etcd-client", caName: "etcd-ca",
-                    longName: "certificate the apiserver uses to access etcd", isServing: false,
+                    longName: "certificate the apiserver uses to access etcd", isServing: false, consumer: "kube-apiserver",
                     request: { _ in CertificateRequest(commonName: "kube-apiserver-etcd-client", organizations: ["system:masters"], usages: [.clientAuth]) }),
     ]
 
     static func named(_ name: String) -> KubeadmCert? { all.first { $0.name == name } }
     static var leaves: [KubeadmCert] { all.filter { !$0.isCA } }
     static var authorities: [KubeadmCert] { all.filter(\.isCA) }
-
-    /// Which control-plane component must restart to pick up a renewed certificate.
-    static func consumer(of name: String) -> String? {
-        switch name {
-        case "apiserver", "apiserver-kubelet-client", "front-proxy-client", "apiserver-etcd-client": return "kube-apiserver"
-        case "etcd-server", "etcd-peer", "etcd-healthcheck-client": return "etcd"
-        default: return nil
-        }
-    }
 }

@@ -13,8 +13,7 @@ enum CertsPhase {
             Phase(name: "all", short: "Generate all certificates", runAllSiblings: true, inheritFlags: inherited),
         ]
         for spec in KubeadmCertList.all {
-            let verb = spec.isCA ? "Generate the \(spec.longName)" : "Generate the \(spec.longName)"
-            children.append(Phase(name: spec.name, short: verb, inheritFlags: inherited, run: { (data: D) in
+            children.append(Phase(name: spec.name, short: "Generate the \(spec.longName)", inheritFlags: inherited, run: { (data: D) in
                 let manager = CertificateManager(settings: data.settings, directory: data.certificatesDir,
                                                  reporter: data.reporter, now: data.clock())
                 if spec.isCA { try manager.ensureCA(spec) } else { try manager.ensureLeaf(spec) }

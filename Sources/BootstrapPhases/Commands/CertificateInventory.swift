@@ -1,3 +1,4 @@
+import AtomicFile
 import Foundation
 import KubeadmAPI
 import KubeConfig
@@ -29,7 +30,7 @@ struct CertificateInventory {
         try KubeadmCertList.authorities.map { spec in
             let paths = CertificatePaths(directory: certificatesDir, baseName: spec.baseName)
             return Authority(name: spec.name, certificate: try CertificateStore.loadCertificate(paths.certificate),
-                             hasKey: AtomicFileExists(paths.key), paths: paths)
+                             hasKey: AtomicFile.exists(paths.key), paths: paths)
         }.sorted { $0.name < $1.name }
     }
 
@@ -39,7 +40,7 @@ struct CertificateInventory {
             let paths = CertificatePaths(directory: certificatesDir, baseName: spec.baseName)
             out.append(Entry(name: spec.name, caName: spec.caName ?? "", certificate: try CertificateStore.loadCertificate(paths.certificate),
                              location: paths.certificate, renewalMessage: spec.longName,
-                             consumer: KubeadmCertList.consumer(of: spec.name)))
+                             consumer: spec.consumer))
         }
         for spec in KubeConfigList.all {
             let path = "\(kubeconfigDir)/\(spec.fileName)"
@@ -53,8 +54,6 @@ struct CertificateInventory {
         return out.sorted { $0.name < $1.name }
     }
 }
-
-private func AtomicFileExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
 /// Go's `duration.ShortHumanDuration`, as kubeadm prints residual time.
 func shortHumanDuration(_ seconds: Double) -> String {
@@ -70,10 +69,10 @@ func shortHumanDuration(_ seconds: Double) -> String {
 }
 
 /// kubeadm's expiry date format: `Nov 25, 2027 03:28 UTC`.
-func kubeadmDate(_ date: Date) -> String {
+func kubeadmDateFormatter() -> DateFormatter {
     let formatter = DateFormatter()
     formatter.locale = Locale(identifier: "en_US_POSIX")
     formatter.timeZone = TimeZone(identifier: "UTC")
     formatter.dateFormat = "MMM dd, yyyy HH:mm 'UTC'"
-    return formatter.string(from: date)
+    return formatter
 }

@@ -1,6 +1,7 @@
 import Foundation
 import KubeCommand
 import KubeadmAPI
+import KubeYAML
 
 /// `bootstrap certs`: check-expiration and renew.
 enum CertsCommand {
@@ -75,11 +76,6 @@ enum ConfigCommand {
 /// Renders the v1beta4 documents as kubeadm prints them: sorted keys, `---` between documents.
 public enum DefaultsPrinter {
     public static func render(_ initCfg: V1Beta4.InitConfiguration, _ cluster: V1Beta4.ClusterConfiguration) throws -> String {
-        try KubeYAMLEncoderBridge.encode(initCfg) + "---\n" + KubeYAMLEncoderBridge.encode(cluster)
+        try KubeYAMLEncoder.encode(initCfg) + "---\n" + KubeYAMLEncoder.encode(cluster)
     }
-}
-
-import KubeYAML
-enum KubeYAMLEncoderBridge {
-    static func encode<T: Encodable>(_ value: T) throws -> String { try KubeYAMLEncoder.encode(value) }
 }

@@ -27,6 +27,7 @@ enum CheckExpiration {
         let entries = try inventory.entries()
         let external = Dictionary(uniqueKeysWithValues: authorities.map { ($0.name, $0.certificate != nil && !$0.hasKey) })
         let iso = ISO8601DateFormatter()
+        let dates = kubeadmDateFormatter()
 
         switch output {
         case "", "text":
@@ -38,7 +39,7 @@ enum CheckExpiration {
                     rows.append(["!MISSING! \(entry.name)", "", "", "", ""])
                     continue
                 }
-                rows.append([entry.name, kubeadmDate(cert.notAfter), shortHumanDuration(cert.notAfter.timeIntervalSince(now)),
+                rows.append([entry.name, dates.string(from: cert.notAfter), shortHumanDuration(cert.notAfter.timeIntervalSince(now)),
                              entry.caName, external[entry.caName] == true ? "yes" : "no"])
             }
             reporter.say(TableWriter.render(rows))
@@ -48,7 +49,7 @@ enum CheckExpiration {
                     caRows.append(["!MISSING! \(ca.name)", "", "", ""])
                     continue
                 }
-                caRows.append([ca.name, kubeadmDate(cert.notAfter), shortHumanDuration(cert.notAfter.timeIntervalSince(now)),
+                caRows.append([ca.name, dates.string(from: cert.notAfter), shortHumanDuration(cert.notAfter.timeIntervalSince(now)),
                                external[ca.name] == true ? "yes" : "no"])
             }
             reporter.say(TableWriter.render(caRows).trimmingCharacters(in: .newlines))

@@ -19,7 +19,17 @@ enum Renew {
         } else {
             throw CommandError("unknown certificate \"\(name)\"; expected one of: all, \(names.joined(separator: ", "))")
         }
-        let caSpec = KubeadmCertList.authorities
+        var authorities: [String: CertificateAuthority?] = [:]   // nil value: external CA (no key)
+        func authority(_ spec: KubeadmCert) throws -> CertificateAuthority? {
+            if let known = authorities[spec.name] { return known }
+            let paths = CertificatePaths(directory: certificatesDir, baseName: spec.baseName)
+            guard let cert = try CertificateStore.loadCertificate(paths.certificate) else {
+                throw CommandError("the \(spec.name) certificate authority \(paths.certificate) is missing, so its certificates cannot be renewed")
+            }
+            let ca = try CertificateStore.loadKey(paths.key).map { CertificateAuthority(certificate: cert, key: $0) }
+            authorities[spec.name] = ca
+            return ca
+        }
         var consumers: [String] = []
         var renewedAny = false
         for entry in selected {
@@ -30,16 +40,11 @@ enum Renew {
                 }
                 throw CommandError("\(entry.location) does not exist; create it with 'bootstrap init phase \(entry.name.hasSuffix(".conf") ? "kubeconfig" : "certs") \(entry.name.replacingOccurrences(of: ".conf", with: ""))'")
             }
-            guard let spec = caSpec.first(where: { $0.name == entry.caName }) else { continue }
-            let caPaths = CertificatePaths(directory: certificatesDir, baseName: spec.baseName)
-            guard let caCert = try CertificateStore.loadCertificate(caPaths.certificate) else {
-                throw CommandError("the \(spec.name) certificate authority \(caPaths.certificate) is missing, so \(entry.name) cannot be renewed")
-            }
-            guard let caKey = try CertificateStore.loadKey(caPaths.key) else {
+            guard let spec = KubeadmCertList.named(entry.caName) else { continue }
+            guard let ca = try authority(spec) else {
                 reporter.say("Detected external \(spec.name), certificate \(entry.name) can't be renewed")
                 continue
             }
-            let ca = CertificateAuthority(certificate: caCert, key: caKey)
             let request = CertificateRequest(commonName: existing.commonName, organizations: existing.organizations,
                                              altNames: existing.altNames, usages: existing.extendedUsages)
             if entry.name.hasSuffix(".conf") {

@@ -20,7 +20,6 @@ actor ContainerSupervisor {
     private var process: HostProcess?
     private var containerID: String?
     private var stopping = false
-    private var killedByProbe = false
     private var loop: Task<ExitStatus?, Never>?
     private var probes: Task<Void, Never>?
 
@@ -79,7 +78,6 @@ actor ContainerSupervisor {
             }
             adopt = nil
             state = .running(startedAt: startedAt)
-            killedByProbe = false
             guard let running = process else { break }
             probes = startProbes(for: running)
             let status = await running.waitForExit()
@@ -192,7 +190,6 @@ actor ContainerSupervisor {
 
     private func restartAfterProbeFailure(_ running: HostProcess, probe: Probe, kind: String) async {
         guard !stopping, process?.pid == running.pid else { return }
-        killedByProbe = true
         logger.info("Container \(container.name) failed \(kind) probe, will be restarted", metadata: ["pid": "\(running.pid)"])
         let grace = Double(probe.terminationGracePeriodSeconds ?? pod.pod.spec.terminationGracePeriodSeconds ?? 30)
         await Self.terminate(running, grace: grace, logger: logger)

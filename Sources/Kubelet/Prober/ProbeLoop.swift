@@ -8,37 +8,26 @@ enum ProbeLoop {
     /// Startup probe: true once it succeeds, false after failureThreshold consecutive failures.
     static func untilSuccess(_ probe: Probe, prober: Prober, label: String, container: String, logger: Logger) async -> Bool {
         var failures = 0
-        if !(await sleep(Double(probe.initialDelaySeconds ?? 0))) { return true }
-        while !Task.isCancelled {
-            switch await prober.run(probe, timeout: Double(probe.timeoutSeconds ?? 1)) {
-            case .success:
-                return true
-            case .failure(let reason):
-                failures += 1
-                logger.info("Probe failed", metadata: ["probeType": "\(label)", "output": "\(reason)"])
-                if failures >= Int(probe.failureThreshold ?? 3) { return false }
-            }
-            if !(await sleep(Double(probe.periodSeconds ?? 10))) { return true }
-        }
-        return true
+        return await observe(probe, prober: prober) { result -> Bool? in
+            guard case .failure(let reason) = result else { return true }
+            failures += 1
+            logger.info("Probe failed", metadata: ["probeType": "\(label)", "output": "\(reason)"])
+            return failures >= Int(probe.failureThreshold ?? 3) ? false : nil
+        } ?? true
     }
 
     /// Liveness probe: returns true when failureThreshold consecutive failures were seen (restart needed).
     static func untilFailure(_ probe: Probe, prober: Prober, label: String, container: String, logger: Logger) async -> Bool {
         var failures = 0
-        if !(await sleep(Double(probe.initialDelaySeconds ?? 0))) { return false }
-        while !Task.isCancelled {
-            switch await prober.run(probe, timeout: Double(probe.timeoutSeconds ?? 1)) {
-            case .success:
+        return await observe(probe, prober: prober) { result -> Bool? in
+            guard case .failure(let reason) = result else {
                 failures = 0
-            case .failure(let reason):
-                failures += 1
-                logger.info("Probe failed", metadata: ["probeType": "\(label)", "output": "\(reason)"])
-                if failures >= Int(probe.failureThreshold ?? 3) { return true }
+                return nil
             }
-            if !(await sleep(Double(probe.periodSeconds ?? 10))) { return false }
-        }
-        return false
+            failures += 1
+            logger.info("Probe failed", metadata: ["probeType": "\(label)", "output": "\(reason)"])
+            return failures >= Int(probe.failureThreshold ?? 3) ? true : nil
+        } ?? false
     }
 
     /// Readiness probe: reports every change of the ready state until cancelled.
@@ -46,9 +35,8 @@ enum ProbeLoop {
                       report: @Sendable (Bool) async -> Void) async {
         var successes = 0
         var failures = 0
-        if !(await sleep(Double(probe.initialDelaySeconds ?? 0))) { return }
-        while !Task.isCancelled {
-            switch await prober.run(probe, timeout: Double(probe.timeoutSeconds ?? 1)) {
+        _ = await observe(probe, prober: prober) { result -> Bool? in
+            switch result {
             case .success:
                 successes += 1
                 failures = 0
@@ -61,8 +49,19 @@ enum ProbeLoop {
                     await report(false)
                 }
             }
-            if !(await sleep(Double(probe.periodSeconds ?? 10))) { return }
+            return nil
         }
+    }
+
+    /// Probes at the probe's pace and hands each result to `decide` until it returns a verdict;
+    /// nil when the task is cancelled first.
+    private static func observe(_ probe: Probe, prober: Prober, decide: (ProbeResult) async -> Bool?) async -> Bool? {
+        guard await sleep(Double(probe.initialDelaySeconds ?? 0)) else { return nil }
+        while !Task.isCancelled {
+            if let verdict = await decide(await prober.run(probe, timeout: Double(probe.timeoutSeconds ?? 1))) { return verdict }
+            guard await sleep(Double(probe.periodSeconds ?? 10)) else { return nil }
+        }
+        return nil
     }
 
     private static func sleep(_ seconds: Double) async -> Bool {

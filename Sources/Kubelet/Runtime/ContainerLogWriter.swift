@@ -1,3 +1,4 @@
+import AtomicFile
 import Foundation
 import Glibc
 
@@ -40,14 +41,7 @@ final class ContainerLogWriter: @unchecked Sendable {
                     file = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
                     written = 0
                 }
-                record.withUnsafeBytes { raw in
-                    var offset = 0
-                    while offset < raw.count {
-                        let n = write(file, raw.baseAddress!.advanced(by: offset), raw.count - offset)
-                        if n <= 0 { break }
-                        offset += n
-                    }
-                }
+                AtomicFile.writeAll(fd: file, bytes: record)
                 written += Int64(record.count)
             }
 
