@@ -44,19 +44,31 @@ int ks_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-unsigned long long ks_process_start_ticks(pid_t pid) {
+/* Reads /proc/<pid>/stat and returns a pointer to field 3 (the state), skipping the command name, which may
+   contain spaces and parentheses. NULL if the process does not exist. */
+static char *stat_fields(pid_t pid, char *buf, size_t size) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    char buf[4096];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    if (!f) return NULL;
+    size_t n = fread(buf, 1, size - 1, f);
     fclose(f);
     buf[n] = 0;
-    /* The command name (field 2) may contain spaces and parentheses: skip to the last ')'. */
     char *p = strrchr(buf, ')');
+    if (!p || p[1] == 0) return NULL;
+    return p + 2;
+}
+
+char ks_process_state(pid_t pid) {
+    char buf[4096];
+    char *p = stat_fields(pid, buf, sizeof buf);
+    return p ? *p : 0;
+}
+
+unsigned long long ks_process_start_ticks(pid_t pid) {
+    char buf[4096];
+    char *p = stat_fields(pid, buf, sizeof buf);
     if (!p) return 0;
-    p += 2; /* now at field 3 */
     int field = 3;
     while (*p && field < 22) {
         if (*p == ' ') field++;

@@ -149,3 +149,15 @@ import KubeAPI
         #expect("\(error!)".contains("unknown field \"staticPodPth\""))
     }
 }
+
+@Suite struct HostProcessTests {
+    @Test func anExitedButUnreapedProcessIsNotAlive() async throws {
+        let process = try HostProcess.spawn(argv: ["/bin/sh", "-c", "exit 3"], environment: [], workingDir: nil)
+        close(process.stdoutRead)
+        close(process.stderrRead)
+        // Not reaped yet, so it is a zombie: it has exited all the same.
+        #expect(await eventually { !process.isAlive })
+        #expect(HostProcess.adopt(pid: process.pid, startTicks: process.startTicks) == nil)
+        #expect(await process.waitForExit() == .exited(3))
+    }
+}

@@ -20,6 +20,9 @@ int ks_pidfd_open(pid_t pid);
 /// Process start time in clock ticks since boot (field 22 of /proc/<pid>/stat); 0 if unknown.
 unsigned long long ks_process_start_ticks(pid_t pid);
 
+/// Process state letter (field 3 of /proc/<pid>/stat: R, S, D, Z, …); 0 if the process does not exist.
+char ks_process_state(pid_t pid);
+
 /// sysconf(_SC_CLK_TCK).
 long ks_clock_ticks(void);
 #endif

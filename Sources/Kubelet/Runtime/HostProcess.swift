@@ -63,14 +63,20 @@ public struct HostProcess: Sendable {
 
     /// Re-attaches to a process a previous kubelet started, if it is still the same process (same start time).
     static func adopt(pid: pid_t, startTicks: UInt64) -> HostProcess? {
-        guard pid > 0, kill(pid, 0) == 0, ks_process_start_ticks(pid) == startTicks else { return nil }
+        guard pid > 0, Self.isRunning(pid: pid, startTicks: startTicks) else { return nil }
         let out = open("/proc/\(pid)/fd/3", O_RDONLY | O_CLOEXEC)
         let err = open("/proc/\(pid)/fd/4", O_RDONLY | O_CLOEXEC)
         return HostProcess(pid: pid, startTicks: startTicks, stdoutRead: out, stderrRead: err, isChild: false)
     }
 
-    /// True while the process exists and is the one we started.
-    var isAlive: Bool { kill(pid, 0) == 0 && ks_process_start_ticks(pid) == startTicks }
+    /// True while the process runs and is the one we started.
+    var isAlive: Bool { Self.isRunning(pid: pid, startTicks: startTicks) }
+
+    /// A zombie has exited: it only waits for its parent (init, after a kubelet restart) to reap it.
+    static func isRunning(pid: pid_t, startTicks: UInt64) -> Bool {
+        let state = ks_process_state(pid)
+        return state != 0 && state != CChar(UInt8(ascii: "Z")) && ks_process_start_ticks(pid) == startTicks
+    }
 
     /// Sends a signal to the whole process group (the container process is its session and group leader).
     func signal(_ sig: Int32) {
