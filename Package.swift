@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
     ],
     targets: [
         // Shared, dependency-free building blocks.
@@ -51,6 +52,23 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
+        .target(name: "KubeJSON"),
+        .target(name: "KubeStorage", dependencies: ["AtomicFile"]),
+        .target(name: "APIServer", dependencies: [
+            "KubeAPI", "KubeJSON", "KubeStorage", "KubestrapVersion",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "APIServerHTTP", dependencies: [
+            "APIServer", "PKI",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+        ]),
         .target(name: "BootstrapWorkflow", dependencies: ["KubeCommand"]),
         .target(name: "BootstrapPhases", dependencies: [
             "BootstrapWorkflow", "KubeadmAPI", "PKI", "KubeConfig", "KubeYAML", "AtomicFile", "KubeCommand",
@@ -59,7 +77,11 @@ let package = Package(
         // Thin executables.
         .executableTarget(name: "bootstrap", dependencies: ["BootstrapPhases", "KubeCommand", "KubestrapVersion"]),
         .executableTarget(name: "kubelet", dependencies: ["Kubelet", "KubeCommand", "KubestrapVersion"]),
-        .executableTarget(name: "kube-apiserver", dependencies: ["KubeCommand", "KubestrapVersion"]),
+        .target(name: "APIServerCommand", dependencies: [
+            "APIServer", "APIServerHTTP", "KubeAPI", "KubeStorage", "KubeCommand", "KubeLog",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "kube-apiserver", dependencies: ["APIServerCommand", "KubeCommand", "KubestrapVersion"]),
 
         // Tests.
         .testTarget(name: "KubeCommandTests", dependencies: ["KubeCommand", "KubestrapTesting"]),
@@ -70,6 +92,10 @@ let package = Package(
         .testTarget(name: "BootstrapPhasesTests", dependencies: ["BootstrapPhases", "PKI", "KubeConfig", "KubestrapTesting"]),
         .testTarget(name: "CLITests", dependencies: []),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
+        .testTarget(name: "KubeJSONTests", dependencies: ["KubeJSON"]),
+        .testTarget(name: "KubeStorageTests", dependencies: ["KubeStorage"]),
+        .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeStorage", "KubeJSON",
+                                                           .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI", "KubeLog"]),
     ],
     swiftLanguageModes: [.v6]

@@ -7,12 +7,21 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
         case notSupported = "FieldValueNotSupported"
         case duplicate = "FieldValueDuplicate"
         case forbidden = "FieldValueForbidden"
+        case notFound = "FieldValueNotFound"
+        case typeInvalid = "FieldValueTypeInvalid"
     }
 
     public let kind: Kind
     public let field: String
     public let value: String?
     public let detail: String
+
+    public init(kind: Kind, field: String, value: String?, detail: String) {
+        self.kind = kind
+        self.field = field
+        self.value = value
+        self.detail = detail
+    }
 
     public static func required(_ field: String, _ detail: String = "") -> FieldError {
         FieldError(kind: .required, field: field, value: nil, detail: detail)
@@ -28,6 +37,13 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
         FieldError(kind: .duplicate, field: field, value: value, detail: "")
     }
 
+    public static func forbidden(_ field: String, _ detail: String) -> FieldError {
+        FieldError(kind: .forbidden, field: field, value: nil, detail: detail)
+    }
+    public static func notFound(_ field: String, _ value: String) -> FieldError {
+        FieldError(kind: .notFound, field: field, value: value, detail: "")
+    }
+
     public var description: String {
         switch kind {
         case .required: return "\(field): Required value" + (detail.isEmpty ? "" : ": \(detail)")
@@ -35,6 +51,8 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notSupported: return "\(field): Unsupported value: \"\(value ?? "")\": \(detail)"
         case .duplicate: return "\(field): Duplicate value: \"\(value ?? "")\""
         case .forbidden: return "\(field): Forbidden: \(detail)"
+        case .notFound: return "\(field): Not found: \"\(value ?? "")\""
+        case .typeInvalid: return "\(field): Invalid value: \"\(value ?? "")\": \(detail)"
         }
     }
 }

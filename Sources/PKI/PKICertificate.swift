@@ -20,6 +20,15 @@ public struct PKICertificate: Sendable, Equatable {
         }
     }
 
+    /// Parses DER bytes (a TLS peer certificate).
+    public init(der: [UInt8]) throws(PKIError) {
+        do {
+            certificate = try Certificate(derEncoded: der)
+        } catch {
+            throw PKIError("not a valid DER-encoded certificate: \(error)")
+        }
+    }
+
     public func pem() throws -> String {
         try certificate.serializeAsPEM().pemString + "\n"
     }

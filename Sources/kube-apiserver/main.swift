@@ -1,3 +1,4 @@
+import APIServerCommand
 import KubeCommand
 import KubestrapVersion
 
@@ -5,17 +6,5 @@ import KubestrapVersion
 import Glibc
 #endif
 
-// Only the command line exists so far: the kube-apiserver itself is built in a later issue.
-let root = Command(
-    name: "kube-apiserver", short: "The Kubestrap kube-apiserver (not implemented yet: prints its version)",
-    flags: [Flag("version", kind: .bool, usage: "Print version information and quit")],
-    persistentFlags: [Flag("v", shorthand: "v", kind: .level, default: "0", usage: "number for the log level verbosity")],
-    run: { invocation in
-        if invocation.flags.bool("version") {
-            invocation.output.out("Kubernetes \(KubestrapVersion.gitVersion)\n")
-            return
-        }
-        invocation.output.err("kube-apiserver \(KubestrapVersion.gitVersion): only --version is implemented so far\n")
-        throw ExitError(code: 1)
-    })
-exit(await CommandRunner(root: root).execute(Array(CommandLine.arguments.dropFirst())))
+exit(await CommandRunner(root: KubeAPIServerCommand.make(version: KubestrapVersion.gitVersion))
+    .execute(Array(CommandLine.arguments.dropFirst())))

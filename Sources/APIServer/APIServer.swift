@@ -1,0 +1,202 @@
+import KubeJSON
+import KubeStorage
+import KubestrapVersion
+import Logging
+
+/// The kube-apiserver without its transport: authenticated requests in, responses out. Routing follows upstream's
+/// handler chain — authorization, then non-resource paths (health, version, metrics, discovery, OpenAPI), then the
+/// REST resources through one generic store per resource.
+public final class APIServer: Sendable {
+    public let options: APIServerOptions
+    public let catalog: ResourceCatalog
+    public let metrics: Metrics
+    let storage: any StorageBackend
+    let stores: [String: GenericStore]
+    let authorizer: any Authorizer
+    let rbac: RBACAuthorizer?
+    let tokens: TokenAuthenticator?
+    let serviceIPs: ServiceIPAllocator
+    let health: HealthChecks
+    let logger: Logger
+    let namespaceController: NamespaceController
+    let openAPI: OpenAPIDocuments
+    public let watches = WatchRegistry()
+
+    public init(options: APIServerOptions, storage: any StorageBackend, tokens: TokenAuthenticator? = nil, logger: Logger) {
+        self.options = options
+        let metrics = Metrics()
+        self.metrics = metrics
+        let instrumented = InstrumentedStorage(inner: storage, metrics: metrics)
+        self.storage = instrumented
+        self.logger = logger
+        self.tokens = tokens
+        let catalog = ResourceCatalog.standard()
+        self.catalog = catalog
+        let serviceIPs = ServiceIPAllocator(range: options.serviceClusterIPRange)
+        self.serviceIPs = serviceIPs
+        var admission: [any AdmissionPlugin] = []
+        if !options.disabledAdmissionPlugins.contains("NamespaceLifecycle") { admission.append(NamespaceLifecycle(storage: instrumented)) }
+        if options.admissionPlugins.contains("NodeRestriction") { admission.append(NodeRestriction()) }
+        if !options.disabledAdmissionPlugins.contains("ServiceAccount") { admission.append(PodDefaultsAdmission()) }
+        admission.append(serviceIPs)
+        var stores: [String: GenericStore] = [:]
+        for def in catalog.definitions {
+            stores["\(def.group)/\(def.version)/\(def.resource)"] = GenericStore(definition: def, storage: instrumented, admission: admission)
+        }
+        self.stores = stores
+        var authorizers: [any Authorizer] = []
+        var rbac: RBACAuthorizer?
+        for mode in options.authorizationModes {
+            switch mode {
+            case "Node": authorizers.append(NodeAuthorizer())
+            case "RBAC":
+                let r = RBACAuthorizer(storage: instrumented, logger: logger)
+                rbac = r
+                authorizers.append(r)
+            case "AlwaysAllow": authorizers.append(AlwaysAllowAuthorizer())
+            default: break
+            }
+        }
+        self.rbac = rbac
+        self.authorizer = AuthorizerChain(authorizers)
+        self.health = HealthChecks()
+        self.namespaceController = NamespaceController(logger: logger)
+        self.openAPI = OpenAPIDocuments(catalog: catalog)
+    }
+
+    func store(_ group: String, _ version: String, _ resource: String) -> GenericStore? {
+        stores["\(group)/\(version)/\(resource)"]
+    }
+
+    /// Creates what must exist (system namespaces, the RBAC bootstrap policy, the `kubernetes` Service), starts the
+    /// RBAC cache and the namespace controller. Health checks turn green as each part finishes.
+    public func start() async throws {
+        try await storage.healthCheck()
+        await health.set("etcd", ok: true)
+        try await Bootstrapper(server: self).run()
+        await health.set("poststarthook/rbac/bootstrap-roles", ok: true)
+        await health.set("poststarthook/scheduling/bootstrap-system-priority-classes", ok: true)
+        if let rbac { try await rbac.start() }
+        await health.set("poststarthook/start-apiserver-admission-initializer", ok: true)
+        let services = try await storage.range(prefix: "/registry/services/", startAfter: nil, limit: 0)
+        await serviceIPs.load(services.kvs.compactMap { try? JSONParser.parse($0.value) }.compactMap { $0[path: ["spec", "clusterIP"]]?.string })
+        if let namespaces = store("", "v1", "namespaces") {
+            await namespaceController.start(server: self, namespaces: namespaces)
+        }
+        await health.set("poststarthook/bootstrap-controller", ok: true)
+        await health.set("informer-sync", ok: true)
+    }
+
+    public func stop() async {
+        await rbac?.stop()
+        await namespaceController.stop()
+        await health.setShuttingDown()
+        await watches.closeAll()
+    }
+
+    public func authenticateToken(_ header: String?) -> UserInfo? {
+        guard let header, header.lowercased().hasPrefix("bearer ") else { return nil }
+        let token = String(header.dropFirst(7)).trimmingCharacters()
+        return tokens?.authenticate(token)
+    }
+
+    // MARK: dispatch
+
+    public func handle(_ request: APIRequest) async -> APIResponse {
+        let info = RequestInfo.parse(method: request.method, path: request.path, query: request.query)
+        let mutating = ["POST", "PUT", "PATCH", "DELETE"].contains(request.method)
+        let start = Timestamp.monotonic()
+        await metrics.begin(mutating: mutating)
+        var response: APIResponse
+        do {
+            response = try await route(request, info)
+        } catch let error as StatusError {
+            response = .error(error)
+        } catch {
+            logger.error("request \(request.method) \(request.path) failed: \(error)")
+            response = .error(.internalError("\(error)"))
+        }
+        let longRunning: Bool
+        if case .stream = response.body { longRunning = true } else { longRunning = false }
+        await metrics.end(mutating: mutating, info: info, code: response.status, seconds: Timestamp.monotonic() - start,
+                          longRunning: longRunning)
+        if response.status >= 500 || logger.logLevel <= .debug {
+            logger.log(level: response.status >= 500 ? .error : .debug,
+                       "HTTP verb=\(request.method) URI=\(request.path) latency=\(Int((Timestamp.monotonic() - start) * 1e6))µs userAgent=\(request.header("user-agent") ?? "") user=\(request.user.name) resp=\(response.status)")
+        }
+        return response
+    }
+
+    func route(_ request: APIRequest, _ info: RequestInfo) async throws -> APIResponse {
+        try await authorize(request, info)
+        if !info.isResourceRequest { return try await nonResource(request, info) }
+        guard let def = catalog.lookup(group: info.apiGroup, version: info.apiVersion, resource: info.resource) else {
+            throw StatusError.notFoundPath()
+        }
+        if def.isVirtual { return try await accessReview(request, info, def) }
+        guard let store = store(def.group, def.version, def.resource) else { throw StatusError.notFoundPath() }
+        return try await ResourceHandler(server: self, store: store, request: request, info: info).serve()
+    }
+
+    func authorize(_ request: APIRequest, _ info: RequestInfo) async throws {
+        var attributes = AuthorizationAttributes(user: request.user, info: info)
+        if !info.isResourceRequest { attributes.verb = request.method == "HEAD" ? "get" : request.method.lowercased() }
+        switch await authorizer.authorize(attributes) {
+        case .allow: return
+        case .deny(let reason), .noOpinion(let reason):
+            if request.user.isAnonymous { throw StatusError.unauthorized }
+            var message = attributes.deniedMessage
+            if !reason.isEmpty { message += ": \(reason)" }
+            var resource: GroupResource?
+            if info.isResourceRequest { resource = GroupResource(group: info.apiGroup, resource: info.resource) }
+            throw StatusError.forbidden(message, resource: resource, name: info.name.isEmpty ? nil : info.name)
+        }
+    }
+
+    func nonResource(_ request: APIRequest, _ info: RequestInfo) async throws -> APIResponse {
+        let path = request.path.count > 1 && request.path.hasSuffix("/") ? String(request.path.dropLast()) : request.path
+        switch path {
+        case "/version":
+            return .json(KubestrapVersion.versionInfo)
+        case "/metrics":
+            return .text(await metrics.render())
+        case "/openapi/v2":
+            return APIResponse(status: 200, headers: [("content-type", "application/json")], body: .bytes(openAPI.v2()))
+        case "/openapi/v3":
+            return .json(openAPI.v3Index())
+        default:
+            break
+        }
+        for check in ["/healthz", "/livez", "/readyz"] where path == check || path.hasPrefix(check + "/") {
+            return await health.serve(endpoint: check, path: path, query: request.query, storage: storage)
+        }
+        if path.hasPrefix("/openapi/v3/") {
+            let gv = String(path.dropFirst("/openapi/v3/".count))
+            guard let doc = openAPI.v3(groupVersionPath: gv) else { throw StatusError.notFoundPath() }
+            return APIResponse(status: 200, headers: [("content-type", "application/json")], body: .bytes(doc))
+        }
+        if let discovery = try Discovery(catalog: catalog).serve(path: path, accept: request.header("accept")) { return discovery }
+        throw StatusError.notFoundPath()
+    }
+}
+
+extension KubestrapVersion {
+    static var versionInfo: JSONValue {
+        let parts = gitVersion.dropFirst().split(separator: ".")
+        return [
+            "major": .string(parts.first.map(String.init) ?? "1"), "minor": .string(parts.count > 1 ? String(parts[1]) : "32"),
+            "gitVersion": .string(gitVersion), "gitCommit": "", "gitTreeState": "clean", "buildDate": "",
+            "goVersion": "swift6", "compiler": "swiftc", "platform": .string("linux/\(hostArchitecture)"),
+        ]
+    }
+
+    static var hostArchitecture: String {
+        #if arch(x86_64)
+        return "amd64"
+        #elseif arch(arm64)
+        return "arm64"
+        #else
+        return "unknown"
+        #endif
+    }
+}

@@ -1,0 +1,124 @@
+import KubeJSON
+
+/// The RBAC objects upstream's apiserver reconciles at start (rbac/bootstrappolicy), reduced to the resources this
+/// server serves, plus kubeadm's `kubeadm:cluster-admins` binding so that admin.conf (O=kubeadm:cluster-admins)
+/// works without a system:masters certificate.
+enum BootstrapPolicy {
+    static let autoupdate = ["rbac.authorization.kubernetes.io/autoupdate": "true"]
+    static let bootstrapping = ["kubernetes.io/bootstrapping": "rbac-defaults"]
+
+    static func rule(_ verbs: [String], groups: [String] = [""], resources: [String], names: [String] = []) -> JSONValue {
+        var r: JSONValue = [
+            "verbs": .array(verbs.map { .string($0) }), "apiGroups": .array(groups.map { .string($0) }),
+            "resources": .array(resources.map { .string($0) }),
+        ]
+        if !names.isEmpty { r["resourceNames"] = .array(names.map { .string($0) }) }
+        return r
+    }
+
+    static func urls(_ verbs: [String], _ paths: [String]) -> JSONValue {
+        ["verbs": .array(verbs.map { .string($0) }), "nonResourceURLs": .array(paths.map { .string($0) })]
+    }
+
+    static let read = ["get", "list", "watch"]
+    static let write = ["create", "delete", "deletecollection", "patch", "update"]
+
+    static func clusterRole(_ name: String, _ rules: [JSONValue], aggregateLabels: [String: String] = [:]) -> JSONValue {
+        var labels = bootstrapping
+        for (k, v) in aggregateLabels { labels[k] = v }
+        return [
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": ["name": .string(name), "labels": JSONValue(labels), "annotations": JSONValue(autoupdate)],
+            "rules": .array(rules),
+        ]
+    }
+
+    static func clusterRoleBinding(_ name: String, role: String, subjects: [(String, String)]) -> JSONValue {
+        [
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": ["name": .string(name), "labels": JSONValue(bootstrapping), "annotations": JSONValue(autoupdate)],
+            "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": .string(role)],
+            "subjects": .array(subjects.map { kind, name in
+                ["kind": .string(kind), "name": .string(name), "apiGroup": "rbac.authorization.k8s.io"]
+            }),
+        ]
+    }
+
+    static var clusterRoles: [JSONValue] {
+        let viewResources = ["configmaps", "endpoints", "persistentvolumeclaims", "pods", "pods/log", "pods/status",
+                             "replicationcontrollers", "services", "services/status", "bindings", "events", "limitranges",
+                             "namespaces/status", "resourcequotas", "serviceaccounts", "namespaces"]
+        let editResources = ["configmaps", "endpoints", "persistentvolumeclaims", "pods", "pods/attach", "pods/exec",
+                             "pods/portforward", "pods/proxy", "replicationcontrollers", "secrets", "serviceaccounts",
+                             "services", "services/proxy", "events"]
+        return [
+            clusterRole("cluster-admin", [rule(["*"], groups: ["*"], resources: ["*"]), urls(["*"], ["*"])]),
+            clusterRole("admin", [
+                rule(read + write, resources: editResources),
+                rule(read, resources: viewResources + ["secrets"]),
+                rule(read + write, groups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"]),
+                rule(["create"], groups: ["authorization.k8s.io"], resources: ["localsubjectaccessreviews"]),
+                rule(read + write, groups: ["coordination.k8s.io"], resources: ["leases"]),
+                rule(read + write, groups: ["events.k8s.io"], resources: ["events"]),
+            ], aggregateLabels: ["kubernetes.io/bootstrapping": "rbac-defaults"]),
+            clusterRole("edit", [
+                rule(read + write, resources: editResources),
+                rule(read, resources: viewResources),
+                rule(read + write, groups: ["coordination.k8s.io"], resources: ["leases"]),
+                rule(read + write, groups: ["events.k8s.io"], resources: ["events"]),
+            ], aggregateLabels: ["rbac.authorization.k8s.io/aggregate-to-admin": "true"]),
+            clusterRole("view", [
+                rule(read, resources: viewResources),
+                rule(read, groups: ["coordination.k8s.io"], resources: ["leases"]),
+                rule(read, groups: ["events.k8s.io"], resources: ["events"]),
+            ], aggregateLabels: ["rbac.authorization.k8s.io/aggregate-to-edit": "true"]),
+            clusterRole("system:public-info-viewer", [urls(["get"], ["/healthz", "/livez", "/readyz", "/version", "/version/"])]),
+            clusterRole("system:discovery", [urls(["get"], ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez",
+                                                           "/openapi", "/openapi/*", "/readyz", "/version", "/version/"])]),
+            clusterRole("system:basic-user", [
+                rule(["create"], groups: ["authorization.k8s.io"], resources: ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
+                rule(["create"], groups: ["authentication.k8s.io"], resources: ["selfsubjectreviews"]),
+            ]),
+            clusterRole("system:monitoring", [urls(["get"], ["/healthz", "/healthz/*", "/livez", "/livez/*", "/metrics",
+                                                            "/readyz", "/readyz/*"])]),
+            clusterRole("system:node", [
+                rule(read + ["create", "update", "patch", "delete"], resources: ["nodes"]),
+                rule(["patch", "update"], resources: ["nodes/status", "pods/status"]),
+                rule(read + ["create", "delete"], resources: ["pods"]),
+                rule(read, resources: ["services", "endpoints"]),
+                rule(["create", "patch", "update"], groups: ["", "events.k8s.io"], resources: ["events"]),
+                rule(read + ["create", "update", "patch", "delete"], groups: ["coordination.k8s.io"], resources: ["leases"]),
+            ]),
+            clusterRole("system:kube-scheduler", [
+                rule(read, resources: ["nodes", "pods", "namespaces", "services"]),
+                rule(["create"], resources: ["pods/binding", "bindings"]),
+                rule(["patch", "update"], resources: ["pods/status"]),
+                rule(["create", "patch", "update"], groups: ["", "events.k8s.io"], resources: ["events"]),
+                rule(["create"], groups: ["coordination.k8s.io"], resources: ["leases"]),
+                rule(["get", "update"], groups: ["coordination.k8s.io"], resources: ["leases"], names: ["kube-scheduler"]),
+            ]),
+            clusterRole("system:kube-controller-manager", [
+                rule(["create", "patch", "update"], groups: ["", "events.k8s.io"], resources: ["events"]),
+                rule(["create"], groups: ["coordination.k8s.io"], resources: ["leases"]),
+                rule(["get", "update"], groups: ["coordination.k8s.io"], resources: ["leases"], names: ["kube-controller-manager"]),
+                rule(["create"], resources: ["secrets", "serviceaccounts"]),
+                rule(read, groups: ["*"], resources: ["*"]),
+            ]),
+        ]
+    }
+
+    static var clusterRoleBindings: [JSONValue] {
+        [
+            clusterRoleBinding("cluster-admin", role: "cluster-admin", subjects: [("Group", "system:masters")]),
+            clusterRoleBinding("kubeadm:cluster-admins", role: "cluster-admin", subjects: [("Group", "kubeadm:cluster-admins")]),
+            clusterRoleBinding("system:public-info-viewer", role: "system:public-info-viewer",
+                               subjects: [("Group", "system:authenticated"), ("Group", "system:unauthenticated")]),
+            clusterRoleBinding("system:discovery", role: "system:discovery", subjects: [("Group", "system:authenticated")]),
+            clusterRoleBinding("system:basic-user", role: "system:basic-user", subjects: [("Group", "system:authenticated")]),
+            clusterRoleBinding("system:monitoring", role: "system:monitoring", subjects: [("Group", "system:monitoring")]),
+            clusterRoleBinding("system:kube-scheduler", role: "system:kube-scheduler", subjects: [("User", "system:kube-scheduler")]),
+            clusterRoleBinding("system:kube-controller-manager", role: "system:kube-controller-manager",
+                               subjects: [("User", "system:kube-controller-manager")]),
+        ]
+    }
+}

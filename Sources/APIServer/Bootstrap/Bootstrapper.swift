@@ -1,0 +1,59 @@
+import KubeJSON
+
+/// What upstream's post-start hooks create on every start, idempotently: the system namespaces, the RBAC
+/// bootstrap policy (missing objects only; user edits are kept), and the `kubernetes` Service.
+struct Bootstrapper {
+    let server: APIServer
+
+    func run() async throws {
+        let system = RequestContext(user: UserInfo(name: "system:apiserver", groups: ["system:masters"]))
+        if let namespaces = server.store("", "v1", "namespaces") {
+            for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+                try await ensure(namespaces, namespace: "", ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]], system)
+            }
+        }
+        if let roles = server.store("rbac.authorization.k8s.io", "v1", "clusterroles") {
+            for role in BootstrapPolicy.clusterRoles { try await ensure(roles, namespace: "", role, system) }
+        }
+        if let bindings = server.store("rbac.authorization.k8s.io", "v1", "clusterrolebindings") {
+            for binding in BootstrapPolicy.clusterRoleBindings { try await ensure(bindings, namespace: "", binding, system) }
+        }
+        if let services = server.store("", "v1", "services") {
+            let service: JSONValue = [
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": ["name": "kubernetes", "namespace": "default",
+                             "labels": ["component": "apiserver", "provider": "kubernetes"]],
+                "spec": ["clusterIP": .string(server.options.serviceClusterIPRange.firstUsable), "type": "ClusterIP",
+                         "ports": [["name": "https", "port": .int(Int64(server.options.kubernetesServicePort)), "protocol": "TCP",
+                                    "targetPort": .int(Int64(server.options.securePort))]],
+                         "sessionAffinity": "None"],
+            ]
+            try await ensure(services, namespace: "default", service, system)
+        }
+        if let endpoints = server.store("", "v1", "endpoints") {
+            let desired: JSONValue = [
+                "apiVersion": "v1", "kind": "Endpoints",
+                "metadata": ["name": "kubernetes", "namespace": "default", "labels": ["endpointslice.kubernetes.io/skip-mirror": "true"]],
+                "subsets": [["addresses": [["ip": .string(server.options.advertiseAddress)]],
+                             "ports": [["name": "https", "port": .int(Int64(server.options.securePort)), "protocol": "TCP"]]]],
+            ]
+            if let current = try? await endpoints.get(namespace: "default", name: "kubernetes") {
+                if current["subsets"] != desired["subsets"] {
+                    var updated = current
+                    updated["subsets"] = desired["subsets"]
+                    _ = try await endpoints.update(namespace: "default", name: "kubernetes", object: updated, context: system)
+                }
+            } else {
+                try await ensure(endpoints, namespace: "default", desired, system)
+            }
+        }
+    }
+
+    private func ensure(_ store: GenericStore, namespace: String, _ object: JSONValue, _ context: RequestContext) async throws {
+        do {
+            _ = try await store.get(namespace: namespace, name: object.metaName)
+        } catch let error as StatusError where error.code == 404 {
+            do { _ = try await store.create(namespace: namespace, object: object, context: context) } catch let e as StatusError where e.code == 409 {}
+        }
+    }
+}

@@ -1,0 +1,37 @@
+/// What the client accepts (`Accept`): plain JSON, a Table (`as=Table;g=meta.k8s.io;v=v1`), partial object
+/// metadata, or aggregated discovery.
+struct MediaType {
+    enum Form: Equatable { case object, table, partialMetadata, discoveryV2, discoveryV2Beta1 }
+    var form: Form = .object
+    var tableVersion = "v1"
+
+    static func negotiate(_ accept: String?) -> MediaType? {
+        guard let accept, !accept.isEmpty else { return MediaType() }
+        var protobufOnly = true
+        for clause in accept.split(separator: ",") {
+            let params = clause.split(separator: ";").map { $0.trimmingCharacters() }
+            guard let type = params.first else { continue }
+            if type == "application/vnd.kubernetes.protobuf" { continue }
+            protobufOnly = false
+            var dict: [String: String] = [:]
+            for p in params.dropFirst() {
+                let kv = p.split(separator: "=", maxSplits: 1).map(String.init)
+                if kv.count == 2 { dict[kv[0]] = kv[1] }
+            }
+            guard type == "application/json" || type == "*/*" || type == "application/*" || type == "application/yaml" else { continue }
+            switch (dict["as"], dict["g"], dict["v"]) {
+            case ("Table"?, "meta.k8s.io"?, let v?) where v == "v1" || v == "v1beta1":
+                return MediaType(form: .table, tableVersion: v)
+            case ("PartialObjectMetadata"?, "meta.k8s.io"?, _), ("PartialObjectMetadataList"?, "meta.k8s.io"?, _):
+                return MediaType(form: .partialMetadata)
+            case ("APIGroupDiscoveryList"?, "apidiscovery.k8s.io"?, "v2"?):
+                return MediaType(form: .discoveryV2)
+            case (nil, _, _):
+                return MediaType()
+            default:
+                continue
+            }
+        }
+        return protobufOnly ? nil : MediaType()
+    }
+}

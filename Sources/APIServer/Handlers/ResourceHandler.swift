@@ -1,0 +1,259 @@
+import KubeAPI
+import KubeJSON
+
+/// Serves one REST request on one resource: the verb picks the generic store operation, the Accept header the
+/// output form (object, list, Table), and the query the options (selectors, paging, dryRun, fieldValidation…).
+struct ResourceHandler {
+    let server: APIServer
+    let store: GenericStore
+    let request: APIRequest
+    let info: RequestInfo
+
+    var def: ResourceDefinition { store.definition }
+    var query: QueryParameters { request.query }
+    var namespace: String { def.namespaced ? info.namespace : "" }
+
+    var context: RequestContext {
+        RequestContext(user: request.user, dryRun: query["dryRun"] == "All", subresource: info.subresource)
+    }
+
+    func serve() async throws -> APIResponse {
+        if def.namespaced, info.namespace.isEmpty, !["list", "watch"].contains(info.verb) {
+            if info.verb == "create" || !info.name.isEmpty {
+                throw StatusError.notFoundPath()
+            }
+        }
+        if !info.subresource.isEmpty {
+            guard info.subresource == "status" && def.hasStatus else {
+                if def.group.isEmpty, def.resource == "pods", info.subresource == "log" {
+                    throw StatusError(code: 503, reason: "ServiceUnavailable",
+                                      message: "pod logs are not available: this kube-apiserver does not connect to kubelets yet")
+                }
+                throw StatusError.notFoundPath()
+            }
+            guard ["get", "update", "patch"].contains(info.verb) else {
+                throw StatusError.methodNotSupported(def.groupResource, info.verb)
+            }
+        }
+        if let dryRun = query["dryRun"], dryRun != "All" {
+            throw StatusError.badRequest("Invalid dry run value: \(dryRun); only \"All\" is supported")
+        }
+        guard let media = MediaType.negotiate(request.header("accept")) else {
+            throw StatusError.notAcceptable("only the following media types are accepted: application/json, application/yaml")
+        }
+        switch info.verb {
+        case "get": return try await respond(try await store.get(namespace: namespace, name: info.name), media: media)
+        case "list": return try await list(media)
+        case "watch": return try await WatchStream(handler: self, media: media).start()
+        case "create": return try await create(media)
+        case "update": return try await update(media)
+        case "patch": return try await patch(media)
+        case "delete": return try await delete(media)
+        case "deletecollection": return try await deleteCollection(media)
+        default: throw StatusError.methodNotSupported(def.groupResource, request.method)
+        }
+    }
+
+    // MARK: reads
+
+    func listOptions() throws -> ListOptions {
+        var options = ListOptions()
+        if let s = query["labelSelector"], !s.isEmpty { options.labelSelector = try LabelSelector(parsing: s) }
+        if let s = query["fieldSelector"], !s.isEmpty { options.fieldSelector = try FieldSelector(parsing: s) }
+        if !info.name.isEmpty {
+            var fs = try options.fieldSelector ?? FieldSelector(parsing: "")
+            fs.requirements.append(("metadata.name", info.name, true))
+            options.fieldSelector = fs
+        }
+        if let l = query["limit"], !l.isEmpty {
+            guard let n = Int(l), n >= 0 else { throw StatusError.badRequest("invalid limit: \(l)") }
+            options.limit = n
+        }
+        options.continueToken = query["continue"]
+        options.resourceVersion = query["resourceVersion"]
+        options.resourceVersionMatch = query["resourceVersionMatch"]
+        if let t = query["timeoutSeconds"], let n = Int(t) { options.timeoutSeconds = n }
+        options.allowWatchBookmarks = query.bool("allowWatchBookmarks")
+        if query.has("sendInitialEvents") { options.sendInitialEvents = query.bool("sendInitialEvents") }
+        return options
+    }
+
+    func list(_ media: MediaType) async throws -> APIResponse {
+        let options = try listOptions()
+        let result = try await store.list(namespace: namespace, options: options)
+        var meta: JSONValue = ["resourceVersion": .string(result.resourceVersion)]
+        if let token = result.continueToken { meta["continue"] = .string(token) }
+        if let remaining = result.remainingItemCount { meta["remainingItemCount"] = .int(Int64(remaining)) }
+        switch media.form {
+        case .table:
+            var table = TableConverter(definition: def, includeObject: query["includeObject"], version: media.tableVersion)
+                .table(result.items, wide: true)
+            table["metadata"] = meta
+            return .json(table)
+        case .partialMetadata:
+            return .json(["kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
+                          "items": .array(result.items.map(TableConverter.partialMetadata))])
+        default:
+            let list: JSONValue = ["kind": .string(def.kind + "List"), "apiVersion": .string(def.apiVersion), "metadata": meta,
+                                   "items": .array(result.items)]
+            return .json(list)
+        }
+    }
+
+    func respond(_ object: JSONValue, status: Int = 200, media: MediaType, warnings: [String] = []) async throws -> APIResponse {
+        var response: APIResponse
+        switch media.form {
+        case .table:
+            response = .json(TableConverter(definition: def, includeObject: query["includeObject"], version: media.tableVersion)
+                .table([object], wide: true), status: status)
+        case .partialMetadata:
+            response = .json(TableConverter.partialMetadata(object), status: status)
+        default:
+            response = .json(object, status: status)
+        }
+        for w in warnings { response.headers.append(("warning", "299 - \"\(w.replacingOccurrences("\"", "\\\""))\"")) }
+        return response
+    }
+
+    // MARK: writes
+
+    func body() throws -> JSONValue {
+        try BodyDecoder.decode(request.body, contentType: request.header("content-type"), kind: def.kind)
+    }
+
+    /// Upstream's field validation: unknown fields are dropped (Ignore), reported as warnings (Warn, the
+    /// default) or refused (Strict); values of the wrong JSON type are always a 400.
+    func validateFields(_ object: inout JSONValue) throws -> [String] {
+        let directive = query["fieldValidation"] ?? "Warn"
+        guard ["Strict", "Warn", "Ignore"].contains(directive) else {
+            throw StatusError.badRequest("fieldValidation parameter unsupported: \(directive)")
+        }
+        guard let schema = def.schema else { return [] }
+        var pruner = FieldPruner()
+        do {
+            try pruner.prune(&object, schema: schema)
+        } catch {
+            throw StatusError.badRequest("\(def.kind) in version \"\(def.version)\" cannot be handled as a \(def.kind): json: cannot unmarshal \(error.found) into Go struct field \(error.path) of type \(error.expected)")
+        }
+        let unknown = pruner.unknownFields.map { "unknown field \"\($0)\"" }
+        if directive == "Strict", !unknown.isEmpty {
+            throw StatusError.badRequest("strict decoding error: " + unknown.joined(separator: ", "))
+        }
+        return directive == "Warn" ? unknown : []
+    }
+
+    func create(_ media: MediaType) async throws -> APIResponse {
+        var object = try body()
+        guard object.object != nil else { throw StatusError.badRequest("the body of the request must be a JSON object") }
+        let warnings = try validateFields(&object)
+        if !info.name.isEmpty { throw StatusError.methodNotSupported(def.groupResource, "create") }
+        let created = try await store.create(namespace: namespace, object: object, context: context)
+        return try await respond(created, status: 201, media: media, warnings: warnings)
+    }
+
+    func update(_ media: MediaType) async throws -> APIResponse {
+        var object = try body()
+        guard object.object != nil else { throw StatusError.badRequest("the body of the request must be a JSON object") }
+        let warnings = try validateFields(&object)
+        let (result, created) = try await store.update(namespace: namespace, name: info.name, object: object, context: context)
+        return try await respond(result, status: created ? 201 : 200, media: media, warnings: warnings)
+    }
+
+    func patch(_ media: MediaType) async throws -> APIResponse {
+        let contentType = (request.header("content-type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters() } ?? ""
+        let patchTypes = ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json",
+                          "application/apply-patch+yaml"]
+        guard patchTypes.contains(contentType) else {
+            throw StatusError(code: 415, reason: "UnsupportedMediaType",
+                              message: "the body of the request was in an unknown format - accepted media types include: " + patchTypes.joined(separator: ", "))
+        }
+        if contentType == "application/strategic-merge-patch+json", def.schema == nil {
+            throw StatusError(code: 415, reason: "UnsupportedMediaType", message: "strategic merge patch is not supported for \(def.groupResource)")
+        }
+        let isApply = contentType == "application/apply-patch+yaml"
+        if isApply, (query["fieldManager"] ?? "").isEmpty {
+            throw StatusError.invalid(kind: "PatchOptions", group: "meta.k8s.io", name: "", [
+                .required("fieldManager", "is required for apply patch")])
+        }
+        let patch = try BodyDecoder.decode(request.body, contentType: contentType, kind: def.kind)
+        let schema = def.schema
+        let name = info.name
+        let handler = self
+        let box = WarningBox([])
+        let (result, created) = try await store.guaranteedUpdate(namespace: namespace, name: name, context: context) { current in
+            var patched: JSONValue
+            guard let current else {
+                guard isApply else { throw StatusError.notFound(handler.def.groupResource, name) }
+                patched = patch
+                box.value = try handler.validateFields(&patched)
+                return patched
+            }
+            switch contentType {
+            case "application/json-patch+json": patched = try JSONPatch.apply(patch, to: current)
+            case "application/merge-patch+json": patched = MergePatch.apply(patch, to: current)
+            default: patched = try StrategicMergePatch.apply(patch, to: current, schema: schema)
+            }
+            box.value = try handler.validateFields(&patched)
+            let requested = patched.metaResourceVersion
+            if !requested.isEmpty, requested != current.metaResourceVersion {
+                throw StatusError.conflict(handler.def.groupResource, name, StatusError.optimisticLockMessage)
+            }
+            if patched.metaName != name {
+                throw StatusError.badRequest("the name of the object (\(patched.metaName)) does not match the name on the URL (\(name))")
+            }
+            patched.setMeta("resourceVersion", .string(current.metaResourceVersion))
+            return patched
+        }
+        return try await respond(result, status: created ? 201 : 200, media: media, warnings: box.value)
+    }
+
+    func deleteOptions() throws -> DeleteOptions {
+        var options = DeleteOptions()
+        if !request.body.isEmpty {
+            let json = try BodyDecoder.decode(request.body, contentType: request.header("content-type"), kind: "DeleteOptions")
+            options.gracePeriodSeconds = json["gracePeriodSeconds"]?.int.map { Int($0) }
+            options.propagationPolicy = json["propagationPolicy"]?.string
+            options.preconditionUID = json[path: ["preconditions", "uid"]]?.string
+            options.preconditionResourceVersion = json[path: ["preconditions", "resourceVersion"]]?.string
+            if let dryRun = json["dryRun"]?.array, dryRun.contains("All") {}
+        }
+        if let g = query["gracePeriodSeconds"], let n = Int(g) { options.gracePeriodSeconds = n }
+        if let p = query["propagationPolicy"] { options.propagationPolicy = p }
+        if let p = options.propagationPolicy, !["Orphan", "Background", "Foreground"].contains(p) {
+            throw StatusError.invalid(kind: "DeleteOptions", group: "meta.k8s.io", name: "", [
+                .notSupported("propagationPolicy", p, ["Foreground", "Background", "Orphan", "nil"])])
+        }
+        return options
+    }
+
+    func delete(_ media: MediaType) async throws -> APIResponse {
+        let options = try deleteOptions()
+        switch try await store.delete(namespace: namespace, name: info.name, options: options, context: context) {
+        case .pending(let object):
+            return try await respond(object, status: 202, media: media)
+        case .deleted(let object):
+            if def.strategy.returnsDeletedObject { return try await respond(object, media: media) }
+            var details: JSONValue = ["name": .string(info.name), "kind": .string(def.resource), "uid": .string(object.metaUID)]
+            if !def.group.isEmpty { details["group"] = .string(def.group) }
+            return .json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "details": details])
+        }
+    }
+
+    func deleteCollection(_ media: MediaType) async throws -> APIResponse {
+        let options = try deleteOptions()
+        let listed = try await store.list(namespace: namespace, options: try listOptions())
+        var deleted: [JSONValue] = []
+        for item in listed.items {
+            do {
+                switch try await store.delete(namespace: item.metaNamespace, name: item.metaName, options: options, context: context) {
+                case .deleted(let o), .pending(let o): deleted.append(o)
+                }
+            } catch let error as StatusError where error.code == 404 {}
+        }
+        return .json(["kind": .string(def.kind + "List"), "apiVersion": .string(def.apiVersion),
+                      "metadata": ["resourceVersion": .string(listed.resourceVersion)], "items": .array(deleted)])
+    }
+}
+
+/// Carries warnings out of the (synchronous, Sendable) update closure.
+typealias WarningBox = LockedValue<[String]>

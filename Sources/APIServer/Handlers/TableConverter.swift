@@ -1,0 +1,29 @@
+import KubeJSON
+
+/// Server-side printing: objects as a meta.k8s.io Table with the kind's columns; each row carries the object's
+/// metadata (or the whole object with `includeObject=Object`) so kubectl can add namespace and label columns.
+struct TableConverter {
+    let definition: ResourceDefinition
+    let includeObject: String?
+    let version: String
+
+    func table(_ objects: [JSONValue], wide: Bool) -> JSONValue {
+        let now = Timestamp.now()
+        let columns = definition.columns
+        let rows: [JSONValue] = objects.map { object in
+            var row: JSONValue = ["cells": .array(columns.map { $0.cell(object, now) })]
+            switch includeObject {
+            case "None": break
+            case "Object": row["object"] = object
+            default: row["object"] = Self.partialMetadata(object)
+            }
+            return row
+        }
+        return ["kind": "Table", "apiVersion": .string("meta.k8s.io/\(version)"), "metadata": .emptyObject,
+                "columnDefinitions": .array(columns.map(\.definition)), "rows": .array(rows)]
+    }
+
+    static func partialMetadata(_ object: JSONValue) -> JSONValue {
+        ["kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": object["metadata"] ?? .emptyObject]
+    }
+}

@@ -1,0 +1,190 @@
+import KubeJSON
+import KubeStorage
+import Synchronization
+
+/// A watch as upstream serves it: newline-delimited `{"type":…,"object":…}` events, optionally starting with the
+/// current state, with BOOKMARKs when asked, an ERROR event with 410 Expired for a compacted resourceVersion,
+/// and an end after `timeoutSeconds` (or a random 30–60 min, from --min-request-timeout).
+struct WatchStream {
+    let handler: ResourceHandler
+    let media: MediaType
+
+    var def: ResourceDefinition { handler.def }
+    var store: GenericStore { handler.store }
+
+    func start() async throws -> APIResponse {
+        let options = try handler.listOptions()
+        if let fs = options.fieldSelector { try fs.validate(supported: store.supportedFields) }
+        let storage = handler.server.storage
+        let prefix = def.prefix(namespace: handler.namespace)
+        let rv = options.resourceVersion ?? ""
+        let sendInitial = options.sendInitialEvents ?? (rv.isEmpty || rv == "0")
+        if options.sendInitialEvents == true, options.resourceVersionMatch != "NotOlderThan" {
+            throw StatusError.invalid(kind: "ListOptions", group: "meta.k8s.io", name: "", [
+                .forbidden("resourceVersionMatch", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")])
+        }
+        var afterRevision: Int64
+        var initial: [JSONValue] = []
+        if sendInitial {
+            var listOptions = options
+            listOptions.limit = 0
+            listOptions.continueToken = nil
+            let list = try await store.list(namespace: handler.namespace, options: listOptions)
+            initial = list.items
+            afterRevision = Int64(list.resourceVersion) ?? 0
+        } else {
+            guard let n = Int64(rv), n >= 0 else {
+                throw StatusError.badRequest("invalid resource version: \(rv)")
+            }
+            afterRevision = n
+        }
+        let events: AsyncThrowingStream<StorageEvent, any Error>?
+        var expired: StatusError?
+        do {
+            events = try await storage.watch(prefix: prefix, afterRevision: afterRevision)
+        } catch StorageError.compacted(let requested, let compacted) {
+            events = nil
+            expired = StatusError.gone("too old resource version: \(requested) (\(compacted))")
+        }
+        let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
+        let converter = EventConverter(store: store, options: options, media: media, includeObject: handler.query["includeObject"])
+        let lastRevision = LockedValue<Int64>(afterRevision)
+        let metrics = handler.server.metrics
+        let kind = "\(def.group)/\(def.version), Kind=\(def.kind)"
+        let timeout = Double(options.timeoutSeconds
+            ?? handler.server.options.minRequestTimeout + Int.random(in: 0...max(0, handler.server.options.minRequestTimeout)))
+        let bookmarkInterval = handler.server.options.bookmarkInterval
+        let closers = handler.server.watches
+
+        let pump = Task {
+            await metrics.watchStarted(kind)
+            if let expired {
+                continuation.yield(EventConverter.line(.error, expired.status))
+            } else {
+                for object in initial { continuation.yield(converter.encode(.added, object)) }
+                if options.sendInitialEvents == true, options.allowWatchBookmarks {
+                    continuation.yield(converter.bookmark(afterRevision, initialEventsEnd: true))
+                }
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        guard let events else { return }
+                        do {
+                            for try await event in events {
+                                if let (type, object) = converter.convert(event) {
+                                    continuation.yield(converter.encode(type, object))
+                                }
+                                lastRevision.value = event.kv.modRevision
+                            }
+                        } catch let error as StorageError {
+                            continuation.yield(EventConverter.line(.error, StatusError.internalError("\(error)").status))
+                        } catch {}
+                    }
+                    group.addTask {
+                        // Ends the watch at its timeout and sends bookmarks in between.
+                        let started = Timestamp.monotonic()
+                        var nextBookmark = started + bookmarkInterval
+                        while !Task.isCancelled {
+                            let now = Timestamp.monotonic()
+                            if now - started >= timeout { return }
+                            if options.allowWatchBookmarks, now >= nextBookmark {
+                                continuation.yield(converter.bookmark(lastRevision.value, initialEventsEnd: false))
+                                nextBookmark = now + bookmarkInterval
+                            }
+                            try? await Task.sleep(nanoseconds: UInt64(max(0.01, min(timeout - (now - started), 1.0)) * 1e9))
+                        }
+                    }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
+            await metrics.watchEnded(kind)
+            continuation.finish()
+        }
+        let id = await closers.add { continuation.finish() }
+        continuation.onTermination = { _ in
+            pump.cancel()
+            Task { await closers.remove(id) }
+        }
+        return APIResponse(status: 200, headers: [("content-type", "application/json"), ("cache-control", "no-cache, private")],
+                           body: .stream(stream))
+    }
+}
+
+/// Turns storage events into watch events for one watcher: decodes, applies the selectors (an object that
+/// stops matching is DELETED for this watcher, one that starts matching is ADDED), and encodes the line.
+struct EventConverter: Sendable {
+    let store: GenericStore
+    let options: ListOptions
+    let media: MediaType
+    let includeObject: String?
+
+    func convert(_ event: StorageEvent) -> (WatchEvent.EventType, JSONValue)? {
+        switch event.type {
+        case .put:
+            guard let object = try? store.decode(event.kv) else { return nil }
+            let now = store.matches(object, options: options)
+            let before = event.prevKV.flatMap { try? store.decode($0) }.map { store.matches($0, options: options) } ?? false
+            switch (before, now) {
+            case (_, true) where event.prevKV == nil: return (.added, object)
+            case (true, true): return (.modified, object)
+            case (false, true): return (.added, object)
+            case (true, false): return (.deleted, object)
+            default: return nil
+            }
+        case .delete:
+            guard var object = try? store.decode(event.prevKV ?? event.kv), store.matches(object, options: options) else { return nil }
+            object.setMeta("resourceVersion", .string(String(event.kv.modRevision)))
+            return (.deleted, object)
+        }
+    }
+
+    func encode(_ type: WatchEvent.EventType, _ object: JSONValue) -> [UInt8] {
+        switch media.form {
+        case .table:
+            var table = TableConverter(definition: store.definition, includeObject: includeObject, version: media.tableVersion)
+                .table([object], wide: true)
+            table["metadata"] = ["resourceVersion": .string(object.metaResourceVersion)]
+            return Self.line(type, table)
+        case .partialMetadata:
+            return Self.line(type, TableConverter.partialMetadata(object))
+        default:
+            return Self.line(type, object)
+        }
+    }
+
+    func bookmark(_ revision: Int64, initialEventsEnd: Bool) -> [UInt8] {
+        var metadata: JSONValue = ["resourceVersion": .string(String(revision))]
+        if initialEventsEnd { metadata["annotations"] = ["k8s.io/initial-events-end": "true"] }
+        let object: JSONValue = ["kind": .string(store.definition.kind), "apiVersion": .string(store.definition.apiVersion),
+                                 "metadata": metadata]
+        return Self.line(.bookmark, object)
+    }
+
+    static func line(_ type: WatchEvent.EventType, _ object: JSONValue) -> [UInt8] {
+        var out = Array("{\"type\":\"\(type.rawValue)\",\"object\":".utf8)
+        JSONWriter.append(object, to: &out)
+        out.append(contentsOf: Array("}\n".utf8))
+        return out
+    }
+}
+
+/// Open watches, so that shutdown can end them cleanly instead of cutting the connections.
+public actor WatchRegistry {
+    private var closers: [Int: @Sendable () -> Void] = [:]
+    private var next = 0
+
+    func add(_ closer: @escaping @Sendable () -> Void) -> Int {
+        next += 1
+        closers[next] = closer
+        return next
+    }
+
+    func remove(_ id: Int) { closers[id] = nil }
+
+    public func closeAll() {
+        for closer in closers.values { closer() }
+        closers = [:]
+    }
+
+    public var count: Int { closers.count }
+}

@@ -1,0 +1,126 @@
+/// Field numbers of the built-in kinds' protobuf messages (k8s.io/api generated.proto), for the kinds kubectl's
+/// typed clients create. Each entry maps a field number to its JSON name and type.
+indirect enum ProtoType: Equatable, Sendable {
+    case string, bytes, bool, int32, int64
+    case message(String)
+    /// A message whose fields appear inline in JSON (Volume's VolumeSource).
+    case inline(String)
+    case time, intOrString, quantity, rawJSON
+    case map(ProtoType)
+
+    var isScalarNumber: Bool { self == .int32 || self == .int64 || self == .bool }
+}
+
+struct ProtoField: Sendable {
+    let name: String
+    let type: ProtoType
+    let repeated: Bool
+}
+
+enum ProtoMessages {
+    static func f(_ name: String, _ type: ProtoType, repeated: Bool = false) -> ProtoField {
+        ProtoField(name: name, type: type, repeated: repeated)
+    }
+    static func list(_ name: String, _ type: ProtoType) -> ProtoField { ProtoField(name: name, type: type, repeated: true) }
+
+    /// "<group>/<Kind>" → message name.
+    static let topLevel: [String: String] = [
+        "/Namespace": "Namespace", "/ConfigMap": "ConfigMap", "/Secret": "Secret", "/ServiceAccount": "ServiceAccount",
+        "/Service": "Service", "/Pod": "Pod", "/Endpoints": "Endpoints", "/Event": "Event", "/Node": "Node",
+        "rbac.authorization.k8s.io/Role": "Role", "rbac.authorization.k8s.io/ClusterRole": "Role",
+        "rbac.authorization.k8s.io/RoleBinding": "RoleBinding", "rbac.authorization.k8s.io/ClusterRoleBinding": "RoleBinding",
+        "authorization.k8s.io/SelfSubjectAccessReview": "SubjectAccessReview",
+        "authorization.k8s.io/SubjectAccessReview": "SubjectAccessReview",
+        "authorization.k8s.io/LocalSubjectAccessReview": "SubjectAccessReview",
+        "authorization.k8s.io/SelfSubjectRulesReview": "SelfSubjectRulesReview",
+        "coordination.k8s.io/Lease": "Lease",
+    ]
+
+    static let messages: [String: [Int: ProtoField]] = [
+        "ObjectMeta": [
+            1: f("name", .string), 2: f("generateName", .string), 3: f("namespace", .string), 5: f("uid", .string),
+            6: f("resourceVersion", .string), 7: f("generation", .int64), 8: f("creationTimestamp", .time),
+            9: f("deletionTimestamp", .time), 10: f("deletionGracePeriodSeconds", .int64),
+            11: f("labels", .map(.string)), 12: f("annotations", .map(.string)),
+            13: list("ownerReferences", .message("OwnerReference")), 14: list("finalizers", .string),
+        ],
+        "OwnerReference": [1: f("kind", .string), 3: f("name", .string), 4: f("uid", .string), 5: f("apiVersion", .string),
+                           6: f("controller", .bool), 7: f("blockOwnerDeletion", .bool)],
+        "ObjectReference": [1: f("kind", .string), 2: f("namespace", .string), 3: f("name", .string), 4: f("uid", .string),
+                            5: f("apiVersion", .string), 6: f("resourceVersion", .string), 7: f("fieldPath", .string)],
+        "LocalObjectReference": [1: f("name", .string)],
+        "Namespace": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("NamespaceSpec"))],
+        "NamespaceSpec": [1: list("finalizers", .string)],
+        "ConfigMap": [1: f("metadata", .message("ObjectMeta")), 2: f("data", .map(.string)), 3: f("binaryData", .map(.bytes)),
+                      4: f("immutable", .bool)],
+        "Secret": [1: f("metadata", .message("ObjectMeta")), 2: f("data", .map(.bytes)), 3: f("type", .string),
+                   4: f("stringData", .map(.string)), 5: f("immutable", .bool)],
+        "ServiceAccount": [1: f("metadata", .message("ObjectMeta")), 2: list("secrets", .message("ObjectReference")),
+                           3: list("imagePullSecrets", .message("LocalObjectReference")), 4: f("automountServiceAccountToken", .bool)],
+        "Service": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("ServiceSpec"))],
+        "ServiceSpec": [
+            1: list("ports", .message("ServicePort")), 2: f("selector", .map(.string)), 3: f("clusterIP", .string),
+            4: f("type", .string), 5: list("externalIPs", .string), 7: f("sessionAffinity", .string),
+            8: f("loadBalancerIP", .string), 9: list("loadBalancerSourceRanges", .string), 10: f("externalName", .string),
+            11: f("externalTrafficPolicy", .string), 12: f("healthCheckNodePort", .int32), 13: f("publishNotReadyAddresses", .bool),
+            17: f("ipFamilyPolicy", .string), 18: list("clusterIPs", .string), 19: list("ipFamilies", .string),
+            20: f("allocateLoadBalancerNodePorts", .bool), 21: f("loadBalancerClass", .string), 22: f("internalTrafficPolicy", .string),
+        ],
+        "ServicePort": [1: f("name", .string), 2: f("protocol", .string), 3: f("port", .int32), 4: f("targetPort", .intOrString),
+                        5: f("nodePort", .int32), 6: f("appProtocol", .string)],
+        "Pod": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("PodSpec"))],
+        "PodSpec": [
+            1: list("volumes", .message("Volume")), 2: list("containers", .message("Container")), 3: f("restartPolicy", .string),
+            4: f("terminationGracePeriodSeconds", .int64), 5: f("activeDeadlineSeconds", .int64), 6: f("dnsPolicy", .string),
+            7: f("nodeSelector", .map(.string)), 8: f("serviceAccountName", .string), 9: f("serviceAccount", .string),
+            10: f("nodeName", .string), 11: f("hostNetwork", .bool), 12: f("hostPID", .bool), 13: f("hostIPC", .bool),
+            15: list("imagePullSecrets", .message("LocalObjectReference")), 16: f("hostname", .string), 17: f("subdomain", .string),
+            19: f("schedulerName", .string), 20: list("initContainers", .message("Container")),
+            21: f("automountServiceAccountToken", .bool), 22: list("tolerations", .message("Toleration")),
+            24: f("priorityClassName", .string), 25: f("priority", .int32), 30: f("enableServiceLinks", .bool),
+            31: f("preemptionPolicy", .string),
+        ],
+        "Container": [
+            1: f("name", .string), 2: f("image", .string), 3: list("command", .string), 4: list("args", .string),
+            5: f("workingDir", .string), 6: list("ports", .message("ContainerPort")), 7: list("env", .message("EnvVar")),
+            8: f("resources", .message("ResourceRequirements")), 9: list("volumeMounts", .message("VolumeMount")),
+            13: f("terminationMessagePath", .string), 14: f("imagePullPolicy", .string), 16: f("stdin", .bool),
+            17: f("stdinOnce", .bool), 18: f("tty", .bool), 20: f("terminationMessagePolicy", .string),
+        ],
+        "ContainerPort": [1: f("name", .string), 2: f("hostPort", .int32), 3: f("containerPort", .int32),
+                          4: f("protocol", .string), 5: f("hostIP", .string)],
+        "EnvVar": [1: f("name", .string), 2: f("value", .string)],
+        "ResourceRequirements": [1: f("limits", .map(.quantity)), 2: f("requests", .map(.quantity))],
+        "VolumeMount": [1: f("name", .string), 2: f("readOnly", .bool), 3: f("mountPath", .string), 4: f("subPath", .string)],
+        "Volume": [1: f("name", .string), 2: f("volumeSource", .inline("VolumeSource"))],
+        "VolumeSource": [1: f("hostPath", .message("HostPathVolumeSource")), 2: f("emptyDir", .message("EmptyDirVolumeSource"))],
+        "HostPathVolumeSource": [1: f("path", .string), 2: f("type", .string)],
+        "EmptyDirVolumeSource": [1: f("medium", .string), 2: f("sizeLimit", .quantity)],
+        "Toleration": [1: f("key", .string), 2: f("operator", .string), 3: f("value", .string), 4: f("effect", .string),
+                       5: f("tolerationSeconds", .int64)],
+        "Endpoints": [1: f("metadata", .message("ObjectMeta"))],
+        "Event": [1: f("metadata", .message("ObjectMeta")), 2: f("involvedObject", .message("ObjectReference")),
+                  3: f("reason", .string), 4: f("message", .string), 6: f("firstTimestamp", .time), 7: f("lastTimestamp", .time),
+                  8: f("count", .int32), 9: f("type", .string)],
+        "Node": [1: f("metadata", .message("ObjectMeta"))],
+        "Role": [1: f("metadata", .message("ObjectMeta")), 2: list("rules", .message("PolicyRule"))],
+        "PolicyRule": [1: list("verbs", .string), 2: list("apiGroups", .string), 3: list("resources", .string),
+                       4: list("resourceNames", .string), 5: list("nonResourceURLs", .string)],
+        "RoleBinding": [1: f("metadata", .message("ObjectMeta")), 2: list("subjects", .message("Subject")),
+                        3: f("roleRef", .message("RoleRef"))],
+        "Subject": [1: f("kind", .string), 2: f("apiGroup", .string), 3: f("name", .string), 4: f("namespace", .string)],
+        "RoleRef": [1: f("apiGroup", .string), 2: f("kind", .string), 3: f("name", .string)],
+        "SubjectAccessReview": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("SubjectAccessReviewSpec"))],
+        "SubjectAccessReviewSpec": [1: f("resourceAttributes", .message("ResourceAttributes")),
+                                    2: f("nonResourceAttributes", .message("NonResourceAttributes")),
+                                    3: f("user", .string), 4: list("groups", .string), 6: f("uid", .string)],
+        "ResourceAttributes": [1: f("namespace", .string), 2: f("verb", .string), 3: f("group", .string), 4: f("version", .string),
+                               5: f("resource", .string), 6: f("subresource", .string), 7: f("name", .string)],
+        "NonResourceAttributes": [1: f("path", .string), 2: f("verb", .string)],
+        "SelfSubjectRulesReview": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("SelfSubjectRulesReviewSpec"))],
+        "SelfSubjectRulesReviewSpec": [1: f("namespace", .string)],
+        "Lease": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("LeaseSpec"))],
+        "LeaseSpec": [1: f("holderIdentity", .string), 2: f("leaseDurationSeconds", .int32), 3: f("acquireTime", .time),
+                      4: f("renewTime", .time), 5: f("leaseTransitions", .int32)],
+    ]
+}

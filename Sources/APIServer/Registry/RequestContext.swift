@@ -1,0 +1,49 @@
+import KubeJSON
+
+/// Who asked and how: passed from the handler through admission into the store.
+public struct RequestContext: Sendable {
+    public var user: UserInfo
+    public var dryRun: Bool
+    public var subresource: String
+
+    public init(user: UserInfo, dryRun: Bool = false, subresource: String = "") {
+        self.user = user
+        self.dryRun = dryRun
+        self.subresource = subresource
+    }
+}
+
+public enum AdmissionOperation: String, Sendable { case create = "CREATE", update = "UPDATE", delete = "DELETE" }
+
+/// A mutating/validating admission step (upstream's admission plugins), run after defaulting and before storage.
+public protocol AdmissionPlugin: Sendable {
+    var name: String { get }
+    func admit(_ operation: AdmissionOperation, resource: ResourceDefinition, namespace: String,
+               object: inout JSONValue, old: JSONValue?, context: RequestContext) async throws
+}
+
+/// Options of a list or watch, from the query.
+public struct ListOptions: Sendable {
+    public var labelSelector = LabelSelector.everything
+    public var fieldSelector: FieldSelector?
+    public var limit = 0
+    public var continueToken: String?
+    public var resourceVersion: String?
+    public var resourceVersionMatch: String?
+    public var timeoutSeconds: Int?
+    public var allowWatchBookmarks = false
+    public var sendInitialEvents: Bool?
+
+    public init() {}
+}
+
+/// A watch event before it is written to the wire.
+public struct WatchEvent: Sendable {
+    public enum EventType: String, Sendable { case added = "ADDED", modified = "MODIFIED", deleted = "DELETED", bookmark = "BOOKMARK", error = "ERROR" }
+    public var type: EventType
+    public var object: JSONValue
+    public init(type: EventType, object: JSONValue) {
+        self.type = type
+        self.object = object
+    }
+}

@@ -1,0 +1,63 @@
+import KubeJSON
+
+/// Every resource this server serves, grouped as discovery lists them.
+public struct ResourceCatalog: Sendable {
+    public let definitions: [ResourceDefinition]
+
+    /// Group order as upstream lists them in /apis.
+    public static let groupOrder = ["", "events.k8s.io", "authorization.k8s.io", "rbac.authorization.k8s.io", "coordination.k8s.io"]
+
+    public func lookup(group: String, version: String, resource: String) -> ResourceDefinition? {
+        definitions.first { $0.group == group && $0.version == version && $0.resource == resource }
+    }
+
+    public func groups() -> [(group: String, versions: [String])] {
+        Self.groupOrder.compactMap { g in
+            let versions = Array(Set(definitions.filter { $0.group == g }.map(\.version))).sorted()
+            return versions.isEmpty ? nil : (g, versions)
+        }
+    }
+
+    public static func standard() -> ResourceCatalog {
+        func def(_ group: String, _ resource: String, _ singular: String, _ kind: String, namespaced: Bool,
+                 _ strategy: any ResourceStrategy, short: [String] = [], columns: [TableColumn] = TableColumn.nameAge,
+                 categories: [String] = [], version: String = "v1") -> ResourceDefinition {
+            var d = ResourceDefinition(group: group, version: version, resource: resource, singular: singular, kind: kind,
+                                       namespaced: namespaced, strategy: strategy)
+            d.shortNames = short
+            d.columns = columns
+            d.categories = categories
+            d.schema = Schemas.schema(forKind: kind, group: group)
+            return d
+        }
+        var defs: [ResourceDefinition] = [
+            def("", "configmaps", "configmap", "ConfigMap", namespaced: true, ConfigMapStrategy(), short: ["cm"], columns: Printers.configMaps),
+            def("", "endpoints", "endpoints", "Endpoints", namespaced: true, PlainStrategy(), short: ["ep"], columns: Printers.endpoints),
+            def("", "events", "event", "Event", namespaced: true, EventStrategy(), short: ["ev"], columns: Printers.events),
+            def("", "namespaces", "namespace", "Namespace", namespaced: false, NamespaceStrategy(), short: ["ns"], columns: Printers.namespaces),
+            def("", "nodes", "node", "Node", namespaced: false, NodeStrategy(), short: ["no"], columns: Printers.nodes),
+            def("", "pods", "pod", "Pod", namespaced: true, PodStrategy(), short: ["po"], columns: Printers.pods, categories: ["all"]),
+            def("", "secrets", "secret", "Secret", namespaced: true, SecretStrategy(), columns: Printers.secrets),
+            def("", "serviceaccounts", "serviceaccount", "ServiceAccount", namespaced: true, PlainStrategy(), short: ["sa"], columns: Printers.serviceAccounts),
+            def("", "services", "service", "Service", namespaced: true, ServiceStrategy(), short: ["svc"], columns: Printers.services, categories: ["all"]),
+            def("coordination.k8s.io", "leases", "lease", "Lease", namespaced: true, LeaseStrategy(), columns: Printers.leases),
+            def("events.k8s.io", "events", "event", "Event", namespaced: true, EventsV1Strategy(), short: ["ev"], columns: Printers.events),
+            def("rbac.authorization.k8s.io", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", namespaced: false,
+                RoleBindingStrategy(clusterScoped: true), columns: Printers.roleBindings),
+            def("rbac.authorization.k8s.io", "clusterroles", "clusterrole", "ClusterRole", namespaced: false, RoleStrategy(), columns: Printers.roles),
+            def("rbac.authorization.k8s.io", "rolebindings", "rolebinding", "RoleBinding", namespaced: true,
+                RoleBindingStrategy(clusterScoped: false), columns: Printers.roleBindings),
+            def("rbac.authorization.k8s.io", "roles", "role", "Role", namespaced: true, RoleStrategy(), columns: Printers.roles),
+        ]
+        for (resource, kind, namespaced) in [("localsubjectaccessreviews", "LocalSubjectAccessReview", true),
+                                             ("selfsubjectaccessreviews", "SelfSubjectAccessReview", false),
+                                             ("selfsubjectrulesreviews", "SelfSubjectRulesReview", false),
+                                             ("subjectaccessreviews", "SubjectAccessReview", false)] {
+            var d = def("authorization.k8s.io", resource, "", kind, namespaced: namespaced, PlainStrategy())
+            d.verbs = ["create"]
+            d.isVirtual = true
+            defs.append(d)
+        }
+        return ResourceCatalog(definitions: defs)
+    }
+}

@@ -1,0 +1,53 @@
+import KubeAPI
+import KubeJSON
+
+/// One REST resource the server serves: its names for discovery, its strategy, its table columns and its schema.
+public struct ResourceDefinition: Sendable {
+    public var group: String
+    public var version: String
+    /// Plural, as in the URL: `pods`, `clusterrolebindings`.
+    public var resource: String
+    public var singular: String
+    public var kind: String
+    public var namespaced: Bool
+    public var shortNames: [String] = []
+    public var categories: [String] = []
+    public var verbs: [String] = ResourceDefinition.allVerbs
+    public var strategy: any ResourceStrategy
+    public var columns: [TableColumn] = TableColumn.nameAge
+    public var schema: Schema?
+    /// Virtual resources (access reviews) are created and answered, never stored.
+    public var isVirtual = false
+
+    public static let allVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+
+    public init(group: String, version: String, resource: String, singular: String, kind: String, namespaced: Bool,
+                strategy: any ResourceStrategy) {
+        self.group = group
+        self.version = version
+        self.resource = resource
+        self.singular = singular
+        self.kind = kind
+        self.namespaced = namespaced
+        self.strategy = strategy
+    }
+
+    public var groupResource: GroupResource { GroupResource(group: group, resource: resource) }
+    public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+    public var groupVersion: String { apiVersion }
+    public var hasStatus: Bool { strategy.hasStatusSubresource }
+
+    /// `/registry/<resource>/` (cluster-scoped) — storage keys keep one object per key, as upstream lays out etcd.
+    public var keyRoot: String {
+        group.isEmpty || group == "rbac.authorization.k8s.io" || group == "coordination.k8s.io"
+            ? "/registry/\(resource)/" : "/registry/\(group)/\(resource)/"
+    }
+
+    public func key(namespace: String, name: String) -> String {
+        namespaced ? "\(keyRoot)\(namespace)/\(name)" : "\(keyRoot)\(name)"
+    }
+
+    public func prefix(namespace: String) -> String {
+        namespaced && !namespace.isEmpty ? "\(keyRoot)\(namespace)/" : keyRoot
+    }
+}

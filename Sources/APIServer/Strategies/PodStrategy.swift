@@ -1,0 +1,205 @@
+import KubeAPI
+import KubeJSON
+
+/// Pods: upstream's defaults (restartPolicy, dnsPolicy, grace period, imagePullPolicy, …), a status that starts
+/// Pending with its QoS class, spec updates limited to what upstream allows, and graceful deletion for pods
+/// bound to a node.
+struct PodStrategy: ResourceStrategy {
+    var hasStatusSubresource: Bool { true }
+    var returnsDeletedObject: Bool { true }
+
+    func prepareForCreate(_ object: inout JSONValue) {
+        object["status"] = ["phase": "Pending", "qosClass": .string(Self.qosClass(object))]
+    }
+
+    func applyDefaults(_ spec: inout JSONValue) {
+        var pod = spec
+        func setDefault(_ path: [String], _ value: JSONValue) {
+            if pod[path: path] == nil || pod[path: path] == .null { pod[path: path] = value }
+        }
+        setDefault(["spec", "restartPolicy"], "Always")
+        setDefault(["spec", "dnsPolicy"], "ClusterFirst")
+        setDefault(["spec", "terminationGracePeriodSeconds"], 30)
+        setDefault(["spec", "schedulerName"], "default-scheduler")
+        setDefault(["spec", "securityContext"], .emptyObject)
+        setDefault(["spec", "enableServiceLinks"], true)
+        setDefault(["spec", "preemptionPolicy"], "PreemptLowerPriority")
+        setDefault(["spec", "priority"], 0)
+        for kind in ["initContainers", "containers"] {
+            guard var list = pod[path: ["spec", kind]]?.array else { continue }
+            for i in list.indices {
+                guard var c = list[i].object.map(JSONValue.object) else { continue }
+                if c["terminationMessagePath"] == nil { c["terminationMessagePath"] = "/dev/termination-log" }
+                if c["terminationMessagePolicy"] == nil { c["terminationMessagePolicy"] = "File" }
+                if c["resources"] == nil { c["resources"] = .emptyObject }
+                if c["imagePullPolicy"] == nil {
+                    let image = c["image"]?.string ?? ""
+                    c["imagePullPolicy"] = .string(Self.imageHasLatestTag(image) ? "Always" : "IfNotPresent")
+                }
+                if var ports = c["ports"]?.array {
+                    for p in ports.indices where ports[p]["protocol"] == nil { ports[p]["protocol"] = "TCP" }
+                    c["ports"] = .array(ports)
+                }
+                for probe in ["livenessProbe", "readinessProbe", "startupProbe"] where c[probe]?.object != nil {
+                    var p = c[probe] ?? .emptyObject
+                    for (field, value) in [("timeoutSeconds", 1), ("periodSeconds", 10), ("successThreshold", 1), ("failureThreshold", 3)] as [(String, Int64)]
+                    where p[field] == nil { p[field] = .int(value) }
+                    if p[path: ["httpGet"]]?.object != nil {
+                        if p[path: ["httpGet", "path"]] == nil { p[path: ["httpGet", "path"]] = "/" }
+                        if p[path: ["httpGet", "scheme"]] == nil { p[path: ["httpGet", "scheme"]] = "HTTP" }
+                    }
+                    c[probe] = p
+                }
+                list[i] = c
+            }
+            pod[path: ["spec", kind]] = .array(list)
+        }
+        if var volumes = pod[path: ["spec", "volumes"]]?.array {
+            for i in volumes.indices {
+                if volumes[i]["hostPath"]?.object != nil, volumes[i][path: ["hostPath", "type"]] == nil {
+                    volumes[i][path: ["hostPath", "type"]] = ""
+                }
+                for source in ["configMap", "secret"] where volumes[i][source]?.object != nil {
+                    if volumes[i][path: [source, "defaultMode"]] == nil { volumes[i][path: [source, "defaultMode"]] = 420 }
+                }
+            }
+            pod[path: ["spec", "volumes"]] = .array(volumes)
+        }
+        spec = pod
+    }
+
+    static func imageHasLatestTag(_ image: String) -> Bool {
+        if image.contains("@") { return false }
+        let last = image.split(separator: "/").last.map(String.init) ?? image
+        guard let colon = last.lastIndex(of: ":") else { return true }
+        return last[last.index(after: colon)...] == "latest"
+    }
+
+    static func qosClass(_ pod: JSONValue) -> String {
+        var anyRequest = false
+        var allGuaranteed = true
+        for c in (pod[path: ["spec", "containers"]]?.array ?? []) {
+            let requests = c[path: ["resources", "requests"]]?.object ?? [:]
+            let limits = c[path: ["resources", "limits"]]?.object ?? [:]
+            if !requests.isEmpty || !limits.isEmpty { anyRequest = true }
+            for r in ["cpu", "memory"] {
+                guard let limit = limits[r] else { allGuaranteed = false; continue }
+                if let request = requests[r], request != limit { allGuaranteed = false }
+            }
+        }
+        if !anyRequest { return "BestEffort" }
+        return allGuaranteed ? "Guaranteed" : "Burstable"
+    }
+
+    func validate(_ pod: JSONValue) -> [FieldError] {
+        var errors: [FieldError] = []
+        let spec = pod["spec"] ?? .null
+        let containers = spec["containers"]?.array ?? []
+        if containers.isEmpty { errors.append(.required("spec.containers")) }
+        let policies = ["Always", "OnFailure", "Never"]
+        if let policy = spec["restartPolicy"]?.string, !policies.contains(policy) {
+            errors.append(.notSupported("spec.restartPolicy", policy, policies))
+        }
+        let dnsPolicies = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]
+        if let policy = spec["dnsPolicy"]?.string, !dnsPolicies.contains(policy) {
+            errors.append(.notSupported("spec.dnsPolicy", policy, dnsPolicies))
+        }
+        if let grace = spec["terminationGracePeriodSeconds"]?.int, grace < 0 {
+            errors.append(.invalid("spec.terminationGracePeriodSeconds", String(grace), "must be greater than or equal to 0"))
+        }
+        var volumeNames = Set<String>()
+        for (i, volume) in (spec["volumes"]?.array ?? []).enumerated() {
+            let name = volume["name"]?.string ?? ""
+            if name.isEmpty {
+                errors.append(.required("spec.volumes[\(i)].name"))
+            } else if !NameValidation.isDNS1123Label(name) {
+                errors.append(.invalid("spec.volumes[\(i)].name", name, NameValidation.dns1123LabelMessage))
+            } else if !volumeNames.insert(name).inserted {
+                errors.append(.duplicate("spec.volumes[\(i)].name", name))
+            }
+        }
+        var containerNames = Set<String>()
+        for kind in ["initContainers", "containers"] {
+            for (i, c) in (spec[kind]?.array ?? []).enumerated() {
+                let path = "spec.\(kind)[\(i)]"
+                let name = c["name"]?.string ?? ""
+                if name.isEmpty {
+                    errors.append(.required("\(path).name"))
+                } else if !NameValidation.isDNS1123Label(name) {
+                    errors.append(.invalid("\(path).name", name, NameValidation.dns1123LabelMessage))
+                } else if !containerNames.insert(name).inserted {
+                    errors.append(.duplicate("\(path).name", name))
+                }
+                if (c["image"]?.string ?? "").isEmpty { errors.append(.required("\(path).image")) }
+                for (p, port) in (c["ports"]?.array ?? []).enumerated() {
+                    let number = port["containerPort"]?.int ?? 0
+                    if number < 1 || number > 65535 {
+                        errors.append(.invalid("\(path).ports[\(p)].containerPort", String(number), "must be between 1 and 65535, inclusive"))
+                    }
+                }
+                for (m, mount) in (c["volumeMounts"]?.array ?? []).enumerated() {
+                    let mountName = mount["name"]?.string ?? ""
+                    if !volumeNames.contains(mountName) { errors.append(.notFound("\(path).volumeMounts[\(m)].name", mountName)) }
+                    if (mount["mountPath"]?.string ?? "").isEmpty { errors.append(.required("\(path).volumeMounts[\(m)].mountPath")) }
+                }
+                let pullPolicies = ["Always", "IfNotPresent", "Never"]
+                if let policy = c["imagePullPolicy"]?.string, !pullPolicies.contains(policy) {
+                    errors.append(.notSupported("\(path).imagePullPolicy", policy, pullPolicies))
+                }
+            }
+        }
+        return errors
+    }
+
+    /// Only images, activeDeadlineSeconds, added tolerations and the grace period may change on a pod.
+    func validateUpdate(_ pod: JSONValue, old: JSONValue) -> [FieldError] {
+        var errors = validate(pod)
+        func mutableStripped(_ p: JSONValue) -> JSONValue {
+            var spec = p["spec"] ?? .null
+            for kind in ["initContainers", "containers"] {
+                if var list = spec[kind]?.array {
+                    for i in list.indices { list[i]["image"] = nil }
+                    spec[kind] = .array(list)
+                }
+            }
+            spec["activeDeadlineSeconds"] = nil
+            spec["tolerations"] = nil
+            spec["terminationGracePeriodSeconds"] = nil
+            return spec
+        }
+        if mutableStripped(pod) != mutableStripped(old) {
+            errors.append(.forbidden("spec", "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"))
+        }
+        if let oldNode = old[path: ["spec", "nodeName"]]?.string, !oldNode.isEmpty,
+           pod[path: ["spec", "nodeName"]]?.string != oldNode {
+            errors.append(.invalid("spec.nodeName", pod[path: ["spec", "nodeName"]]?.string ?? "", "field is immutable"))
+        }
+        return errors
+    }
+
+    func prepareForUpdate(_ object: inout JSONValue, old: JSONValue) {
+        object["status"] = old["status"]
+    }
+
+    /// Bound pods wait for their kubelet; unbound or finished pods go at once (upstream's CheckGracefulDelete).
+    func gracefulDeletionPeriod(_ pod: JSONValue, requested: Int?) -> Int? {
+        if (pod[path: ["spec", "nodeName"]]?.string ?? "").isEmpty { return 0 }
+        let phase = pod[path: ["status", "phase"]]?.string ?? ""
+        if phase == "Failed" || phase == "Succeeded" { return 0 }
+        if let requested { return max(0, requested) }
+        return Int(pod[path: ["spec", "terminationGracePeriodSeconds"]]?.int ?? 30)
+    }
+
+    func selectableFields(_ pod: JSONValue) -> [String: String] {
+        [
+            "spec.nodeName": FieldSets.string(pod[path: ["spec", "nodeName"]]),
+            "spec.restartPolicy": FieldSets.string(pod[path: ["spec", "restartPolicy"]]),
+            "spec.schedulerName": FieldSets.string(pod[path: ["spec", "schedulerName"]]),
+            "spec.serviceAccountName": FieldSets.string(pod[path: ["spec", "serviceAccountName"]]),
+            "spec.hostNetwork": pod[path: ["spec", "hostNetwork"]]?.bool == true ? "true" : "false",
+            "status.phase": FieldSets.string(pod[path: ["status", "phase"]]),
+            "status.podIP": FieldSets.string(pod[path: ["status", "podIP"]]),
+            "status.nominatedNodeName": FieldSets.string(pod[path: ["status", "nominatedNodeName"]]),
+        ]
+    }
+}

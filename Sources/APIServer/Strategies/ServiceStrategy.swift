@@ -1,0 +1,72 @@
+import KubeAPI
+import KubeJSON
+
+/// Services: DNS-1035 names, port defaults, an immutable clusterIP (allocated by `ServiceIPAllocator` admission).
+struct ServiceStrategy: ResourceStrategy {
+    var hasStatusSubresource: Bool { true }
+
+    func validateName(_ name: String) -> String? { NameRules.dns1035Label(name) }
+
+    func prepareForCreate(_ object: inout JSONValue) { object["status"] = ["loadBalancer": .emptyObject] }
+
+    func applyDefaults(_ object: inout JSONValue) {
+        var spec = object["spec"] ?? .emptyObject
+        if spec["type"] == nil { spec["type"] = "ClusterIP" }
+        if spec["sessionAffinity"] == nil { spec["sessionAffinity"] = "None" }
+        if spec["internalTrafficPolicy"] == nil, spec["type"]?.string != "ExternalName" { spec["internalTrafficPolicy"] = "Cluster" }
+        if var ports = spec["ports"]?.array {
+            for i in ports.indices {
+                if ports[i]["protocol"] == nil { ports[i]["protocol"] = "TCP" }
+                if ports[i]["targetPort"] == nil, let port = ports[i]["port"] { ports[i]["targetPort"] = port }
+            }
+            spec["ports"] = .array(ports)
+        }
+        object["spec"] = spec
+    }
+
+    func validate(_ object: JSONValue) -> [FieldError] {
+        var errors: [FieldError] = []
+        let spec = object["spec"] ?? .null
+        let types = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]
+        let type = spec["type"]?.string ?? "ClusterIP"
+        if !types.contains(type) { errors.append(.notSupported("spec.type", type, types)) }
+        let ports = spec["ports"]?.array ?? []
+        let headless = spec["clusterIP"]?.string == "None"
+        if ports.isEmpty, type != "ExternalName", !headless { errors.append(.required("spec.ports")) }
+        var names = Set<String>()
+        for (i, port) in ports.enumerated() {
+            let number = port["port"]?.int ?? 0
+            if number < 1 || number > 65535 {
+                errors.append(.invalid("spec.ports[\(i)].port", String(number), "must be between 1 and 65535, inclusive"))
+            }
+            let name = port["name"]?.string ?? ""
+            if ports.count > 1, name.isEmpty { errors.append(.required("spec.ports[\(i)].name")) }
+            if !name.isEmpty, !names.insert(name).inserted { errors.append(.duplicate("spec.ports[\(i)].name", name)) }
+            let protocols = ["TCP", "UDP", "SCTP"]
+            if let p = port["protocol"]?.string, !protocols.contains(p) { errors.append(.notSupported("spec.ports[\(i)].protocol", p, protocols)) }
+        }
+        return errors
+    }
+
+    func validateUpdate(_ object: JSONValue, old: JSONValue) -> [FieldError] {
+        var errors = validate(object)
+        let oldIP = old[path: ["spec", "clusterIP"]]?.string ?? ""
+        let newIP = object[path: ["spec", "clusterIP"]]?.string ?? ""
+        if !oldIP.isEmpty, newIP != oldIP {
+            errors.append(.invalid("spec.clusterIPs[0]", newIP, "may not change once set"))
+        }
+        return errors
+    }
+
+    func prepareForUpdate(_ object: inout JSONValue, old: JSONValue) {
+        object["status"] = old["status"]
+        // A client that sends the object without clusterIP (apply of a manifest) keeps the allocated one.
+        if (object[path: ["spec", "clusterIP"]]?.string ?? "").isEmpty {
+            object[path: ["spec", "clusterIP"]] = old[path: ["spec", "clusterIP"]]
+            object[path: ["spec", "clusterIPs"]] = old[path: ["spec", "clusterIPs"]]
+        }
+        for field in ["ipFamilies", "ipFamilyPolicy"] where object[path: ["spec", field]] == nil {
+            object[path: ["spec", field]] = old[path: ["spec", field]]
+        }
+    }
+}

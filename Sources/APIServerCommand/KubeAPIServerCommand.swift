@@ -1,0 +1,194 @@
+import APIServer
+import APIServerHTTP
+import Foundation
+import KubeAPI
+import KubeCommand
+import KubeLog
+import KubeStorage
+import Logging
+
+/// The `kube-apiserver` command line: upstream's flag names (so kubeadm's manifest and `ps aux` read the same),
+/// the embedded store by default, and graceful shutdown on SIGTERM.
+public enum KubeAPIServerCommand {
+    /// Upstream flags kubeadm writes that this server accepts without acting on them (yet); each one given is
+    /// logged once at start.
+    static let acceptedFlags: [Flag] = [
+        Flag("allow-privileged", kind: .bool, usage: "If true, allow privileged containers (accepted; there is no container runtime)."),
+        Flag("enable-bootstrap-token-auth", kind: .bool, usage: "Enable bootstrap tokens for TLS bootstrapping (accepted; not acted on yet)."),
+        Flag("etcd-cafile", usage: "SSL Certificate Authority file used to secure etcd communication (used with --storage-backend=etcd3)."),
+        Flag("etcd-certfile", usage: "SSL certification file used to secure etcd communication (used with --storage-backend=etcd3)."),
+        Flag("etcd-keyfile", usage: "SSL key file used to secure etcd communication (used with --storage-backend=etcd3)."),
+        Flag("kubelet-client-certificate", usage: "Path to a client cert file for TLS to kubelets (accepted; not acted on yet)."),
+        Flag("kubelet-client-key", usage: "Path to a client key file for TLS to kubelets (accepted; not acted on yet)."),
+        Flag("kubelet-preferred-address-types", kind: .strings, usage: "List of the preferred NodeAddressTypes to use for kubelet connections (accepted)."),
+        Flag("proxy-client-cert-file", usage: "Client certificate used to prove the identity of the aggregator (accepted; no aggregation)."),
+        Flag("proxy-client-key-file", usage: "Private key for the aggregator client certificate (accepted; no aggregation)."),
+        Flag("requestheader-allowed-names", kind: .strings, usage: "Accepted; request-header authentication is not acted on yet."),
+        Flag("requestheader-client-ca-file", usage: "Accepted; request-header authentication is not acted on yet."),
+        Flag("requestheader-extra-headers-prefix", kind: .strings, usage: "Accepted; not acted on yet."),
+        Flag("requestheader-group-headers", kind: .strings, usage: "Accepted; not acted on yet."),
+        Flag("requestheader-username-headers", kind: .strings, usage: "Accepted; not acted on yet."),
+        Flag("service-account-issuer", kind: .strings, usage: "Identifier of the service account token issuer (accepted; tokens are not issued yet)."),
+        Flag("service-account-key-file", kind: .strings, usage: "PEM public keys to verify ServiceAccount tokens (accepted; not acted on yet)."),
+        Flag("service-account-signing-key-file", usage: "Private key to sign service account tokens (accepted; not acted on yet)."),
+        Flag("profiling", kind: .bool, default: "true", usage: "Accepted; profiling is not available."),
+        Flag("feature-gates", kind: .stringToString, usage: "Accepted; no feature gates are implemented."),
+        Flag("audit-log-path", usage: "Accepted; auditing is not implemented."),
+        Flag("encryption-provider-config", usage: "Accepted; encryption at rest is not implemented."),
+        Flag("max-requests-inflight", kind: .int, default: "400", usage: "Accepted; requests are not limited yet."),
+        Flag("max-mutating-requests-inflight", kind: .int, default: "200", usage: "Accepted; requests are not limited yet."),
+        Flag("runtime-config", kind: .stringToString, usage: "Accepted; the served API versions are fixed."),
+    ]
+
+    public static func make(version: String) -> Command {
+        Command(
+            name: "kube-apiserver",
+            short: "The Kubernetes API server validates and configures data for the api objects (Kubestrap, in Swift).",
+            flags: [
+                Flag("advertise-address", usage: "The IP address on which to advertise the apiserver to members of the cluster (the `kubernetes` Endpoints)."),
+                Flag("bind-address", default: "0.0.0.0", usage: "The IP address on which to listen for the --secure-port port."),
+                Flag("secure-port", kind: .int, default: "6443", usage: "The port on which to serve HTTPS with authentication and authorization."),
+                Flag("tls-cert-file", usage: "File containing the default x509 Certificate for HTTPS."),
+                Flag("tls-private-key-file", usage: "File containing the default x509 private key matching --tls-cert-file."),
+                Flag("client-ca-file", usage: "If set, any request presenting a client certificate signed by one of the authorities in the client-ca-file is authenticated with an identity corresponding to the CommonName of the client certificate."),
+                Flag("token-auth-file", usage: "If set, the file that will be used to secure the secure port of the API server via token authentication (token,user,uid,\"group1,group2\")."),
+                Flag("anonymous-auth", kind: .bool, default: "true", usage: "Enables anonymous requests to the secure port of the API server."),
+                Flag("authorization-mode", kind: .strings, default: "Node,RBAC", usage: "Ordered list of plug-ins to do authorization on secure port. Supported: AlwaysAllow,Node,RBAC."),
+                Flag("enable-admission-plugins", kind: .strings, usage: "admission plugins that should be enabled in addition to default enabled ones (NamespaceLifecycle, ServiceAccount, DefaultTolerationSeconds). Supported extra: NodeRestriction."),
+                Flag("disable-admission-plugins", kind: .strings, usage: "admission plugins that should be disabled although they are in the default enabled plugins list."),
+                Flag("service-cluster-ip-range", default: "10.0.0.0/24", usage: "A CIDR notation IP range from which to assign service cluster IPs."),
+                Flag("storage-backend", default: "embedded", usage: "The storage backend for persistence. Options: 'embedded' (default: a durable store under --data-dir), 'etcd3' (not available in this version)."),
+                Flag("etcd-servers", kind: .strings, usage: "List of etcd servers to connect with (scheme://ip:port), comma separated (used with --storage-backend=etcd3)."),
+                Flag("data-dir", default: "/var/lib/kubestrap", usage: "Directory of the embedded store (--storage-backend=embedded)."),
+                Flag("min-request-timeout", kind: .int, default: "1800", usage: "Minimum number of seconds a watch handler stays open (a random time up to twice it)."),
+                Flag("max-request-body-bytes", kind: .int, default: String(3 << 20), usage: "Limit on the size of a request body; larger requests get 413."),
+                Flag("shutdown-delay-duration", kind: .duration, default: "0s", usage: "Time to keep serving after SIGTERM while /readyz reports failure."),
+                Flag("version", kind: .bool, usage: "Print version information and quit"),
+            ] + acceptedFlags,
+            persistentFlags: [Flag("v", shorthand: "v", kind: .level, default: "0", usage: "number for the log level verbosity")],
+            run: { invocation in
+                let flags = invocation.flags
+                if flags.bool("version") {
+                    invocation.output.out("Kubernetes \(version)\n")
+                    return
+                }
+                let verbosity = (try? flags.int("v")) ?? 0
+                KlogHandler.bootstrap(verbosity: verbosity)
+                var logger = Logger(label: "kube-apiserver")
+                if verbosity >= 4 { logger.logLevel = .debug }
+                signal(SIGPIPE, SIG_IGN)
+                try await run(flags: flags, version: version, logger: logger)
+            })
+    }
+
+    static func fail(_ logger: Logger, _ message: String) -> ExitError {
+        logger.critical("\(message)")
+        return ExitError(code: 1)
+    }
+
+    static func run(flags: ParsedFlags, version: String, logger: Logger) async throws {
+        let started = Date()
+        logger.info("Version info", metadata: ["version": "\(version)"])
+        for flag in acceptedFlags where flags.changed(flag.name) {
+            logger.info("flag is accepted but not acted on by this kube-apiserver yet", metadata: ["flag": "--\(flag.name)"])
+        }
+        var options = APIServerOptions()
+        let port: Int
+        do { port = try flags.int("secure-port") ?? 6443 } catch { throw fail(logger, "invalid --secure-port: \(error)") }
+        guard (1...65535).contains(port) else { throw fail(logger, "--secure-port \(port) must be between 1 and 65535, inclusive") }
+        options.securePort = port
+        let bind = flags.string("bind-address") ?? "0.0.0.0"
+        options.advertiseAddress = flags.string("advertise-address").flatMap { $0.isEmpty ? nil : $0 }
+            ?? (bind == "0.0.0.0" || bind == "::" ? "127.0.0.1" : bind)
+        let cidr = flags.string("service-cluster-ip-range") ?? "10.0.0.0/24"
+        guard let range = IPv4Range(cidr) else {
+            throw fail(logger, "invalid --service-cluster-ip-range \(cidr): expected an IPv4 CIDR such as 10.96.0.0/12 (prefix 1–30)")
+        }
+        options.serviceClusterIPRange = range
+        options.authorizationModes = flags.strings("authorization-mode")
+        if options.authorizationModes.isEmpty { options.authorizationModes = ["Node", "RBAC"] }
+        for mode in options.authorizationModes where !["Node", "RBAC", "AlwaysAllow"].contains(mode) {
+            throw fail(logger, "--authorization-mode: unsupported mode \"\(mode)\"; supported: AlwaysAllow, Node, RBAC")
+        }
+        options.admissionPlugins = Set(flags.strings("enable-admission-plugins"))
+        options.disabledAdmissionPlugins = Set(flags.strings("disable-admission-plugins"))
+        options.anonymousAuth = flags.bool("anonymous-auth")
+        if let n = try? flags.int("min-request-timeout") { options.minRequestTimeout = max(1, n ?? 1800) }
+        if let n = try? flags.int("max-request-body-bytes") { options.maxRequestBodyBytes = max(1024, n ?? (3 << 20)) }
+
+        guard let certFile = flags.string("tls-cert-file"), !certFile.isEmpty,
+              let keyFile = flags.string("tls-private-key-file"), !keyFile.isEmpty else {
+            throw fail(logger, "--tls-cert-file and --tls-private-key-file are required: this kube-apiserver serves HTTPS only")
+        }
+        var clientCA: ClientCertificateAuthenticator?
+        if let caFile = flags.string("client-ca-file"), !caFile.isEmpty {
+            do { clientCA = try ClientCertificateAuthenticator(caFile: caFile) } catch { throw fail(logger, "\(error)") }
+        } else {
+            logger.warning("no --client-ca-file: client certificates are not accepted; only --token-auth-file tokens authenticate")
+        }
+        var tokens: TokenAuthenticator?
+        if let tokenFile = flags.string("token-auth-file"), !tokenFile.isEmpty {
+            do {
+                let text = try String(contentsOfFile: tokenFile, encoding: .utf8)
+                tokens = try TokenAuthenticator(csv: text, file: tokenFile)
+            } catch { throw fail(logger, "--token-auth-file \(tokenFile): \(error)") }
+        }
+
+        let storage: any StorageBackend
+        let backend = flags.string("storage-backend") ?? "embedded"
+        switch backend {
+        case "embedded":
+            let dataDir = flags.string("data-dir") ?? "/var/lib/kubestrap"
+            if flags.changed("etcd-servers") {
+                logger.info("--etcd-servers is not used with --storage-backend=embedded", metadata: ["data-dir": "\(dataDir)"])
+            }
+            do { storage = try EmbeddedStore(options: .init(directory: dataDir)) } catch {
+                throw fail(logger, "cannot open the embedded store (--data-dir \(dataDir)): \(error)")
+            }
+            logger.info("Using the embedded store", metadata: ["data-dir": "\(dataDir)"])
+        case "etcd3":
+            throw fail(logger, "--storage-backend=etcd3 is not available in this version; use --storage-backend=embedded")
+        default:
+            throw fail(logger, "--storage-backend \"\(backend)\" is not supported; use embedded")
+        }
+
+        let api = APIServer(options: options, storage: storage, tokens: tokens, logger: logger)
+        do { try await api.start() } catch { throw fail(logger, "failed to initialize the API server: \(error)") }
+        let server: SecureServer
+        do {
+            server = try SecureServer(configuration: .init(bindAddress: bind, port: port, certificateFile: certFile,
+                                                           privateKeyFile: keyFile, clientCA: clientCA),
+                                      api: api, logger: logger)
+        } catch { throw fail(logger, "\(error)") }
+
+        // The first of: a signal, or the server failing (e.g. the port is taken).
+        enum Stop: Sendable { case signal(Int32), failed }
+        let (stops, stop) = AsyncStream<Stop>.makeStream()
+        let serving = Task {
+            do {
+                try await server.run(onBound: { bound in
+                    let elapsed = Int(Date().timeIntervalSince(started) * 1000)
+                    logger.info("Serving securely on \(bind):\(bound)", metadata: ["startup": "\(elapsed)ms"])
+                })
+            } catch {
+                logger.critical("failed to serve on \(bind):\(port): \(error)")
+                stop.yield(.failed)
+            }
+        }
+        let signals = SignalWaiter.wait(for: [SIGTERM, SIGINT])
+        let signalTask = Task { for await s in signals { stop.yield(.signal(s)); return } }
+        let outcome = await stops.first { _ in true }
+        signalTask.cancel()
+        guard case .signal(let received)? = outcome else { throw ExitError(code: 1) }
+        logger.info("received \(received == SIGINT ? "SIGINT" : "SIGTERM"), shutting down: /readyz now fails, watches end, in-flight requests finish")
+        await api.stop()
+        if let text = flags.string("shutdown-delay-duration"), let delay = GoDuration(text)?.seconds, delay > 0 {
+            try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+        }
+        await server.stopAccepting()
+        let deadline = Date().addingTimeInterval(10)
+        while server.requestsInFlight > 0, Date() < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
+        serving.cancel()
+        logger.info("kube-apiserver stopped")
+    }
+}

@@ -1,0 +1,257 @@
+import APIServer
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// The HTTPS front of the kube-apiserver: TLS with ALPN (h2 for kubectl, http/1.1 for curl and old clients),
+/// the client certificate authenticated once per connection and shared by its HTTP/2 streams, bodies capped at
+/// --max-request-body-bytes, and streamed responses (watch) flushed per event.
+public final class SecureServer: Sendable {
+    public struct Configuration: Sendable {
+        public var bindAddress: String
+        public var port: Int
+        public var certificateFile: String
+        public var privateKeyFile: String
+        public var clientCA: ClientCertificateAuthenticator?
+
+        public init(bindAddress: String, port: Int, certificateFile: String, privateKeyFile: String,
+                    clientCA: ClientCertificateAuthenticator?) {
+            self.bindAddress = bindAddress
+            self.port = port
+            self.certificateFile = certificateFile
+            self.privateKeyFile = privateKeyFile
+            self.clientCA = clientCA
+        }
+    }
+
+    typealias HTTPChannel = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+    typealias Negotiated = NIONegotiatedHTTPVersion<(HTTPChannel, Identity),
+                                                     (Identity, NIOHTTP2Handler.AsyncStreamMultiplexer<HTTPChannel>)>
+
+    /// The authenticated identity of a connection (nil: anonymous; rejected: a certificate that did not verify).
+    struct Identity: Sendable {
+        var peerCertificate: [UInt8]?
+        var user: UserInfo?
+        var rejection: String?
+    }
+
+    private let configuration: Configuration
+    private let api: APIServer
+    private let logger: Logger
+    private let sslContext: NIOSSLContext
+    private let serverChannel = Mutex<(any Channel)?>(nil)
+    private let inFlight = Mutex<Int>(0)
+
+    public init(configuration: Configuration, api: APIServer, logger: Logger) throws {
+        self.configuration = configuration
+        self.api = api
+        self.logger = logger
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        do { chain = try NIOSSLCertificate.fromPEMFile(configuration.certificateFile) } catch {
+            throw ServerConfigurationError("--tls-cert-file \(configuration.certificateFile): \(error)")
+        }
+        do { key = try NIOSSLPrivateKey(file: configuration.privateKeyFile, format: .pem) } catch {
+            throw ServerConfigurationError("--tls-private-key-file \(configuration.privateKeyFile): \(error)")
+        }
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        tls.applicationProtocols = ["h2", "http/1.1"]
+        tls.minimumTLSVersion = .tlsv12
+        tls.certificateVerification = configuration.clientCA == nil ? .none : .optionalVerification
+        do { sslContext = try NIOSSLContext(configuration: tls) } catch {
+            throw ServerConfigurationError("TLS configuration (--tls-cert-file/--tls-private-key-file): \(error)")
+        }
+    }
+
+    /// Binds, then serves until the listening socket is closed by `shutdown`. Returns the bound port (useful with
+    /// port 0) through `onBound` before serving.
+    public func run(onBound: @Sendable (Int) -> Void = { _ in }) async throws {
+        let sslContext = self.sslContext
+        let verify = configuration.clientCA != nil
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.bindAddress, port: configuration.port) { channel -> EventLoopFuture<EventLoopFuture<Negotiated>> in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler: NIOSSLServerHandler
+                    if verify {
+                        // Accept any certificate in the handshake; it is verified against the client CA afterwards
+                        // so a bad one yields 401 like upstream instead of a TLS alert.
+                        handler = NIOSSLServerHandler(context: sslContext, customVerificationCallback: { _, promise in
+                            promise.succeed(.certificateVerified)
+                        })
+                    } else {
+                        handler = NIOSSLServerHandler(context: sslContext)
+                    }
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }.flatMap {
+                    var http2 = NIOHTTP2Handler.Configuration()
+                    http2.connection.initialSettings = [
+                        HTTP2Setting(parameter: .maxConcurrentStreams, value: 250),
+                        HTTP2Setting(parameter: .maxHeaderListSize, value: 1 << 20),
+                    ]
+                    return channel.configureAsyncHTTPServerPipeline(
+                        http2Configuration: http2,
+                        http1ConnectionInitializer: { ch in
+                            ch.eventLoop.makeCompletedFuture {
+                                (try HTTPChannel(wrappingChannelSynchronously: ch), Self.peerIdentity(ch))
+                            }
+                        },
+                        http2ConnectionInitializer: { ch in ch.eventLoop.makeCompletedFuture { Self.peerIdentity(ch) } },
+                        http2StreamInitializer: { stream in
+                            stream.eventLoop.makeCompletedFuture {
+                                try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                                return try HTTPChannel(wrappingChannelSynchronously: stream)
+                            }
+                        })
+                }
+            }
+        serverChannel.withLock { $0 = channel.channel }
+        onBound(channel.channel.localAddress?.port ?? configuration.port)
+        try await withThrowingDiscardingTaskGroup { group in
+            try await channel.executeThenClose { inbound in
+                for try await negotiation in inbound {
+                    group.addTask { await self.serveConnection(negotiation) }
+                }
+            }
+        }
+    }
+
+    /// Stops accepting; open connections finish their requests, and watches were ended by `APIServer.stop()`.
+    public func stopAccepting() async {
+        let channel = serverChannel.withLock { $0 }
+        try? await channel?.close()
+    }
+
+    public var requestsInFlight: Int { inFlight.withLock { $0 } }
+
+    /// Only the DER bytes leave the event loop; verification happens in `authenticate`.
+    static func peerIdentity(_ channel: any Channel) -> Identity {
+        guard let cert = try? channel.pipeline.syncOperations.nioSSL_peerCertificate(),
+              let der = try? cert.toDERBytes() else { return Identity() }
+        return Identity(peerCertificate: der)
+    }
+
+    func authenticate(_ raw: Identity) -> Identity {
+        guard let der = raw.peerCertificate, let ca = configuration.clientCA else { return Identity() }
+        switch ca.authenticate(derBytes: der) {
+        case .user(let user): return Identity(user: user)
+        case .rejected(let why): return Identity(user: nil, rejection: why)
+        }
+    }
+
+    func serveConnection(_ negotiation: EventLoopFuture<Negotiated>) async {
+        do {
+            switch try await negotiation.get() {
+            case .http1_1(let (channel, raw)):
+                let identity = authenticate(raw)
+                await serveHTTP1(channel, identity)
+            case .http2(let (raw, multiplexer)):
+                let identity = authenticate(raw)
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await stream in multiplexer.inbound {
+                        group.addTask { await self.serveHTTP1(stream, identity, singleRequest: true) }
+                    }
+                }
+            }
+        } catch {
+            logger.debug("connection ended: \(error)")
+        }
+    }
+
+    /// Serves requests on an HTTP/1.1 connection (keep-alive) or on one HTTP/2 stream (one request).
+    func serveHTTP1(_ channel: HTTPChannel, _ identity: Identity, singleRequest: Bool = false) async {
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                var iterator = inbound.makeAsyncIterator()
+                while true {
+                    guard let part = try await iterator.next() else { return }
+                    guard case .head(let head) = part else { continue }
+                    var body: [UInt8] = []
+                    var tooLarge = false
+                    let limit = api.options.maxRequestBodyBytes
+                    if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limit { tooLarge = true }
+                    readBody: while let next = try await iterator.next() {
+                        switch next {
+                        case .body(var buffer):
+                            if !tooLarge {
+                                if body.count + buffer.readableBytes > limit {
+                                    tooLarge = true
+                                    body = []
+                                } else {
+                                    body += buffer.readBytes(length: buffer.readableBytes) ?? []
+                                }
+                            }
+                        case .end: break readBody
+                        case .head: break readBody
+                        }
+                    }
+                    inFlight.withLock { $0 += 1 }
+                    let response = await respond(head: head, body: body, tooLarge: tooLarge, identity: identity)
+                    let keepAlive = try await write(response, head: head, channel: channel.channel, outbound: outbound)
+                    inFlight.withLock { $0 -= 1 }
+                    if singleRequest || !keepAlive || !head.isKeepAlive { return }
+                }
+            }
+        } catch {
+            logger.debug("request stream ended: \(error)")
+        }
+    }
+
+    func respond(head: HTTPRequestHead, body: [UInt8], tooLarge: Bool, identity: Identity) async -> APIResponse {
+        var user = identity.user ?? .anonymous
+        if identity.user == nil, let rejection = identity.rejection {
+            logger.debug("client certificate rejected: \(rejection)")
+            return .error(.unauthorized)
+        }
+        if let authorization = head.headers.first(name: "authorization") {
+            guard let tokenUser = api.authenticateToken(authorization) else { return .error(.unauthorized) }
+            if identity.user == nil { user = tokenUser }
+        }
+        if tooLarge { return .error(.tooLarge(api.options.maxRequestBodyBytes)) }
+        let request = APIRequest(method: head.method.rawValue, uri: head.uri,
+                                 headers: head.headers.map { ($0.name, $0.value) }, body: body, user: user)
+        return await api.handle(request)
+    }
+
+    /// Writes the response; for a stream, until it ends or the client goes away. Returns whether the connection
+    /// can carry another request.
+    func write(_ response: APIResponse, head: HTTPRequestHead, channel: any Channel,
+               outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws -> Bool {
+        var headers = HTTPHeaders()
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        headers.add(name: "audit-id", value: RandomNames.uuid())
+        if !headers.contains(name: "cache-control") { headers.add(name: "cache-control", value: "no-cache, private") }
+        let status = HTTPResponseStatus(statusCode: response.status)
+        switch response.body {
+        case .bytes(let bytes):
+            headers.replaceOrAdd(name: "content-length", value: String(bytes.count))
+            try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
+            if head.method != .HEAD, !bytes.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes)))) }
+            try await outbound.write(.end(nil))
+            return true
+        case .stream(let stream):
+            headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+            if head.version.major >= 2 { headers.remove(name: "transfer-encoding") }
+            try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
+            // The client may leave while no event is due: watch the channel closing, not only failed writes.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await chunk in stream {
+                        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk))))
+                    }
+                    try await outbound.write(.end(nil))
+                }
+                group.addTask { try? await channel.closeFuture.get() }
+                try await group.next()
+                group.cancelAll()
+            }
+            return false
+        }
+    }
+}

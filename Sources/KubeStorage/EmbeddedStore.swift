@@ -1,0 +1,323 @@
+import Dispatch
+import Foundation
+
+/// The default backend: all keys in memory, every write appended to a write-ahead log and fsynced before the
+/// caller hears of it. Concurrent writers share one fsync (group commit), which is what makes durable creates fast.
+/// Watch history is the retained event log (the last `historyLimit` events or `historyWindow` seconds, whichever
+/// keeps more), rebuilt from the log on start so a client may resume a watch across an apiserver restart.
+public actor EmbeddedStore: StorageBackend {
+    public struct Options: Sendable {
+        public var directory: String
+        /// Once the log grows past this, the state is written as a snapshot and the log restarts.
+        public var snapshotThreshold: Int = 64 << 20
+        public var historyLimit: Int = 100_000
+        public var historyWindow: Double = 300
+
+        public init(directory: String) { self.directory = directory }
+    }
+
+    private struct HistoryEntry {
+        var event: StorageEvent
+        var time: Double
+    }
+
+    private struct Watcher {
+        var prefix: String
+        var afterRevision: Int64
+        var continuation: AsyncThrowingStream<StorageEvent, any Error>.Continuation
+    }
+
+    private let options: Options
+    private let files: WALFiles
+    private let io = DispatchQueue(label: "kubestrap.embedded-store.io")
+
+    private var items: [String: KeyValue] = [:]
+    private var sortedKeys: [String] = []
+    private var revision: Int64 = 0
+    /// Events in revision order, oldest first; `historyStart` indexes the first retained one.
+    private var history: [HistoryEntry] = []
+    private var historyStart = 0
+    /// Revisions at or below this cannot be watched from (they left the history).
+    private var compactedRevision: Int64 = 0
+
+    private var pendingBytes: [UInt8] = []
+    private var pendingEvents: [StorageEvent] = []
+    private var waiters: [CheckedContinuation<Void, any Error>] = []
+    private var flushing = false
+    private var failure: StorageError?
+
+    private var watchers: [Int: Watcher] = [:]
+    private var nextWatcherID = 0
+
+    public init(options: Options) throws {
+        self.options = options
+        files = try WALFiles(directory: options.directory)
+        let snapshot = WALRecord.decodeAll(try files.readSnapshot())
+        let log = WALRecord.decodeAll(try files.readLog())
+        var items: [String: KeyValue] = [:]
+        var revision: Int64 = 0
+        for record in snapshot.records {
+            switch record.op {
+            case .snapshotHeader: revision = record.revision
+            case .put: items[record.key] = KeyValue(key: record.key, value: record.value,
+                                                   createRevision: record.createRevision, modRevision: record.revision)
+            case .delete: items[record.key] = nil
+            }
+        }
+        let compacted = revision
+        var history: [HistoryEntry] = []
+        let now = Date().timeIntervalSince1970
+        for record in log.records where record.revision > revision {
+            revision = record.revision
+            let prev = items[record.key]
+            switch record.op {
+            case .put:
+                let kv = KeyValue(key: record.key, value: record.value, createRevision: record.createRevision,
+                                  modRevision: record.revision)
+                items[record.key] = kv
+                history.append(HistoryEntry(event: StorageEvent(type: .put, kv: kv, prevKV: prev), time: now))
+            case .delete:
+                items[record.key] = nil
+                if let prev {
+                    var gone = prev
+                    gone.modRevision = record.revision
+                    history.append(HistoryEntry(event: StorageEvent(type: .delete, kv: gone, prevKV: prev), time: now))
+                }
+            case .snapshotHeader: break
+            }
+        }
+        if log.validLength < (try files.readLog()).count { try files.truncateLog(to: log.validLength) }
+        self.items = items
+        self.sortedKeys = items.keys.sorted()
+        self.revision = revision
+        self.history = history
+        self.compactedRevision = compacted
+    }
+
+    // MARK: reads
+
+    public func get(_ key: String) throws -> KeyValue? {
+        if let failure { throw failure }
+        return items[key]
+    }
+
+    public func range(prefix: String, startAfter: String?, limit: Int) throws -> RangeResult {
+        if let failure { throw failure }
+        let first = lowerBound(prefix)
+        var end = first
+        while end < sortedKeys.count, sortedKeys[end].hasPrefix(prefix) { end += 1 }
+        var start = first
+        if let startAfter, startAfter >= prefix {
+            start = max(first, upperBound(startAfter))
+        }
+        var kvs: [KeyValue] = []
+        var index = start
+        while index < end, limit <= 0 || kvs.count < limit {
+            if let kv = items[sortedKeys[index]] { kvs.append(kv) }
+            index += 1
+        }
+        return RangeResult(kvs: kvs, more: index < end, count: end - start, revision: revision)
+    }
+
+    public func currentRevision() throws -> Int64 {
+        if let failure { throw failure }
+        return revision
+    }
+
+    public func healthCheck() throws {
+        if let failure { throw failure }
+    }
+
+    // MARK: writes
+
+    public func create(_ key: String, value: [UInt8]) async throws -> Int64 {
+        if let failure { throw failure }
+        guard items[key] == nil else { throw StorageError.keyExists(key: key) }
+        revision += 1
+        let kv = KeyValue(key: key, value: value, createRevision: revision, modRevision: revision)
+        items[key] = kv
+        sortedKeys.insert(key, at: lowerBound(key))
+        let record = WALRecord(op: .put, revision: revision, createRevision: revision, key: key, value: value)
+        try await commit(record, StorageEvent(type: .put, kv: kv, prevKV: nil))
+        return kv.modRevision
+    }
+
+    public func update(_ key: String, value: [UInt8], expectedModRevision: Int64) async throws -> Int64 {
+        if let failure { throw failure }
+        guard let prev = items[key] else { throw StorageError.notFound(key: key) }
+        guard prev.modRevision == expectedModRevision else {
+            throw StorageError.conflict(key: key, currentRevision: prev.modRevision)
+        }
+        revision += 1
+        let kv = KeyValue(key: key, value: value, createRevision: prev.createRevision, modRevision: revision)
+        items[key] = kv
+        let record = WALRecord(op: .put, revision: revision, createRevision: prev.createRevision, key: key, value: value)
+        try await commit(record, StorageEvent(type: .put, kv: kv, prevKV: prev))
+        return revision
+    }
+
+    public func delete(_ key: String, expectedModRevision: Int64?) async throws -> (deleted: KeyValue, revision: Int64) {
+        if let failure { throw failure }
+        guard let prev = items[key] else { throw StorageError.notFound(key: key) }
+        if let expectedModRevision, prev.modRevision != expectedModRevision {
+            throw StorageError.conflict(key: key, currentRevision: prev.modRevision)
+        }
+        revision += 1
+        items[key] = nil
+        let index = lowerBound(key)
+        if index < sortedKeys.count, sortedKeys[index] == key { sortedKeys.remove(at: index) }
+        var gone = prev
+        gone.modRevision = revision
+        let record = WALRecord(op: .delete, revision: revision, createRevision: prev.createRevision, key: key, value: [])
+        let deletedAt = revision
+        try await commit(record, StorageEvent(type: .delete, kv: gone, prevKV: prev))
+        return (prev, deletedAt)
+    }
+
+    /// Queues the record and waits until a flush has made it durable.
+    private func commit(_ record: WALRecord, _ event: StorageEvent) async throws {
+        pendingBytes.append(contentsOf: record.encoded())
+        pendingEvents.append(event)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            waiters.append(continuation)
+            if !flushing {
+                flushing = true
+                Task { await self.flushLoop() }
+            }
+        }
+    }
+
+    private func flushLoop() async {
+        while !pendingBytes.isEmpty {
+            let bytes = pendingBytes
+            let events = pendingEvents
+            let batch = waiters
+            pendingBytes = []
+            pendingEvents = []
+            waiters = []
+            let files = self.files
+            let result: Result<Void, StorageError> = await withCheckedContinuation { continuation in
+                io.async {
+                    do {
+                        try files.appendDurably(bytes)
+                        continuation.resume(returning: .success(()))
+                    } catch let error as StorageError {
+                        continuation.resume(returning: .failure(error))
+                    } catch {
+                        continuation.resume(returning: .failure(.unavailable("\(error)")))
+                    }
+                }
+            }
+            switch result {
+            case .success:
+                publish(events)
+                for waiter in batch { waiter.resume() }
+            case .failure(let error):
+                // The in-memory state is now ahead of the disk; refuse everything rather than serve it.
+                failure = error
+                for waiter in batch { waiter.resume(throwing: error) }
+                for waiter in waiters { waiter.resume(throwing: error) }
+                waiters = []
+                pendingBytes = []
+                for watcher in watchers.values { watcher.continuation.finish(throwing: error) }
+                watchers = [:]
+            }
+        }
+        if failure == nil, files.logSize > options.snapshotThreshold { await writeSnapshot() }
+        flushing = false
+        if !pendingBytes.isEmpty {
+            flushing = true
+            Task { await self.flushLoop() }
+        }
+    }
+
+    private func writeSnapshot() async {
+        var bytes = WALRecord(op: .snapshotHeader, revision: revision, createRevision: 0, key: "", value: []).encoded()
+        for key in sortedKeys {
+            guard let kv = items[key] else { continue }
+            bytes += WALRecord(op: .put, revision: kv.modRevision, createRevision: kv.createRevision, key: key,
+                               value: kv.value).encoded()
+        }
+        let files = self.files
+        let snapshotBytes = bytes
+        let ok: Bool = await withCheckedContinuation { continuation in
+            io.async { continuation.resume(returning: (try? files.writeSnapshot(snapshotBytes)) != nil) }
+        }
+        if !ok { failure = .unavailable("cannot write snapshot \(files.snapshotPath)") }
+    }
+
+    // MARK: watch
+
+    private func publish(_ events: [StorageEvent]) {
+        let now = Date().timeIntervalSince1970
+        for event in events {
+            history.append(HistoryEntry(event: event, time: now))
+            for watcher in watchers.values where event.kv.modRevision > watcher.afterRevision
+                && event.kv.key.hasPrefix(watcher.prefix) {
+                watcher.continuation.yield(event)
+            }
+        }
+        trimHistory(now: now)
+    }
+
+    private func trimHistory(now: Double) {
+        let retained = history.count - historyStart
+        guard retained > options.historyLimit / 10 else { return }
+        while historyStart < history.count, history.count - historyStart > options.historyLimit
+            || (now - history[historyStart].time > options.historyWindow && history.count - historyStart > 1000) {
+            compactedRevision = history[historyStart].event.kv.modRevision
+            historyStart += 1
+        }
+        if historyStart > 4096, historyStart * 2 > history.count {
+            history.removeFirst(historyStart)
+            historyStart = 0
+        }
+    }
+
+    public func watch(prefix: String, afterRevision: Int64) throws -> AsyncThrowingStream<StorageEvent, any Error> {
+        if let failure { throw failure }
+        let oldest = historyStart < history.count ? history[historyStart].event.kv.modRevision - 1 : revision
+        let floor = max(compactedRevision, min(oldest, revision))
+        if afterRevision < floor {
+            throw StorageError.compacted(requested: afterRevision, compactedRevision: floor)
+        }
+        let (stream, continuation) = AsyncThrowingStream<StorageEvent, any Error>.makeStream(bufferingPolicy: .unbounded)
+        var delivered = afterRevision
+        for index in historyStart..<history.count {
+            let event = history[index].event
+            if event.kv.modRevision > afterRevision, event.kv.key.hasPrefix(prefix) {
+                continuation.yield(event)
+            }
+            delivered = max(delivered, event.kv.modRevision)
+        }
+        let id = nextWatcherID
+        nextWatcherID += 1
+        watchers[id] = Watcher(prefix: prefix, afterRevision: delivered, continuation: continuation)
+        continuation.onTermination = { _ in Task { await self.removeWatcher(id) } }
+        return stream
+    }
+
+    private func removeWatcher(_ id: Int) { watchers[id] = nil }
+
+    public var watcherCount: Int { watchers.count }
+
+    // MARK: sorted keys
+
+    private func lowerBound(_ key: String) -> Int {
+        var low = 0, high = sortedKeys.count
+        while low < high {
+            let mid = (low + high) / 2
+            if sortedKeys[mid] < key { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    private func upperBound(_ key: String) -> Int {
+        var low = 0, high = sortedKeys.count
+        while low < high {
+            let mid = (low + high) / 2
+            if sortedKeys[mid] <= key { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}
