@@ -301,6 +301,13 @@ public actor EmbeddedStore: StorageBackend {
 
     public var watcherCount: Int { watchers.count }
 
+    /// Releases `store`'s files and opens the directory again, as a restart would (tests only; the actor
+    /// otherwise holds the lock for its lifetime).
+    public static func reopenForTesting(_ store: EmbeddedStore, directory: String) throws -> EmbeddedStore {
+        store.files.releaseLock()
+        return try EmbeddedStore(options: .init(directory: directory))
+    }
+
     // MARK: sorted keys
 
     private func lowerBound(_ key: String) -> Int {

@@ -130,6 +130,8 @@ final class WALFiles: @unchecked Sendable {
         close(lockFD)
     }
 
+    func releaseLock() { flock(lockFD, LOCK_UN) }
+
     func readSnapshot() throws -> [UInt8] {
         do { return try AtomicFile.read(snapshotPath) ?? [] } catch { throw StorageError.unavailable("\(error)") }
     }

@@ -180,7 +180,8 @@ struct ResourceHandler {
         let name = info.name
         let handler = self
         let box = WarningBox([])
-        let (result, created) = try await store.guaranteedUpdate(namespace: namespace, name: name, context: context) { current in
+        let (result, created) = try await store.guaranteedUpdate(namespace: namespace, name: name, context: context,
+                                                                 createIfMissing: isApply) { current in
             var patched: JSONValue
             guard let current else {
                 guard isApply else { throw StatusError.notFound(handler.def.groupResource, name) }

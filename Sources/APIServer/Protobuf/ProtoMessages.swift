@@ -15,12 +15,16 @@ struct ProtoField: Sendable {
     let name: String
     let type: ProtoType
     let repeated: Bool
+    /// A Go pointer field (`*int64`, `*bool`): its zero value is meaningful and kept. Other fields are emitted
+    /// by Go even when zero and are dropped here, as Go's `omitempty` drops them from JSON.
+    var pointer = false
 }
 
 enum ProtoMessages {
     static func f(_ name: String, _ type: ProtoType, repeated: Bool = false) -> ProtoField {
         ProtoField(name: name, type: type, repeated: repeated)
     }
+    static func p(_ name: String, _ type: ProtoType) -> ProtoField { ProtoField(name: name, type: type, repeated: false, pointer: true) }
     static func list(_ name: String, _ type: ProtoType) -> ProtoField { ProtoField(name: name, type: type, repeated: true) }
 
     /// "<group>/<Kind>" → message name.
@@ -40,45 +44,45 @@ enum ProtoMessages {
         "ObjectMeta": [
             1: f("name", .string), 2: f("generateName", .string), 3: f("namespace", .string), 5: f("uid", .string),
             6: f("resourceVersion", .string), 7: f("generation", .int64), 8: f("creationTimestamp", .time),
-            9: f("deletionTimestamp", .time), 10: f("deletionGracePeriodSeconds", .int64),
+            9: f("deletionTimestamp", .time), 10: p("deletionGracePeriodSeconds", .int64),
             11: f("labels", .map(.string)), 12: f("annotations", .map(.string)),
             13: list("ownerReferences", .message("OwnerReference")), 14: list("finalizers", .string),
         ],
         "OwnerReference": [1: f("kind", .string), 3: f("name", .string), 4: f("uid", .string), 5: f("apiVersion", .string),
-                           6: f("controller", .bool), 7: f("blockOwnerDeletion", .bool)],
+                           6: p("controller", .bool), 7: p("blockOwnerDeletion", .bool)],
         "ObjectReference": [1: f("kind", .string), 2: f("namespace", .string), 3: f("name", .string), 4: f("uid", .string),
                             5: f("apiVersion", .string), 6: f("resourceVersion", .string), 7: f("fieldPath", .string)],
         "LocalObjectReference": [1: f("name", .string)],
         "Namespace": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("NamespaceSpec"))],
         "NamespaceSpec": [1: list("finalizers", .string)],
         "ConfigMap": [1: f("metadata", .message("ObjectMeta")), 2: f("data", .map(.string)), 3: f("binaryData", .map(.bytes)),
-                      4: f("immutable", .bool)],
+                      4: p("immutable", .bool)],
         "Secret": [1: f("metadata", .message("ObjectMeta")), 2: f("data", .map(.bytes)), 3: f("type", .string),
-                   4: f("stringData", .map(.string)), 5: f("immutable", .bool)],
+                   4: f("stringData", .map(.string)), 5: p("immutable", .bool)],
         "ServiceAccount": [1: f("metadata", .message("ObjectMeta")), 2: list("secrets", .message("ObjectReference")),
-                           3: list("imagePullSecrets", .message("LocalObjectReference")), 4: f("automountServiceAccountToken", .bool)],
+                           3: list("imagePullSecrets", .message("LocalObjectReference")), 4: p("automountServiceAccountToken", .bool)],
         "Service": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("ServiceSpec"))],
         "ServiceSpec": [
             1: list("ports", .message("ServicePort")), 2: f("selector", .map(.string)), 3: f("clusterIP", .string),
             4: f("type", .string), 5: list("externalIPs", .string), 7: f("sessionAffinity", .string),
             8: f("loadBalancerIP", .string), 9: list("loadBalancerSourceRanges", .string), 10: f("externalName", .string),
             11: f("externalTrafficPolicy", .string), 12: f("healthCheckNodePort", .int32), 13: f("publishNotReadyAddresses", .bool),
-            17: f("ipFamilyPolicy", .string), 18: list("clusterIPs", .string), 19: list("ipFamilies", .string),
-            20: f("allocateLoadBalancerNodePorts", .bool), 21: f("loadBalancerClass", .string), 22: f("internalTrafficPolicy", .string),
+            17: p("ipFamilyPolicy", .string), 18: list("clusterIPs", .string), 19: list("ipFamilies", .string),
+            20: p("allocateLoadBalancerNodePorts", .bool), 21: p("loadBalancerClass", .string), 22: p("internalTrafficPolicy", .string),
         ],
         "ServicePort": [1: f("name", .string), 2: f("protocol", .string), 3: f("port", .int32), 4: f("targetPort", .intOrString),
                         5: f("nodePort", .int32), 6: f("appProtocol", .string)],
         "Pod": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("PodSpec"))],
         "PodSpec": [
             1: list("volumes", .message("Volume")), 2: list("containers", .message("Container")), 3: f("restartPolicy", .string),
-            4: f("terminationGracePeriodSeconds", .int64), 5: f("activeDeadlineSeconds", .int64), 6: f("dnsPolicy", .string),
+            4: p("terminationGracePeriodSeconds", .int64), 5: p("activeDeadlineSeconds", .int64), 6: f("dnsPolicy", .string),
             7: f("nodeSelector", .map(.string)), 8: f("serviceAccountName", .string), 9: f("serviceAccount", .string),
             10: f("nodeName", .string), 11: f("hostNetwork", .bool), 12: f("hostPID", .bool), 13: f("hostIPC", .bool),
             15: list("imagePullSecrets", .message("LocalObjectReference")), 16: f("hostname", .string), 17: f("subdomain", .string),
             19: f("schedulerName", .string), 20: list("initContainers", .message("Container")),
-            21: f("automountServiceAccountToken", .bool), 22: list("tolerations", .message("Toleration")),
-            24: f("priorityClassName", .string), 25: f("priority", .int32), 30: f("enableServiceLinks", .bool),
-            31: f("preemptionPolicy", .string),
+            21: p("automountServiceAccountToken", .bool), 22: list("tolerations", .message("Toleration")),
+            24: f("priorityClassName", .string), 25: p("priority", .int32), 30: p("enableServiceLinks", .bool),
+            31: p("preemptionPolicy", .string),
         ],
         "Container": [
             1: f("name", .string), 2: f("image", .string), 3: list("command", .string), 4: list("args", .string),
@@ -97,7 +101,7 @@ enum ProtoMessages {
         "HostPathVolumeSource": [1: f("path", .string), 2: f("type", .string)],
         "EmptyDirVolumeSource": [1: f("medium", .string), 2: f("sizeLimit", .quantity)],
         "Toleration": [1: f("key", .string), 2: f("operator", .string), 3: f("value", .string), 4: f("effect", .string),
-                       5: f("tolerationSeconds", .int64)],
+                       5: p("tolerationSeconds", .int64)],
         "Endpoints": [1: f("metadata", .message("ObjectMeta"))],
         "Event": [1: f("metadata", .message("ObjectMeta")), 2: f("involvedObject", .message("ObjectReference")),
                   3: f("reason", .string), 4: f("message", .string), 6: f("firstTimestamp", .time), 7: f("lastTimestamp", .time),
@@ -120,7 +124,7 @@ enum ProtoMessages {
         "SelfSubjectRulesReview": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("SelfSubjectRulesReviewSpec"))],
         "SelfSubjectRulesReviewSpec": [1: f("namespace", .string)],
         "Lease": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("LeaseSpec"))],
-        "LeaseSpec": [1: f("holderIdentity", .string), 2: f("leaseDurationSeconds", .int32), 3: f("acquireTime", .time),
-                      4: f("renewTime", .time), 5: f("leaseTransitions", .int32)],
+        "LeaseSpec": [1: f("holderIdentity", .string), 2: p("leaseDurationSeconds", .int32), 3: f("acquireTime", .time),
+                      4: f("renewTime", .time), 5: p("leaseTransitions", .int32)],
     ]
 }

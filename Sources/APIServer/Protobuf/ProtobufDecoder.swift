@@ -72,7 +72,7 @@ enum ProtobufDecoder {
                     var list = object[field.name]?.array ?? []
                     if case .array(let packed) = value, field.type.isScalarNumber { list += packed } else { list.append(value) }
                     object[field.name] = .array(list)
-                } else if !isZeroString(value) && value != .null {
+                } else if value != .null && (field.pointer || !isZero(value)) {
                     if case .inline = field.type, let inner = value.object {
                         for (k, v) in inner { object[k] = v }
                     } else {
@@ -84,7 +84,7 @@ enum ProtobufDecoder {
         return .object(object)
     }
 
-    static func isZeroString(_ v: JSONValue) -> Bool { v == .string("") }
+    static func isZero(_ v: JSONValue) -> Bool { v == .string("") || v == .int(0) || v == .bool(false) }
 
     static func defaultValue(_ type: ProtoType) -> JSONValue {
         switch type {

@@ -234,7 +234,7 @@ public struct GenericStore: Sendable {
 
     /// Reads the current object, lets `transform` derive the new one, and writes it back with compare-and-swap,
     /// retrying on a lost race (upstream's GuaranteedUpdate). Returns the stored object and whether it was created.
-    public func guaranteedUpdate(namespace: String, name: String, context: RequestContext,
+    public func guaranteedUpdate(namespace: String, name: String, context: RequestContext, createIfMissing: Bool = false,
                                  transform: @Sendable (JSONValue?) throws -> JSONValue) async throws -> (JSONValue, Bool) {
         let ns = namespaceFor(namespace)
         let key = definition.key(namespace: ns, name: name)
@@ -242,7 +242,7 @@ public struct GenericStore: Sendable {
             let currentKV: KeyValue?
             do { currentKV = try await storage.get(key) } catch { throw mapStorageError(error, name: name) }
             guard let currentKV else {
-                guard strategy.allowCreateOnUpdate, context.subresource.isEmpty else {
+                guard strategy.allowCreateOnUpdate || createIfMissing, context.subresource.isEmpty else {
                     throw StatusError.notFound(groupResource, name)
                 }
                 let object = try transform(nil)

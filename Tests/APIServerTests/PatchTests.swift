@@ -1,0 +1,56 @@
+@testable import APIServer
+import KubeJSON
+import Testing
+
+@Suite struct PatchTests {
+    let pod: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "p", "labels": ["a": "1"]],
+                          "spec": ["containers": [["name": "one", "image": "i:1", "env": [["name": "X", "value": "1"]]],
+                                                  ["name": "two", "image": "i:2"]]]]
+
+    @Test func strategicMergeMergesContainersByName() throws {
+        let schema = try #require(Schemas.schema(forKind: "Pod", group: ""))
+        let patch: JSONValue = [
+            "metadata": ["labels": ["b": "2"]],
+            "spec": ["$setElementOrder/containers": [["name": "two"], ["name": "one"]],
+                     "containers": [["name": "one", "image": "i:9", "env": [["name": "Y", "value": "2"]]]]],
+        ]
+        let result = try StrategicMergePatch.apply(patch, to: pod, schema: schema)
+        let containers = result[path: ["spec", "containers"]]?.array ?? []
+        #expect(containers.map { $0["name"]?.string } == ["two", "one"])
+        #expect(containers[1]["image"]?.string == "i:9")
+        #expect(containers[1]["env"]?.array?.compactMap { $0["name"]?.string } == ["X", "Y"])
+        #expect(result.metaLabels == ["a": "1", "b": "2"])
+        let deleted = try StrategicMergePatch.apply(["spec": ["containers": [["name": "two", "$patch": "delete"]]]], to: pod, schema: schema)
+        #expect(deleted[path: ["spec", "containers"]]?.array?.count == 1)
+    }
+
+    @Test func jsonPatchAndMergePatch() throws {
+        let ops: JSONValue = [["op": "replace", "path": "/metadata/labels/a", "value": "9"],
+                              ["op": "add", "path": "/spec/containers/-", "value": ["name": "three", "image": "i:3"]],
+                              ["op": "remove", "path": "/spec/containers/0"]]
+        let patched = try JSONPatch.apply(ops, to: pod)
+        #expect(patched.metaLabels == ["a": "9"])
+        #expect(patched[path: ["spec", "containers"]]?.array?.compactMap { $0["name"]?.string } == ["two", "three"])
+        #expect(throws: StatusError.self) { try JSONPatch.apply([["op": "remove", "path": "/nope"]], to: pod) }
+        let merged = MergePatch.apply(["metadata": ["labels": ["a": .null, "c": "3"]]], to: pod)
+        #expect(merged.metaLabels == ["c": "3"])
+    }
+
+    @Test func patchThroughTheServerKeepsConcurrencyRules() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        _ = try await s.request("POST", "/api/v1/namespaces/default/configmaps", configMap("c"))
+        let merged = try await s.request("PATCH", "/api/v1/namespaces/default/configmaps/c",
+                                         ["metadata": ["labels": ["x": "y"]]], contentType: "application/strategic-merge-patch+json")
+        #expect(merged.status == 200 && merged.body.metaLabels == ["x": "y"])
+        let stale = try await s.request("PATCH", "/api/v1/namespaces/default/configmaps/c",
+                                        ["metadata": ["resourceVersion": "1"], "data": ["k": "z"]], contentType: "application/merge-patch+json")
+        #expect(stale.status == 409)
+        let unsupported = try await s.request("PATCH", "/api/v1/namespaces/default/configmaps/c", ["a": 1], contentType: "text/plain")
+        #expect(unsupported.status == 415)
+        let apply = try await s.request("PATCH", "/api/v1/namespaces/default/configmaps/new?fieldManager=test",
+                                        contentType: "application/apply-patch+yaml",
+                                        rawBody: Array("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: new\ndata:\n  a: \"1\"\n".utf8))
+        #expect(apply.status == 201 && apply.body[path: ["data", "a"]]?.string == "1", "\(apply.text)")
+    }
+}

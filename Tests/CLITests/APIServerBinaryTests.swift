@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+/// The built kube-apiserver, driven the way a user drives it: certificates from `bootstrap`, then kubectl and curl
+/// over TLS on a free loopback port, a SIGTERM at the end.
+let apiserverBinary = productsDirectory().appendingPathComponent("kube-apiserver").path
+let curlPath = which("curl")
+
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+@Suite(.serialized, .enabled(if: kubectlPath != nil && curlPath != nil, "needs kubectl and curl"))
+struct APIServerBinaryTests {
+    @Test func anUnknownFlagExitsWithUpstreamsWording() throws {
+        let result = try run(apiserverBinary, ["--this-is-very-wrong"])
+        #expect(result.code == 1)
+        #expect(result.err.contains("Error: unknown flag: --this-is-very-wrong"))
+    }
+
+    @Test func kubectlAndCurlAgainstTheRunningServer() async throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = freePort()
+        #expect(try run(bootstrapBinary, ["init", "phase", "certs", "all", "--cert-dir", "\(dir)/pki",
+                                          "--apiserver-advertise-address", "127.0.0.1", "--node-name", "n1"]).code == 0)
+        #expect(try run(bootstrapBinary, ["init", "phase", "kubeconfig", "all", "--cert-dir", "\(dir)/pki", "--kubeconfig-dir", dir,
+                                          "--apiserver-advertise-address", "127.0.0.1", "--apiserver-bind-port", String(port),
+                                          "--node-name", "n1"]).code == 0)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: apiserverBinary)
+        server.arguments = ["--advertise-address=127.0.0.1", "--bind-address=127.0.0.1", "--secure-port=\(port)",
+                            "--tls-cert-file=\(dir)/pki/apiserver.crt", "--tls-private-key-file=\(dir)/pki/apiserver.key",
+                            "--client-ca-file=\(dir)/pki/ca.crt", "--authorization-mode=Node,RBAC",
+                            "--enable-admission-plugins=NodeRestriction", "--service-cluster-ip-range=10.96.0.0/12",
+                            "--data-dir=\(dir)/data", "--etcd-servers=https://127.0.0.1:2379", "--allow-privileged=true"]
+        let log = FileHandle(forWritingAtPath: "/dev/null")
+        server.standardOutput = log
+        let errPipe = Pipe()
+        server.standardError = errPipe
+        try server.run()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        let curl = try #require(curlPath), kubectl = try #require(kubectlPath)
+        let base = "https://127.0.0.1:\(port)"
+        let deadline = Date().addingTimeInterval(30)
+        while try run(curl, ["-sk", "\(base)/readyz"]).out != "ok", Date() < deadline {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        #expect(try run(curl, ["-s", "--cacert", "\(dir)/pki/ca.crt", "\(base)/readyz"]).out == "ok")
+        let unauthorized = try run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", "\(dir)/pki/ca.crt", "\(base)/api/v1/pods"])
+        #expect(unauthorized.out == "401")
+
+        let kc = ["--kubeconfig", "\(dir)/admin.conf"]
+        let version = try run(kubectl, kc + ["version"])
+        #expect(version.code == 0 && version.out.contains("Server Version: v1.32"), "\(version.err)")
+        #expect(try run(kubectl, kc + ["create", "namespace", "demo"]).out.contains("namespace/demo created"))
+        #expect(try run(kubectl, kc + ["-n", "demo", "create", "configmap", "c", "--from-literal=a=b"]).code == 0)
+        let cm = try run(kubectl, kc + ["-n", "demo", "get", "cm", "c", "-o", "jsonpath={.data.a}"])
+        #expect(cm.out == "b", "\(cm.err)")
+        #expect(try run(kubectl, kc + ["auth", "can-i", "*", "*"]).out == "yes\n")
+        let namespaces = try run(kubectl, kc + ["get", "ns"])
+        #expect(namespaces.out.contains("kube-system") && namespaces.out.contains("demo"))
+
+        kill(server.processIdentifier, SIGTERM)
+        let stopBy = Date().addingTimeInterval(30)
+        while server.isRunning, Date() < stopBy { try await Task.sleep(nanoseconds: 20_000_000) }
+        #expect(!server.isRunning)
+        #expect(server.terminationStatus == 0)
+        let stderr = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(stderr.contains("Serving securely on 127.0.0.1:\(port)"))
+        #expect(stderr.contains("flag is accepted but not acted on by this kube-apiserver yet") && stderr.contains("--allow-privileged"))
+        #expect(stderr.contains("received SIGTERM"))
+    }
+}
