@@ -45,6 +45,7 @@ let package = Package(
         .target(name: "KubeadmAPI", dependencies: ["KubeAPI", "KubeYAML", "PKI"]),
         .target(name: "Kubelet", dependencies: [
             "KubeAPI", "KubeYAML", "AtomicFile", "CKubeletShims", "CSystemd", "KubeLog", "KubeCommand",
+            "KubeJSON", "KubeConfig", "KubeHTTPClient", "PKI",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -53,6 +54,12 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "KubeJSON"),
+        .target(name: "KubeHTTPClient", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .target(name: "KubeStorage", dependencies: ["AtomicFile"]),
         .target(name: "APIServer", dependencies: [
             "KubeAPI", "KubeJSON", "KubeStorage", "KubestrapVersion",
@@ -60,7 +67,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "APIServerHTTP", dependencies: [
-            "APIServer", "PKI",
+            "APIServer", "PKI", "KubeHTTPClient",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -82,6 +89,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kube-apiserver", dependencies: ["APIServerCommand", "KubeCommand", "KubestrapVersion"]),
+        // Benchmark load generator (bench/apiserver.sh), not installed.
+        .executableTarget(name: "apiserver-bench", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
 
         // Tests.
         .testTarget(name: "KubeCommandTests", dependencies: ["KubeCommand", "KubestrapTesting"]),

@@ -21,9 +21,12 @@ public final class APIServer: Sendable {
     let namespaceController: NamespaceController
     let openAPI: OpenAPIDocuments
     public let watches = WatchRegistry()
+    let kubelets: (any KubeletConnector)?
 
-    public init(options: APIServerOptions, storage: any StorageBackend, tokens: TokenAuthenticator? = nil, logger: Logger) {
+    public init(options: APIServerOptions, storage: any StorageBackend, tokens: TokenAuthenticator? = nil,
+                kubelets: (any KubeletConnector)? = nil, logger: Logger) {
         self.options = options
+        self.kubelets = kubelets
         let metrics = Metrics()
         self.metrics = metrics
         let instrumented = InstrumentedStorage(inner: storage, metrics: metrics)

@@ -18,8 +18,6 @@ public enum KubeAPIServerCommand {
         Flag("etcd-cafile", usage: "SSL Certificate Authority file used to secure etcd communication (used with --storage-backend=etcd3)."),
         Flag("etcd-certfile", usage: "SSL certification file used to secure etcd communication (used with --storage-backend=etcd3)."),
         Flag("etcd-keyfile", usage: "SSL key file used to secure etcd communication (used with --storage-backend=etcd3)."),
-        Flag("kubelet-client-certificate", usage: "Path to a client cert file for TLS to kubelets (accepted; not acted on yet)."),
-        Flag("kubelet-client-key", usage: "Path to a client key file for TLS to kubelets (accepted; not acted on yet)."),
         Flag("kubelet-preferred-address-types", kind: .strings, usage: "List of the preferred NodeAddressTypes to use for kubelet connections (accepted)."),
         Flag("proxy-client-cert-file", usage: "Client certificate used to prove the identity of the aggregator (accepted; no aggregation)."),
         Flag("proxy-client-key-file", usage: "Private key for the aggregator client certificate (accepted; no aggregation)."),
@@ -63,6 +61,8 @@ public enum KubeAPIServerCommand {
                 Flag("min-request-timeout", kind: .int, default: "1800", usage: "Minimum number of seconds a watch handler stays open (a random time up to twice it)."),
                 Flag("max-request-body-bytes", kind: .int, default: String(3 << 20), usage: "Limit on the size of a request body; larger requests get 413."),
                 Flag("shutdown-delay-duration", kind: .duration, default: "0s", usage: "Time to keep serving after SIGTERM while /readyz reports failure."),
+                Flag("kubelet-client-certificate", usage: "Path to a client cert file for TLS to kubelets (pods/log)."),
+                Flag("kubelet-client-key", usage: "Path to a client key file for TLS to kubelets (pods/log)."),
                 Flag("version", kind: .bool, usage: "Print version information and quit"),
             ] + acceptedFlags,
             persistentFlags: [Flag("v", shorthand: "v", kind: .level, default: "0", usage: "number for the log level verbosity")],
@@ -152,7 +152,12 @@ public enum KubeAPIServerCommand {
             throw fail(logger, "--storage-backend \"\(backend)\" is not supported; use embedded")
         }
 
-        let api = APIServer(options: options, storage: storage, tokens: tokens, logger: logger)
+        var kubelets: KubeletClient?
+        if let cert = flags.string("kubelet-client-certificate"), !cert.isEmpty,
+           let key = flags.string("kubelet-client-key"), !key.isEmpty {
+            do { kubelets = try KubeletClient(certificateFile: cert, keyFile: key) } catch { throw fail(logger, "\(error)") }
+        }
+        let api = APIServer(options: options, storage: storage, tokens: tokens, kubelets: kubelets, logger: logger)
         do { try await api.start() } catch { throw fail(logger, "failed to initialize the API server: \(error)") }
         let server: SecureServer
         do {

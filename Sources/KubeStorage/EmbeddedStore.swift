@@ -10,8 +10,10 @@ public actor EmbeddedStore: StorageBackend {
         public var directory: String
         /// Once the log grows past this, the state is written as a snapshot and the log restarts.
         public var snapshotThreshold: Int = 64 << 20
-        public var historyLimit: Int = 100_000
+        public var historyLimit: Int = 20_000
         public var historyWindow: Double = 300
+        /// Commits a watcher may fall behind before it is ended.
+        public var watcherBuffer: Int = 10_000
 
         public init(directory: String) { self.directory = directory }
     }
@@ -24,12 +26,15 @@ public actor EmbeddedStore: StorageBackend {
     private struct Watcher {
         var prefix: String
         var afterRevision: Int64
-        var continuation: AsyncThrowingStream<StorageEvent, any Error>.Continuation
+        var continuation: AsyncThrowingStream<[StorageEvent], any Error>.Continuation
     }
 
     private let options: Options
     private let files: WALFiles
     private let io = DispatchQueue(label: "kubestrap.embedded-store.io")
+    private let snapshotQueue = DispatchQueue(label: "kubestrap.embedded-store.snapshot")
+    private var snapshotting = false
+    private var snapshotFailures = 0
 
     private var items: [String: KeyValue] = [:]
     private var sortedKeys: [String] = []
@@ -53,7 +58,7 @@ public actor EmbeddedStore: StorageBackend {
         self.options = options
         files = try WALFiles(directory: options.directory)
         let snapshot = WALRecord.decodeAll(try files.readSnapshot())
-        let log = WALRecord.decodeAll(try files.readLog())
+        let segments = try files.readSegments().map(WALRecord.decodeAll)
         var items: [String: KeyValue] = [:]
         var revision: Int64 = 0
         for record in snapshot.records {
@@ -67,7 +72,7 @@ public actor EmbeddedStore: StorageBackend {
         let compacted = revision
         var history: [HistoryEntry] = []
         let now = Date().timeIntervalSince1970
-        for record in log.records where record.revision > revision {
+        for record in segments.flatMap(\.records) where record.revision > revision {
             revision = record.revision
             let prev = items[record.key]
             switch record.op {
@@ -86,7 +91,7 @@ public actor EmbeddedStore: StorageBackend {
             case .snapshotHeader: break
             }
         }
-        if log.validLength < (try files.readLog()).count { try files.truncateLog(to: log.validLength) }
+        if let current = segments.last, current.validLength < files.logSize { try files.truncateLog(to: current.validLength) }
         self.items = items
         self.sortedKeys = items.keys.sorted()
         self.revision = revision
@@ -223,7 +228,7 @@ public actor EmbeddedStore: StorageBackend {
                 watchers = [:]
             }
         }
-        if failure == nil, files.logSize > options.snapshotThreshold { await writeSnapshot() }
+        if failure == nil, !snapshotting, files.logSize > options.snapshotThreshold { await startSnapshot() }
         flushing = false
         if !pendingBytes.isEmpty {
             flushing = true
@@ -231,30 +236,55 @@ public actor EmbeddedStore: StorageBackend {
         }
     }
 
-    private func writeSnapshot() async {
-        var bytes = WALRecord(op: .snapshotHeader, revision: revision, createRevision: 0, key: "", value: []).encoded()
-        for key in sortedKeys {
-            guard let kv = items[key] else { continue }
-            bytes += WALRecord(op: .put, revision: kv.modRevision, createRevision: kv.createRevision, key: key,
-                               value: kv.value).encoded()
-        }
+    /// Rotates to a new segment at the current revision (nothing is pending: called right after a flush), then
+    /// encodes and writes the snapshot on another queue while writers keep appending to the new segment.
+    private func startSnapshot() async {
         let files = self.files
-        let snapshotBytes = bytes
-        let ok: Bool = await withCheckedContinuation { continuation in
-            io.async { continuation.resume(returning: (try? files.writeSnapshot(snapshotBytes)) != nil) }
+        let revision = self.revision
+        // Copy-on-write: these copies cost nothing until the next write touches the originals. Taken before the
+        // rotation so the snapshot holds exactly the state at `revision`.
+        let items = self.items
+        let keys = self.sortedKeys
+        let rotated: Bool = await withCheckedContinuation { continuation in
+            io.async { continuation.resume(returning: (try? files.rotate(after: revision)) != nil) }
         }
-        if !ok { failure = .unavailable("cannot write snapshot \(files.snapshotPath)") }
+        guard rotated else {
+            failure = .unavailable("cannot start a new log segment in \(files.directory)")
+            return
+        }
+        snapshotting = true
+        let keep = WALFiles.segmentName(revision + 1)
+        snapshotQueue.async {
+            var bytes = WALRecord(op: .snapshotHeader, revision: revision, createRevision: 0, key: "", value: []).encoded()
+            for key in keys {
+                guard let kv = items[key] else { continue }
+                bytes += WALRecord(op: .put, revision: kv.modRevision, createRevision: kv.createRevision, key: key,
+                                   value: kv.value).encoded()
+            }
+            let ok = (try? files.writeSnapshot(bytes, keep: keep)) != nil
+            Task { await self.snapshotFinished(ok: ok) }
+        }
+    }
+
+    private func snapshotFinished(ok: Bool) {
+        snapshotting = false
+        // A failed snapshot loses nothing (the older segments stay); the next one retries.
+        if !ok { snapshotFailures += 1 }
     }
 
     // MARK: watch
 
     private func publish(_ events: [StorageEvent]) {
         let now = Date().timeIntervalSince1970
-        for event in events {
-            history.append(HistoryEntry(event: event, time: now))
-            for watcher in watchers.values where event.kv.modRevision > watcher.afterRevision
-                && event.kv.key.hasPrefix(watcher.prefix) {
-                watcher.continuation.yield(event)
+        for event in events { history.append(HistoryEntry(event: event, time: now)) }
+        for (id, watcher) in watchers {
+            let batch = events.filter { $0.kv.modRevision > watcher.afterRevision && $0.kv.key.hasPrefix(watcher.prefix) }
+            guard !batch.isEmpty else { continue }
+            // A watcher that stopped reading is ended (as upstream closes unresponsive watchers) rather than
+            // buffered without bound; it resumes from its last revision with nothing lost.
+            if case .dropped = watcher.continuation.yield(batch) {
+                watcher.continuation.finish()
+                watchers[id] = nil
             }
         }
         trimHistory(now: now)
@@ -274,22 +304,29 @@ public actor EmbeddedStore: StorageBackend {
         }
     }
 
-    public func watch(prefix: String, afterRevision: Int64) throws -> AsyncThrowingStream<StorageEvent, any Error> {
+    public func watch(prefix: String, afterRevision: Int64) throws -> AsyncThrowingStream<[StorageEvent], any Error> {
         if let failure { throw failure }
         let oldest = historyStart < history.count ? history[historyStart].event.kv.modRevision - 1 : revision
         let floor = max(compactedRevision, min(oldest, revision))
         if afterRevision < floor {
             throw StorageError.compacted(requested: afterRevision, compactedRevision: floor)
         }
-        let (stream, continuation) = AsyncThrowingStream<StorageEvent, any Error>.makeStream(bufferingPolicy: .unbounded)
+        let (stream, continuation) = AsyncThrowingStream<[StorageEvent], any Error>.makeStream(
+            bufferingPolicy: .bufferingOldest(options.watcherBuffer))
         var delivered = afterRevision
+        var replay: [StorageEvent] = []
         for index in historyStart..<history.count {
             let event = history[index].event
             if event.kv.modRevision > afterRevision, event.kv.key.hasPrefix(prefix) {
-                continuation.yield(event)
+                replay.append(event)
+                if replay.count == 1000 {
+                    continuation.yield(replay)
+                    replay = []
+                }
             }
             delivered = max(delivered, event.kv.modRevision)
         }
+        if !replay.isEmpty { continuation.yield(replay) }
         let id = nextWatcherID
         nextWatcherID += 1
         watchers[id] = Watcher(prefix: prefix, afterRevision: delivered, continuation: continuation)

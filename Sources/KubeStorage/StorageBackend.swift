@@ -19,9 +19,10 @@ public protocol StorageBackend: Sendable {
     /// Removes `key` (only at `expectedModRevision` when given). Returns the deleted value and the deletion revision.
     func delete(_ key: String, expectedModRevision: Int64?) async throws -> (deleted: KeyValue, revision: Int64)
 
-    /// Events under `prefix` with a revision greater than `afterRevision`, then live ones; throws
+    /// Events under `prefix` with a revision greater than `afterRevision`, then live ones, in batches (like etcd's
+    /// WatchResponse: the events of one commit arrive together, in revision order); throws
     /// `StorageError.compacted` when that history is gone. The stream ends when the consumer stops iterating.
-    func watch(prefix: String, afterRevision: Int64) async throws -> AsyncThrowingStream<StorageEvent, any Error>
+    func watch(prefix: String, afterRevision: Int64) async throws -> AsyncThrowingStream<[StorageEvent], any Error>
 
     /// The revision of the latest write.
     func currentRevision() async throws -> Int64

@@ -96,17 +96,28 @@ enum CRC32 {
     }
 }
 
-/// The files under --data-dir. Only one process may own them: a second kube-apiserver on the same directory
-/// (e.g. the old one not yet gone when the kubelet starts the new one) is refused instead of corrupting the log.
+/// The files under --data-dir: `snapshot`, and log segments `wal-<first revision>` appended in order. Only one
+/// process may own them: a second kube-apiserver on the same directory (e.g. the old one not yet gone when the
+/// kubelet starts the new one) is refused instead of corrupting the log.
+///
+/// A snapshot never stops writers: the store starts a new segment at the snapshot's revision, keeps appending
+/// there, writes the snapshot in the background and only then deletes the older segments. A crash at any point
+/// leaves a snapshot plus segments whose records beyond the snapshot's revision replay onto it.
 final class WALFiles: @unchecked Sendable {
-    // Touched only on `EmbeddedStore`'s IO queue after init, so no data race despite the class.
+    // The segment fields are touched only on `EmbeddedStore`'s IO queue after init; snapshot writing only
+    // touches the snapshot file and segments older than the current one, by name.
     let directory: String
     var logFD: Int32
     var logSize: Int
+    var logPath: String
     private let lockFD: Int32
 
-    var logPath: String { directory + "/wal" }
     var snapshotPath: String { directory + "/snapshot" }
+
+    static func segmentName(_ firstRevision: Int64) -> String {
+        let digits = String(firstRevision)
+        return "wal-" + String(repeating: "0", count: max(0, 16 - digits.count)) + digits
+    }
 
     init(directory: String) throws {
         self.directory = directory
@@ -118,8 +129,10 @@ final class WALFiles: @unchecked Sendable {
             close(lockFD)
             throw StorageError.unavailable("data directory \(directory) is in use by another process (lock \(lockPath) is held)")
         }
-        logFD = open(directory + "/wal", O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard logFD >= 0 else { throw StorageError.unavailable("cannot open \(directory)/wal: \(String(cString: strerror(errno)))") }
+        let existing = Self.segments(in: directory)
+        logPath = directory + "/" + (existing.last ?? Self.segmentName(1))
+        logFD = open(logPath, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard logFD >= 0 else { throw StorageError.unavailable("cannot open \(logPath): \(String(cString: strerror(errno)))") }
         var st = stat()
         fstat(logFD, &st)
         logSize = Int(st.st_size)
@@ -132,15 +145,31 @@ final class WALFiles: @unchecked Sendable {
 
     func releaseLock() { flock(lockFD, LOCK_UN) }
 
+    static func segments(in directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name.hasPrefix("wal-") { names.append(name) }
+        }
+        return names.sorted()
+    }
+
     func readSnapshot() throws -> [UInt8] {
         do { return try AtomicFile.read(snapshotPath) ?? [] } catch { throw StorageError.unavailable("\(error)") }
     }
 
-    func readLog() throws -> [UInt8] {
-        do { return try AtomicFile.read(logPath) ?? [] } catch { throw StorageError.unavailable("\(error)") }
+    /// Every segment's bytes, oldest first; the last one is the current segment.
+    func readSegments() throws -> [[UInt8]] {
+        do { return try Self.segments(in: directory).map { try AtomicFile.read(directory + "/" + $0) ?? [] } } catch {
+            throw StorageError.unavailable("\(error)")
+        }
     }
 
-    /// Cuts a damaged tail so new records are not appended after garbage.
+    /// Cuts a damaged tail of the current segment so new records are not appended after garbage.
     func truncateLog(to length: Int) throws {
         guard ftruncate(logFD, off_t(length)) == 0, fsync(logFD) == 0 else {
             throw StorageError.unavailable("cannot truncate \(logPath): \(String(cString: strerror(errno)))")
@@ -156,10 +185,22 @@ final class WALFiles: @unchecked Sendable {
         logSize += bytes.count
     }
 
-    /// Replaces the snapshot, then empties the log (records already in the snapshot are skipped on replay,
-    /// so a crash between the two steps is harmless).
-    func writeSnapshot(_ bytes: [UInt8]) throws {
+    /// Starts a new segment for records after `revision` (the snapshot's). Runs on the IO queue.
+    func rotate(after revision: Int64) throws {
+        let path = directory + "/" + Self.segmentName(revision + 1)
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StorageError.unavailable("cannot open \(path): \(String(cString: strerror(errno)))") }
+        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 { fsync(dirFD); close(dirFD) }
+        close(logFD)
+        logFD = fd
+        logPath = path
+        logSize = 0
+    }
+
+    /// Writes the snapshot durably, then removes the segments older than `keep` (all covered by the snapshot).
+    func writeSnapshot(_ bytes: [UInt8], keep: String) throws {
         do { try AtomicFile.write(bytes, to: snapshotPath, mode: 0o600) } catch { throw StorageError.unavailable("\(error)") }
-        try truncateLog(to: 0)
+        for name in Self.segments(in: directory) where name < keep { unlink(directory + "/" + name) }
     }
 }

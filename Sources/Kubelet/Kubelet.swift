@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import KubeJSON
 import Logging
 
 /// The node agent: merges the static pod source into running pods. Each snapshot is compared by UID with
@@ -14,11 +15,11 @@ public actor Kubelet {
     private var pendingAdoption: [String: [String: ContainerCheckpoint]] = [:]
     private var synced = false
 
-    public init(settings: KubeletSettings, logger: Logger, hostname: String) {
+    public init(settings: KubeletSettings, logger: Logger, hostname: String, events: PodEventSink? = nil) {
         self.settings = settings
         self.logger = logger
         self.context = RuntimeContext(settings: settings, checkpoints: CheckpointStore(rootDir: settings.rootDir),
-                                      prober: Prober(), logger: logger, hostname: hostname)
+                                      prober: Prober(), logger: logger, hostname: hostname, events: events)
         for checkpoint in context.checkpoints.all() {
             pendingAdoption[checkpoint.podUID, default: [:]][checkpoint.containerName] = checkpoint
         }
@@ -102,6 +103,47 @@ public actor Kubelet {
         var out: [String: [ContainerStatusSnapshot]] = [:]
         for worker in workers.values { out[await worker.pod.fullName] = await worker.statuses() }
         return out
+    }
+
+    /// Whether the static pod source has been read once (before that, "no pods" means "not known yet").
+    public var hasSynced: Bool { synced }
+
+    /// Every pod with its container states, for mirror pods and the kubelet API.
+    public func podSnapshots() async -> [PodSnapshot] {
+        var out: [PodSnapshot] = []
+        for worker in workers.values where await worker.state == .syncing {
+            out.append(PodSnapshot(pod: worker.pod, initStatuses: await worker.initStatuses(), statuses: await worker.statuses(),
+                                   startTime: worker.startedAt))
+        }
+        return out.sorted { $0.pod.fullName < $1.pod.fullName }
+    }
+
+    /// `/pods` of the kubelet API: the static pods as the kubelet sees them.
+    public func podList(hostIP: String) async -> [JSONValue] {
+        var items: [JSONValue] = []
+        for snapshot in await podSnapshots() {
+            var pod = (try? JSONValue(encoding: snapshot.pod.pod)) ?? .emptyObject
+            pod["apiVersion"] = "v1"
+            pod["kind"] = "Pod"
+            pod[path: ["metadata", "uid"]] = .string(snapshot.pod.uid)
+            var transitions: [String: (String, Date)] = [:]
+            pod["status"] = PodStatusBuilder.build(.init(pod: snapshot.pod, initStatuses: snapshot.initStatuses, statuses: snapshot.statuses,
+                                                         startTime: snapshot.startTime, hostIP: hostIP), transitions: &transitions)
+            items.append(pod)
+        }
+        return items
+    }
+
+    /// Where a container's logs are: its pod's log directory and the current restart count.
+    public func logLocation(namespace: String, pod: String, container: String) async -> (podLogDir: String, restartCount: Int)? {
+        for worker in workers.values {
+            let p = worker.pod
+            guard p.namespace == namespace, p.name == pod else { continue }
+            let all = await worker.initStatuses() + worker.statuses()
+            guard let status = all.first(where: { $0.name == container }) else { return nil }
+            return ("\(settings.podLogsDir)/\(p.namespace)_\(p.name)_\(p.uid)", status.restartCount)
+        }
+        return nil
     }
 
     /// Stops every pod (used when the kubelet is asked to stop its pods on shutdown).

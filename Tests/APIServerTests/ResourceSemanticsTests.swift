@@ -145,4 +145,23 @@ import Testing
         changed[path: ["spec", "clusterIP"]] = "10.96.9.9"
         #expect(try await s.request("PUT", "/api/v1/namespaces/default/services/web", changed).status == 422)
     }
+
+    @Test func eventsOfBothAPIsAreTheSameObjects() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        let event: JSONValue = [
+            "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": ["name": "e1"],
+            "eventTime": "2026-11-25T07:00:00.000000Z", "reason": "Started", "note": "Started container web", "type": "Normal",
+            "regarding": ["kind": "Pod", "name": "web", "namespace": "default"], "reportingController": "kubelet",
+            "reportingInstance": "n1", "action": "Start",
+        ]
+        #expect(try await s.request("POST", "/apis/events.k8s.io/v1/namespaces/default/events", event).status == 201)
+        let core = try await s.request("GET", "/api/v1/namespaces/default/events/e1").body
+        #expect(core["apiVersion"]?.string == "v1" && core["message"]?.string == "Started container web")
+        #expect(core[path: ["involvedObject", "name"]]?.string == "web" && core["reportingComponent"]?.string == "kubelet")
+        let selected = try await s.request("GET", "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dweb")
+        #expect(selected.body["items"]?.array?.count == 1)
+        let v1 = try await s.request("GET", "/apis/events.k8s.io/v1/namespaces/default/events/e1").body
+        #expect(v1["note"]?.string == "Started container web" && v1["message"] == nil)
+    }
 }

@@ -76,7 +76,10 @@ final class WatchRecorder: Sendable {
     init(_ stream: AsyncStream<[UInt8]>) {
         let lines = self.lines, ended = self.ended
         task = Task {
-            for await line in stream { lines.value = lines.value + [line] }
+            // A chunk may carry several events (one storage commit); split on newlines.
+            for await chunk in stream {
+                lines.value = lines.value + chunk.split(separator: 10).map(Array.init)
+            }
             ended.value = true
         }
     }

@@ -88,8 +88,10 @@ public actor RBACAuthorizer: Authorizer {
             let stream = try await storage.watch(prefix: kind.prefix, afterRevision: result.revision)
             watchTasks.append(Task { [weak self] in
                 do {
-                    for try await event in stream {
-                        await self?.apply(kind, key: event.kv.key, value: event.type == .put ? event.kv.value : nil)
+                    for try await batch in stream {
+                        for event in batch {
+                            await self?.apply(kind, key: event.kv.key, value: event.type == .put ? event.kv.value : nil)
+                        }
                     }
                 } catch {
                     await self?.logger.error("RBAC cache stopped following \(kind.prefix): \(error)")

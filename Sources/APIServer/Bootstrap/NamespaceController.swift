@@ -22,9 +22,11 @@ actor NamespaceController {
                         await Self.finalize(ns.metaName, server: server, namespaces: namespaces, logger: logger)
                     }
                     let stream = try await server.storage.watch(prefix: "/registry/namespaces/", afterRevision: revision)
-                    for try await event in stream where event.type == .put {
+                    for try await batch in stream {
+                      for event in batch where event.type == .put {
                         guard let ns = try? JSONParser.parse(event.kv.value), ns.metaDeletionTimestamp != nil else { continue }
                         await Self.finalize(ns.metaName, server: server, namespaces: namespaces, logger: logger)
+                      }
                     }
                 } catch {
                     if Task.isCancelled { return }

@@ -25,9 +25,8 @@ struct ResourceHandler {
         }
         if !info.subresource.isEmpty {
             guard info.subresource == "status" && def.hasStatus else {
-                if def.group.isEmpty, def.resource == "pods", info.subresource == "log" {
-                    throw StatusError(code: 503, reason: "ServiceUnavailable",
-                                      message: "pod logs are not available: this kube-apiserver does not connect to kubelets yet")
+                if def.group.isEmpty, def.resource == "pods", info.subresource == "log", info.verb == "get" {
+                    return try await podLogs()
                 }
                 throw StatusError.notFoundPath()
             }

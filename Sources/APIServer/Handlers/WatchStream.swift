@@ -38,7 +38,7 @@ struct WatchStream {
             }
             afterRevision = n
         }
-        let events: AsyncThrowingStream<StorageEvent, any Error>?
+        let events: AsyncThrowingStream<[StorageEvent], any Error>?
         var expired: StatusError?
         do {
             events = try await storage.watch(prefix: prefix, afterRevision: afterRevision)
@@ -46,7 +46,8 @@ struct WatchStream {
             events = nil
             expired = StatusError.gone("too old resource version: \(requested) (\(compacted))")
         }
-        let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .unbounded)
+        // A client that does not read is disconnected once this much is queued, not buffered without bound.
+        let (stream, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingOldest(4096))
         let converter = EventConverter(store: store, options: options, media: media, includeObject: handler.query["includeObject"])
         let lastRevision = LockedValue<Int64>(afterRevision)
         let metrics = handler.server.metrics
@@ -69,11 +70,16 @@ struct WatchStream {
                     group.addTask {
                         guard let events else { return }
                         do {
-                            for try await event in events {
-                                if let (type, object) = converter.convert(event) {
-                                    continuation.yield(converter.encode(type, object))
+                            // One storage batch (one commit) becomes one write to the client.
+                            for try await batch in events {
+                                var chunk: [UInt8] = []
+                                for event in batch {
+                                    if let (type, object) = converter.convert(event) {
+                                        chunk += converter.encode(type, object)
+                                    }
                                 }
-                                lastRevision.value = event.kv.modRevision
+                                if !chunk.isEmpty, case .dropped = continuation.yield(chunk) { return }
+                                if let last = batch.last { lastRevision.value = last.kv.modRevision }
                             }
                         } catch let error as StorageError {
                             continuation.yield(EventConverter.line(.error, StatusError.internalError("\(error)").status))

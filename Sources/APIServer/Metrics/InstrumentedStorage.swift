@@ -28,7 +28,7 @@ struct InstrumentedStorage: StorageBackend {
     func delete(_ key: String, expectedModRevision: Int64?) async throws -> (deleted: KeyValue, revision: Int64) {
         try await timed("delete") { try await inner.delete(key, expectedModRevision: expectedModRevision) }
     }
-    func watch(prefix: String, afterRevision: Int64) async throws -> AsyncThrowingStream<StorageEvent, any Error> {
+    func watch(prefix: String, afterRevision: Int64) async throws -> AsyncThrowingStream<[StorageEvent], any Error> {
         try await inner.watch(prefix: prefix, afterRevision: afterRevision)
     }
     func currentRevision() async throws -> Int64 { try await inner.currentRevision() }

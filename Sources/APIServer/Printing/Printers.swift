@@ -182,6 +182,18 @@ enum Printers {
         TableColumn("Name", priority: 1) { o, _ in .string(o.metaName) },
     ]
 
+    /// events.k8s.io/v1 names the same fields differently (regarding, note, reportingController).
+    static let eventsV1: [TableColumn] = [
+        TableColumn("Last Seen") { o, now in
+            .string(HumanDuration.since(o["deprecatedLastTimestamp"]?.string ?? o["eventTime"]?.string ?? o.metaCreationTimestamp, now: now))
+        },
+        .text("Type", ["type"]), .text("Reason", ["reason"]),
+        TableColumn("Object") { o, _ in
+            .string("\((o[path: ["regarding", "kind"]]?.string ?? "").lowercased())/\(o[path: ["regarding", "name"]]?.string ?? "")")
+        },
+        .text("Message", ["note"]),
+    ]
+
     static let leases: [TableColumn] = [
         .name, TableColumn.text("Holder", ["spec", "holderIdentity"]), .age,
     ]

@@ -25,13 +25,14 @@ public struct GenericStore: Sendable {
         do { object = try JSONParser.parse(kv.value) } catch {
             throw StatusError.internalError("stored object \(kv.key) is not valid JSON: \(error)")
         }
+        if let conversion = definition.storageConversion { object = conversion.fromStorage(object) }
         object.setMeta("resourceVersion", .string(String(kv.modRevision)))
         return object
     }
 
     /// The stored form never carries resourceVersion: the store's mod revision is the truth.
     func encode(_ object: JSONValue) -> [UInt8] {
-        var copy = object
+        var copy = definition.storageConversion?.toStorage(object) ?? object
         copy[path: ["metadata", "resourceVersion"]] = nil
         return JSONWriter.write(copy)
     }

@@ -41,7 +41,11 @@ public struct ResourceCatalog: Sendable {
             def("", "serviceaccounts", "serviceaccount", "ServiceAccount", namespaced: true, PlainStrategy(), short: ["sa"], columns: Printers.serviceAccounts),
             def("", "services", "service", "Service", namespaced: true, ServiceStrategy(), short: ["svc"], columns: Printers.services, categories: ["all"]),
             def("coordination.k8s.io", "leases", "lease", "Lease", namespaced: true, LeaseStrategy(), columns: Printers.leases),
-            def("events.k8s.io", "events", "event", "Event", namespaced: true, EventsV1Strategy(), short: ["ev"], columns: Printers.events),
+            {
+                var d = def("events.k8s.io", "events", "event", "Event", namespaced: true, EventsV1Strategy(), short: ["ev"], columns: Printers.eventsV1)
+                d.storageConversion = EventsV1Conversion()
+                return d
+            }(),
             def("rbac.authorization.k8s.io", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", namespaced: false,
                 RoleBindingStrategy(clusterScoped: true), columns: Printers.roleBindings),
             def("rbac.authorization.k8s.io", "clusterroles", "clusterrole", "ClusterRole", namespaced: false, RoleStrategy(), columns: Printers.roles),

@@ -1,6 +1,12 @@
 import KubeAPI
 import KubeJSON
 
+/// Converts between a served version and the stored one (upstream stores one version per resource and converts).
+public protocol StorageConversion: Sendable {
+    func toStorage(_ object: JSONValue) -> JSONValue
+    func fromStorage(_ object: JSONValue) -> JSONValue
+}
+
 /// One REST resource the server serves: its names for discovery, its strategy, its table columns and its schema.
 public struct ResourceDefinition: Sendable {
     public var group: String
@@ -18,6 +24,8 @@ public struct ResourceDefinition: Sendable {
     public var schema: Schema?
     /// Virtual resources (access reviews) are created and answered, never stored.
     public var isVirtual = false
+    /// Set when this version is stored in another version's form (events.k8s.io/v1 Events live as core/v1 Events).
+    public var storageConversion: (any StorageConversion)?
 
     public static let allVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
@@ -39,7 +47,8 @@ public struct ResourceDefinition: Sendable {
 
     /// `/registry/<resource>/` (cluster-scoped) — storage keys keep one object per key, as upstream lays out etcd.
     public var keyRoot: String {
-        group.isEmpty || group == "rbac.authorization.k8s.io" || group == "coordination.k8s.io"
+        if group == "events.k8s.io" { return "/registry/events/" }
+        return group.isEmpty || group == "rbac.authorization.k8s.io" || group == "coordination.k8s.io"
             ? "/registry/\(resource)/" : "/registry/\(group)/\(resource)/"
     }
 

@@ -12,7 +12,6 @@ public enum KubeletCommand {
         Flag("bootstrap-kubeconfig", usage: "Path to a kubeconfig file used to get client certificates (accepted; not acted on)."),
         Flag("container-runtime-endpoint", usage: "The endpoint of the container runtime (accepted; Kubestrap runs host processes)."),
         Flag("pod-infra-container-image", usage: "Accepted for compatibility; not used."),
-        Flag("node-ip", usage: "IP address of the node (accepted; used once the kubelet registers its Node)."),
         Flag("cgroup-driver", usage: "Accepted for compatibility; not used."),
         Flag("network-plugin", usage: "Accepted for compatibility; not used."),
         Flag("node-labels", kind: .stringToString, usage: "Labels to add when registering the node (accepted; not acted on yet)."),
@@ -26,7 +25,8 @@ public enum KubeletCommand {
             short: "The kubelet is the primary node agent: it runs the static pods of a manifest directory as supervised host processes.",
             flags: [
                 Flag("config", usage: "The kubelet will load its initial configuration from this file (KubeletConfiguration v1beta1)."),
-                Flag("kubeconfig", usage: "Path to a kubeconfig file, specifying how to connect to the API server (accepted; used by the node registration of a later version)."),
+                Flag("kubeconfig", usage: "Path to a kubeconfig file, specifying how to connect to the API server. With it the kubelet registers its Node, renews its Lease and keeps mirror pods of its static pods."),
+                Flag("node-ip", usage: "IP address of the node: the Node's InternalIP and the static pods' hostIP/podIP."),
                 Flag("hostname-override", usage: "If non-empty, will use this string as identification instead of the actual hostname."),
                 Flag("pod-manifest-path", usage: "Path to the directory containing static pod files to run. Overrides staticPodPath in --config."),
                 Flag("root-dir", default: "/var/lib/kubelet", usage: "Directory path for managing kubelet files (container checkpoints)."),
@@ -62,7 +62,7 @@ public enum KubeletCommand {
                 }
                 let hostname = ProcessInfo.processInfo.hostName
                 let nodeName = (flags.string("hostname-override").flatMap { $0.isEmpty ? nil : $0 } ?? hostname).lowercased()
-                let settings: KubeletSettings
+                var settings: KubeletSettings
                 do {
                     settings = try KubeletSettings(configuration: configuration, rootDir: flags.string("root-dir") ?? "/var/lib/kubelet", nodeName: nodeName)
                 } catch {
@@ -84,7 +84,27 @@ public enum KubeletCommand {
                     }
                 }
 
-                let kubelet = Kubelet(settings: settings, logger: logger, hostname: hostname)
+                if let ip = flags.string("node-ip"), !ip.isEmpty { settings.nodeIP = ip }
+                let finalSettings = settings
+                var client: APIServerClient?
+                if let path = flags.string("kubeconfig"), !path.isEmpty {
+                    do { client = try APIServerClient(kubeconfigPath: path) } catch {
+                        logger.critical("failed to load the kubeconfig --kubeconfig \(path): \(error)")
+                        throw ExitError(code: 1)
+                    }
+                } else {
+                    logger.info("No --kubeconfig: running standalone (no Node registration, no mirror pods)")
+                }
+                let (eventStream, eventContinuation) = AsyncStream<PodEvent>.makeStream(bufferingPolicy: .bufferingNewest(1000))
+                let kubelet = Kubelet(settings: settings, logger: logger, hostname: hostname,
+                                      events: client == nil ? nil : PodEventSink(eventContinuation))
+                var kubeletServer: KubeletServer?
+                if settings.enableServer {
+                    do { kubeletServer = try KubeletServer(kubelet: kubelet, settings: settings, client: client, logger: logger) } catch {
+                        logger.critical("failed to set up the kubelet API server on \(settings.address):\(settings.port): \(error)")
+                        throw ExitError(code: 1)
+                    }
+                }
                 let stopPods = flags.bool("stop-pods-on-exit")
                 let main = Task {
                     await withTaskGroup(of: Void.self) { group in
@@ -93,6 +113,19 @@ public enum KubeletCommand {
                                 SystemdNotifier.notify("READY=1")
                                 logger.info("static pod sources loaded; kubelet is ready")
                             })
+                        }
+                        if let client, finalSettings.registerNode {
+                            let agent = NodeAgent(client: client, settings: finalSettings, version: version, logger: logger, events: eventStream)
+                            group.addTask { await agent.run(kubelet: kubelet) }
+                        }
+                        if let kubeletServer {
+                            group.addTask {
+                                do { try await kubeletServer.run() } catch {
+                                    logger.error("kubelet API server on \(finalSettings.address):\(finalSettings.port) stopped: \(error)")
+                                }
+                                // The pods keep running without the API.
+                                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                            }
                         }
                         if let interval = SystemdNotifier.watchdogInterval() {
                             group.addTask {

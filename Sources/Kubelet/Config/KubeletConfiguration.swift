@@ -83,6 +83,8 @@ public struct KubeletConfiguration: Codable, Sendable, Equatable {
     public static let actedOn: Set<String> = [
         "apiVersion", "kind", "staticPodPath", "podLogsDir", "fileCheckFrequency", "syncFrequency",
         "healthzBindAddress", "healthzPort", "containerLogMaxSize", "containerLogMaxFiles",
+        "address", "port", "authentication", "authorization", "tlsCertFile", "tlsPrivateKeyFile", "enableServer",
+        "registerNode", "nodeStatusUpdateFrequency", "nodeStatusReportFrequency", "nodeLeaseDurationSeconds",
     ]
 }
 
@@ -99,6 +101,18 @@ public struct KubeletSettings: Sendable, Equatable {
     public var containerLogMaxSize: Int64
     public var containerLogMaxFiles: Int
     public var nodeName: String
+    /// The kubelet API (HTTPS): `address`:`port`, serving certificate, client CA and authorization mode.
+    public var address: String
+    public var port: Int
+    public var enableServer: Bool
+    public var tlsCertFile: String?
+    public var tlsPrivateKeyFile: String?
+    public var clientCAFile: String?
+    public var authorizationMode: String
+    public var registerNode: Bool
+    public var nodeStatusUpdateFrequency: Double
+    /// `--node-ip`; otherwise the first non-loopback IPv4 address.
+    public var nodeIP: String?
 
     public init(configuration c: KubeletConfiguration, rootDir: String, nodeName: String) throws(KubeletConfigError) {
         staticPodPath = c.staticPodPath.flatMap { $0.isEmpty ? nil : $0 }
@@ -127,6 +141,20 @@ public struct KubeletSettings: Sendable, Equatable {
             throw KubeletConfigError("healthzPort: Invalid value: \(healthzPort): must be between 0 and 65535")
         }
         self.nodeName = nodeName
+        address = c.address.flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0"
+        port = c.port ?? 10250
+        if !(1...65535).contains(port) { throw KubeletConfigError("port: Invalid value: \(port): must be between 1 and 65535") }
+        enableServer = c.enableServer ?? true
+        tlsCertFile = c.tlsCertFile.flatMap { $0.isEmpty ? nil : $0 }
+        tlsPrivateKeyFile = c.tlsPrivateKeyFile.flatMap { $0.isEmpty ? nil : $0 }
+        clientCAFile = c.authentication?.x509?.clientCAFile.flatMap { $0.isEmpty ? nil : $0 }
+        authorizationMode = c.authorization?.mode.flatMap { $0.isEmpty ? nil : $0 } ?? "AlwaysAllow"
+        if !["AlwaysAllow", "Webhook"].contains(authorizationMode) {
+            throw KubeletConfigError("authorization.mode: Unsupported value: \"\(authorizationMode)\": supported values: \"AlwaysAllow\", \"Webhook\"")
+        }
+        registerNode = c.registerNode ?? true
+        nodeStatusUpdateFrequency = seconds(c.nodeStatusUpdateFrequency, 10)
+        nodeIP = nil
     }
 }
 

@@ -21,4 +21,33 @@ public struct ContainerStatusSnapshot: Sendable, Equatable {
     public var ready: Bool
     public var pid: Int32?
     public var containerID: String?
+    public var image: String = ""
+    /// The previous run's end (core/v1 `lastState.terminated`).
+    public var lastTermination: Termination?
+    /// Whether the startup probe (if any) has passed.
+    public var started: Bool = false
+
+    public struct Termination: Sendable, Equatable {
+        public var exitCode: Int32
+        public var reason: String
+        public var startedAt: Date
+        public var finishedAt: Date
+        public var containerID: String?
+    }
+}
+
+/// What the runtime reports for core/v1 Events (Created, Started, Killing, BackOff, Unhealthy, Failed).
+public struct PodEvent: Sendable {
+    public var podUID: String
+    public var container: String
+    public var type: String
+    public var reason: String
+    public var message: String
+}
+
+/// Where containers report events; the mirror-pod machinery turns them into Events in the API.
+public struct PodEventSink: Sendable {
+    let continuation: AsyncStream<PodEvent>.Continuation
+    public init(_ continuation: AsyncStream<PodEvent>.Continuation) { self.continuation = continuation }
+    public func emit(_ event: PodEvent) { continuation.yield(event) }
 }

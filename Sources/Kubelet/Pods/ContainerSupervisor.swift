@@ -22,6 +22,9 @@ actor ContainerSupervisor {
     private var stopping = false
     private var loop: Task<ExitStatus?, Never>?
     private var probes: Task<Void, Never>?
+    private var lastTermination: ContainerStatusSnapshot.Termination?
+    private var currentStart: Date?
+    private var started = false
 
     init(container: Container, pod: StaticPod, context: RuntimeContext, isInit: Bool) {
         self.container = container
@@ -36,7 +39,12 @@ actor ContainerSupervisor {
 
     var snapshot: ContainerStatusSnapshot {
         ContainerStatusSnapshot(name: container.name, state: state, restartCount: restartCount, ready: ready,
-                                pid: process?.pid, containerID: containerID)
+                                pid: process?.pid, containerID: containerID, image: container.image ?? "",
+                                lastTermination: lastTermination, started: started)
+    }
+
+    private func event(_ type: String, _ reason: String, _ message: String) {
+        context.events?.emit(PodEvent(podUID: pod.uid, container: container.name, type: type, reason: reason, message: message))
     }
 
     /// Starts supervision (re-adopting the process of `checkpoint` if it is still alive).
@@ -71,6 +79,7 @@ actor ContainerSupervisor {
                 } catch {
                     state = .waiting(reason: "RunContainerError", message: "\(error)")
                     logger.error("Error: failed to start container: \(error)")
+                    event("Warning", "Failed", "Error: \(error)")
                     let delay = backoff.delay(afterRunning: 0)
                     if !(await sleepUnlessStopped(seconds: max(delay, 1))) { break }
                     continue
@@ -78,6 +87,8 @@ actor ContainerSupervisor {
             }
             adopt = nil
             state = .running(startedAt: startedAt)
+            currentStart = startedAt
+            started = container.startupProbe == nil
             guard let running = process else { break }
             probes = startProbes(for: running)
             let status = await running.waitForExit()
@@ -92,6 +103,9 @@ actor ContainerSupervisor {
             default: reason = "Error"
             }
             state = .terminated(exitCode: status.exitCode, reason: reason, finishedAt: Date())
+            lastTermination = .init(exitCode: status.exitCode, reason: reason, startedAt: startedAt, finishedAt: Date(),
+                                    containerID: containerID)
+            started = false
             if stopping { return status }
             logger.info("container exited", metadata: ["exitCode": "\(status.exitCode)", "ranFor": "\(String(format: "%.1f", ranFor))s"])
             let policy = isInit && pod.restartPolicy == "Always" ? "OnFailure" : pod.restartPolicy
@@ -102,6 +116,7 @@ actor ContainerSupervisor {
                 state = .waiting(reason: "CrashLoopBackOff",
                                  message: "back-off \(Int(backoff.current))s restarting failed container=\(container.name) pod=\(pod.fullName)(\(pod.uid))")
                 logger.warning("Back-off restarting failed container", metadata: ["delay": "\(String(format: "%.1f", delay))s"])
+                event("Warning", "BackOff", "Back-off restarting failed container \(container.name) in pod \(pod.fullName)(\(pod.uid))")
                 if !(await sleepUnlessStopped(seconds: delay)) { break }
             }
             restartCount += 1
@@ -142,6 +157,9 @@ actor ContainerSupervisor {
             logger.warning("could not record the container in the root dir; a kubelet restart would start it again: \(error)")
         }
         logger.info("Started container", metadata: ["pid": "\(started.pid)", "image": "\(container.image ?? "")", "log": "\(logPath)"])
+        event("Normal", "Pulled", "Container image \"\(container.image ?? "")\" already present on machine")
+        event("Normal", "Created", "Created container: \(container.name)")
+        event("Normal", "Started", "Started container \(container.name)")
         return startedAt
     }
 
@@ -155,26 +173,33 @@ actor ContainerSupervisor {
         let liveness = container.livenessProbe
         let readiness = container.readinessProbe
         let name = container.name
+        let report: @Sendable (String, String) -> Void = { kind, output in
+            Task { await self.event("Warning", "Unhealthy", "\(kind) probe failed: \(output)") }
+        }
         return Task {
             if let startup {
-                let ok = await ProbeLoop.untilSuccess(startup, prober: prober, label: "Startup", container: name, logger: logger)
+                let ok = await ProbeLoop.untilSuccess(startup, prober: prober, label: "Startup", container: name, logger: logger,
+                                                      onFailure: { report("Startup", $0) })
                 if !ok {
                     await self.restartAfterProbeFailure(running, probe: startup, kind: "startup")
                     return
                 }
             }
+            await self.setStarted()
             if readiness == nil { await self.setReady(true) }
             await withTaskGroup(of: Void.self) { group in
                 if let liveness {
                     group.addTask {
-                        if await ProbeLoop.untilFailure(liveness, prober: prober, label: "Liveness", container: name, logger: self.logger) {
+                        if await ProbeLoop.untilFailure(liveness, prober: prober, label: "Liveness", container: name, logger: self.logger,
+                                                        onFailure: { report("Liveness", $0) }) {
                             await self.restartAfterProbeFailure(running, probe: liveness, kind: "liveness")
                         }
                     }
                 }
                 if let readiness {
                     group.addTask {
-                        await ProbeLoop.track(readiness, prober: prober, label: "Readiness", container: name, logger: self.logger) { ready in
+                        await ProbeLoop.track(readiness, prober: prober, label: "Readiness", container: name, logger: self.logger,
+                                              onFailure: { report("Readiness", $0) }) { ready in
                             await self.setReady(ready)
                         }
                     }
@@ -182,6 +207,8 @@ actor ContainerSupervisor {
             }
         }
     }
+
+    private func setStarted() { started = true }
 
     private func setReady(_ value: Bool) {
         if value != ready { logger.debug("readiness changed", metadata: ["ready": "\(value)"]) }
@@ -191,6 +218,7 @@ actor ContainerSupervisor {
     private func restartAfterProbeFailure(_ running: HostProcess, probe: Probe, kind: String) async {
         guard !stopping, process?.pid == running.pid else { return }
         logger.info("Container \(container.name) failed \(kind) probe, will be restarted", metadata: ["pid": "\(running.pid)"])
+        event("Normal", "Killing", "Container \(container.name) failed \(kind) probe, will be restarted")
         let grace = Double(probe.terminationGracePeriodSeconds ?? pod.pod.spec.terminationGracePeriodSeconds ?? 30)
         await Self.terminate(running, grace: grace, logger: logger)
     }
@@ -208,6 +236,7 @@ actor ContainerSupervisor {
         probes?.cancel()
         if let running = process, running.isAlive {
             logger.info("Killing container with a grace period", metadata: ["pid": "\(running.pid)", "gracePeriod": "\(Int(grace))"])
+            event("Normal", "Killing", "Stopping container \(container.name)")
             await Self.terminate(running, grace: grace, logger: logger)
         }
         loop?.cancel()
@@ -244,4 +273,5 @@ struct RuntimeContext: Sendable {
     let prober: Prober
     let logger: Logger
     let hostname: String
+    var events: PodEventSink? = nil
 }

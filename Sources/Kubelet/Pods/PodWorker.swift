@@ -17,6 +17,7 @@ actor PodWorker {
     private var initSupervisors: [ContainerSupervisor] = []
     private var supervisors: [ContainerSupervisor] = []
     private var task: Task<Void, Never>?
+    let startedAt = Date()
 
     init(pod: StaticPod, context: RuntimeContext) {
         self.pod = pod
@@ -80,6 +81,12 @@ actor PodWorker {
     func detach() async {
         task?.cancel()
         for supervisor in initSupervisors + supervisors { await supervisor.detach() }
+    }
+
+    func initStatuses() async -> [ContainerStatusSnapshot] {
+        var out: [ContainerStatusSnapshot] = []
+        for supervisor in initSupervisors { out.append(await supervisor.snapshot) }
+        return out
     }
 
     func statuses() async -> [ContainerStatusSnapshot] {

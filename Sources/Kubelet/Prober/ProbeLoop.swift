@@ -6,18 +6,21 @@ import Logging
 /// and change the result only after successThreshold consecutive successes or failureThreshold consecutive failures.
 enum ProbeLoop {
     /// Startup probe: true once it succeeds, false after failureThreshold consecutive failures.
-    static func untilSuccess(_ probe: Probe, prober: Prober, label: String, container: String, logger: Logger) async -> Bool {
+    static func untilSuccess(_ probe: Probe, prober: Prober, label: String, container: String, logger: Logger,
+                             onFailure: @Sendable (String) -> Void = { _ in }) async -> Bool {
         var failures = 0
         return await observe(probe, prober: prober) { result -> Bool? in
             guard case .failure(let reason) = result else { return true }
             failures += 1
             logger.info("Probe failed", metadata: ["probeType": "\(label)", "output": "\(reason)"])
+            onFailure(reason)
             return failures >= Int(probe.failureThreshold ?? 3) ? false : nil
         } ?? true
     }
 
     /// Liveness probe: returns true when failureThreshold consecutive failures were seen (restart needed).
-    static func untilFailure(_ probe: Probe, prober: Prober, label: String, container: String, logger: Logger) async -> Bool {
+    static func untilFailure(_ probe: Probe, prober: Prober, label: String, container: String, logger: Logger,
+                             onFailure: @Sendable (String) -> Void = { _ in }) async -> Bool {
         var failures = 0
         return await observe(probe, prober: prober) { result -> Bool? in
             guard case .failure(let reason) = result else {
@@ -26,13 +29,14 @@ enum ProbeLoop {
             }
             failures += 1
             logger.info("Probe failed", metadata: ["probeType": "\(label)", "output": "\(reason)"])
+            onFailure(reason)
             return failures >= Int(probe.failureThreshold ?? 3) ? true : nil
         } ?? false
     }
 
     /// Readiness probe: reports every change of the ready state until cancelled.
     static func track(_ probe: Probe, prober: Prober, label: String, container: String, logger: Logger,
-                      report: @Sendable (Bool) async -> Void) async {
+                      onFailure: @Sendable (String) -> Void = { _ in }, report: @Sendable (Bool) async -> Void) async {
         var successes = 0
         var failures = 0
         _ = await observe(probe, prober: prober) { result -> Bool? in
@@ -44,6 +48,7 @@ enum ProbeLoop {
             case .failure(let reason):
                 failures += 1
                 successes = 0
+                onFailure(reason)
                 if failures >= Int(probe.failureThreshold ?? 3) {
                     logger.debug("Probe failed", metadata: ["probeType": "\(label)", "output": "\(reason)"])
                     await report(false)

@@ -1,0 +1,52 @@
+import KubeJSON
+
+/// How the apiserver reaches a kubelet (implemented over HTTPS with --kubelet-client-certificate in APIServerHTTP).
+public protocol KubeletConnector: Sendable {
+    /// GET `path` on the kubelet API at host:port; a streamed body for `follow`.
+    func get(host: String, port: Int, path: String) async throws -> APIResponse
+}
+
+/// `pods/log`: finds the pod's node and its kubelet endpoint, and relays the kubelet's `/containerLogs` answer.
+extension ResourceHandler {
+    func podLogs() async throws -> APIResponse {
+        guard let connector = server.kubelets else {
+            throw StatusError(code: 503, reason: "ServiceUnavailable",
+                              message: "pod logs are not available: --kubelet-client-certificate and --kubelet-client-key are not set")
+        }
+        let pod = try await store.get(namespace: namespace, name: info.name)
+        let containers = (pod[path: ["spec", "containers"]]?.array ?? []) + (pod[path: ["spec", "initContainers"]]?.array ?? [])
+        let names = containers.compactMap { $0["name"]?.string }
+        var container = query["container"] ?? ""
+        if container.isEmpty {
+            guard names.count == 1 else {
+                throw StatusError.badRequest("a container name must be specified for pod \(info.name), choose one of: [\(names.joined(separator: " "))]")
+            }
+            container = names[0]
+        }
+        guard names.contains(container) else {
+            throw StatusError.badRequest("container \(container) is not valid for pod \(info.name)")
+        }
+        guard let nodeName = pod[path: ["spec", "nodeName"]]?.string, !nodeName.isEmpty else {
+            throw StatusError.badRequest("pod \(info.name) does not have a host assigned")
+        }
+        guard let nodes = server.store("", "v1", "nodes") else { throw StatusError.notFoundPath() }
+        let node = try await nodes.get(namespace: "", name: nodeName)
+        let addresses = node[path: ["status", "addresses"]]?.array ?? []
+        var host: String?
+        for type in ["InternalIP", "ExternalIP", "Hostname"] {
+            if let a = addresses.first(where: { $0["type"]?.string == type })?["address"]?.string { host = a; break }
+        }
+        guard let host else { throw StatusError.badRequest("node \(nodeName) has no address to reach its kubelet") }
+        let port = Int(node[path: ["status", "daemonEndpoints", "kubeletEndpoint", "Port"]]?.int ?? 10250)
+        var params: [String] = []
+        for key in ["follow", "previous", "timestamps", "tailLines", "sinceSeconds", "limitBytes", "sinceTime"] {
+            if let v = query[key], !v.isEmpty { params.append("\(key)=\(v)") }
+        }
+        let path = "/containerLogs/\(namespace)/\(info.name)/\(container)" + (params.isEmpty ? "" : "?" + params.joined(separator: "&"))
+        do {
+            return try await connector.get(host: host, port: port, path: path)
+        } catch {
+            throw StatusError.internalError("Get \"https://\(host):\(port)\(path)\": \(error)")
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// A small HTTPS/1.1 client with a client certificate, for the two calls the control plane makes to itself:
+/// the kubelet to the kube-apiserver (node status, lease, mirror pods, events) and the kube-apiserver to a kubelet
+/// (pod logs). One connection per request keeps failure handling trivial; these calls are seconds apart.
+public struct HTTPSClient: Sendable {
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+    }
+
+    public struct StreamingResponse: Sendable {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: AsyncThrowingStream<[UInt8], any Error>
+    }
+
+    public let host: String
+    public let port: Int
+    private let context: NIOSSLContext
+    public var timeout: TimeAmount = .seconds(15)
+
+    /// `caPEM` nil means the server certificate is not verified (the apiserver's default towards kubelets).
+    public init(host: String, port: Int, caPEM: String?, certificatePEM: String?, keyPEM: String?) throws {
+        self.host = host
+        self.port = port
+        var config = TLSConfiguration.makeClientConfiguration()
+        if let caPEM {
+            config.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
+            config.certificateVerification = .noHostnameVerification
+        } else {
+            config.certificateVerification = .none
+        }
+        if let certificatePEM, let keyPEM {
+            config.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)).map { .certificate($0) }
+            config.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem))
+        }
+        config.applicationProtocols = ["http/1.1"]
+        context = try NIOSSLContext(configuration: config)
+    }
+
+    typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+
+    private func connect() async throws -> Channel {
+        let context = self.context
+        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(5))
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: nil))
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try Channel(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    private func head(_ method: HTTPMethod, _ path: String, _ headers: [(String, String)], bodyLength: Int?) -> HTTPRequestHead {
+        var h = HTTPHeaders([("host", "\(host):\(port)"), ("user-agent", "kubestrap"), ("connection", "close")])
+        for (name, value) in headers { h.add(name: name, value: value) }
+        if let bodyLength { h.add(name: "content-length", value: String(bodyLength)) }
+        return HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: h)
+    }
+
+    /// Sends a request and reads the whole response.
+    public func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> Response {
+        let channel = try await connect()
+        let deadline = NIODeadline.now() + timeout
+        let timer = channel.channel.eventLoop.scheduleTask(deadline: deadline) { channel.channel.close(promise: nil) }
+        defer { timer.cancel() }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(.head(head(method, path, headers, bodyLength: body?.count)))
+            if let body, !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            try await outbound.write(.end(nil))
+            var response = Response(status: 0, headers: [], body: [])
+            for try await part in inbound {
+                switch part {
+                case .head(let h):
+                    response.status = Int(h.status.code)
+                    response.headers = h.headers.map { ($0.name, $0.value) }
+                case .body(var buffer): response.body += buffer.readBytes(length: buffer.readableBytes) ?? []
+                case .end: return response
+                }
+            }
+            throw HTTPSClientError("connection to \(host):\(port) closed before the response ended")
+        }
+    }
+
+    /// Sends a GET and hands the body over as it arrives (log follow). The stream ends with the response; cancel
+    /// the consuming task to hang up.
+    public func stream(_ path: String, headers: [(String, String)] = []) async throws -> StreamingResponse {
+        let channel = try await connect()
+        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let (heads, headContinuation) = AsyncThrowingStream<(Int, [(String, String)]), any Error>.makeStream()
+        let request = head(.GET, path, headers, bodyLength: nil)
+        let task = Task {
+            do {
+                try await channel.executeThenClose { inbound, outbound in
+                    try await outbound.write(.head(request))
+                    try await outbound.write(.end(nil))
+                    for try await part in inbound {
+                        switch part {
+                        case .head(let h):
+                            headContinuation.yield((Int(h.status.code), h.headers.map { ($0.name, $0.value) }))
+                            headContinuation.finish()
+                        case .body(var buffer): continuation.yield(buffer.readBytes(length: buffer.readableBytes) ?? [])
+                        case .end: continuation.finish(); return
+                        }
+                    }
+                    continuation.finish()
+                }
+            } catch {
+                headContinuation.finish(throwing: error)
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        guard let (status, responseHeaders) = try await heads.first(where: { _ in true }) else {
+            throw HTTPSClientError("connection to \(host):\(port) closed before the response")
+        }
+        return StreamingResponse(status: status, headers: responseHeaders, body: stream)
+    }
+}
+
+public struct HTTPSClientError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import KubeJSON
+import Logging
+
+/// Posts the runtime's events (Created, Started, Killing, BackOff, Unhealthy, Failed) as core/v1 Events about the
+/// mirror pod, so `kubectl describe pod` and `kubectl get events` tell what happened. As upstream, the
+/// involved object's UID is the static pod's (the config hash), which kubectl describe looks up for mirror pods. Events raised before the
+/// mirror exists (the apiserver the kubelet is starting) wait, up to a bound, and are posted once it does.
+actor EventRecorder {
+    let client: APIServerClient
+    let nodeName: String
+    let mirrors: MirrorClient
+    let logger: Logger
+    private var pending: [(PodEvent, Date)] = []
+    static let maxPending = 500
+
+    init(client: APIServerClient, nodeName: String, mirrors: MirrorClient, logger: Logger) {
+        self.client = client
+        self.nodeName = nodeName
+        self.mirrors = mirrors
+        self.logger = logger
+    }
+
+    func record(_ event: PodEvent) {
+        pending.append((event, Date()))
+        if pending.count > Self.maxPending { pending.removeFirst(pending.count - Self.maxPending) }
+    }
+
+    /// Posts what can be posted; keeps the rest for the next call.
+    func flush() async {
+        var kept: [(PodEvent, Date)] = []
+        for (event, time) in pending {
+            guard let mirror = await mirrors.mirror(forStaticPod: event.podUID) else {
+                kept.append((event, time))
+                continue
+            }
+            let stamp = Timestamp.format(time.timeIntervalSince1970)
+            let nanos = UInt64(time.timeIntervalSince1970 * 1e9)
+            let body: JSONValue = [
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": ["name": .string("\(mirror.name).\(String(nanos, radix: 16))"), "namespace": .string(mirror.namespace)],
+                "involvedObject": ["apiVersion": "v1", "kind": "Pod", "name": .string(mirror.name), "namespace": .string(mirror.namespace),
+                                   "uid": .string(event.podUID), "fieldPath": .string("spec.containers{\(event.container)}")],
+                "reason": .string(event.reason), "message": .string(event.message), "type": .string(event.type),
+                "source": ["component": "kubelet", "host": .string(nodeName)],
+                "firstTimestamp": .string(stamp), "lastTimestamp": .string(stamp), "count": 1,
+                "reportingComponent": "kubelet", "reportingInstance": .string(nodeName),
+            ]
+            do {
+                try await client.call("POST", "/api/v1/namespaces/\(mirror.namespace)/events", body)
+            } catch {
+                logger.debug("could not post event, will retry: \(error)")
+                kept.append((event, time))
+            }
+        }
+        pending = kept
+    }
+}

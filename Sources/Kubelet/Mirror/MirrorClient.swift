@@ -1,0 +1,126 @@
+import Foundation
+import KubeAPI
+import KubeJSON
+import Logging
+
+/// What the mirror machinery needs of one running static pod.
+public struct PodSnapshot: Sendable {
+    public var pod: StaticPod
+    public var initStatuses: [ContainerStatusSnapshot]
+    public var statuses: [ContainerStatusSnapshot]
+    public var startTime: Date
+}
+
+/// Keeps a mirror pod in the API for every static pod (upstream's MirrorClient + status manager): created as soon
+/// as the apiserver answers, recreated when deleted or when its `kubernetes.io/config.mirror` hash no longer
+/// matches the file, its status patched whenever it changes, and mirrors of removed static pods deleted.
+/// The static pods themselves never wait on any of this.
+actor MirrorClient {
+    let client: APIServerClient
+    let nodeName: String
+    let logger: Logger
+    let nodeUID: @Sendable () async -> String?
+    private var lastStatus: [String: JSONValue] = [:]          // static pod UID → last posted status
+    private var transitions: [String: [String: (String, Date)]] = [:]
+    private(set) var mirrors: [String: (namespace: String, name: String, uid: String)] = [:]   // static pod UID → mirror
+
+    init(client: APIServerClient, nodeName: String, logger: Logger, nodeUID: @escaping @Sendable () async -> String?) {
+        self.client = client
+        self.nodeName = nodeName
+        self.logger = logger
+        self.nodeUID = nodeUID
+    }
+
+    func mirror(forStaticPod uid: String) -> (namespace: String, name: String, uid: String)? { mirrors[uid] }
+
+    func reconcile(_ pods: [PodSnapshot], hostIP: String) async throws {
+        let selector = "spec.nodeName%3D\(nodeName)"
+        let list = try await client.call("GET", "/api/v1/pods?fieldSelector=\(selector)")
+        var existing: [String: JSONValue] = [:]
+        for item in list["items"]?.array ?? [] { existing["\(item.metaNamespace)/\(item.metaName)"] = item }
+        var wanted = Set<String>()
+        for snapshot in pods {
+            let pod = snapshot.pod
+            let key = "\(pod.namespace)/\(pod.name)"
+            wanted.insert(key)
+            var current = existing[key]
+            if let mirror = current {
+                let hash = mirror[path: ["metadata", "annotations", StaticPod.mirrorAnnotation]]?.string
+                if hash != pod.uid || mirror[path: ["metadata", "deletionTimestamp"]] != nil {
+                    logger.info(hash != pod.uid ? "mirror pod does not match its static pod; replacing it" : "mirror pod was deleted; recreating it",
+                                metadata: ["pod": "\(key)"])
+                    try await delete(mirror)
+                    current = nil
+                }
+            }
+            if current == nil {
+                do {
+                    current = try await client.call("POST", "/api/v1/namespaces/\(pod.namespace)/pods", try await mirrorPod(pod))
+                    logger.info("Created mirror pod", metadata: ["pod": "\(key)"])
+                    lastStatus[pod.uid] = nil
+                } catch let failure as APIServerClient.Failure where failure.isConflict {
+                    continue   // The old one is still going away; next round.
+                }
+            }
+            guard let mirror = current else { continue }
+            mirrors[pod.uid] = (pod.namespace, pod.name, mirror.metaUID)
+            var t = transitions[pod.uid] ?? [:]
+            let status = PodStatusBuilder.build(.init(pod: pod, initStatuses: snapshot.initStatuses, statuses: snapshot.statuses,
+                                                      startTime: snapshot.startTime, hostIP: hostIP), transitions: &t)
+            transitions[pod.uid] = t
+            if lastStatus[pod.uid] != status || mirror["status"]?["phase"] == nil {
+                try await client.call("PATCH", "/api/v1/namespaces/\(pod.namespace)/pods/\(pod.name)/status", ["status": status],
+                                      contentType: "application/merge-patch+json")
+                lastStatus[pod.uid] = status
+            }
+        }
+        let live = Set(pods.map(\.pod.uid))
+        for uid in mirrors.keys where !live.contains(uid) { mirrors[uid] = nil; lastStatus[uid] = nil; transitions[uid] = nil }
+        for (key, mirror) in existing where !wanted.contains(key)
+            && mirror[path: ["metadata", "annotations", StaticPod.mirrorAnnotation]] != nil {
+            logger.info("Deleting mirror pod of a static pod that no longer exists", metadata: ["pod": "\(key)"])
+            try await delete(mirror)
+        }
+    }
+
+    private func delete(_ mirror: JSONValue) async throws {
+        let options: JSONValue = ["kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0,
+                                  "preconditions": ["uid": .string(mirror.metaUID)]]
+        do {
+            try await client.call("DELETE", "/api/v1/namespaces/\(mirror.metaNamespace)/pods/\(mirror.metaName)", options)
+        } catch let failure as APIServerClient.Failure where failure.isNotFound || failure.isConflict {}
+    }
+
+    /// The static pod as a mirror: same spec, bound to this node, owned by the Node, marked with the hash.
+    func mirrorPod(_ pod: StaticPod) async throws -> JSONValue {
+        var json = try JSONValue(encoding: pod.pod)
+        json["apiVersion"] = "v1"
+        json["kind"] = "Pod"
+        json["status"] = nil
+        json[path: ["metadata", "uid"]] = nil
+        json[path: ["metadata", "resourceVersion"]] = nil
+        json[path: ["metadata", "creationTimestamp"]] = nil
+        json[path: ["metadata", "namespace"]] = .string(pod.namespace)
+        var annotations = json[path: ["metadata", "annotations"]]?.object ?? [:]
+        annotations[StaticPod.mirrorAnnotation] = .string(pod.uid)
+        json[path: ["metadata", "annotations"]] = .object(annotations)
+        if let uid = await nodeUID() {
+            json[path: ["metadata", "ownerReferences"]] = [["apiVersion": "v1", "kind": "Node", "name": .string(nodeName),
+                                                            "uid": .string(uid), "controller": true]]
+        }
+        json[path: ["spec", "nodeName"]] = .string(nodeName)
+        // The API requires an image; a host-process container may have none.
+        for kind in ["initContainers", "containers"] {
+            guard var list = json[path: ["spec", kind]]?.array else { continue }
+            for i in list.indices where (list[i]["image"]?.string ?? "").isEmpty { list[i]["image"] = "kubestrap/host-process" }
+            json[path: ["spec", kind]] = .array(list)
+        }
+        return json
+    }
+}
+
+extension JSONValue {
+    var metaName: String { self[path: ["metadata", "name"]]?.string ?? "" }
+    var metaNamespace: String { self[path: ["metadata", "namespace"]]?.string ?? "" }
+    var metaUID: String { self[path: ["metadata", "uid"]]?.string ?? "" }
+}

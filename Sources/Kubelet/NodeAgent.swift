@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+
+/// The kubelet's side of the cluster, with `--kubeconfig`: registers the Node and keeps its status, renews the
+/// node Lease, keeps a mirror pod with live status for every static pod, and posts events. Everything retries
+/// with backoff: the apiserver may well be a static pod this kubelet is (re)starting.
+public struct NodeAgent: Sendable {
+    let client: APIServerClient
+    let settings: KubeletSettings
+    let version: String
+    let logger: Logger
+    let events: AsyncStream<PodEvent>
+
+    public init(client: APIServerClient, settings: KubeletSettings, version: String, logger: Logger, events: AsyncStream<PodEvent>) {
+        self.client = client
+        self.settings = settings
+        self.version = version
+        self.logger = logger
+        self.events = events
+    }
+
+    public func run(kubelet: Kubelet) async {
+        let node = settings.nodeName
+        let reporter = NodeStatusReporter(client: client, nodeName: node, settings: settings, version: version, logger: logger)
+        let nodeUID: @Sendable () async -> String? = { await reporter.nodeUID }
+        let mirrors = MirrorClient(client: client, nodeName: node, logger: logger, nodeUID: nodeUID)
+        let recorder = EventRecorder(client: client, nodeName: node, mirrors: mirrors, logger: logger)
+        let lease = NodeLeaseController(client: client, nodeName: node, logger: logger)
+        let hostIP = settings.nodeIP ?? HostInfo.primaryIPv4() ?? "127.0.0.1"
+        let statusPeriod = settings.nodeStatusUpdateFrequency
+        let logger = self.logger
+        let events = self.events
+        logger.info("Attempting to register node", metadata: ["node": "\(node)", "apiserver": "\(client.server)"])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for await event in events { await recorder.record(event) } }
+            group.addTask {
+                await reporter.register()
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: UInt64(statusPeriod * 1e9))
+                    await reporter.syncStatus()
+                }
+            }
+            group.addTask { await lease.run(nodeUID: nodeUID) }
+            group.addTask {
+                var delay = 1.0
+                var lastError = ""
+                while !Task.isCancelled {
+                    // Until the sources are read, an empty pod list would delete every mirror pod.
+                    if !(await kubelet.hasSynced) {
+                        try? await Task.sleep(nanoseconds: 100_000_000)
+                        continue
+                    }
+                    do {
+                        try await mirrors.reconcile(await kubelet.podSnapshots(), hostIP: hostIP)
+                        await recorder.flush()
+                        if !lastError.isEmpty { logger.info("mirror pods in sync again") }
+                        lastError = ""
+                        delay = 1.0
+                    } catch {
+                        let text = "\(error)"
+                        if text != lastError { logger.warning("Failed to sync mirror pods, will retry: \(text)") }
+                        lastError = text
+                        delay = min(delay * 2, 7)
+                    }
+                    try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                }
+            }
+            await group.waitForAll()
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+/// Reads a container's CRI log files the way `kubectl logs` expects them from the kubelet's `/containerLogs`:
+/// only the message (or `<timestamp> <message>` with `timestamps`), P(artial) lines joined, with `tailLines`,
+/// `sinceSeconds`, `limitBytes`, `previous`, and `follow` (keep reading as the file grows).
+struct ContainerLogs {
+    struct Options {
+        var follow = false
+        var previous = false
+        var timestamps = false
+        var tailLines: Int?
+        var sinceSeconds: Int?
+        var limitBytes: Int?
+    }
+
+    /// The files of one run, oldest first (rotated parts, then the live file).
+    static func files(podLogDir: String, container: String, restartCount: Int) -> [String] {
+        let dir = "\(podLogDir)/\(container)"
+        let live = "\(restartCount).log"
+        let rotated = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+            .filter { $0.hasPrefix(live + ".") }.sorted()
+        return (rotated + [live]).map { "\(dir)/\($0)" }.filter { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// One CRI line → the bytes `kubectl logs` shows; nil if it is filtered out by `since`.
+    static func render(_ line: Substring, options: Options, since: Date?) -> (text: String, partial: Bool)? {
+        let parts = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count >= 3 else { return (String(line) + "\n", false) }
+        let timestamp = String(parts[0])
+        if let since, let t = parse(timestamp), t < since { return nil }
+        let partial = parts[2] == "P"
+        let message = parts.count == 4 ? String(parts[3]) : ""
+        return ((options.timestamps ? timestamp + " " : "") + message + (partial ? "" : "\n"), partial)
+    }
+
+    static func parse(_ text: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: text) { return d }
+        // Nanosecond fractions are more than ISO8601DateFormatter reads; cut to milliseconds.
+        if let dot = text.firstIndex(of: "."), let z = text.lastIndex(of: "Z") {
+            let fraction = text[text.index(after: dot)..<z].prefix(3)
+            return f.date(from: String(text[..<dot]) + "." + fraction + "Z")
+        }
+        return nil
+    }
+
+    /// The whole (non-follow) output.
+    static func read(_ paths: [String], options: Options) -> String {
+        let since = options.sinceSeconds.map { Date().addingTimeInterval(-Double($0)) }
+        var lines: [String] = []
+        for path in paths {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            var carry = ""
+            for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+                guard let (rendered, partial) = render(line, options: options, since: since) else { continue }
+                carry += rendered
+                if !partial { lines.append(carry); carry = "" }
+            }
+            if !carry.isEmpty { lines.append(carry) }
+        }
+        if let tail = options.tailLines, tail >= 0 { lines = Array(lines.suffix(tail)) }
+        var out = lines.joined()
+        if let limit = options.limitBytes, out.utf8.count > limit { out = String(decoding: Array(out.utf8.prefix(limit)), as: UTF8.self) }
+        return out
+    }
+}
