@@ -79,6 +79,7 @@ let package = Package(
         .target(name: "BootstrapWorkflow", dependencies: ["KubeCommand"]),
         .target(name: "BootstrapPhases", dependencies: [
             "BootstrapWorkflow", "KubeadmAPI", "PKI", "KubeConfig", "KubeYAML", "AtomicFile", "KubeCommand",
+            "Kubelet", "KubeHTTPClient", "KubeJSON",
         ]),
 
         // Thin executables.
@@ -107,6 +108,10 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: []),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "KubeJSONTests", dependencies: ["KubeJSON"]),
+        .testTarget(name: "NodeIntegrationTests", dependencies: [
+            "APIServer", "APIServerHTTP", "Kubelet", "KubeStorage", "KubeJSON", "KubeConfig", "PKI",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "KubeStorageTests", dependencies: ["KubeStorage"]),
         .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeStorage", "KubeJSON",
                                                            .product(name: "Logging", package: "swift-log")]),

@@ -10,6 +10,18 @@ public protocol InitData: Sendable {
     var kubeconfigDir: String { get }
     var reporter: Reporter { get }
     var clock: @Sendable () -> Date { get }
+    var paths: InitPaths { get }
+    var options: InitOptions { get }
+}
+
+/// Init's own switches beyond the kubeadm configuration.
+public struct InitOptions: Sendable {
+    public var ignorePreflightErrors: Set<String> = []
+    public var dryRun = false
+    /// `static-pod` (default): the kube-apiserver runs as the kubelet's static pod; `systemd`: as its own unit.
+    public var controlPlaneMode = "static-pod"
+    public var waitTimeout: Double = 240
+    public init() {}
 }
 
 /// The concrete run data built from a command line.
@@ -18,14 +30,19 @@ public struct InitRunData: InitData {
     public let kubeconfigDir: String
     public let reporter: Reporter
     public let clock: @Sendable () -> Date
+    public var paths: InitPaths
+    public var options: InitOptions
 
     public var certificatesDir: String { settings.certificatesDir }
 
-    public init(settings: InitSettings, kubeconfigDir: String, reporter: Reporter, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(settings: InitSettings, kubeconfigDir: String, reporter: Reporter, clock: @escaping @Sendable () -> Date = { Date() },
+                paths: InitPaths = InitPaths(), options: InitOptions = InitOptions()) {
         self.settings = settings
         self.kubeconfigDir = kubeconfigDir
         self.reporter = reporter
         self.clock = clock
+        self.paths = paths
+        self.options = options
     }
 }
 

@@ -131,10 +131,21 @@ for (clients, paced) in [(8, true), (8, false), (64, false)] {
     let arrivals = Mutex<[String: Double]>([:])
     let prefix = paced ? "p\(clients)-" : "w\(clients)-"
     let reconnects = Mutex<Int>(0)
+    // Watch from the resourceVersion of a list, as a reflector does (and as the upstream baseline was measured).
+    @Sendable func listRV() async throws -> String {
+        let ch = try await BenchClient.connect(port: port, tls: tls)
+        return try await ch.executeThenClose { inbound, outbound in
+            var it = inbound.makeAsyncIterator()
+            let (_, body) = try await BenchClient.request(.GET, "/api/v1/namespaces/\(ns)/configmaps?limit=1", iterator: &it, outbound: outbound)
+            let json = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
+            return (json?["metadata"] as? [String: Any])?["resourceVersion"] as? String ?? "0"
+        }
+    }
+    let startRV = try await listRV()
     let watcher = Task {
         // Like a reflector: when the server ends the watch (e.g. this client fell too far behind), resume from the
         // last resourceVersion seen; nothing may be missed or duplicated across the reconnect.
-        var lastRV = "0"
+        var lastRV = startRV
         while !Task.isCancelled {
             let ch = try await BenchClient.connect(port: port, tls: tls)
             try await ch.executeThenClose { inbound, outbound in
@@ -147,10 +158,17 @@ for (clients, paced) in [(8, true), (8, false), (64, false)] {
                     guard case .body(var buffer) = part else { continue }
                     let t = now()
                     pending += buffer.readBytes(length: buffer.readableBytes) ?? []
-                    while let nl = pending.firstIndex(of: 10) {
-                        let line = String(decoding: pending[..<nl], as: UTF8.self)
-                        pending.removeSubrange(...nl)
-                        if let r = line.range(of: "\"resourceVersion\":\"") {
+                    var start = 0
+                    defer { pending.removeFirst(start) }
+                    while let nl = pending[start...].firstIndex(of: 10) {
+                        let line = String(decoding: pending[start..<nl], as: UTF8.self)
+                        start = nl + 1
+                        if line.hasPrefix("{\"type\":\"ERROR\"") {
+                            lastRV = try await listRV()   // 410 Gone: relist, as a reflector does
+                            continue
+                        }
+                        // The object's own metadata.resourceVersion (keys are sorted: metadata follows data).
+                        if let m = line.range(of: "\"metadata\":{"), let r = line[m.upperBound...].range(of: "\"resourceVersion\":\"") {
                             lastRV = String(line[r.upperBound...].prefix { $0 != "\"" })
                         }
                         if let r = line.range(of: "\"name\":\"\(prefix)") {

@@ -62,7 +62,22 @@ struct WatchStream {
             if let expired {
                 continuation.yield(EventConverter.line(.error, expired.status))
             } else {
-                for object in initial { continuation.yield(converter.encode(.added, object)) }
+                // The initial state in chunks; a client too slow to take it is disconnected (it relists) rather
+                // than handed a stream with holes.
+                var chunk: [UInt8] = []
+                var overflow = false
+                for (i, object) in initial.enumerated() {
+                    chunk += converter.encode(.added, object)
+                    if i % 256 == 255 || i == initial.count - 1 {
+                        if case .dropped = continuation.yield(chunk) { overflow = true; break }
+                        chunk = []
+                    }
+                }
+                if overflow {
+                    await metrics.watchEnded(kind)
+                    continuation.finish()
+                    return
+                }
                 if options.sendInitialEvents == true, options.allowWatchBookmarks {
                     continuation.yield(converter.bookmark(afterRevision, initialEventsEnd: true))
                 }

@@ -1,4 +1,5 @@
 import BootstrapWorkflow
+import Foundation
 import KubeCommand
 import KubeadmAPI
 
@@ -7,7 +8,20 @@ public enum InitCommand {
     /// The phases of `init`, in kubeadm's order. Later phases (control-plane, kubelet-start, …) join this list
     /// as they are built.
     static func runner() -> PhaseRunner<InitRunData> {
-        PhaseRunner(phases: [CertsPhase.make(), KubeConfigPhase.make()])
+        PhaseRunner(phases: [
+            PreflightPhase.make(), CertsPhase.make(), KubeConfigPhase.make(), etcdPhase(), ControlPlanePhase.make(),
+            KubeletStartPhase.make(), WaitControlPlanePhase.make(), PostInitPhases.uploadConfig(),
+            PostInitPhases.markControlPlane(), PostInitPhases.showJoinCommand(),
+        ])
+    }
+
+    /// kubeadm's `etcd` phase; Kubestrap's apiserver keeps its state in its embedded store, so there is no etcd pod.
+    static func etcdPhase<D: InitData>() -> Phase<D> {
+        Phase(name: "etcd", short: "Generate static Pod manifest file for local etcd", phases: [
+            Phase(name: "local", short: "Generate the static Pod manifest file for a local, single-node local etcd instance", run: { (data: D) in
+                data.reporter.say("[etcd] The kube-apiserver keeps its state in its embedded store (\(data.paths.dataDir)); no etcd static Pod is created (stacked etcd is not available yet)")
+            }),
+        ])
     }
 
     public static func make(host: @escaping @Sendable () -> HostFacts = { HostFacts.detect() }) -> Command {
@@ -30,9 +44,16 @@ public enum InitCommand {
                 data.reporter.say("[init] Using Kubernetes version: \(data.settings.kubernetesVersion)")
                 let skip = invocation.flags.strings("skip-phases") + (data.settings.initConfiguration.skipPhases ?? [])
                 try await runner.run(data: data, skip: skip)
-                data.reporter.say("")
-                data.reporter.say("[init] The certificates and kubeconfig files are in place (\(data.certificatesDir), \(data.kubeconfigDir)).")
-                data.reporter.say("[init] Starting the control plane (control-plane, kubelet-start and later phases) is not part of this version yet.")
+                if data.options.dryRun {
+                    data.reporter.say("[dryrun] The manifest \(data.paths.manifestsDir)/kube-apiserver.yaml:")
+                    data.reporter.say((try? String(contentsOfFile: data.paths.manifestsDir + "/kube-apiserver.yaml", encoding: .utf8)) ?? "")
+                    for unit in ["kubelet.service", "kubelet.service.d/10-kubeadm.conf"] {
+                        data.reporter.say("[dryrun] \(data.paths.systemdDir)/\(unit):")
+                        data.reporter.say((try? String(contentsOfFile: data.paths.systemdDir + "/" + unit, encoding: .utf8)) ?? "")
+                    }
+                    return
+                }
+                PostInitPhases.banner(data)
             })
     }
 }

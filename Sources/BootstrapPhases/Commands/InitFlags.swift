@@ -1,3 +1,4 @@
+import Foundation
 import KubeCommand
 import KubeadmAPI
 
@@ -15,9 +16,15 @@ enum InitFlags {
     static let serviceDNSDomain = Flag("service-dns-domain", default: KubeadmDefaults.dnsDomain, usage: "Use alternative domain for services, e.g. \"myorg.internal\".")
     static let kubernetesVersion = Flag("kubernetes-version", default: KubeadmDefaults.kubernetesVersion, usage: "Choose a specific Kubernetes version for the control plane.")
     static let skipPhases = Flag("skip-phases", kind: .strings, usage: "List of phases to be skipped")
+    static let ignorePreflightErrors = Flag("ignore-preflight-errors", kind: .strings, usage: "A list of checks whose errors will be shown as warnings. Example: 'IsPrivilegedUser,Swap'. Value 'all' ignores errors from all checks.")
+    static let dryRun = Flag("dry-run", kind: .bool, usage: "Don't apply any changes; just output what would be done (files are written under a temporary directory).")
+    static let templatesDir = Flag("templates-dir", usage: "Directory of the static pod manifest templates (default: templates/ of the build tree, or /usr/local/share/kubestrap/templates).")
+    static let controlPlaneMode = Flag("control-plane-mode", default: "static-pod", usage: "How the kube-apiserver runs: 'static-pod' (the kubelet runs it from /etc/kubernetes/manifests).")
+    static let rootPrefix = Flag("root-prefix", hidden: true, usage: "Prefix for every path init writes (tests).")
 
     static let all: [Flag] = [config, certDir, kubeconfigDir, advertiseAddress, bindPort, extraSANs, controlPlaneEndpoint,
-                              nodeName, serviceCIDR, serviceDNSDomain, kubernetesVersion]
+                              nodeName, serviceCIDR, serviceDNSDomain, kubernetesVersion, ignorePreflightErrors, dryRun,
+                              templatesDir, controlPlaneMode, rootPrefix]
 
     /// Only flags the user actually gave override the config file; defaults come from the config or kubeadm.
     static func overrides(from flags: ParsedFlags) throws -> FlagOverrides {
@@ -45,8 +52,25 @@ enum InitFlags {
             }
             file = loaded
         }
-        let settings = try InitSettings.resolve(file: file, flags: try overrides(from: invocation.flags), host: host)
-        let kubeconfigDir = invocation.flags.string("kubeconfig-dir") ?? KubeadmDefaults.kubeconfigDir
-        return InitRunData(settings: settings, kubeconfigDir: kubeconfigDir, reporter: reporter)
+        let flags = invocation.flags
+        var settings = try InitSettings.resolve(file: file, flags: try overrides(from: flags), host: host)
+        var kubeconfigDir = flags.string("kubeconfig-dir") ?? KubeadmDefaults.kubeconfigDir
+        var options = InitOptions()
+        options.ignorePreflightErrors = Set(flags.strings("ignore-preflight-errors").map { $0 == "all" ? "all" : $0 })
+        options.dryRun = flags.bool("dry-run")
+        options.controlPlaneMode = flags.string("control-plane-mode") ?? "static-pod"
+        guard options.controlPlaneMode == "static-pod" else {
+            throw CommandError("--control-plane-mode \(options.controlPlaneMode): only 'static-pod' is available in this version")
+        }
+        var root = flags.string("root-prefix") ?? "/"
+        if options.dryRun {
+            // kubeadm's dry run: everything goes under a fresh temporary directory, nothing is started.
+            root = NSTemporaryDirectory() + "kubestrap-init-dryrun" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+            settings.certificatesDir = root + settings.certificatesDir
+            kubeconfigDir = root + kubeconfigDir
+            reporter.say("[dryrun] Writing everything under \(root)")
+        }
+        let paths = InitPaths(root: root, templatesDir: flags.string("templates-dir"))
+        return InitRunData(settings: settings, kubeconfigDir: kubeconfigDir, reporter: reporter, paths: paths, options: options)
     }
 }

@@ -34,7 +34,7 @@ actor EventRecorder {
                 kept.append((event, time))
                 continue
             }
-            let stamp = Timestamp.format(time.timeIntervalSince1970)
+            let stamp = APITime.format(time.timeIntervalSince1970)
             let nanos = UInt64(time.timeIntervalSince1970 * 1e9)
             let body: JSONValue = [
                 "apiVersion": "v1", "kind": "Event",

@@ -37,7 +37,7 @@ actor MirrorClient {
         let selector = "spec.nodeName%3D\(nodeName)"
         let list = try await client.call("GET", "/api/v1/pods?fieldSelector=\(selector)")
         var existing: [String: JSONValue] = [:]
-        for item in list["items"]?.array ?? [] { existing["\(item.metaNamespace)/\(item.metaName)"] = item }
+        for item in list["items"]?.array ?? [] { existing["\(item.objectNamespace)/\(item.objectName)"] = item }
         var wanted = Set<String>()
         for snapshot in pods {
             let pod = snapshot.pod
@@ -63,7 +63,7 @@ actor MirrorClient {
                 }
             }
             guard let mirror = current else { continue }
-            mirrors[pod.uid] = (pod.namespace, pod.name, mirror.metaUID)
+            mirrors[pod.uid] = (pod.namespace, pod.name, mirror.objectUID)
             var t = transitions[pod.uid] ?? [:]
             let status = PodStatusBuilder.build(.init(pod: pod, initStatuses: snapshot.initStatuses, statuses: snapshot.statuses,
                                                       startTime: snapshot.startTime, hostIP: hostIP), transitions: &t)
@@ -85,9 +85,9 @@ actor MirrorClient {
 
     private func delete(_ mirror: JSONValue) async throws {
         let options: JSONValue = ["kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0,
-                                  "preconditions": ["uid": .string(mirror.metaUID)]]
+                                  "preconditions": ["uid": .string(mirror.objectUID)]]
         do {
-            try await client.call("DELETE", "/api/v1/namespaces/\(mirror.metaNamespace)/pods/\(mirror.metaName)", options)
+            try await client.call("DELETE", "/api/v1/namespaces/\(mirror.objectNamespace)/pods/\(mirror.objectName)", options)
         } catch let failure as APIServerClient.Failure where failure.isNotFound || failure.isConflict {}
     }
 
@@ -120,7 +120,7 @@ actor MirrorClient {
 }
 
 extension JSONValue {
-    var metaName: String { self[path: ["metadata", "name"]]?.string ?? "" }
-    var metaNamespace: String { self[path: ["metadata", "namespace"]]?.string ?? "" }
-    var metaUID: String { self[path: ["metadata", "uid"]]?.string ?? "" }
+    var objectName: String { self[path: ["metadata", "name"]]?.string ?? "" }
+    var objectNamespace: String { self[path: ["metadata", "namespace"]]?.string ?? "" }
+    var objectUID: String { self[path: ["metadata", "uid"]]?.string ?? "" }
 }

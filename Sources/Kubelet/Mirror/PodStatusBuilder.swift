@@ -11,7 +11,7 @@ enum PodStatusBuilder {
         var hostIP: String
     }
 
-    static func time(_ d: Date) -> JSONValue { .string(Timestamp.format(d.timeIntervalSince1970)) }
+    static func time(_ d: Date) -> JSONValue { .string(APITime.format(d.timeIntervalSince1970)) }
 
     static func containerStatus(_ s: ContainerStatusSnapshot) -> JSONValue {
         var state: JSONValue

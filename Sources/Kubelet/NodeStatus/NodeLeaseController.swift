@@ -33,7 +33,7 @@ actor NodeLeaseController {
 
     func renew(nodeUID: String?) async throws {
         let path = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/\(nodeName)"
-        let now = Timestamp.formatMicro(Date().timeIntervalSince1970)
+        let now = APITime.formatMicro(Date().timeIntervalSince1970)
         do {
             var lease = try await client.call("GET", path)
             lease[path: ["spec", "renewTime"]] = .string(now)

@@ -30,7 +30,7 @@ actor NodeStatusReporter {
     }
 
     func status() -> JSONValue {
-        let now = Timestamp.format(Date().timeIntervalSince1970)
+        let now = APITime.format(Date().timeIntervalSince1970)
         let pressure = HostInfo.pressure(rootDir: settings.rootDir)
         func condition(_ type: String, _ on: Bool, _ reasonOn: String, _ reasonOff: String, _ messageOn: String, _ messageOff: String) -> JSONValue {
             let status = type == "Ready" ? (on ? "True" : "False") : (on ? "True" : "False")
@@ -123,7 +123,7 @@ extension JSONValue {
 }
 
 /// RFC 3339 timestamps (the kubelet's copy; the apiserver has its own).
-enum Timestamp {
+enum APITime {
     static func format(_ seconds: Double) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]

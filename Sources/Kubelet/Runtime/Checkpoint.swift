@@ -75,3 +75,27 @@ public struct CrashLoopBackOff: Sendable, Equatable {
         return wait
     }
 }
+
+/// Stops every container the kubelet recorded under its root dir (for `bootstrap reset`, after the kubelet is
+/// stopped): SIGTERM to each process group, SIGKILL after `grace`. A pid reused by another program is left alone
+/// (the recorded start time must match).
+public enum StaticPodCleanup {
+    @discardableResult
+    public static func stopAll(rootDir: String, grace: Double = 10) async -> [ContainerCheckpoint] {
+        let checkpoints = CheckpointStore(rootDir: rootDir).all()
+        var stopped: [ContainerCheckpoint] = []
+        var processes: [HostProcess] = []
+        for checkpoint in checkpoints {
+            guard let process = HostProcess.adopt(pid: checkpoint.pid, startTicks: checkpoint.startTicks) else { continue }
+            process.signal(SIGTERM)
+            processes.append(process)
+            stopped.append(checkpoint)
+        }
+        let deadline = Date().addingTimeInterval(grace)
+        while processes.contains(where: \.isAlive), Date() < deadline {
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        for process in processes where process.isAlive { process.signal(SIGKILL) }
+        return stopped
+    }
+}

@@ -1,0 +1,77 @@
+import AtomicFile
+import BootstrapWorkflow
+import Foundation
+import KubeCommand
+
+/// `control-plane/apiserver`: writes /etc/kubernetes/manifests/kube-apiserver.yaml from templates/, with the flags,
+/// probes, resources and hostPath volumes kubeadm writes, plus the embedded store's data directory.
+/// (kube-controller-manager and kube-scheduler do not exist in Kubestrap yet.)
+enum ControlPlanePhase {
+    struct TemplateError: Error, CustomStringConvertible { let description: String }
+
+    static func make<D: InitData>() -> Phase<D> {
+        let inherited = ["cert-dir", "config", "apiserver-advertise-address", "apiserver-bind-port", "service-cidr",
+                         "service-dns-domain", "kubernetes-version", "dry-run", "templates-dir"]
+        return Phase(name: "control-plane", short: "Generate all static Pod manifest files necessary to establish the control plane",
+                     phases: [
+                        Phase(name: "all", short: "Generate all static Pod manifest files", runAllSiblings: true, inheritFlags: inherited),
+                        Phase(name: "apiserver", short: "Generates the kube-apiserver static Pod manifest", inheritFlags: inherited,
+                              run: { (data: D) in try writeAPIServer(data) }),
+                     ],
+                     inheritFlags: inherited,
+                     run: { (data: D) in data.reporter.say("[control-plane] Using manifest folder \"\(data.paths.manifestsDir)\"") })
+    }
+
+    static func values<D: InitData>(_ data: D) -> [String: String] {
+        [
+            "ADVERTISE_ADDRESS": data.settings.advertiseAddress.description,
+            "BIND_PORT": String(data.settings.bindPort),
+            "CERT_DIR": data.certificatesDir,
+            "DATA_DIR": data.paths.dataDir,
+            "DNS_DOMAIN": data.settings.dnsDomain,
+            "SERVICE_SUBNET": data.settings.serviceSubnets.map(\.description).joined(separator: ","),
+            "KUBERNETES_VERSION": data.settings.kubernetesVersion,
+            "APISERVER_BINARY": data.paths.installedAPIServer,
+            "KUBELET_BINARY": data.paths.installedKubelet,
+        ]
+    }
+
+    /// `{{NAME}}` → value; an unknown placeholder is an error naming the template.
+    static func render(_ template: String, path: String, values: [String: String]) throws -> String {
+        var out = ""
+        var rest = Substring(template)
+        while let open = rest.range(of: "{{") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
+            let name = String(rest[open.upperBound..<close.lowerBound])
+            guard let value = values[name] else {
+                throw TemplateError(description: "\(path): unknown placeholder {{\(name)}}; known: \(values.keys.sorted().joined(separator: ", "))")
+            }
+            out += value
+            rest = rest[close.upperBound...]
+        }
+        return out + rest
+    }
+
+    static func template<D: InitData>(_ data: D, folder: String, file: String) throws -> (String, String) {
+        guard let dir = data.paths.locate(folder) else {
+            throw TemplateError(description: "\(folder)/\(file) not found next to \(data.paths.sourceBinDir) or in \(data.paths.shareDir) (pass --templates-dir)")
+        }
+        let path = dir + "/" + file
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw TemplateError(description: "\(path): cannot read") }
+        return (text, path)
+    }
+
+    static func apiServerManifest<D: InitData>(_ data: D) throws -> String {
+        let (text, path) = try template(data, folder: "templates", file: "kube-apiserver.yaml")
+        return try render(text, path: path, values: values(data))
+    }
+
+    static func writeAPIServer<D: InitData>(_ data: D) throws {
+        data.reporter.say("[control-plane] Creating static Pod manifest for \"kube-apiserver\"")
+        let manifest = try apiServerManifest(data)
+        try AtomicFile.makeDirectories(data.paths.manifestsDir)
+        try AtomicFile.makeDirectories(data.paths.dataDir, mode: 0o700)
+        try AtomicFile.write(manifest, to: data.paths.manifestsDir + "/kube-apiserver.yaml", mode: 0o600)
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Where init writes and what it runs, kubeadm's layout. `root` prefixes every path (tests, `--dry-run`), so the
+/// same code writes /etc/kubernetes/manifests on a host and <tmp>/etc/kubernetes/manifests in a sandbox.
+public struct InitPaths: Sendable {
+    public var root: String
+    public var manifestsDir: String
+    public var kubeletDir: String
+    public var systemdDir: String
+    public var binDir: String
+    public var shareDir: String
+    public var dataDir: String
+    public var logDir: String
+    public var runDir: String
+    public var podLogsDir: String
+    /// Where the kubelet and kube-apiserver binaries to install come from (the directory of `bootstrap` itself).
+    public var sourceBinDir: String
+    public var templatesDir: String?
+    public var kubeletPort = 10250
+    public var kubeletHealthzPort = 10248
+
+    public init(root: String = "/", sourceBinDir: String = InitPaths.executableDirectory(), templatesDir: String? = nil) {
+        let r = root.hasSuffix("/") ? String(root.dropLast()) : root
+        self.root = root
+        manifestsDir = r + "/etc/kubernetes/manifests"
+        kubeletDir = r + "/var/lib/kubelet"
+        systemdDir = r + "/etc/systemd/system"
+        binDir = r + "/usr/local/bin"
+        shareDir = r + "/usr/local/share/kubestrap"
+        dataDir = r + "/var/lib/kubestrap"
+        logDir = r + "/var/log/kubestrap"
+        runDir = r + "/run/kubestrap"
+        podLogsDir = r + "/var/log/pods"
+        self.sourceBinDir = sourceBinDir
+        self.templatesDir = templatesDir
+    }
+
+    public var kubeletConfigFile: String { kubeletDir + "/config.yaml" }
+    public var kubeletFlagsFile: String { kubeletDir + "/kubeadm-flags.env" }
+    public var kubeletPIDFile: String { runDir + "/kubelet.pid" }
+    public var kubeletLogFile: String { logDir + "/kubelet.log" }
+    public var installedKubelet: String { binDir + "/kubelet" }
+    public var installedAPIServer: String { binDir + "/kube-apiserver" }
+
+    public static func executableDirectory() -> String {
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (path as NSString).deletingLastPathComponent
+    }
+
+    /// templates/ next to the build tree (`<repo>/.build/<config>/bootstrap` → `<repo>/templates`), or installed.
+    public func locate(_ folder: String) -> String? {
+        var candidates: [String] = []
+        if folder == "templates", let templatesDir { candidates.append(templatesDir) }
+        candidates.append(shareDir + "/" + folder)
+        candidates.append("/usr/local/share/kubestrap/" + folder)
+        var dir = sourceBinDir
+        for _ in 0..<4 {
+            candidates.append(dir + "/" + folder)
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/" + (folder == "templates" ? "kube-apiserver.yaml" : "kubelet.service")) }
+    }
+}

@@ -1,0 +1,92 @@
+import BootstrapWorkflow
+import Foundation
+import Glibc
+import KubeCommand
+
+/// kubeadm's preflight: each failed check is one `[ERROR Name]: reason` line (or `[WARNING Name]`), and
+/// `--ignore-preflight-errors=Name,...|all` turns errors into warnings.
+enum PreflightPhase {
+    struct Check {
+        var name: String
+        var problem: String?
+        var warningOnly = false
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let lines: [String]
+        var description: String {
+            "[preflight] Some fatal errors occurred:\n" + lines.map { "\t\($0)" }.joined(separator: "\n")
+                + "\n[preflight] If you know what you are doing, you can make a check non-fatal with `--ignore-preflight-errors=...`"
+        }
+    }
+
+    static func make<D: InitData>() -> Phase<D> {
+        Phase(name: "preflight", short: "Run pre-flight checks", inheritFlags: ["config", "ignore-preflight-errors", "dry-run"],
+              run: { (data: D) in try run(data) })
+    }
+
+    static func portFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        // As the servers bind (SO_REUSEADDR): connections in TIME_WAIT do not make a port busy.
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = INADDR_ANY
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    static func checks<D: InitData>(_ data: D) -> [Check] {
+        let paths = data.paths
+        var checks: [Check] = []
+        checks.append(Check(name: "IsPrivilegedUser", problem: geteuid() == 0 || data.options.dryRun ? nil : "user is not running as root"))
+        for port in [data.settings.bindPort, paths.kubeletHealthzPort, paths.kubeletPort] {
+            checks.append(Check(name: "Port-\(port)", problem: portFree(port) || data.options.dryRun ? nil : "Port \(port) is in use"))
+        }
+        let manifests = (try? FileManager.default.contentsOfDirectory(atPath: paths.manifestsDir)) ?? []
+        if !manifests.isEmpty {
+            checks.append(Check(name: "DirAvailable-" + paths.manifestsDir.replacingOccurrences(of: "/", with: "-"),
+                                problem: "\(paths.manifestsDir) is not empty"))
+        }
+        for file in ["admin.conf", "super-admin.conf", "kubelet.conf", "controller-manager.conf", "scheduler.conf"] {
+            let path = data.kubeconfigDir + "/" + file
+            if FileManager.default.fileExists(atPath: path) {
+                checks.append(Check(name: "FileAvailable-" + path.replacingOccurrences(of: "/", with: "-"), problem: "\(path) already exists"))
+            }
+        }
+        for binary in ["kubelet", "kube-apiserver"] {
+            let candidates = [paths.sourceBinDir + "/" + binary, paths.binDir + "/" + binary]
+            if !candidates.contains(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+                checks.append(Check(name: "FileExisting-\(binary)", problem: "\(binary) not found in \(paths.sourceBinDir) or \(paths.binDir)"))
+            }
+        }
+        if let swaps = try? String(contentsOfFile: "/proc/swaps", encoding: .utf8), swaps.split(separator: "\n").count > 1 {
+            checks.append(Check(name: "Swap", problem: "swap is on; the Kubestrap kubelet runs regardless (failSwapOn is not enforced), but memory limits are not applied either",
+                                warningOnly: true))
+        }
+        if paths.locate("templates") == nil {
+            checks.append(Check(name: "FileExisting-templates", problem: "the manifest templates (templates/kube-apiserver.yaml) were not found next to \(paths.sourceBinDir) or in \(paths.shareDir); pass --templates-dir"))
+        }
+        return checks
+    }
+
+    static func run<D: InitData>(_ data: D) throws {
+        data.reporter.say("[preflight] Running pre-flight checks")
+        let ignore = data.options.ignorePreflightErrors
+        var errors: [String] = []
+        for check in checks(data) {
+            guard let problem = check.problem else { continue }
+            if check.warningOnly || ignore.contains("all") || ignore.contains(check.name) {
+                data.reporter.warn("\t[WARNING \(check.name)]: \(problem)")
+            } else {
+                errors.append("[ERROR \(check.name)]: \(problem)")
+            }
+        }
+        if !errors.isEmpty { throw Failure(lines: errors) }
+    }
+}

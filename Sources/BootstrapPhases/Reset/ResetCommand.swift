@@ -1,0 +1,73 @@
+import Foundation
+import Glibc
+import KubeCommand
+import KubeadmAPI
+import Kubelet
+
+/// `bootstrap reset`: undoes `bootstrap init` on this host — stops the kubelet and the static pods it ran, removes
+/// the manifests, PKI, kubeconfig files, kubelet state, unit files and (unless --keep-data) the embedded store.
+public enum ResetCommand {
+    public static func make() -> Command {
+        Command(
+            name: "reset", short: "Performs a best effort revert of changes made to this host by 'bootstrap init'",
+            flags: [
+                Flag("force", shorthand: "f", kind: .bool, usage: "Reset the node without prompting for confirmation."),
+                Flag("keep-data", kind: .bool, usage: "Keep the kube-apiserver's embedded store (/var/lib/kubestrap)."),
+                Flag("cert-dir", default: KubeadmDefaults.certificatesDir, usage: "The path to the directory where the certificates are stored."),
+                Flag("kubeconfig-dir", default: KubeadmDefaults.kubeconfigDir, usage: "The path where the kubeconfig files are."),
+                Flag("root-prefix", hidden: true, usage: "Prefix for every path reset removes (tests)."),
+            ],
+            run: { invocation in
+                let flags = invocation.flags
+                let out = Reporter(sink: invocation.output)
+                let paths = InitPaths(root: flags.string("root-prefix") ?? "/")
+                let certDir = flags.string("cert-dir") ?? KubeadmDefaults.certificatesDir
+                let kubeconfigDir = flags.string("kubeconfig-dir") ?? KubeadmDefaults.kubeconfigDir
+                out.say("[reset] WARNING: Changes made to this host by 'bootstrap init' will be reverted.")
+                if !flags.bool("force") {
+                    invocation.output.out("[reset] Are you sure you want to proceed? [y/N]: ")
+                    let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+                    guard answer == "y" || answer == "yes" else {
+                        out.warn("error execution phase preflight: won't proceed; the user didn't answer (Y|y) in order to continue")
+                        throw ExitError(code: 1)
+                    }
+                }
+                out.say("[preflight] Running pre-flight checks")
+                out.say("[reset] Stopping the kubelet service")
+                let launcher = KubeletLauncher(paths: paths, reporter: out, kubeconfigDir: kubeconfigDir)
+                launcher.stop()
+                if KubeletLauncher.systemdIsInit, FileManager.default.fileExists(atPath: paths.systemdDir + "/kubelet.service") {
+                    _ = KubeletLauncher.systemctl(["disable", "kubelet"])
+                }
+                let stopped = await StaticPodCleanup.stopAll(rootDir: paths.kubeletDir)
+                if !stopped.isEmpty {
+                    out.say("[reset] Stopped the containers of the static pods: [\(Set(stopped.map(\.podFullName)).sorted().joined(separator: " "))]")
+                }
+                var directories = [paths.manifestsDir, paths.kubeletDir, certDir]
+                if !flags.bool("keep-data") { directories.append(paths.dataDir) }
+                out.say("[reset] Deleting contents of directories: [\(directories.joined(separator: " "))]")
+                for dir in directories {
+                    for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+                        try? FileManager.default.removeItem(atPath: dir + "/" + name)
+                    }
+                }
+                let files = ["admin.conf", "super-admin.conf", "kubelet.conf", "bootstrap-kubelet.conf", "controller-manager.conf",
+                             "scheduler.conf"].map { kubeconfigDir + "/" + $0 }
+                out.say("[reset] Deleting files: [\(files.joined(separator: " "))]")
+                for file in files { unlink(file) }
+                let units = [paths.systemdDir + "/kubelet.service", paths.systemdDir + "/kubelet.service.d/10-kubeadm.conf"]
+                if units.contains(where: { FileManager.default.fileExists(atPath: $0) }) {
+                    out.say("[reset] Deleting the kubelet unit files: [\(units.joined(separator: " "))]")
+                    for unit in units { unlink(unit) }
+                    rmdir(paths.systemdDir + "/kubelet.service.d")
+                    if KubeletLauncher.systemdIsInit { _ = KubeletLauncher.systemctl(["daemon-reload"]) }
+                }
+                unlink(paths.kubeletPIDFile)
+                out.say("""
+
+                    The reset process does not remove the installed binaries (\(paths.binDir)/kubelet, kube-apiserver, bootstrap), \
+                    the logs (\(paths.logDir), \(paths.podLogsDir)) or your kubeconfig files; check $HOME/.kube/config.
+                    """)
+            })
+    }
+}

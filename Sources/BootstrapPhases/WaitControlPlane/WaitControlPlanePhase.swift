@@ -1,0 +1,123 @@
+import BootstrapWorkflow
+import Foundation
+import Glibc
+import KubeCommand
+import KubeHTTPClient
+
+/// `wait-control-plane`: kubeadm's `[kubelet-check]` and `[control-plane-check]` waits; on timeout, instead of
+/// kubeadm's generic advice, it names what failed: the kubelet, the manifest it rejected, or the apiserver's own log.
+enum WaitControlPlanePhase {
+    struct Timeout: Error, CustomStringConvertible { let description: String }
+
+    static func make<D: InitData>() -> Phase<D> {
+        Phase(name: "wait-control-plane", short: "Wait for the control plane to start",
+              inheritFlags: ["config", "node-name", "apiserver-advertise-address", "apiserver-bind-port", "dry-run"],
+              run: { (data: D) in try await run(data) })
+    }
+
+    /// Plain HTTP GET on loopback (the kubelet's healthz); true on `200`.
+    static func kubeletHealthy(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { return false }
+        let request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        return n > 0 && String(decoding: buffer[0..<n], as: UTF8.self).hasPrefix("HTTP/1.1 200")
+    }
+
+    static func apiServerLive(host: String, port: Int) async -> Bool {
+        guard var client = try? HTTPSClient(host: host, port: port, caPEM: nil, certificatePEM: nil, keyPEM: nil) else { return false }
+        client.timeout = .seconds(2)
+        return (try? await client.send(.GET, "/livez"))?.status == 200
+    }
+
+    static func format(_ seconds: Double) -> String {
+        seconds < 1 ? "\(Int(seconds * 1000))ms" : String(format: "%.9fs", seconds)
+    }
+
+    static func run<D: InitData>(_ data: D) async throws {
+        if data.options.dryRun {
+            data.reporter.say("[wait-control-plane] Would wait for the kubelet and the control plane (dry run)")
+            return
+        }
+        // kubeadm's v1beta4 timeouts (InitConfiguration.timeouts), 4m0s by default.
+        let timeouts = data.settings.initConfiguration.timeouts
+        let timeout = timeouts?.kubeletHealthCheck.map(\.seconds) ?? data.options.waitTimeout
+        let controlPlaneTimeout = timeouts?.controlPlaneComponentHealthCheck.map(\.seconds) ?? data.options.waitTimeout
+        func minutes(_ s: Double) -> String { "\(Int(s) / 60)m\(Int(s) % 60)s" }
+        data.reporter.say("[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory \"\(data.paths.manifestsDir)\"")
+        data.reporter.say("[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:\(data.paths.kubeletHealthzPort)/healthz. This can take up to \(minutes(timeout))")
+        let start = Date()
+        while !kubeletHealthy(port: data.paths.kubeletHealthzPort) {
+            if Date().timeIntervalSince(start) > timeout {
+                throw Timeout(description: "the kubelet is not healthy after \(Int(timeout))s.\n" + diagnoseKubelet(data))
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        data.reporter.say("[kubelet-check] The kubelet is healthy after \(format(Date().timeIntervalSince(start)))")
+        let host = data.settings.advertiseAddress.description
+        let port = data.settings.bindPort
+        data.reporter.say("[control-plane-check] Waiting for healthy control plane components. This can take up to \(minutes(controlPlaneTimeout))")
+        data.reporter.say("[control-plane-check] Checking kube-apiserver at https://\(host):\(port)/livez")
+        let apiStart = Date()
+        while !(await apiServerLive(host: host, port: port)) {
+            if Date().timeIntervalSince(apiStart) > controlPlaneTimeout {
+                throw Timeout(description: "kube-apiserver at https://\(host):\(port)/livez is not healthy after \(Int(controlPlaneTimeout))s.\n" + diagnoseAPIServer(data))
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        data.reporter.say("[control-plane-check] kube-apiserver is healthy after \(format(Date().timeIntervalSince(apiStart)))")
+    }
+
+    static func tail(_ path: String, lines: Int) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines + 1).joined(separator: "\n")
+    }
+
+    static func diagnoseKubelet<D: InitData>(_ data: D) -> String {
+        if KubeletLauncher.systemdIsInit {
+            return "Look at 'systemctl status kubelet' and 'journalctl -xeu kubelet'."
+        }
+        let log = data.paths.kubeletLogFile
+        return "The kubelet's log \(log) ends with:\n" + (tail(log, lines: 15) ?? "(no log)")
+    }
+
+    static func diagnoseAPIServer<D: InitData>(_ data: D) -> String {
+        var out: [String] = []
+        let manifest = data.paths.manifestsDir + "/kube-apiserver.yaml"
+        if let log = tail(data.paths.kubeletLogFile, lines: 400) {
+            let rejected = log.split(separator: "\n").filter { $0.contains(manifest) && ($0.hasPrefix("E") || $0.contains("error")) }
+            if let last = rejected.last { out.append("The kubelet rejected \(manifest):\n  \(last)") }
+        }
+        // One directory per version of the manifest: the newest is the pod the kubelet runs now.
+        func modified(_ path: String) -> Date {
+            ((try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date) ?? .distantPast
+        }
+        let podDirs = ((try? FileManager.default.contentsOfDirectory(atPath: data.paths.podLogsDir)) ?? [])
+            .filter { $0.hasPrefix("kube-system_kube-apiserver-\(data.settings.nodeName)_") }
+            .sorted { modified(data.paths.podLogsDir + "/" + $0) > modified(data.paths.podLogsDir + "/" + $1) }
+        for dir in podDirs.prefix(1) {
+            let containerDir = data.paths.podLogsDir + "/" + dir + "/kube-apiserver"
+            let files = ((try? FileManager.default.contentsOfDirectory(atPath: containerDir)) ?? [])
+                .filter { $0.hasSuffix(".log") }.sorted { (Int($0.dropLast(4)) ?? 0) < (Int($1.dropLast(4)) ?? 0) }
+            if let last = files.last, let text = tail(containerDir + "/" + last, lines: 10) {
+                let restarts = Int(last.dropLast(4)) ?? 0
+                out.append("kube-apiserver has been restarted \(restarts) times; the last lines of its log \(containerDir)/\(last):\n\(text)")
+            }
+        }
+        if out.isEmpty { out.append(diagnoseKubelet(data)) }
+        return out.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,183 @@
+@testable import APIServer
+import APIServerHTTP
+import Foundation
+import KubeConfig
+import KubeJSON
+import KubeStorage
+@testable import Kubelet
+import Logging
+import PKI
+import Testing
+
+/// The kubelet and the kube-apiserver together, in process, over real TLS on loopback: Node registration, Lease,
+/// mirror pods with status, recreation of a deleted mirror, events, and `pods/log` through the kubelet API.
+@Suite(.serialized) struct NodeAgentTests {
+    struct Cluster {
+        let dir: String
+        let api: APIServer
+        let apiPort: Int
+        let tasks: [Task<Void, Never>]
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    static func writePair(_ cert: PKICertificate, _ key: PrivateKey, _ dir: String, _ name: String) throws {
+        try CertificateStore.write(certificate: cert, key: key, to: CertificatePaths(directory: dir, baseName: name))
+    }
+
+    static func eventually(_ timeout: Double = 30, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try await condition() { return }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        Issue.record("condition not met within \(timeout)s")
+    }
+
+    static let admin = UserInfo(name: "admin", groups: ["system:masters", "system:authenticated"])
+
+    static func get(_ api: APIServer, _ path: String) async -> (Int, JSONValue) {
+        let r = await api.handle(APIRequest(method: "GET", uri: path, headers: [], body: [], user: admin))
+        guard case .bytes(let b) = r.body else { return (r.status, .null) }
+        return (r.status, (try? JSONParser.parse(b)) ?? .null)
+    }
+
+    @Test func aKubeletBecomesANodeWithMirrorPodsAndLogs() async throws {
+        let dir = NSTemporaryDirectory() + "kubestrap-node-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pki = dir + "/pki"
+        let caKey = try PrivateKey.generate(.ecdsaP256)
+        let ca = try CertificateIssuer.selfSignedCA(commonName: "kubernetes", key: caKey, validity: 86400)
+        let authority = CertificateAuthority(certificate: ca, key: caKey)
+        func leaf(_ cn: String, _ o: [String], _ usage: ExtendedUsage, ips: [String] = []) throws -> (PKICertificate, PrivateKey) {
+            let key = try PrivateKey.generate(.ecdsaP256)
+            let cert = try CertificateIssuer.issue(CertificateRequest(commonName: cn, organizations: o,
+                                                                      altNames: AltNames(ipAddresses: ips.compactMap(IPAddress.init)), usages: [usage]),
+                                                   for: key, by: authority, validity: 86400)
+            return (cert, key)
+        }
+        try Self.writePair(ca, caKey, pki, "ca")
+        let (serving, servingKey) = try leaf("kube-apiserver", [], .serverAuth, ips: ["127.0.0.1"])
+        try Self.writePair(serving, servingKey, pki, "apiserver")
+        let (kubeletClient, kubeletClientKey) = try leaf("kube-apiserver-kubelet-client", ["system:masters"], .clientAuth)
+        try Self.writePair(kubeletClient, kubeletClientKey, pki, "apiserver-kubelet-client")
+        let (node, nodeKey) = try leaf("system:node:n1", ["system:nodes"], .clientAuth)
+
+        // The apiserver over TLS.
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let store = try EmbeddedStore(options: .init(directory: dir + "/data"))
+        let apiPort = Self.freePort()
+        let api = APIServer(options: APIServerOptions(), storage: store,
+                            kubelets: try KubeletClient(certificateFile: pki + "/apiserver-kubelet-client.crt",
+                                                        keyFile: pki + "/apiserver-kubelet-client.key"),
+                            logger: logger)
+        try await api.start()
+        let server = try SecureServer(configuration: .init(bindAddress: "127.0.0.1", port: apiPort, certificateFile: pki + "/apiserver.crt",
+                                                           privateKeyFile: pki + "/apiserver.key",
+                                                           clientCA: try ClientCertificateAuthenticator(caFile: pki + "/ca.crt")),
+                                      api: api, logger: logger)
+        let apiTask = Task { try? await server.run() }
+        defer { apiTask.cancel() }
+
+        // The kubelet: one static pod, kubelet.conf for system:node:n1, the kubelet API on a free port.
+        let kubeconfig = KubeConfig.embedded(clusterName: "kubernetes", server: "https://127.0.0.1:\(apiPort)", caPEM: try ca.pem(),
+                                             userName: "system:node:n1", clientCertificatePEM: try node.pem(), clientKeyPEM: try nodeKey.pem())
+        try kubeconfig.write(to: dir + "/kubelet.conf")
+        try FileManager.default.createDirectory(atPath: dir + "/manifests", withIntermediateDirectories: true)
+        try """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: ticker, namespace: kube-system}
+        spec:
+          containers:
+          - name: ticker
+            image: busybox
+            command: ["/bin/sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"]
+        """.write(toFile: dir + "/manifests/ticker.yaml", atomically: true, encoding: .utf8)
+        var configuration = KubeletConfiguration()
+        configuration.staticPodPath = dir + "/manifests"
+        configuration.podLogsDir = dir + "/pods"
+        configuration.port = Self.freePort()
+        configuration.authentication = .init(x509: .init(clientCAFile: pki + "/ca.crt"))
+        configuration.authorization = .init(mode: "Webhook")
+        var settings = try KubeletSettings(configuration: configuration, rootDir: dir + "/root", nodeName: "n1")
+        settings.nodeIP = "127.0.0.1"
+        settings.nodeStatusUpdateFrequency = 1
+        let client = try APIServerClient(kubeconfigPath: dir + "/kubelet.conf")
+        let (events, sink) = AsyncStream<PodEvent>.makeStream()
+        let kubelet = Kubelet(settings: settings, logger: logger, hostname: "n1", events: PodEventSink(sink))
+        let kubeletServer = try KubeletServer(kubelet: kubelet, settings: settings, client: client, logger: logger)
+        let agent = NodeAgent(client: client, settings: settings, version: "v1.32.0-test", logger: logger, events: events)
+        let running = Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await kubelet.run() }
+                group.addTask { await agent.run(kubelet: kubelet) }
+                group.addTask { try? await kubeletServer.run() }
+            }
+        }
+        defer {
+            running.cancel()
+            Task { await kubelet.stopAllPods() }
+        }
+
+        try await Self.eventually {
+            let (_, n) = await Self.get(api, "/api/v1/nodes/n1")
+            return (n[path: ["status", "conditions"]]?.array ?? []).contains { $0["type"]?.string == "Ready" && $0["status"]?.string == "True" }
+        }
+        let (_, nodeObject) = await Self.get(api, "/api/v1/nodes/n1")
+        #expect(nodeObject.metaLabels["kubernetes.io/hostname"] == "n1")
+        #expect(nodeObject[path: ["status", "daemonEndpoints", "kubeletEndpoint", "Port"]]?.int == Int64(settings.port))
+        #expect(await Self.get(api, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1").0 == 200)
+
+        try await Self.eventually {
+            let (_, p) = await Self.get(api, "/api/v1/namespaces/kube-system/pods/ticker-n1")
+            return p[path: ["status", "phase"]]?.string == "Running"
+                && p[path: ["status", "containerStatuses"]]?.array?.first?["ready"]?.bool == true
+        }
+        let (_, mirror) = await Self.get(api, "/api/v1/namespaces/kube-system/pods/ticker-n1")
+        #expect(mirror[path: ["metadata", "annotations", "kubernetes.io/config.mirror"]] != nil)
+        #expect(mirror[path: ["metadata", "ownerReferences"]]?.array?.first?["kind"]?.string == "Node")
+        #expect(mirror[path: ["status", "podIP"]]?.string == "127.0.0.1")
+
+        // A deleted mirror comes back (with a new UID); the container keeps running.
+        let deleted = await api.handle(APIRequest(method: "DELETE", uri: "/api/v1/namespaces/kube-system/pods/ticker-n1", headers: [],
+                                                  body: [], user: Self.admin))
+        #expect(deleted.status == 202)   // bound to a node: graceful; the kubelet finishes it and recreates the mirror
+        try await Self.eventually {
+            let (status, p) = await Self.get(api, "/api/v1/namespaces/kube-system/pods/ticker-n1")
+            return status == 200 && p.metaUID != mirror.metaUID
+        }
+
+        // Events about the static pod, with its config hash as UID (what kubectl describe looks up).
+        try await Self.eventually {
+            let (_, list) = await Self.get(api, "/api/v1/namespaces/kube-system/events?fieldSelector=reason%3DStarted")
+            return (list["items"]?.array ?? []).contains { $0[path: ["involvedObject", "name"]]?.string == "ticker-n1" }
+        }
+
+        // pods/log: apiserver → kubelet API → the CRI log file.
+        try await Self.eventually {
+            let r = await api.handle(APIRequest(method: "GET", uri: "/api/v1/namespaces/kube-system/pods/ticker-n1/log?tailLines=2",
+                                                headers: [], body: [], user: Self.admin))
+            guard case .stream(let stream) = r.body, r.status == 200 else { return false }
+            var text = ""
+            for await chunk in stream { text += String(decoding: chunk, as: UTF8.self) }
+            return text.hasPrefix("tick ") && text.split(separator: "\n").count == 2
+        }
+        // A node may not touch another node.
+        let other = await api.handle(APIRequest(method: "PATCH", uri: "/api/v1/nodes/n1", headers: [("content-type", "application/merge-patch+json")],
+                                                body: Array(#"{"metadata":{"labels":{"x":"y"}}}"#.utf8),
+                                                user: UserInfo(name: "system:node:n2", groups: ["system:nodes", "system:authenticated"])))
+        #expect(other.status == 403)
+    }
+}
