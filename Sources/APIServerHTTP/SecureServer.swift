@@ -75,9 +75,11 @@ public final class SecureServer: Sendable {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.bindAddress, port: configuration.port) { channel -> EventLoopFuture<EventLoopFuture<Negotiated>> in
                 channel.eventLoop.makeCompletedFuture {
+                    // Best effort: a sandbox (systemd-nspawn's seccomp filter) may refuse socket options, and a
+                    // refused option on one connection must not stop the server.
+                    try? channel.syncOptions?.setOption(.socketOption(.tcp_nodelay), value: 1)
                     let handler: NIOSSLServerHandler
                     if verify {
                         // Accept any certificate in the handshake; it is verified against the client CA afterwards

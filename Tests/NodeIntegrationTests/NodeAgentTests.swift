@@ -138,7 +138,7 @@ import Testing
         let (_, nodeObject) = await Self.get(api, "/api/v1/nodes/n1")
         #expect(nodeObject.metaLabels["kubernetes.io/hostname"] == "n1")
         #expect(nodeObject[path: ["status", "daemonEndpoints", "kubeletEndpoint", "Port"]]?.int == Int64(settings.port))
-        #expect(await Self.get(api, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1").0 == 200)
+        try await Self.eventually { await Self.get(api, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1").0 == 200 }
 
         try await Self.eventually {
             let (_, p) = await Self.get(api, "/api/v1/namespaces/kube-system/pods/ticker-n1")

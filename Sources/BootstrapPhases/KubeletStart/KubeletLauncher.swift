@@ -34,7 +34,8 @@ struct KubeletLauncher {
     }
 
     static func shell(_ command: String) -> (Int32, String) {
-        guard let pipe = popen(command, "r") else { return (127, "cannot run \(command)") }
+        // From / : the caller's working directory may not exist where it runs (nsenter into a container).
+        guard let pipe = popen("cd / && " + command, "r") else { return (127, "cannot run \(command)") }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {

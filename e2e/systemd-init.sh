@@ -1,0 +1,89 @@
+#!/bin/sh
+# End to end under a real systemd (issue: bootstrap init under systemd): boots a Debian rootfs with systemd as
+# PID 1 (debootstrap + systemd-nspawn --boot, changes kept in a volatile overlay), runs `bootstrap init` inside
+# with the built binaries bind-mounted, and checks what a user would: `systemctl is-active kubelet`,
+# `journalctl -u kubelet`, `ps aux | grep kube-apiserver`, `kubectl get pods -n kube-system`; then
+# `bootstrap reset -f` and a clean poweroff.
+#
+# usage: e2e/systemd-init.sh            (as root; needs debootstrap, systemd-container, network to a Debian mirror)
+# `swift test` runs it (CLITests, SystemdEndToEndTests) when those are available and the ports are free.
+# The rootfs is cached in ${KUBESTRAP_E2E_CACHE:-/var/cache/kubestrap-e2e}/rootfs and reused.
+set -eu
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cache=${KUBESTRAP_E2E_CACHE:-/var/cache/kubestrap-e2e}
+rootfs=$cache/rootfs
+machine=kubestrap-e2e
+log() { echo "[e2e] $*"; }
+fail() { echo "[e2e] FAIL: $*" >&2; exit 1; }
+
+if [ ! -x "$rootfs/lib/systemd/systemd" ]; then
+  log "debootstrap a Debian bookworm rootfs into $rootfs (once)"
+  mkdir -p "$cache"
+  debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,procps,ca-certificates,iproute2 \
+    bookworm "$rootfs" http://deb.debian.org/debian >"$cache/debootstrap.log" 2>&1 || fail "debootstrap (see $cache/debootstrap.log)"
+fi
+# The binaries: $KUBESTRAP_E2E_BIN (the test suite passes its own build), else a release build.
+if [ -n "${KUBESTRAP_E2E_BIN:-}" ]; then
+  bin=$(cd "$KUBESTRAP_E2E_BIN" && pwd -P)
+else
+  swift build -c release --package-path "$repo" >/dev/null
+  bin=$(cd "$repo/.build/release" && pwd -P)
+fi
+case "$bin" in "$repo"/*) ;; *) fail "the binaries ($bin) must be inside the repository ($repo), which is bind-mounted" ;; esac
+
+log "booting $machine"
+systemd-nspawn -D "$rootfs" --machine="$machine" --boot --register=no --keep-unit --volatile=overlay \
+  --bind-ro="$repo:/opt/kubestrap-src" --bind-ro=/opt/swift --bind-ro=/usr/bin/kubectl \
+  >"$cache/nspawn.log" 2>&1 &
+nspawn=$!
+cleanup() { kill "$nspawn" 2>/dev/null || true; wait "$nspawn" 2>/dev/null || true; }
+trap cleanup EXIT
+
+# The container's PID 1 is nspawn's child.
+pid=""
+for _ in $(seq 1 100); do
+  pid=$(ps -o pid= --ppid "$nspawn" | tr -d ' ' | head -1)
+  [ -n "$pid" ] && break
+  sleep 0.1
+done
+[ -n "$pid" ] || fail "no container init process (see $cache/nspawn.log)"
+inside() { nsenter --target "$pid" --mount --uts --ipc --net --pid --cgroup --root --wd=/ env PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
+for _ in $(seq 1 100); do
+  state=$(inside systemctl is-system-running 2>/dev/null || true)
+  case "$state" in running|degraded) break ;; esac
+  sleep 0.2
+done
+log "systemd is $state (PID 1 in the container: $(inside cat /proc/1/comm))"
+
+src_bin=/opt/kubestrap-src/${bin#$repo/}
+log "bootstrap init (binaries from $src_bin)"
+start=$(date +%s%N)
+inside "$src_bin/bootstrap" init --node-name "$machine" || fail "bootstrap init"
+log "init took $(( ($(date +%s%N) - start) / 1000000 )) ms"
+
+[ "$(inside systemctl is-active kubelet)" = active ] || fail "kubelet unit is not active"
+log "systemctl is-active kubelet: active"
+inside systemctl cat kubelet | grep -q "Type=notify" || fail "kubelet unit is not Type=notify"
+inside journalctl -u kubelet --no-pager | grep -q "Successfully registered node" || fail "journalctl -u kubelet lacks the node registration"
+log "journalctl -u kubelet: $(inside journalctl -u kubelet --no-pager | grep -c .) lines, node registered"
+inside ps aux | grep -q "[k]ube-apiserver --advertise-address" || fail "no kube-apiserver process"
+log "ps aux: $(inside ps -eo pid,ppid,args | grep '[k]ube-apiserver --advertise' | cut -c1-90)"
+inside cat /etc/kubernetes/admin.conf >"$cache/admin.conf"
+for _ in $(seq 1 100); do
+  phase=$(kubectl --kubeconfig "$cache/admin.conf" get pod -n kube-system "kube-apiserver-$machine" -o jsonpath='{.status.phase}' 2>/dev/null || true)
+  [ "$phase" = Running ] && break
+  sleep 0.2
+done
+[ "$phase" = Running ] || fail "kube-apiserver-$machine is not Running"
+kubectl --kubeconfig "$cache/admin.conf" get pods -n kube-system
+kubectl --kubeconfig "$cache/admin.conf" get nodes
+
+log "bootstrap reset -f"
+inside "$src_bin/bootstrap" reset -f >/dev/null || fail "bootstrap reset"
+inside sh -c 'ps aux | grep -E "[k]ube(let|-apiserver) "' && fail "processes left after reset"
+[ -z "$(inside ls -A /etc/kubernetes/manifests 2>/dev/null)" ] || fail "manifests left after reset"
+inside systemctl poweroff || true
+wait "$nspawn" 2>/dev/null || true
+trap - EXIT
+rm -f "$cache/admin.conf"
+log "PASS"
