@@ -39,20 +39,31 @@ nspawn=$!
 cleanup() { kill "$nspawn" 2>/dev/null || true; wait "$nspawn" 2>/dev/null || true; }
 trap cleanup EXIT
 
-# The container's PID 1 is nspawn's child.
+# The container's PID 1 is the process named systemd among nspawn's children or grandchildren (nspawn forks
+# helpers first, which come and go).
+find_init() {
+  for c in $(ps -o pid= --ppid "$nspawn"); do
+    for p in $c $(ps -o pid= --ppid "$c"); do
+      [ "$(cat /proc/$p/comm 2>/dev/null)" = systemd ] && { echo "$p"; return 0; }
+    done
+  done
+  return 1
+}
 pid=""
-for _ in $(seq 1 100); do
-  pid=$(ps -o pid= --ppid "$nspawn" | tr -d ' ' | head -1)
+for _ in $(seq 1 300); do
+  pid=$(find_init || true)
   [ -n "$pid" ] && break
+  kill -0 "$nspawn" 2>/dev/null || fail "systemd-nspawn exited (see $cache/nspawn.log)"
   sleep 0.1
 done
 [ -n "$pid" ] || fail "no container init process (see $cache/nspawn.log)"
 inside() { nsenter --target "$pid" --mount --uts --ipc --net --pid --cgroup --root --wd=/ env PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   state=$(inside systemctl is-system-running 2>/dev/null || true)
   case "$state" in running|degraded) break ;; esac
   sleep 0.2
 done
+case "$state" in running|degraded) ;; *) fail "the container's systemd did not come up (state: '$state'; see $cache/nspawn.log)" ;; esac
 log "systemd is $state (PID 1 in the container: $(inside cat /proc/1/comm))"
 
 src_bin=/opt/kubestrap-src/${bin#$repo/}
@@ -82,6 +93,17 @@ log "bootstrap reset -f"
 inside "$src_bin/bootstrap" reset -f >/dev/null || fail "bootstrap reset"
 inside sh -c 'ps aux | grep -E "[k]ube(let|-apiserver) "' && fail "processes left after reset"
 [ -z "$(inside ls -A /etc/kubernetes/manifests 2>/dev/null)" ] || fail "manifests left after reset"
+
+log "bootstrap init --control-plane-mode=systemd"
+inside "$src_bin/bootstrap" init --node-name "$machine" --control-plane-mode=systemd >/dev/null || fail "bootstrap init --control-plane-mode=systemd"
+[ "$(inside systemctl is-active kube-apiserver)" = active ] || fail "kube-apiserver unit is not active"
+inside systemctl cat kube-apiserver | grep -q -- "--authorization-mode=Node,RBAC" || fail "systemctl cat kube-apiserver lacks the flags"
+log "systemctl cat kube-apiserver: $(inside systemctl cat kube-apiserver | grep -c -- '    --') flags"
+inside cat /etc/kubernetes/admin.conf >"$cache/admin.conf"
+kubectl --kubeconfig "$cache/admin.conf" get ns >/dev/null || fail "kubectl against the kube-apiserver unit"
+kubectl --kubeconfig "$cache/admin.conf" get nodes
+inside "$src_bin/bootstrap" reset -f >/dev/null || fail "bootstrap reset after systemd mode"
+inside sh -c 'ps aux | grep -E "[k]ube(let|-apiserver) "' && fail "processes left after reset (systemd mode)"
 inside systemctl poweroff || true
 wait "$nspawn" 2>/dev/null || true
 trap - EXIT

@@ -19,7 +19,7 @@ enum InitFlags {
     static let ignorePreflightErrors = Flag("ignore-preflight-errors", kind: .strings, usage: "A list of checks whose errors will be shown as warnings. Example: 'IsPrivilegedUser,Swap'. Value 'all' ignores errors from all checks.")
     static let dryRun = Flag("dry-run", kind: .bool, usage: "Don't apply any changes; just output what would be done (files are written under a temporary directory).")
     static let templatesDir = Flag("templates-dir", usage: "Directory of the static pod manifest templates (default: templates/ of the build tree, or /usr/local/share/kubestrap/templates).")
-    static let controlPlaneMode = Flag("control-plane-mode", default: "static-pod", usage: "How the kube-apiserver runs: 'static-pod' (the kubelet runs it from /etc/kubernetes/manifests).")
+    static let controlPlaneMode = Flag("control-plane-mode", default: "static-pod", usage: "How the kube-apiserver runs: 'static-pod' (the kubelet runs it from /etc/kubernetes/manifests) or 'systemd' (its own unit, /etc/systemd/system/kube-apiserver.service).")
     static let rootPrefix = Flag("root-prefix", hidden: true, usage: "Prefix for every path init writes (tests).")
 
     static let all: [Flag] = [config, certDir, kubeconfigDir, advertiseAddress, bindPort, extraSANs, controlPlaneEndpoint,
@@ -59,8 +59,8 @@ enum InitFlags {
         options.ignorePreflightErrors = Set(flags.strings("ignore-preflight-errors").map { $0 == "all" ? "all" : $0 })
         options.dryRun = flags.bool("dry-run")
         options.controlPlaneMode = flags.string("control-plane-mode") ?? "static-pod"
-        guard options.controlPlaneMode == "static-pod" else {
-            throw CommandError("--control-plane-mode \(options.controlPlaneMode): only 'static-pod' is available in this version")
+        guard ["static-pod", "systemd"].contains(options.controlPlaneMode) else {
+            throw CommandError("--control-plane-mode \(options.controlPlaneMode): expected 'static-pod' or 'systemd'")
         }
         var root = flags.string("root-prefix") ?? "/"
         if options.dryRun {

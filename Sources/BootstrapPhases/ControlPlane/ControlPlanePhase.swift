@@ -67,7 +67,36 @@ enum ControlPlanePhase {
         return try render(text, path: path, values: values(data))
     }
 
+    /// The container command of the rendered manifest (`    - ` items under `command:`), for the systemd unit.
+    static func command(fromManifest manifest: String) -> [String] {
+        var out: [String] = []
+        var inCommand = false
+        for line in manifest.split(separator: "\n") {
+            if line.hasPrefix("  - command:") { inCommand = true; continue }
+            guard inCommand else { continue }
+            guard line.hasPrefix("    - ") else { break }
+            out.append(String(line.dropFirst(6)))
+        }
+        return out
+    }
+
+    static func apiServerUnit<D: InitData>(_ data: D) throws -> String {
+        let argv = command(fromManifest: try apiServerManifest(data))
+        var values = values(data)
+        values["APISERVER_COMMAND"] = argv.joined(separator: " \\\n    ")
+        let (text, path) = try template(data, folder: "systemd", file: "kube-apiserver.service")
+        return try render(text, path: path, values: values)
+    }
+
     static func writeAPIServer<D: InitData>(_ data: D) throws {
+        if data.options.controlPlaneMode == "systemd" {
+            let unitPath = data.paths.systemdDir + "/kube-apiserver.service"
+            data.reporter.say("[control-plane] Creating the systemd unit \"\(unitPath)\" for \"kube-apiserver\" (--control-plane-mode=systemd)")
+            try AtomicFile.makeDirectories(data.paths.systemdDir)
+            try AtomicFile.makeDirectories(data.paths.dataDir, mode: 0o700)
+            try AtomicFile.write(try apiServerUnit(data), to: unitPath)
+            return
+        }
         data.reporter.say("[control-plane] Creating static Pod manifest for \"kube-apiserver\"")
         let manifest = try apiServerManifest(data)
         try AtomicFile.makeDirectories(data.paths.manifestsDir)

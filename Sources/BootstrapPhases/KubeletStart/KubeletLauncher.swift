@@ -86,6 +86,46 @@ struct KubeletLauncher {
         reporter.say("[kubelet-start] The kubelet's log is \(paths.kubeletLogFile)")
     }
 
+    var apiServerPIDFile: String { paths.runDir + "/kube-apiserver.pid" }
+
+    /// `--control-plane-mode=systemd`: the kube-apiserver as its own unit; without systemd, a daemon like the kubelet.
+    func startAPIServerUnit() throws {
+        let unit = paths.systemdDir + "/kube-apiserver.service"
+        if Self.systemdIsInit {
+            for args in [["daemon-reload"], ["enable", "kube-apiserver"], ["restart", "kube-apiserver"]] {
+                let (code, out) = Self.systemctl(args)
+                if code != 0 { throw LaunchError(description: "systemctl \(args.joined(separator: " ")) failed: \(out)") }
+            }
+            return
+        }
+        guard let text = try? String(contentsOfFile: unit, encoding: .utf8),
+              let exec = text.components(separatedBy: "\nExecStart=").dropFirst().first else {
+            throw LaunchError(description: "cannot read ExecStart from \(unit)")
+        }
+        let command = exec.components(separatedBy: "\n").prefix { !$0.hasPrefix("Restart") }.joined(separator: " ")
+            .replacingOccurrences(of: "\\", with: " ")
+        let log = paths.logDir + "/kube-apiserver.log"
+        let (code, out) = Self.shell("exec setsid \(command) >>'\(log)' 2>&1 </dev/null & echo $!")
+        guard code == 0, let pid = Int32(out.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw LaunchError(description: "could not start the kube-apiserver: \(out)")
+        }
+        try AtomicFile.write("\(pid)\n", to: apiServerPIDFile)
+        reporter.say("[kubelet-start] started the kube-apiserver as a daemon (pid \(pid), pid file \(apiServerPIDFile)); its log is \(log)")
+    }
+
+    /// Stops a kube-apiserver run by `startAPIServerUnit`.
+    func stopAPIServerUnit() {
+        if Self.systemdIsInit, FileManager.default.fileExists(atPath: paths.systemdDir + "/kube-apiserver.service") {
+            _ = Self.systemctl(["disable", "--now", "kube-apiserver"])
+        }
+        if let text = try? String(contentsOfFile: apiServerPIDFile, encoding: .utf8),
+           let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1,
+           ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("kube-apiserver") {
+            stop(pid: pid)
+        }
+        unlink(apiServerPIDFile)
+    }
+
     /// Stops the kubelet started by `start` (systemd unit or pid file); its pods keep running.
     @discardableResult
     func stop() -> Bool {
@@ -112,7 +152,7 @@ struct KubeletLauncher {
         return true
     }
 
-    private func stop(pid: Int32) {
+    func stop(pid: Int32) {
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(10)
         while kill(pid, 0) == 0, Date() < deadline {

@@ -115,6 +115,11 @@ enum KubeletStartPhase {
             return
         }
         data.reporter.say("[kubelet-start] Starting the kubelet")
-        try KubeletLauncher(data: data).start()
+        let launcher = KubeletLauncher(data: data)
+        try launcher.start()
+        if data.options.controlPlaneMode == "systemd" {
+            data.reporter.say("[kubelet-start] Starting the kube-apiserver unit")
+            try launcher.startAPIServerUnit()
+        }
     }
 }

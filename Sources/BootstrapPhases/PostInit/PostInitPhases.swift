@@ -70,6 +70,9 @@ enum PostInitPhases {
 
     static func banner<D: InitData>(_ data: D) {
         let admin = data.kubeconfigDir + "/admin.conf"
+        let whereItRuns = data.options.controlPlaneMode == "systemd"
+            ? "The kube-apiserver runs as the systemd unit kube-apiserver.service (\(data.paths.systemdDir)/kube-apiserver.service);\nits log is in `journalctl -u kube-apiserver` (or \(data.paths.logDir)/kube-apiserver.log without systemd)."
+            : "The kube-apiserver runs as the static pod kube-apiserver-\(data.settings.nodeName) (manifest \(data.paths.manifestsDir)/kube-apiserver.yaml);\nits log is under \(data.paths.podLogsDir) and through `kubectl logs -n kube-system kube-apiserver-\(data.settings.nodeName)`."
         data.reporter.say("""
 
             Your Kubernetes control-plane has initialized successfully!
@@ -84,8 +87,7 @@ enum PostInitPhases {
 
               export KUBECONFIG=\(admin)
 
-            The kube-apiserver runs as the static pod kube-apiserver-\(data.settings.nodeName) (manifest \(data.paths.manifestsDir)/kube-apiserver.yaml);
-            its log is under \(data.paths.podLogsDir) and through `kubectl logs -n kube-system kube-apiserver-\(data.settings.nodeName)`.
+            \(whereItRuns)
             There is no pod network and no container runtime: pods run as host processes of the kubelet.
 
             Joining worker nodes is not supported yet.

@@ -39,6 +39,7 @@ public enum ResetCommand {
                 if KubeletLauncher.systemdIsInit, FileManager.default.fileExists(atPath: paths.systemdDir + "/kubelet.service") {
                     _ = KubeletLauncher.systemctl(["disable", "kubelet"])
                 }
+                launcher.stopAPIServerUnit()
                 let stopped = await StaticPodCleanup.stopAll(rootDir: paths.kubeletDir)
                 if !stopped.isEmpty {
                     out.say("[reset] Stopped the containers of the static pods: [\(Set(stopped.map(\.podFullName)).sorted().joined(separator: " "))]")
@@ -55,9 +56,10 @@ public enum ResetCommand {
                              "scheduler.conf"].map { kubeconfigDir + "/" + $0 }
                 out.say("[reset] Deleting files: [\(files.joined(separator: " "))]")
                 for file in files { unlink(file) }
-                let units = [paths.systemdDir + "/kubelet.service", paths.systemdDir + "/kubelet.service.d/10-kubeadm.conf"]
-                if units.contains(where: { FileManager.default.fileExists(atPath: $0) }) {
-                    out.say("[reset] Deleting the kubelet unit files: [\(units.joined(separator: " "))]")
+                let units = [paths.systemdDir + "/kubelet.service", paths.systemdDir + "/kubelet.service.d/10-kubeadm.conf",
+                             paths.systemdDir + "/kube-apiserver.service"].filter { FileManager.default.fileExists(atPath: $0) }
+                if !units.isEmpty {
+                    out.say("[reset] Deleting the unit files: [\(units.joined(separator: " "))]")
                     for unit in units { unlink(unit) }
                     rmdir(paths.systemdDir + "/kubelet.service.d")
                     if KubeletLauncher.systemdIsInit { _ = KubeletLauncher.systemctl(["daemon-reload"]) }
