@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "KubeadmAPI", dependencies: ["KubeAPI", "KubeYAML", "PKI"]),
         .target(name: "Kubelet", dependencies: [
             "KubeAPI", "KubeYAML", "AtomicFile", "CKubeletShims", "CSystemd", "KubeLog", "KubeCommand",
-            "KubeJSON", "KubeConfig", "KubeHTTPClient", "PKI",
+            "KubeJSON", "KubeConfig", "KubeHTTPClient", "PKI", "KubestrapVersion",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -189,17 +189,8 @@ extension KubestrapVersion {
         return [
             "major": .string(parts.first.map(String.init) ?? "1"), "minor": .string(parts.count > 1 ? String(parts[1]) : "32"),
             "gitVersion": .string(gitVersion), "gitCommit": "", "gitTreeState": "clean", "buildDate": "",
-            "goVersion": "swift6", "compiler": "swiftc", "platform": .string("linux/\(hostArchitecture)"),
+            "goVersion": "swift6", "compiler": "swiftc", "platform": .string("linux/\(architecture)"),
         ]
     }
 
-    static var hostArchitecture: String {
-        #if arch(x86_64)
-        return "amd64"
-        #elseif arch(arm64)
-        return "arm64"
-        #else
-        return "unknown"
-        #endif
-    }
 }

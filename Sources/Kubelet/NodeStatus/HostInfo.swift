@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import KubeJSON
+import KubestrapVersion
 
 /// What the node reports about its host: capacity (cpu, memory, pods, ephemeral-storage), nodeInfo, addresses,
 /// and the pressure conditions, read from /proc, uname and statvfs.
@@ -34,15 +35,7 @@ struct HostInfo {
         return withUnsafePointer(to: u.release) { $0.withMemoryRebound(to: CChar.self, capacity: 65) { String(cString: $0) } }
     }
 
-    static var architecture: String {
-        #if arch(x86_64)
-        return "amd64"
-        #elseif arch(arm64)
-        return "arm64"
-        #else
-        return "unknown"
-        #endif
-    }
+    static var architecture: String { KubestrapVersion.architecture }
 
     /// The first non-loopback IPv4 address, as upstream picks the node IP when --node-ip is not given.
     static func primaryIPv4() -> String? {
