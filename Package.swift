@@ -29,6 +29,7 @@ let package = Package(
         .target(name: "KubeLog", dependencies: ["AtomicFile", .product(name: "Logging", package: "swift-log")]),
         .target(name: "CKubeletShims"),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(name: "SystemdNotify", dependencies: ["CSystemd"]),
         .target(name: "KubeCommand", dependencies: ["AtomicFile"]),
         .target(name: "AtomicFile"),
         .target(name: "KubeYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -44,7 +45,7 @@ let package = Package(
         .target(name: "KubeConfig", dependencies: ["KubeYAML", "AtomicFile"]),
         .target(name: "KubeadmAPI", dependencies: ["KubeAPI", "KubeYAML", "PKI"]),
         .target(name: "Kubelet", dependencies: [
-            "KubeAPI", "KubeYAML", "AtomicFile", "CKubeletShims", "CSystemd", "KubeLog", "KubeCommand",
+            "KubeAPI", "KubeYAML", "AtomicFile", "CKubeletShims", "SystemdNotify", "KubeLog", "KubeCommand",
             "KubeJSON", "KubeConfig", "KubeHTTPClient", "PKI", "KubestrapVersion",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -86,7 +87,7 @@ let package = Package(
         .executableTarget(name: "bootstrap", dependencies: ["BootstrapPhases", "KubeCommand", "KubestrapVersion"]),
         .executableTarget(name: "kubelet", dependencies: ["Kubelet", "KubeCommand", "KubestrapVersion"]),
         .target(name: "APIServerCommand", dependencies: [
-            "APIServer", "APIServerHTTP", "KubeAPI", "KubeStorage", "KubeCommand", "KubeLog",
+            "APIServer", "APIServerHTTP", "KubeAPI", "KubeStorage", "KubeCommand", "KubeLog", "SystemdNotify",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kube-apiserver", dependencies: ["APIServerCommand", "KubeCommand", "KubestrapVersion"]),

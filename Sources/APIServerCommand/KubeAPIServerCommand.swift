@@ -6,6 +6,7 @@ import KubeCommand
 import KubeLog
 import KubeStorage
 import Logging
+import SystemdNotify
 
 /// The `kube-apiserver` command line: upstream's flag names (so kubeadm's manifest and `ps aux` read the same),
 /// the embedded store by default, and graceful shutdown on SIGTERM.
@@ -174,6 +175,8 @@ public enum KubeAPIServerCommand {
                 try await server.run(onBound: { bound in
                     let elapsed = Int(Date().timeIntervalSince(started) * 1000)
                     logger.info("Serving securely on \(bind):\(bound)", metadata: ["startup": "\(elapsed)ms"])
+                    // As upstream after its post-start hooks: a Type=notify unit is started now.
+                    SystemdNotifier.notify("READY=1")
                 })
             } catch {
                 logger.critical("failed to serve on \(bind):\(port): \(error)")
@@ -186,6 +189,7 @@ public enum KubeAPIServerCommand {
         signalTask.cancel()
         guard case .signal(let received)? = outcome else { throw ExitError(code: 1) }
         logger.info("received \(received == SIGINT ? "SIGINT" : "SIGTERM"), shutting down: /readyz now fails, watches end, in-flight requests finish")
+        SystemdNotifier.notify("STOPPING=1")
         await api.stop()
         if let text = flags.string("shutdown-delay-duration"), let delay = GoDuration(text)?.seconds, delay > 0 {
             try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))

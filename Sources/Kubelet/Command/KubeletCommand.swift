@@ -1,3 +1,4 @@
+import SystemdNotify
 import Foundation
 import Glibc
 import KubeCommand
