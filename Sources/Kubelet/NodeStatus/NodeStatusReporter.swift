@@ -124,16 +124,6 @@ extension JSONValue {
 
 /// RFC 3339 timestamps (the kubelet's copy; the apiserver has its own).
 enum APITime {
-    static func format(_ seconds: Double) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: seconds.rounded(.down)))
-    }
-
-    static func formatMicro(_ seconds: Double) -> String {
-        let base = format(seconds)
-        let micros = Int((seconds - seconds.rounded(.down)) * 1_000_000)
-        let digits = String(micros)
-        return String(base.dropLast()) + "." + String(repeating: "0", count: 6 - digits.count) + digits + "Z"
-    }
+    static func format(_ seconds: Double) -> String { RFC3339.format(seconds) }
+    static func formatMicro(_ seconds: Double) -> String { RFC3339.format(seconds, fractionDigits: 6) }
 }

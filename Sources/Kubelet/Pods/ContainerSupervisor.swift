@@ -66,7 +66,7 @@ actor ContainerSupervisor {
                 restartCount = cp.restartCount
                 containerID = cp.containerID
                 process = existing
-                startedAt = ISO8601DateFormatter().date(from: cp.startedAt) ?? Date()
+                startedAt = RFC3339.parse(cp.startedAt) ?? Date()
                 if existing.stdoutRead >= 0 && existing.stderrRead >= 0 {
                     _ = ContainerLogWriter(path: cp.logPath, stdoutFD: existing.stdoutRead, stderrFD: existing.stderrRead,
                                            maxSize: context.settings.containerLogMaxSize, maxFiles: context.settings.containerLogMaxFiles)
@@ -151,7 +151,7 @@ actor ContainerSupervisor {
         containerID = id
         let checkpoint = ContainerCheckpoint(podUID: pod.uid, podFullName: pod.fullName, containerName: container.name,
                                              containerID: id, pid: started.pid, startTicks: started.startTicks,
-                                             restartCount: restartCount, startedAt: ISO8601DateFormatter().string(from: startedAt),
+                                             restartCount: restartCount, startedAt: RFC3339.format(startedAt),
                                              logPath: logPath)
         do { try context.checkpoints.save(checkpoint) } catch {
             logger.warning("could not record the container in the root dir; a kubelet restart would start it again: \(error)")

@@ -95,10 +95,10 @@ final class ContainerLogWriter: @unchecked Sendable {
 
     /// `0.log` → `0.log.20251125-061157.123`, keeping at most `keep - 1` rotated files next to the live one.
     static func rotate(path: String, keep: Int) {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss.SSS"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        rename(path, "\(path).\(formatter.string(from: Date()))")
+        // 2025-11-25T06:11:57.123Z → 20251125-061157.123
+        let stamp = RFC3339.format(Date(), fractionDigits: 3).filter { $0 != "-" && $0 != ":" && $0 != "Z" }
+            .replacingOccurrences(of: "T", with: "-")
+        rename(path, "\(path).\(stamp)")
         let dir = (path as NSString).deletingLastPathComponent
         let base = (path as NSString).lastPathComponent
         let rotated = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])

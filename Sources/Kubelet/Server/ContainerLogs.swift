@@ -33,17 +33,7 @@ struct ContainerLogs {
         return ((options.timestamps ? timestamp + " " : "") + message + (partial ? "" : "\n"), partial)
     }
 
-    static func parse(_ text: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: text) { return d }
-        // Nanosecond fractions are more than ISO8601DateFormatter reads; cut to milliseconds.
-        if let dot = text.firstIndex(of: "."), let z = text.lastIndex(of: "Z") {
-            let fraction = text[text.index(after: dot)..<z].prefix(3)
-            return f.date(from: String(text[..<dot]) + "." + fraction + "Z")
-        }
-        return nil
-    }
+    static func parse(_ text: String) -> Date? { RFC3339.parse(text) }
 
     /// The whole (non-follow) output.
     static func read(_ paths: [String], options: Options) -> String {
