@@ -24,7 +24,7 @@ let package = Package(
     targets: [
         // Shared, dependency-free building blocks.
         .target(name: "KubestrapVersion"),
-        .target(name: "KubeAPI"),
+        .target(name: "KubeAPI", dependencies: ["KubeJSON"]),
         .target(name: "KubestrapTesting", dependencies: ["KubeCommand"]),
         .target(name: "KubeLog", dependencies: ["AtomicFile", .product(name: "Logging", package: "swift-log")]),
         .target(name: "CKubeletShims"),

@@ -109,7 +109,7 @@ public final class APIServer: Sendable {
         let info = RequestInfo.parse(method: request.method, path: request.path, query: request.query)
         let mutating = ["POST", "PUT", "PATCH", "DELETE"].contains(request.method)
         let start = Timestamp.monotonic()
-        await metrics.begin(mutating: mutating)
+        metrics.begin(mutating: mutating)
         var response: APIResponse
         do {
             response = try await route(request, info)
@@ -121,7 +121,7 @@ public final class APIServer: Sendable {
         }
         let longRunning: Bool
         if case .stream = response.body { longRunning = true } else { longRunning = false }
-        await metrics.end(mutating: mutating, info: info, code: response.status, seconds: Timestamp.monotonic() - start,
+        metrics.end(mutating: mutating, info: info, code: response.status, seconds: Timestamp.monotonic() - start,
                           longRunning: longRunning)
         if response.status >= 500 || logger.logLevel <= .debug {
             logger.log(level: response.status >= 500 ? .error : .debug,
@@ -162,7 +162,7 @@ public final class APIServer: Sendable {
         case "/version":
             return .json(KubestrapVersion.versionInfo)
         case "/metrics":
-            return .text(await metrics.render())
+            return .text(metrics.render())
         case "/openapi/v2":
             return APIResponse(status: 200, headers: [("content-type", "application/json")], body: .bytes(openAPI.v2()))
         case "/openapi/v3":

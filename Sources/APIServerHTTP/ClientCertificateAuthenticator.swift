@@ -6,23 +6,12 @@ import PKI
 /// the handshake accepts any certificate, and a certificate that does not verify makes the request
 /// unauthenticated → 401, never a different identity).
 public struct ClientCertificateAuthenticator: Sendable {
-    public let authorities: [PKICertificate]
+    let verifier: ClientCertificateVerifier
 
     public init(caFile: String) throws {
-        let text: String
-        do { text = try String(contentsOfFile: caFile, encoding: .utf8) } catch {
-            throw ServerConfigurationError("--client-ca-file \(caFile): cannot read: \(error.localizedDescription)")
+        do { verifier = try ClientCertificateVerifier(bundlePath: caFile, source: "--client-ca-file") } catch {
+            throw ServerConfigurationError(error.description)
         }
-        var certs: [PKICertificate] = []
-        for block in text.components(separatedBy: "-----END CERTIFICATE-----") {
-            guard let start = block.range(of: "-----BEGIN CERTIFICATE-----") else { continue }
-            let pem = String(block[start.lowerBound...]) + "-----END CERTIFICATE-----\n"
-            do { certs.append(try PKICertificate(pem: pem)) } catch {
-                throw ServerConfigurationError("--client-ca-file \(caFile): not a PEM certificate: \(error)")
-            }
-        }
-        guard !certs.isEmpty else { throw ServerConfigurationError("--client-ca-file \(caFile): no certificate found") }
-        authorities = certs
     }
 
     public enum Result: Sendable {
@@ -31,20 +20,10 @@ public struct ClientCertificateAuthenticator: Sendable {
     }
 
     public func authenticate(derBytes: [UInt8], now: Date = Date()) -> Result {
-        let cert: PKICertificate
-        do { cert = try PKICertificate(der: derBytes) } catch { return .rejected("unparseable client certificate") }
-        guard authorities.contains(where: { cert.isSigned(by: $0) }) else {
-            return .rejected("x509: certificate signed by unknown authority")
+        switch verifier.verify(der: derBytes, now: now) {
+        case .verified(let cn, let organizations): return .user(UserInfo.fromCertificate(commonName: cn, organizations: organizations))
+        case .rejected(let why): return .rejected(why)
         }
-        if now < cert.notBefore || now > cert.notAfter {
-            return .rejected("x509: certificate has expired or is not yet valid")
-        }
-        let usages = cert.extendedUsages
-        if !usages.isEmpty, !usages.contains(.clientAuth) {
-            return .rejected("x509: certificate specifies an incompatible key usage")
-        }
-        guard !cert.commonName.isEmpty else { return .rejected("x509: subject with cn= is not allowed") }
-        return .user(UserInfo.fromCertificate(commonName: cert.commonName, organizations: cert.organizations))
     }
 }
 

@@ -6,9 +6,4 @@ extension JSONValue {
         let data = try JSONEncoder().encode(value)
         self = try JSONParser.parse(Array(data))
     }
-
-    /// Decodes this value into a Codable type (e.g. to validate with typed code).
-    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try JSONDecoder().decode(type, from: Data(JSONWriter.write(self)))
-    }
 }

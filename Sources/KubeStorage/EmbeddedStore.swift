@@ -336,8 +336,6 @@ public actor EmbeddedStore: StorageBackend {
 
     private func removeWatcher(_ id: Int) { watchers[id] = nil }
 
-    public var watcherCount: Int { watchers.count }
-
     /// Releases `store`'s files and opens the directory again, as a restart would (tests only; the actor
     /// otherwise holds the lock for its lifetime).
     public static func reopenForTesting(_ store: EmbeddedStore, directory: String) throws -> EmbeddedStore {

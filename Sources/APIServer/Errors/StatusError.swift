@@ -95,7 +95,7 @@ public struct StatusError: Error, Sendable, CustomStringConvertible {
                     details: ["causes": [["reason": "UnexpectedServerResponse", "message": "404 page not found"]]])
     }
 
-    public static func unsupportedMediaType(_ type: String) -> StatusError {
+    public static var unsupportedMediaType: StatusError {
         StatusError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf")
     }
 

@@ -17,7 +17,7 @@ enum BodyDecoder {
         case "application/vnd.kubernetes.protobuf":
             return try ProtobufDecoder.decode(body)
         default:
-            throw .unsupportedMediaType(type)
+            throw .unsupportedMediaType
         }
     }
 

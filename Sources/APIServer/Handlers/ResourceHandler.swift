@@ -1,3 +1,4 @@
+import Foundation
 import KubeAPI
 import KubeJSON
 
@@ -110,7 +111,7 @@ struct ResourceHandler {
         default:
             response = .json(object, status: status)
         }
-        for w in warnings { response.headers.append(("warning", "299 - \"\(w.replacingOccurrences("\"", "\\\""))\"")) }
+        for w in warnings { response.headers.append(("warning", "299 - \"\(w.replacingOccurrences(of: "\"", with: "\\\""))\"")) }
         return response
     }
 

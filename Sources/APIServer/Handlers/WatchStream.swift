@@ -58,7 +58,7 @@ struct WatchStream {
         let closers = handler.server.watches
 
         let pump = Task {
-            await metrics.watchStarted(kind)
+            metrics.watchStarted(kind)
             if let expired {
                 continuation.yield(EventConverter.line(.error, expired.status))
             } else {
@@ -74,7 +74,7 @@ struct WatchStream {
                     }
                 }
                 if overflow {
-                    await metrics.watchEnded(kind)
+                    metrics.watchEnded(kind)
                     continuation.finish()
                     return
                 }
@@ -118,7 +118,7 @@ struct WatchStream {
                     group.cancelAll()
                 }
             }
-            await metrics.watchEnded(kind)
+            metrics.watchEnded(kind)
             continuation.finish()
         }
         let id = await closers.add { continuation.finish() }
@@ -207,5 +207,4 @@ public actor WatchRegistry {
         closers = [:]
     }
 
-    public var count: Int { closers.count }
 }

@@ -10,10 +10,7 @@ struct InstrumentedStorage: StorageBackend {
 
     private func timed<T: Sendable>(_ op: String, _ body: () async throws -> T) async throws -> T {
         let start = Timestamp.monotonic()
-        defer {
-            let elapsed = Timestamp.monotonic() - start
-            Task { await metrics.observeStorage(op, seconds: elapsed) }
-        }
+        defer { metrics.observeStorage(op, seconds: Timestamp.monotonic() - start) }
         return try await body()
     }
 

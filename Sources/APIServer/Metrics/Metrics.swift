@@ -1,8 +1,9 @@
 import KubeJSON
+import Synchronization
 
 /// Prometheus metrics with upstream's names: request counts and latency by verb/resource/code, in-flight
 /// requests, registered watchers and storage latency.
-public actor Metrics {
+public final class Metrics: Sendable {
     struct RequestKey: Hashable {
         var verb: String
         var group: String
@@ -26,41 +27,53 @@ public actor Metrics {
         }
     }
 
-    private var requests: [RequestKey: Int] = [:]
-    private var latency: [RequestKey: Histogram] = [:]
-    private var inflightReadOnly = 0
-    private var inflightMutating = 0
-    private var watchers: [String: Int] = [:]
-    private var storage: [String: Histogram] = [:]
+    struct State {
+        var requests: [RequestKey: Int] = [:]
+        var latency: [RequestKey: Histogram] = [:]
+        var inflightReadOnly = 0
+        var inflightMutating = 0
+        var watchers: [String: Int] = [:]
+        var storage: [String: Histogram] = [:]
+    }
+
+    // Recorded on every request and storage call: a lock, not an actor hop (or a Task per observation).
+    private let state = Mutex(State())
 
     public init() {}
 
     func begin(mutating: Bool) {
-        if mutating { inflightMutating += 1 } else { inflightReadOnly += 1 }
+        state.withLock { if mutating { $0.inflightMutating += 1 } else { $0.inflightReadOnly += 1 } }
     }
 
     func end(mutating: Bool, info: RequestInfo, code: Int, seconds: Double, longRunning: Bool) {
-        if mutating { inflightMutating -= 1 } else { inflightReadOnly -= 1 }
         let scope = !info.isResourceRequest ? "" : (!info.name.isEmpty ? "resource" : (info.namespace.isEmpty ? "cluster" : "namespace"))
         let key = RequestKey(verb: info.isResourceRequest ? info.verb.uppercased() : info.verb.uppercased(),
                              group: info.apiGroup, version: info.apiVersion,
                              resource: info.resource, subresource: info.subresource, scope: scope, code: code)
-        requests[key, default: 0] += 1
-        if !longRunning {
-            var latencyKey = key
-            latencyKey.code = 0
-            latency[latencyKey, default: Histogram()].observe(seconds)
+        state.withLock {
+            if mutating { $0.inflightMutating -= 1 } else { $0.inflightReadOnly -= 1 }
+            $0.requests[key, default: 0] += 1
+            if !longRunning {
+                var latencyKey = key
+                latencyKey.code = 0
+                $0.latency[latencyKey, default: Histogram()].observe(seconds)
+            }
         }
     }
 
-    func watchStarted(_ kind: String) { watchers[kind, default: 0] += 1 }
-    func watchEnded(_ kind: String) { watchers[kind, default: 0] -= 1 }
+    func watchStarted(_ kind: String) { state.withLock { $0.watchers[kind, default: 0] += 1 } }
+    func watchEnded(_ kind: String) { state.withLock { $0.watchers[kind, default: 0] -= 1 } }
 
-    public func observeStorage(_ operation: String, seconds: Double) { storage[operation, default: Histogram()].observe(seconds) }
+    public func observeStorage(_ operation: String, seconds: Double) {
+        state.withLock { $0.storage[operation, default: Histogram()].observe(seconds) }
+    }
 
-    public var activeWatchers: Int { watchers.values.reduce(0, +) }
+    public var activeWatchers: Int { state.withLock { $0.watchers.values.reduce(0, +) } }
 
     func render() -> String {
+        let s = state.withLock { $0 }
+        let (requests, latency, watchers, storage) = (s.requests, s.latency, s.watchers, s.storage)
+        let (inflightMutating, inflightReadOnly) = (s.inflightMutating, s.inflightReadOnly)
         var out = ""
         func labels(_ k: RequestKey, code: Bool) -> String {
             var l = "component=\"apiserver\",group=\"\(k.group)\",resource=\"\(k.resource)\",scope=\"\(k.scope)\",subresource=\"\(k.subresource)\",verb=\"\(k.verb)\",version=\"\(k.version)\""
@@ -88,7 +101,7 @@ public actor Metrics {
             out += "apiserver_registered_watchers{kind=\"\(kind)\"} \(n)\n"
         }
         out += "# HELP apiserver_longrunning_requests [STABLE] Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component.\n# TYPE apiserver_longrunning_requests gauge\n"
-        out += "apiserver_longrunning_requests{component=\"apiserver\",verb=\"WATCH\"} \(activeWatchers)\n"
+        out += "apiserver_longrunning_requests{component=\"apiserver\",verb=\"WATCH\"} \(watchers.values.reduce(0, +))\n"
         out += "# HELP apiserver_storage_request_duration_seconds Storage request latency in seconds by operation (embedded store or etcd).\n# TYPE apiserver_storage_request_duration_seconds histogram\n"
         for (op, h) in storage.sorted(by: { $0.key < $1.key }) {
             for (i, b) in Histogram.buckets.enumerated() {

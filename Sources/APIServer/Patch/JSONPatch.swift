@@ -1,3 +1,4 @@
+import Foundation
 import KubeJSON
 
 /// RFC 6902 JSON Patch (`application/json-patch+json`).
@@ -39,7 +40,7 @@ enum JSONPatch {
         if path.isEmpty { return [] }
         guard path.hasPrefix("/") else { throw .badRequest("JSON pointer must be empty or start with a \"/\": \(path)") }
         return path.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
-            $0.replacingOccurrences("~1", "/").replacingOccurrences("~0", "~")
+            String($0).replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
         }
     }
 
@@ -112,20 +113,3 @@ extension StatusError {
     }
 }
 
-extension Substring {
-    func replacingOccurrences(_ a: String, _ b: String) -> String { String(self).replacingOccurrences(a, b) }
-}
-
-extension String {
-    func replacingOccurrences(_ a: String, _ b: String) -> String {
-        guard !a.isEmpty else { return self }
-        var out = ""
-        var rest = Substring(self)
-        while let r = rest.range(of: a) {
-            out += rest[..<r.lowerBound]
-            out += b
-            rest = rest[r.upperBound...]
-        }
-        return out + rest
-    }
-}

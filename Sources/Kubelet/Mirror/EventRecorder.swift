@@ -1,4 +1,5 @@
 import Foundation
+import KubeAPI
 import KubeJSON
 import Logging
 
@@ -34,7 +35,7 @@ actor EventRecorder {
                 kept.append((event, time))
                 continue
             }
-            let stamp = APITime.format(time.timeIntervalSince1970)
+            let stamp = RFC3339.format(time.timeIntervalSince1970)
             let nanos = UInt64(time.timeIntervalSince1970 * 1e9)
             let body: JSONValue = [
                 "apiVersion": "v1", "kind": "Event",

@@ -37,7 +37,7 @@ actor MirrorClient {
         let selector = "spec.nodeName%3D\(nodeName)"
         let list = try await client.call("GET", "/api/v1/pods?fieldSelector=\(selector)")
         var existing: [String: JSONValue] = [:]
-        for item in list["items"]?.array ?? [] { existing["\(item.objectNamespace)/\(item.objectName)"] = item }
+        for item in list["items"]?.array ?? [] { existing["\(item.metaNamespace)/\(item.metaName)"] = item }
         var wanted = Set<String>()
         for snapshot in pods {
             let pod = snapshot.pod
@@ -63,7 +63,7 @@ actor MirrorClient {
                 }
             }
             guard let mirror = current else { continue }
-            mirrors[pod.uid] = (pod.namespace, pod.name, mirror.objectUID)
+            mirrors[pod.uid] = (pod.namespace, pod.name, mirror.metaUID)
             var t = transitions[pod.uid] ?? [:]
             let status = PodStatusBuilder.build(.init(pod: pod, initStatuses: snapshot.initStatuses, statuses: snapshot.statuses,
                                                       startTime: snapshot.startTime, hostIP: hostIP), transitions: &t)
@@ -85,9 +85,9 @@ actor MirrorClient {
 
     private func delete(_ mirror: JSONValue) async throws {
         let options: JSONValue = ["kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0,
-                                  "preconditions": ["uid": .string(mirror.objectUID)]]
+                                  "preconditions": ["uid": .string(mirror.metaUID)]]
         do {
-            try await client.call("DELETE", "/api/v1/namespaces/\(mirror.objectNamespace)/pods/\(mirror.objectName)", options)
+            try await client.call("DELETE", "/api/v1/namespaces/\(mirror.metaNamespace)/pods/\(mirror.metaName)", options)
         } catch let failure as APIServerClient.Failure where failure.isNotFound || failure.isConflict {}
     }
 
@@ -119,8 +119,3 @@ actor MirrorClient {
     }
 }
 
-extension JSONValue {
-    var objectName: String { self[path: ["metadata", "name"]]?.string ?? "" }
-    var objectNamespace: String { self[path: ["metadata", "namespace"]]?.string ?? "" }
-    var objectUID: String { self[path: ["metadata", "uid"]]?.string ?? "" }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import KubeAPI
 import KubeJSON
 
 /// core/v1 PodStatus as upstream's kubelet computes it for a running static pod (host network: pod IP = host IP).
@@ -11,7 +12,7 @@ enum PodStatusBuilder {
         var hostIP: String
     }
 
-    static func time(_ d: Date) -> JSONValue { .string(APITime.format(d.timeIntervalSince1970)) }
+    static func time(_ d: Date) -> JSONValue { .string(RFC3339.format(d.timeIntervalSince1970)) }
 
     static func containerStatus(_ s: ContainerStatusSnapshot) -> JSONValue {
         var state: JSONValue

@@ -1,4 +1,5 @@
 import Foundation
+import KubeAPI
 import KubeJSON
 import Logging
 
@@ -33,7 +34,7 @@ actor NodeLeaseController {
 
     func renew(nodeUID: String?) async throws {
         let path = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/\(nodeName)"
-        let now = APITime.formatMicro(Date().timeIntervalSince1970)
+        let now = RFC3339.format(Date(), fractionDigits: 6)
         do {
             var lease = try await client.call("GET", path)
             lease[path: ["spec", "renewTime"]] = .string(now)

@@ -1,4 +1,5 @@
 import Foundation
+import KubeAPI
 import KubeJSON
 import Logging
 
@@ -30,7 +31,7 @@ actor NodeStatusReporter {
     }
 
     func status() -> JSONValue {
-        let now = APITime.format(Date().timeIntervalSince1970)
+        let now = RFC3339.format(Date().timeIntervalSince1970)
         let pressure = HostInfo.pressure(rootDir: settings.rootDir)
         func condition(_ type: String, _ on: Bool, _ reasonOn: String, _ reasonOff: String, _ messageOn: String, _ messageOff: String) -> JSONValue {
             let status = type == "Ready" ? (on ? "True" : "False") : (on ? "True" : "False")
@@ -71,11 +72,11 @@ actor NodeStatusReporter {
                                        "spec": .emptyObject, "status": status()]
                 do {
                     let created = try await client.call("POST", "/api/v1/nodes", node)
-                    nodeUID = created.metaUIDString
+                    nodeUID = created.metaUIDOrNil
                     logger.info("Successfully registered node", metadata: ["node": "\(nodeName)"])
                 } catch let failure as APIServerClient.Failure where failure.isConflict {
                     let existing = try await client.call("GET", "/api/v1/nodes/\(nodeName)")
-                    nodeUID = existing.metaUIDString
+                    nodeUID = existing.metaUIDOrNil
                     _ = try await client.call("PATCH", "/api/v1/nodes/\(nodeName)", ["metadata": ["labels": labels]],
                                               contentType: "application/merge-patch+json")
                     logger.info("Node was previously registered", metadata: ["node": "\(nodeName)"])
@@ -119,11 +120,6 @@ actor NodeStatusReporter {
 }
 
 extension JSONValue {
-    var metaUIDString: String? { self[path: ["metadata", "uid"]]?.string }
+    var metaUIDOrNil: String? { metaUID.isEmpty ? nil : metaUID }
 }
 
-/// RFC 3339 timestamps (the kubelet's copy; the apiserver has its own).
-enum APITime {
-    static func format(_ seconds: Double) -> String { RFC3339.format(seconds) }
-    static func formatMicro(_ seconds: Double) -> String { RFC3339.format(seconds, fractionDigits: 6) }
-}

@@ -1,5 +1,6 @@
 import AtomicFile
 import Foundation
+import KubeAPI
 import Glibc
 
 /// Copies a container's stdout and stderr into its log file in the CRI format kubelet uses

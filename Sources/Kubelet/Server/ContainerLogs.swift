@@ -1,4 +1,5 @@
 import Foundation
+import KubeAPI
 
 /// Reads a container's CRI log files the way `kubectl logs` expects them from the kubelet's `/containerLogs`:
 /// only the message (or `<timestamp> <message>` with `timestamps`), P(artial) lines joined, with `tailLines`,

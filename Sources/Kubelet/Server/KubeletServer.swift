@@ -17,7 +17,7 @@ public final class KubeletServer: Sendable {
     let kubelet: Kubelet
     let settings: KubeletSettings
     let client: APIServerClient?
-    let authorities: [PKICertificate]
+    let verifier: ClientCertificateVerifier?
     let logger: Logger
     let context: NIOSSLContext
 
@@ -26,23 +26,15 @@ public final class KubeletServer: Sendable {
         self.settings = settings
         self.client = client
         self.logger = logger
-        var authorities: [PKICertificate] = []
-        if let caFile = settings.clientCAFile {
-            guard let text = try? String(contentsOfFile: caFile, encoding: .utf8) else {
-                throw KubeletConfigError("authentication.x509.clientCAFile \(caFile): cannot read")
-            }
-            for block in text.components(separatedBy: "-----END CERTIFICATE-----") {
-                guard let start = block.range(of: "-----BEGIN CERTIFICATE-----") else { continue }
-                authorities.append(try PKICertificate(pem: String(block[start.lowerBound...]) + "-----END CERTIFICATE-----\n"))
-            }
-        }
-        self.authorities = authorities
+        do {
+            verifier = try settings.clientCAFile.map { try ClientCertificateVerifier(bundlePath: $0, source: "authentication.x509.clientCAFile") }
+        } catch { throw KubeletConfigError("\(error)") }
         let (certPath, keyPath) = try Self.servingCertificate(settings: settings, logger: logger)
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(certPath).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem)))
         tls.applicationProtocols = ["http/1.1"]
-        tls.certificateVerification = authorities.isEmpty ? .none : .optionalVerification
+        tls.certificateVerification = verifier == nil ? .none : .optionalVerification
         context = try NIOSSLContext(configuration: tls)
     }
 
@@ -71,7 +63,7 @@ public final class KubeletServer: Sendable {
 
     public func run() async throws {
         let context = self.context
-        let verify = !authorities.isEmpty
+        let verify = verifier != nil
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: settings.address, port: settings.port) { channel in
@@ -100,10 +92,8 @@ public final class KubeletServer: Sendable {
         let der: [UInt8]? = try? await channel.eventLoop.submit {
             try channel.pipeline.syncOperations.nioSSL_peerCertificate()?.toDERBytes()
         }.get() ?? nil
-        guard let der, let cert = try? PKICertificate(der: der) else { return nil }
-        let now = Date()
-        guard authorities.contains(where: { cert.isSigned(by: $0) }), now >= cert.notBefore, now <= cert.notAfter else { return nil }
-        return Identity(user: cert.commonName, groups: cert.organizations + ["system:authenticated"])
+        guard let der, let verifier, case .verified(let cn, let organizations) = verifier.verify(der: der) else { return nil }
+        return Identity(user: cn, groups: organizations + ["system:authenticated"])
     }
 
     func authorize(_ identity: Identity, subresource: String) async -> Bool {

@@ -2,15 +2,16 @@ import Foundation
 import Glibc
 
 /// RFC 3339 timestamps in UTC (`2026-11-25T09:30:00Z`, optionally with a fraction) with gmtime/timegm rather than
-/// Foundation's date formatters, which load ICU's data into every kubelet (several MiB of resident memory).
-enum RFC3339 {
+/// Foundation's date formatters, which load ICU's data into the process (several MiB of resident memory).
+/// Shared by the kube-apiserver (metav1.Time, MicroTime) and the kubelet (checkpoints, pod status, CRI logs).
+public enum RFC3339 {
     private static func pad(_ v: Int32, _ width: Int) -> String {
         let s = String(v)
         return String(repeating: "0", count: max(0, width - s.count)) + s
     }
 
     /// `fractionDigits` 0 (seconds), 3, 6 or 9.
-    static func format(_ seconds: Double, fractionDigits: Int = 0) -> String {
+    public static func format(_ seconds: Double, fractionDigits: Int = 0) -> String {
         var t = time_t(seconds.rounded(.down))
         var tmValue = tm()
         gmtime_r(&t, &tmValue)
@@ -25,12 +26,12 @@ enum RFC3339 {
         return out + "Z"
     }
 
-    static func format(_ date: Date, fractionDigits: Int = 0) -> String {
+    public static func format(_ date: Date, fractionDigits: Int = 0) -> String {
         format(date.timeIntervalSince1970, fractionDigits: fractionDigits)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; nil when malformed.
-    static func parse(_ text: String) -> Date? {
+    public static func parse(_ text: String) -> Date? {
         let b = Array(text.utf8)
         guard b.count >= 20 else { return nil }
         func num(_ from: Int, _ len: Int) -> Int32? {
