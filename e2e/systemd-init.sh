@@ -31,9 +31,13 @@ else
 fi
 case "$bin" in "$repo"/*) ;; *) fail "the binaries ($bin) must be inside the repository ($repo), which is bind-mounted" ;; esac
 
+# The binaries use the build host's Swift runtime (/opt/swift) and libyaml, as on the host they were built on.
+libyaml=$(readlink -f /usr/lib/x86_64-linux-gnu/libyaml-0.so.2)
+[ -f "$libyaml" ] || fail "libyaml-0.so.2 not found (apt-get install libyaml-0-2)"
 log "booting $machine"
 systemd-nspawn -D "$rootfs" --machine="$machine" --boot --register=no --keep-unit --volatile=overlay \
   --bind-ro="$repo:/opt/kubestrap-src" --bind-ro=/opt/swift --bind-ro=/usr/bin/kubectl \
+  --bind-ro="$libyaml:/usr/lib/x86_64-linux-gnu/libyaml-0.so.2" \
   >"$cache/nspawn.log" 2>&1 &
 nspawn=$!
 cleanup() { kill "$nspawn" 2>/dev/null || true; wait "$nspawn" 2>/dev/null || true; }

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "kubelet_shims.h"
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -82,3 +83,10 @@ unsigned long long ks_process_start_ticks(pid_t pid) {
 long ks_clock_ticks(void) { return sysconf(_SC_CLK_TCK); }
 
 int ks_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+void ks_set_thread_name(const char *name) {
+    char truncated[16];
+    strncpy(truncated, name, sizeof truncated - 1);
+    truncated[sizeof truncated - 1] = '\0';
+    pthread_setname_np(pthread_self(), truncated);
+}

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// RFC 3339 timestamps in UTC (`2026-11-25T09:30:00Z`, optionally with a fraction) with gmtime/timegm rather than
@@ -24,6 +24,22 @@ public enum RFC3339 {
             out += "." + pad(fraction, fractionDigits)
         }
         return out + "Z"
+    }
+
+    /// Go's time.RFC3339Nano: nanoseconds with trailing zeros trimmed (CRI log lines, config.seen).
+    public static func formatNano(_ ts: timespec) -> String {
+        var fraction = pad(Int32(ts.tv_nsec), 9)
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        let base = String(format(Double(ts.tv_sec)).dropLast())
+        return base + (fraction.isEmpty ? "" : ".\(fraction)") + "Z"
+    }
+
+    public static func formatNano(_ date: Date) -> String {
+        let interval = date.timeIntervalSince1970
+        var ts = timespec()
+        ts.tv_sec = Int(interval.rounded(.down))
+        ts.tv_nsec = min(999_999_999, Int((interval - interval.rounded(.down)) * 1e9))
+        return formatNano(ts)
     }
 
     public static func format(_ date: Date, fractionDigits: Int = 0) -> String {

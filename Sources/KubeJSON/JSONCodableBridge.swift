@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension JSONValue {
     /// Encodes a Codable value (a typed API object) into a JSONValue.

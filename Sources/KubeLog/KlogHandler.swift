@@ -1,5 +1,5 @@
 import AtomicFile
-import Foundation
+import Glibc
 import Logging
 import Synchronization
 
@@ -45,7 +45,7 @@ public struct KlogHandler: LogHandler {
         if let explicit { all.merge(explicit) { _, new in new } }
         let fields = all.sorted { $0.key < $1.key }.map { " \($0.key)=\"\($0.value)\"" }.joined()
         let fileName = file.split(separator: "/").last.map(String.init) ?? file
-        let text = "\(severity)\(KlogClock.timestamp()) \(String(format: "%7d", getpid())) \(fileName):\(line)] \(message)\(fields)\n"
+        let text = "\(severity)\(KlogClock.timestamp()) \(KlogClock.pad(Int(getpid()), 7, with: " ")) \(fileName):\(line)] \(message)\(fields)\n"
         KlogOutput.write(text)
     }
 }
@@ -57,8 +57,14 @@ enum KlogClock {
         var seconds = tv.tv_sec
         var tmValue = tm()
         gmtime_r(&seconds, &tmValue)
-        return String(format: "%02d%02d %02d:%02d:%02d.%06d", tmValue.tm_mon + 1, tmValue.tm_mday,
-                      tmValue.tm_hour, tmValue.tm_min, tmValue.tm_sec, Int(tv.tv_usec))
+        return "\(pad(Int(tmValue.tm_mon) + 1, 2))\(pad(Int(tmValue.tm_mday), 2)) \(pad(Int(tmValue.tm_hour), 2)):"
+            + "\(pad(Int(tmValue.tm_min), 2)):\(pad(Int(tmValue.tm_sec), 2)).\(pad(Int(tv.tv_usec), 6))"
+    }
+
+    /// printf's `%0Nd` / `%Nd` without Foundation's String(format:).
+    static func pad(_ value: Int, _ width: Int, with filler: Character = "0") -> String {
+        let digits = String(value)
+        return String(repeating: filler, count: max(0, width - digits.count)) + digits
     }
 }
 

@@ -1,8 +1,6 @@
-import Yams
-
-/// A `Decoder` over a Yams node tree that records every field path it is asked about.
+/// A `Decoder` over a parsed YAML node tree that records every field path it is asked about.
 struct NodeDecoder: Decoder {
-    let node: Node
+    let node: YAMLNode
     let codingPath: [any CodingKey]
     let tracker: AccessTracker
     let fileName: String?
@@ -14,8 +12,8 @@ struct NodeDecoder: Decoder {
         switch node {
         case .mapping(let mapping):
             return KeyedDecodingContainer(KeyedNodeContainer<Key>(decoder: self, mapping: mapping))
-        case .scalar(let s) where isNull(s):
-            return KeyedDecodingContainer(KeyedNodeContainer<Key>(decoder: self, mapping: [:]))
+        case .scalar(let s) where s.isNull:
+            return KeyedDecodingContainer(KeyedNodeContainer<Key>(decoder: self, mapping: YAMLMapping(entries: [], mark: s.mark)))
         default:
             throw mismatch("a mapping (object)")
         }
@@ -24,8 +22,8 @@ struct NodeDecoder: Decoder {
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         switch node {
         case .sequence(let sequence):
-            return UnkeyedNodeContainer(decoder: self, items: Array(sequence))
-        case .scalar(let s) where isNull(s):
+            return UnkeyedNodeContainer(decoder: self, items: sequence.items)
+        case .scalar(let s) where s.isNull:
             return UnkeyedNodeContainer(decoder: self, items: [])
         default:
             throw mismatch("a list")
@@ -36,46 +34,31 @@ struct NodeDecoder: Decoder {
         SingleNodeContainer(decoder: self)
     }
 
-    func child(_ node: Node, key: any CodingKey) -> NodeDecoder {
+    func child(_ node: YAMLNode, key: any CodingKey) -> NodeDecoder {
         NodeDecoder(node: node, codingPath: codingPath + [key], tracker: tracker, fileName: fileName)
     }
 
     func mismatch(_ expected: String) -> YAMLDecodeError {
-        let got: String
-        switch node {
-        case .mapping: got = "a mapping"
-        case .sequence: got = "a list"
-        case .scalar(let s): got = isNull(s) ? "null" : "\"\(s.string)\""
-        case .alias: got = "an alias"
-        }
+        let got = node.describedForMessage
         let field = pathString
-        return YAMLDecodeError(kind: .typeMismatch, file: fileName, line: node.mark?.line, column: node.mark?.column,
+        return YAMLDecodeError(kind: .typeMismatch, file: fileName, line: node.mark.line, column: node.mark.column,
                                field: field,
                                message: "\(field.isEmpty ? "document" : "field \(field)"): expected \(expected), got \(got)")
     }
 }
 
-func isNull(_ scalar: Node.Scalar) -> Bool {
-    guard scalar.style == .plain || scalar.style == .any else { return false }
-    switch scalar.string {
-    case "", "~", "null", "Null", "NULL": return true
-    default: return false
-    }
-}
-
 struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let decoder: NodeDecoder
-    let entries: [String: Node]
+    let entries: [String: YAMLNode]
     let order: [String]
 
-    init(decoder: NodeDecoder, mapping: Node.Mapping) {
+    init(decoder: NodeDecoder, mapping: YAMLMapping) {
         self.decoder = decoder
-        var entries: [String: Node] = [:]
+        var entries: [String: YAMLNode] = [:]
         var order: [String] = []
-        for (k, v) in mapping {
-            let name = k.scalar?.string ?? "\(k)"
-            if entries[name] == nil { order.append(name) }
-            entries[name] = v
+        for entry in mapping.entries {
+            if entries[entry.key] == nil { order.append(entry.key) }
+            entries[entry.key] = entry.value
         }
         self.entries = entries
         self.order = order
@@ -94,7 +77,7 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         return true
     }
 
-    private func node(for key: Key) throws -> Node {
+    private func node(for key: Key) throws -> YAMLNode {
         mark(key)
         guard let node = entries[key.stringValue] else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing"))
@@ -105,7 +88,7 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decodeNil(forKey key: Key) throws -> Bool {
         mark(key)
         guard let node = entries[key.stringValue] else { return true }
-        if case .scalar(let s) = node, isNull(s) { return true }
+        if node.isNull { return true }
         return false
     }
 
@@ -131,10 +114,10 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
 struct UnkeyedNodeContainer: UnkeyedDecodingContainer {
     let decoder: NodeDecoder
-    let items: [Node]
+    let items: [YAMLNode]
     var currentIndex = 0
 
-    init(decoder: NodeDecoder, items: [Node]) {
+    init(decoder: NodeDecoder, items: [YAMLNode]) {
         self.decoder = decoder
         self.items = items
     }
@@ -155,7 +138,7 @@ struct UnkeyedNodeContainer: UnkeyedDecodingContainer {
 
     mutating func decodeNil() throws -> Bool {
         guard !isAtEnd else { return true }
-        if case .scalar(let s) = items[currentIndex], isNull(s) {
+        if items[currentIndex].isNull {
             currentIndex += 1
             return true
         }
@@ -181,18 +164,18 @@ struct SingleNodeContainer: SingleValueDecodingContainer {
     let decoder: NodeDecoder
     var codingPath: [any CodingKey] { decoder.codingPath }
 
-    private var scalar: Node.Scalar? {
+    private var scalar: YAMLScalar? {
         if case .scalar(let s) = decoder.node { return s }
         return nil
     }
 
     func decodeNil() -> Bool {
         guard let s = scalar else { return false }
-        return isNull(s)
+        return s.isNull
     }
 
     func decode(_ type: Bool.Type) throws -> Bool {
-        guard let s = scalar, s.style == .plain || s.style == .any else { throw decoder.mismatch("true or false") }
+        guard let s = scalar, s.isResolvable else { throw decoder.mismatch("true or false") }
         switch s.string {
         case "true", "True", "TRUE": return true
         case "false", "False", "FALSE": return false
@@ -202,12 +185,12 @@ struct SingleNodeContainer: SingleValueDecodingContainer {
 
     func decode(_ type: String.Type) throws -> String {
         guard let s = scalar else { throw decoder.mismatch("a string") }
-        if isNull(s) { throw decoder.mismatch("a string") }
+        if s.isNull { throw decoder.mismatch("a string") }
         return s.string
     }
 
     func decode(_ type: Double.Type) throws -> Double {
-        guard let s = scalar, s.style == .plain || s.style == .any, let d = Double(s.string) else {
+        guard let s = scalar, s.isResolvable, let d = Double(s.string) else {
             throw decoder.mismatch("a number")
         }
         return d
@@ -216,7 +199,7 @@ struct SingleNodeContainer: SingleValueDecodingContainer {
     func decode(_ type: Float.Type) throws -> Float { Float(try decode(Double.self)) }
 
     private func integer<I: FixedWidthInteger>(_ type: I.Type) throws -> I {
-        guard let s = scalar, s.style == .plain || s.style == .any else { throw decoder.mismatch("an integer") }
+        guard let s = scalar, s.isResolvable else { throw decoder.mismatch("an integer") }
         var text = Substring(s.string)
         if text.hasPrefix("+") { text = text.dropFirst() }
         if let value = I(text) { return value }

@@ -1,5 +1,3 @@
-import Yams
-
 /// Decodes `Decodable` types from YAML like Kubernetes' strict decoding does: every key in the input must be
 /// a field of the type, and any that is not is reported as `unknown field "a.b"` with its line and column.
 ///
@@ -19,22 +17,18 @@ public struct StrictYAMLDecoder: Sendable {
 
     /// Parses one YAML document and decodes it strictly.
     public func decode<T: Decodable>(_ type: T.Type, from yaml: String) throws -> T {
-        let node: Node
-        do {
-            guard let parsed = try Yams.compose(yaml: yaml) else {
-                throw YAMLDecodeError(kind: .syntax, file: fileName, field: "", message: "the document is empty")
-            }
-            node = parsed
-        } catch let error as YAMLDecodeError {
-            throw error
-        } catch {
+        let parsed: YAMLNode?
+        do { parsed = try YAMLParser.document(yaml) } catch {
             throw Self.syntaxError(error, file: fileName)
+        }
+        guard let node = parsed else {
+            throw YAMLDecodeError(kind: .syntax, file: fileName, field: "", message: "the document is empty")
         }
         return try decode(type, from: node)
     }
 
     /// Decodes an already-parsed node strictly.
-    public func decode<T: Decodable>(_ type: T.Type, from node: Node) throws -> T {
+    public func decode<T: Decodable>(_ type: T.Type, from node: YAMLNode) throws -> T {
         let (value, tracker) = try decodeTracked(type, from: node)
         if !allowUnknownFields, let unknown = Self.firstUnknownField(in: node, path: "", tracker: tracker) {
             throw YAMLDecodeError(kind: .unknownField, file: fileName, line: unknown.1?.line, column: unknown.1?.column,
@@ -45,7 +39,7 @@ public struct StrictYAMLDecoder: Sendable {
 
     /// Decodes leniently and returns every field path the type does not know, for callers that warn rather than fail
     /// (upstream's kubelet ignores unknown fields in static pod manifests).
-    public func decodeCollectingUnknownFields<T: Decodable>(_ type: T.Type, from node: Node) throws -> (T, [String]) {
+    public func decodeCollectingUnknownFields<T: Decodable>(_ type: T.Type, from node: YAMLNode) throws -> (T, [String]) {
         let (value, tracker) = try decodeTracked(type, from: node)
         var unknown: [String] = []
         Self.collectUnknownFields(in: node, path: "", tracker: tracker, into: &unknown)
@@ -53,7 +47,7 @@ public struct StrictYAMLDecoder: Sendable {
     }
 
     /// Decodes while recording which field paths were read; decoding errors carry the file, line and field.
-    private func decodeTracked<T: Decodable>(_ type: T.Type, from node: Node) throws -> (T, AccessTracker) {
+    private func decodeTracked<T: Decodable>(_ type: T.Type, from node: YAMLNode) throws -> (T, AccessTracker) {
         let tracker = AccessTracker()
         let decoder = NodeDecoder(node: node, codingPath: [], tracker: tracker, fileName: fileName)
         do {
@@ -65,19 +59,19 @@ public struct StrictYAMLDecoder: Sendable {
         }
     }
 
-    private static func collectUnknownFields(in node: Node, path: String, tracker: AccessTracker, into out: inout [String]) {
+    private static func collectUnknownFields(in node: YAMLNode, path: String, tracker: AccessTracker, into out: inout [String]) {
         switch node {
         case .mapping(let mapping):
-            for (key, value) in mapping {
-                let childPath = FieldPath.child(path, key: key.scalar?.string ?? "\(key)")
+            for entry in mapping.entries {
+                let childPath = FieldPath.child(path, key: entry.key)
                 if tracker.seen.contains(childPath) {
-                    collectUnknownFields(in: value, path: childPath, tracker: tracker, into: &out)
+                    collectUnknownFields(in: entry.value, path: childPath, tracker: tracker, into: &out)
                 } else {
                     out.append(childPath)
                 }
             }
         case .sequence(let sequence):
-            for (index, item) in sequence.enumerated() {
+            for (index, item) in sequence.items.enumerated() {
                 collectUnknownFields(in: item, path: FieldPath.child(path, index: index), tracker: tracker, into: &out)
             }
         default:
@@ -85,36 +79,22 @@ public struct StrictYAMLDecoder: Sendable {
         }
     }
 
-    /// Wraps a Yams parser error with the file name and position.
-    public static func syntaxError(_ error: any Error, file: String?) -> YAMLDecodeError {
-        if let yamlError = error as? YamlError {
-            switch yamlError {
-            case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _):
-                let what = [context?.text, problem].compactMap { $0 }.joined(separator: ": ")
-                return YAMLDecodeError(kind: .syntax, file: file, line: mark.line, column: mark.column, field: "",
-                                       message: "invalid YAML: \(what)")
-            case let .composer(context, problem, mark, _):
-                let what = [context?.text, problem].compactMap { $0 }.joined(separator: ": ")
-                return YAMLDecodeError(kind: .syntax, file: file, line: mark.line, column: mark.column, field: "",
-                                       message: "invalid YAML: \(what)")
-            default:
-                return YAMLDecodeError(kind: .syntax, file: file, field: "", message: "invalid YAML: \(yamlError)")
-            }
-        }
-        return YAMLDecodeError(kind: .syntax, file: file, field: "", message: "invalid YAML: \(error)")
+    /// Wraps a YAML syntax error with the file name and position.
+    public static func syntaxError(_ error: YAMLSyntaxError, file: String?) -> YAMLDecodeError {
+        YAMLDecodeError(kind: .syntax, file: file, line: error.mark?.line, column: error.mark?.column, field: "",
+                        message: error.message)
     }
 
-    private static func firstUnknownField(in node: Node, path: String, tracker: AccessTracker) -> (String, Mark?)? {
+    private static func firstUnknownField(in node: YAMLNode, path: String, tracker: AccessTracker) -> (String, YAMLMark?)? {
         switch node {
         case .mapping(let mapping):
-            for (key, value) in mapping {
-                let name = key.scalar?.string ?? "\(key)"
-                let childPath = FieldPath.child(path, key: name)
-                guard tracker.seen.contains(childPath) else { return (childPath, key.mark) }
-                if let found = firstUnknownField(in: value, path: childPath, tracker: tracker) { return found }
+            for entry in mapping.entries {
+                let childPath = FieldPath.child(path, key: entry.key)
+                guard tracker.seen.contains(childPath) else { return (childPath, entry.keyMark) }
+                if let found = firstUnknownField(in: entry.value, path: childPath, tracker: tracker) { return found }
             }
         case .sequence(let sequence):
-            for (index, item) in sequence.enumerated() {
+            for (index, item) in sequence.items.enumerated() {
                 if let found = firstUnknownField(in: item, path: FieldPath.child(path, index: index), tracker: tracker) {
                     return found
                 }
@@ -125,13 +105,13 @@ public struct StrictYAMLDecoder: Sendable {
         return nil
     }
 
-    private func translate(_ error: DecodingError, root: Node) -> YAMLDecodeError {
-        func locate(_ path: [any CodingKey]) -> Mark? {
-            var node: Node? = root
+    private func translate(_ error: DecodingError, root: YAMLNode) -> YAMLDecodeError {
+        func locate(_ path: [any CodingKey]) -> YAMLMark? {
+            var node: YAMLNode? = root
             for key in path {
                 switch node {
-                case .mapping(let m)?: node = m[Node(key.stringValue)]
-                case .sequence(let s)?: node = key.intValue.flatMap { $0 < s.count ? s[$0] : nil }
+                case .mapping(let m)?: node = m[key.stringValue]
+                case .sequence(let s)?: node = key.intValue.flatMap { $0 < s.items.count ? s.items[$0] : nil }
                 default: node = nil
                 }
             }

@@ -1,5 +1,5 @@
 import SystemdNotify
-import Foundation
+import FoundationEssentials
 import Glibc
 import KubeJSON
 import Logging

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// The kubelet's side of the cluster, with `--kubeconfig`: registers the Node and keeps its status, renews the

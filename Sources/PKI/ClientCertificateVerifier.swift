@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Verifies a TLS peer's client certificate against a CA bundle the way upstream's x509 authenticator does:
 /// signed by one of the authorities, within its validity, usable for client auth, with a CN. Shared by the
@@ -13,7 +13,7 @@ public struct ClientCertificateVerifier: Sendable {
         }
         var certs: [PKICertificate] = []
         for block in text.components(separatedBy: "-----END CERTIFICATE-----") {
-            guard let start = block.range(of: "-----BEGIN CERTIFICATE-----") else { continue }
+            guard let start = block.firstRange(of: "-----BEGIN CERTIFICATE-----") else { continue }
             do { certs.append(try PKICertificate(pem: String(block[start.lowerBound...]) + "-----END CERTIFICATE-----\n")) } catch {
                 throw PKIError("\(source) \(bundlePath): \(error)")
             }

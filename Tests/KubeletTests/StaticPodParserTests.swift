@@ -1,4 +1,5 @@
 import Testing
+import Crypto
 import Foundation
 @testable import Kubelet
 import KubeAPI
@@ -159,5 +160,34 @@ import KubeAPI
         #expect(await eventually { !process.isAlive })
         #expect(HostProcess.adopt(pid: process.pid, startTicks: process.startTicks) == nil)
         #expect(await process.waitForExit() == .exited(3))
+    }
+}
+
+@Suite struct MD5Tests {
+    /// RFC 1321's test suite, including inputs that span more than one 64-byte block.
+    @Test func matchesTheRFCTestSuite() {
+        let vectors = [
+            ("", "d41d8cd98f00b204e9800998ecf8427e"),
+            ("a", "0cc175b9c0f1b6a831c399e269772661"),
+            ("abc", "900150983cd24fb0d6963f7d28e17f72"),
+            ("message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+            ("abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"),
+            ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "d174ab98d277d9f5a5611c2c9f419d9f"),
+            (String(repeating: "1234567890", count: 8), "57edf4a22be3c955ac49da2e2107b67a"),
+        ]
+        for (input, digest) in vectors {
+            #expect(Hex.encode(MD5.hash(Array(input.utf8))) == digest, "md5(\"\(input)\")")
+        }
+    }
+
+    @Test func agreesWithBoringSSLAcrossPaddingBoundaries() {
+        // 55, 56 and 64 bytes are where the length field does or does not fit in the last block.
+        for count in [55, 56, 63, 64, 65, 119, 120, 1000, 70_000] {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
+            var split = MD5()
+            split.update(bytes.prefix(7))
+            split.update(bytes.dropFirst(7))
+            #expect(split.finalize() == Array(Insecure.MD5.hash(data: bytes)), "\(count) bytes")
+        }
     }
 }

@@ -1,5 +1,5 @@
 import KubeJSON
-import Yams
+import KubeYAML
 
 /// Request bodies: JSON, or YAML (`application/yaml`), into a JSONValue; anything else is 415.
 enum BodyDecoder {
@@ -23,43 +23,12 @@ enum BodyDecoder {
 
     static func yaml(_ body: [UInt8]) throws(StatusError) -> JSONValue {
         let text = String(decoding: body, as: UTF8.self)
-        let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch {
-            throw .badRequest("error converting YAML to JSON: \(error)")
+        let node: YAMLNode?
+        do { node = try YAMLParser.document(text) } catch {
+            let at = error.mark.map { " at line \($0.line), column \($0.column)" } ?? ""
+            throw .badRequest("error converting YAML to JSON: \(error.message)\(at)")
         }
         guard let node else { throw .badRequest("the request body is empty") }
-        return try convert(node)
-    }
-
-    static func convert(_ node: Node) throws(StatusError) -> JSONValue {
-        switch node {
-        case .scalar(let scalar):
-            if scalar.style == .doubleQuoted || scalar.style == .singleQuoted || scalar.style == .literal || scalar.style == .folded {
-                return .string(scalar.string)
-            }
-            let s = scalar.string
-            switch s {
-            case "null", "Null", "NULL", "~", "": return .null
-            case "true", "True", "TRUE": return .bool(true)
-            case "false", "False", "FALSE": return .bool(false)
-            default: break
-            }
-            if let i = Int64(s) { return .int(i) }
-            if let d = Double(s), s.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), !s.hasPrefix(".") { return .double(d) }
-            return .string(s)
-        case .mapping(let mapping):
-            var o: [String: JSONValue] = [:]
-            for (k, v) in mapping {
-                guard let key = k.scalar?.string else { throw .badRequest("error converting YAML to JSON: non-string map key") }
-                o[key] = try convert(v)
-            }
-            return .object(o)
-        case .sequence(let seq):
-            var a: [JSONValue] = []
-            for v in seq { a.append(try convert(v)) }
-            return .array(a)
-        case .alias:
-            throw .badRequest("error converting YAML to JSON: aliases are not supported")
-        }
+        return node.jsonValue()
     }
 }

@@ -1,3 +1,4 @@
+import KubeAPI
 import KubeJSON
 
 /// A request as the API server sees it, independent of HTTP/1.1 or HTTP/2 framing.
@@ -49,21 +50,7 @@ public struct QueryParameters: Sendable {
         return ["1", "t", "T", "true", "TRUE", "True"].contains(v)
     }
 
-    public static func decode(_ s: String) -> String {
-        var bytes: [UInt8] = []
-        var iterator = Array(s.utf8).makeIterator()
-        while let b = iterator.next() {
-            if b == UInt8(ascii: "+") {
-                bytes.append(0x20)
-            } else if b == UInt8(ascii: "%"), let h = iterator.next(), let l = iterator.next(),
-                      let v = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16) {
-                bytes.append(v)
-            } else {
-                bytes.append(b)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    public static func decode(_ s: String) -> String { QueryEscaping.unescape(s) }
 }
 
 /// What the server sends back: a complete body, or a stream (watch) that ends when the client leaves.

@@ -23,6 +23,9 @@ unsigned long long ks_process_start_ticks(pid_t pid);
 /// Process state letter (field 3 of /proc/<pid>/stat: R, S, D, Z, …); 0 if the process does not exist.
 char ks_process_state(pid_t pid);
 
+/// Names the calling thread (as `ps -L` and /proc/<pid>/task/*/comm show it); truncated to 15 bytes.
+void ks_set_thread_name(const char *name);
+
 /// sysconf(_SC_CLK_TCK).
 long ks_clock_ticks(void);
 #endif

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import KubeConfig
 import KubeHTTPClient
 import KubeJSON

@@ -1,5 +1,6 @@
+import AtomicFile
 import SystemdNotify
-import Foundation
+import FoundationEssentials
 import Glibc
 import KubeCommand
 import KubeLog
@@ -33,6 +34,8 @@ public enum KubeletCommand {
                 Flag("root-dir", default: "/var/lib/kubelet", usage: "Directory path for managing kubelet files (container checkpoints)."),
                 Flag("stop-pods-on-exit", kind: .bool, usage: "Stop every static pod when the kubelet receives SIGTERM or SIGINT (upstream leaves them running; so does this kubelet by default)."),
                 Flag("version", kind: .bool, usage: "Print version information and quit"),
+                Flag(SelfSignedServingCertificate.helperFlag, hidden: true,
+                     usage: "Write <root-dir>/pki/kubelet.{crt,key} for --hostname-override and the --node-ip addresses (comma-separated), then exit. The kubelet runs itself this way once per node."),
             ] + acceptedFlags,
             persistentFlags: [Flag("v", shorthand: "v", kind: .level, default: "0", usage: "number for the log level verbosity")],
             run: { invocation in
@@ -43,6 +46,16 @@ public enum KubeletCommand {
                 }
                 KlogHandler.bootstrap(verbosity: (try? flags.int("v")) ?? 0)
                 let logger = Logger(label: "kubelet")
+                if let rootDir = flags.string(SelfSignedServingCertificate.helperFlag), !rootDir.isEmpty {
+                    let ips = (flags.string("node-ip") ?? "").split(separator: ",").map(String.init)
+                    do {
+                        try SelfSignedServingCertificate.write(rootDir: rootDir, nodeName: flags.string("hostname-override") ?? "", ips: ips)
+                    } catch {
+                        logger.critical("cannot write the self-signed serving certificate under \(rootDir)/pki: \(error)")
+                        throw ExitError(code: 1)
+                    }
+                    return
+                }
                 signal(SIGPIPE, SIG_IGN)
 
                 var configuration = KubeletConfiguration()
@@ -72,7 +85,7 @@ public enum KubeletCommand {
                 }
                 logger.info("Kubelet version", metadata: ["kubeletVersion": "\(version)", "node": "\(nodeName)"])
                 logger.info("Running containers as host processes in their own session; cgroups and resources.limits are not applied by this version")
-                try? FileManager.default.createDirectory(atPath: settings.rootDir, withIntermediateDirectories: true)
+                try? AtomicFile.makeDirectories(settings.rootDir)
 
                 var healthz: HealthzServer? = nil
                 if settings.healthzPort > 0 {

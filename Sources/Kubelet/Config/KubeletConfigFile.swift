@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import KubeJSON
 import KubeYAML
 
 /// Reads `--config`: one KubeletConfiguration document, decoded strictly (unknown fields are errors naming the
@@ -21,7 +22,7 @@ public enum KubeletConfigFile {
     /// Top-level fields set in the file that this kubelet does not act on.
     public static func setButNotActedOn(_ configuration: KubeletConfiguration) -> [String] {
         guard let data = try? JSONEncoder().encode(configuration),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [] }
+              case .object(let object)? = try? JSONParser.parse(Array(data)) else { return [] }
         return object.keys.filter { !KubeletConfiguration.actedOn.contains($0) }.sorted()
     }
 }

@@ -1,5 +1,7 @@
-import Foundation
+import AtomicFile
+import FoundationEssentials
 import Glibc
+import KubeAPI
 import KubeJSON
 import KubestrapVersion
 
@@ -10,7 +12,7 @@ struct HostInfo {
 
     /// /proc/meminfo field in KiB.
     static func meminfo(_ field: String) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
+        guard let text = (try? AtomicFile.readText("/proc/meminfo")) ?? nil else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
             return line.split(separator: " ").compactMap { Int($0) }.first
         }
@@ -18,13 +20,16 @@ struct HostInfo {
     }
 
     static func read(_ path: String) -> String? {
-        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        ((try? AtomicFile.readText(path)) ?? nil)?.trimmingWhitespace()
     }
 
     static func osImage() -> String {
-        guard let text = try? String(contentsOfFile: "/etc/os-release", encoding: .utf8) else { return "Linux" }
+        guard let text = (try? AtomicFile.readText("/etc/os-release")) ?? nil else { return "Linux" }
         for line in text.split(separator: "\n") where line.hasPrefix("PRETTY_NAME=") {
-            return String(line.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            var value = line.dropFirst("PRETTY_NAME=".count)
+            while value.first == "\"" { value.removeFirst() }
+            while value.last == "\"" { value.removeLast() }
+            return String(value)
         }
         return "Linux"
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import KubeAPI
 import KubeJSON
 import Logging
@@ -25,7 +25,7 @@ actor NodeLeaseController {
                 delay = 0.2
                 try? await Task.sleep(nanoseconds: UInt64(Double(duration) * 0.25 * 1e9))
             } catch {
-                logger.warning("failed to renew lease kube-node-lease/\(nodeName), retrying in \(String(format: "%.1f", delay))s: \(error)")
+                logger.warning("failed to renew lease kube-node-lease/\(nodeName), retrying in \(oneDecimal(delay))s: \(error)")
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
                 delay = min(delay * 2, 7)
             }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import KubeAPI
 import KubeJSON
 import Logging
@@ -84,7 +84,7 @@ actor NodeStatusReporter {
                 lastPosted = nil
                 return
             } catch {
-                logger.warning("Unable to register node with API server, retrying in \(String(format: "%.1f", delay))s: \(error)")
+                logger.warning("Unable to register node with API server, retrying in \(oneDecimal(delay))s: \(error)")
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
                 delay = min(delay * 2, 7)
             }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import CKubeletShims
 
@@ -8,7 +8,6 @@ import CKubeletShims
 final class DirectoryWatcher: @unchecked Sendable {
     private let inotifyFD: Int32
     private let stopFD: Int32
-    private let thread: Thread
 
     /// Starts watching; nil if the directory cannot be watched (for example, it does not exist yet).
     init?(path: String, onChange: @escaping @Sendable (String?) -> Void) {
@@ -22,7 +21,7 @@ final class DirectoryWatcher: @unchecked Sendable {
         let stop = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
         inotifyFD = fd
         stopFD = stop
-        thread = Thread {
+        BlockingThread.start(name: "inotify") {
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stop, events: Int16(POLLIN), revents: 0)]
             while true {
@@ -52,8 +51,6 @@ final class DirectoryWatcher: @unchecked Sendable {
                 if gone { onChange(nil); return }
             }
         }
-        thread.name = "inotify \(path)"
-        thread.start()
     }
 
     func stop() {

@@ -1,8 +1,7 @@
-import Foundation
-import Crypto
+import FoundationEssentials
+import Glibc
 import KubeAPI
 import KubeYAML
-import Yams
 
 /// A pod read from a manifest file, with the identity upstream's kubelet gives it: name `<name>-<node>`,
 /// a UID (also the `kubernetes.io/config.hash` annotation) derived from the node, the file path and the content,
@@ -64,7 +63,7 @@ public enum StaticPodParser {
         var annotations = pod.metadata.annotations ?? [:]
         annotations[StaticPod.hashAnnotation] = uid
         annotations[StaticPod.sourceAnnotation] = "file"
-        annotations[StaticPod.seenAnnotation] = rfc3339Nano(seen)
+        annotations[StaticPod.seenAnnotation] = RFC3339.formatNano(seen)
         pod.metadata.annotations = annotations
         pod.spec.nodeName = node
         var tolerations = pod.spec.tolerations ?? []
@@ -100,25 +99,6 @@ public enum StaticPodParser {
         var bytes = (try? encoder.encode(pod)) ?? Data()
         bytes.append(contentsOf: Array("host:\(nodeName)".utf8))
         bytes.append(contentsOf: Array("file:\(path)".utf8))
-        return Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(MD5.hash(bytes))
     }
-}
-
-/// RFC 3339 with nanoseconds, UTC, as Go's time.RFC3339Nano prints it (trailing zeros trimmed).
-public func rfc3339Nano(_ date: Date) -> String {
-    var ts = timespec()
-    let interval = date.timeIntervalSince1970
-    ts.tv_sec = Int(interval.rounded(.down))
-    ts.tv_nsec = Int((interval - interval.rounded(.down)) * 1e9)
-    return rfc3339Nano(ts)
-}
-
-public func rfc3339Nano(_ ts: timespec) -> String {
-    var seconds = ts.tv_sec
-    var t = tm()
-    gmtime_r(&seconds, &t)
-    var fraction = String(format: "%09d", ts.tv_nsec)
-    while fraction.hasSuffix("0") { fraction.removeLast() }
-    let base = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
-    return base + (fraction.isEmpty ? "" : ".\(fraction)") + "Z"
 }

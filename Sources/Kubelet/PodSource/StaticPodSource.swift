@@ -1,4 +1,6 @@
-import Foundation
+import AtomicFile
+import FoundationEssentials
+import Glibc
 import Logging
 
 /// The file source of static pods (upstream's pkg/kubelet/config/file.go): the manifest directory, watched with
@@ -76,10 +78,7 @@ public actor StaticPodSource {
                 logger.debug("unable to watch the static pod path yet; re-checking every \(checkFrequency)s", metadata: ["path": "\(directory)"])
             }
         }
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        } catch {
+        guard let names = AtomicFile.listDirectory(directory)?.sorted() else {
             if lastSnapshot == nil || !(lastSnapshot?.isEmpty ?? true) {
                 logger.info("static pod path does not exist (yet); no static pods", metadata: ["path": "\(directory)"])
             }
@@ -131,7 +130,7 @@ public actor StaticPodSource {
     }
 
     private func parse(path: String) -> Result<StaticPod, ManifestError> {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let bytes = try? AtomicFile.read(path), let text = String(validating: bytes, as: UTF8.self) else {
             let error = ManifestError(path: path, reason: "unreadable or not UTF-8 text")
             logger.error("could not process manifest file: \(error.reason)", metadata: ["path": "\(path)"])
             return .failure(error)

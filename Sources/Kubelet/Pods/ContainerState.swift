@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A container's state as the kubelet reports it (core/v1 ContainerState, simplified).
 public enum ContainerState: Sendable, Equatable {

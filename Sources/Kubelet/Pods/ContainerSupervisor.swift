@@ -1,4 +1,5 @@
-import Foundation
+import AtomicFile
+import FoundationEssentials
 import Glibc
 import KubeAPI
 import Logging
@@ -107,7 +108,7 @@ actor ContainerSupervisor {
                                     containerID: containerID)
             started = false
             if stopping { return status }
-            logger.info("container exited", metadata: ["exitCode": "\(status.exitCode)", "ranFor": "\(String(format: "%.1f", ranFor))s"])
+            logger.info("container exited", metadata: ["exitCode": "\(status.exitCode)", "ranFor": "\(oneDecimal(ranFor))s"])
             let policy = isInit && pod.restartPolicy == "Always" ? "OnFailure" : pod.restartPolicy
             let restart = policy == "Always" || (policy == "OnFailure" && status != .exited(0))
             if !restart { return status }
@@ -115,7 +116,7 @@ actor ContainerSupervisor {
             if delay > 0 {
                 state = .waiting(reason: "CrashLoopBackOff",
                                  message: "back-off \(Int(backoff.current))s restarting failed container=\(container.name) pod=\(pod.fullName)(\(pod.uid))")
-                logger.warning("Back-off restarting failed container", metadata: ["delay": "\(String(format: "%.1f", delay))s"])
+                logger.warning("Back-off restarting failed container", metadata: ["delay": "\(oneDecimal(delay))s"])
                 event("Warning", "BackOff", "Back-off restarting failed container \(container.name) in pod \(pod.fullName)(\(pod.uid))")
                 if !(await sleepUnlessStopped(seconds: delay)) { break }
             }
@@ -131,16 +132,16 @@ actor ContainerSupervisor {
         let argv = ContainerEnvironment.argv(for: container, environment: env)
         let id = Self.newContainerID()
         let podLogDir = "\(settings.podLogsDir)/\(pod.namespace)_\(pod.name)_\(pod.uid)/\(container.name)"
-        try FileManager.default.createDirectory(atPath: podLogDir, withIntermediateDirectories: true)
+        try AtomicFile.makeDirectories(podLogDir)
         let logPath = "\(podLogDir)/\(restartCount).log"
         if let cwd = container.workingDir, !cwd.isEmpty {
-            try FileManager.default.createDirectory(atPath: cwd, withIntermediateDirectories: true)
+            try AtomicFile.makeDirectories(cwd)
         }
         let started = try HostProcess.spawn(argv: argv, environment: env.map { "\($0.0)=\($0.1)" }, workingDir: container.workingDir)
         let startedAt = Date()
         _ = ContainerLogWriter(path: logPath, stdoutFD: started.stdoutRead, stderrFD: started.stderrRead,
                                maxSize: settings.containerLogMaxSize, maxFiles: settings.containerLogMaxFiles)
-        try? FileManager.default.createDirectory(atPath: settings.containerLogsDir, withIntermediateDirectories: true)
+        try? AtomicFile.makeDirectories(settings.containerLogsDir)
         let link = "\(settings.containerLogsDir)/\(pod.name)_\(pod.namespace)_\(container.name)-\(id).log"
         unlink(link)
         symlink(logPath, link)
@@ -262,7 +263,7 @@ actor ContainerSupervisor {
     }
 
     static func newContainerID() -> String {
-        (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
     }
 }
 

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import AtomicFile
 
 /// What the kubelet remembers about a running container under `--root-dir`, so that a restarted kubelet
@@ -35,16 +36,16 @@ public struct CheckpointStore: Sendable {
     }
 
     public func load(podUID: String, container: String) -> ContainerCheckpoint? {
-        guard let data = FileManager.default.contents(atPath: path(podUID: podUID, container: container)) else { return nil }
-        return try? JSONDecoder().decode(ContainerCheckpoint.self, from: data)
+        guard let bytes = try? AtomicFile.read(path(podUID: podUID, container: container)) else { return nil }
+        return try? JSONDecoder().decode(ContainerCheckpoint.self, from: Data(bytes))
     }
 
     /// Every checkpoint on disk, for cleaning up pods whose manifest went away while the kubelet was down.
     public func all() -> [ContainerCheckpoint] {
         let podsDir = "\(rootDir)/pods"
         var out: [ContainerCheckpoint] = []
-        for uid in (try? FileManager.default.contentsOfDirectory(atPath: podsDir)) ?? [] {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: "\(podsDir)/\(uid)/containers")) ?? [] {
+        for uid in AtomicFile.listDirectory(podsDir) ?? [] {
+            for name in AtomicFile.listDirectory("\(podsDir)/\(uid)/containers") ?? [] {
                 if let cp = load(podUID: uid, container: name) { out.append(cp) }
             }
         }
@@ -52,7 +53,7 @@ public struct CheckpointStore: Sendable {
     }
 
     public func removePod(_ uid: String) {
-        try? FileManager.default.removeItem(atPath: directory(podUID: uid))
+        try? AtomicFile.removeTree(directory(podUID: uid))
     }
 }
 

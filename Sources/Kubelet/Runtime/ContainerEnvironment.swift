@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import KubeAPI
 
 /// Builds what a container process gets: its environment (upstream's `$(VAR)` expansion, fieldRef values)
@@ -73,7 +74,7 @@ enum HostPathVolumes {
                 if !exists {
                     do { try FileManager.default.createDirectory(atPath: hostPath.path, withIntermediateDirectories: true,
                                                                  attributes: [.posixPermissions: 0o755]) }
-                    catch { return "hostPath volume \(volume.name): cannot create directory \(hostPath.path): \(error.localizedDescription)" }
+                    catch { return "hostPath volume \(volume.name): cannot create directory \(hostPath.path): \(error)" }
                 } else if kind != S_IFDIR {
                     return "hostPath volume \(volume.name): \(hostPath.path) exists and is not a directory"
                 }

@@ -1,6 +1,7 @@
 import AtomicFile
-import Foundation
+import FoundationEssentials
 import KubeAPI
+import Dispatch
 import Glibc
 
 /// Copies a container's stdout and stderr into its log file in the CRI format kubelet uses
@@ -12,7 +13,6 @@ final class ContainerLogWriter: @unchecked Sendable {
     let path: String
     let maxSize: Int64
     let maxFiles: Int
-    private let thread: Thread
     private let finished = DispatchSemaphore(value: 0)
 
     init(path: String, stdoutFD: Int32, stderrFD: Int32, maxSize: Int64, maxFiles: Int) {
@@ -21,7 +21,7 @@ final class ContainerLogWriter: @unchecked Sendable {
         self.maxFiles = maxFiles
         let done = finished
         let initialFile = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        thread = Thread {
+        BlockingThread.start(name: "logs") {
             var file = initialFile
             var fds = [pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)]
@@ -33,7 +33,7 @@ final class ContainerLogWriter: @unchecked Sendable {
             func emit(_ stream: Int, _ line: ArraySlice<UInt8>, partial: Bool) {
                 var ts = timespec()
                 clock_gettime(CLOCK_REALTIME, &ts)
-                var record = Array("\(rfc3339Nano(ts)) \(streams[stream]) \(partial ? "P" : "F") ".utf8)
+                var record = Array("\(RFC3339.formatNano(ts)) \(streams[stream]) \(partial ? "P" : "F") ".utf8)
                 record.append(contentsOf: line)
                 record.append(0x0a)
                 if written + Int64(record.count) > maxSize && written > 0 {
@@ -78,8 +78,6 @@ final class ContainerLogWriter: @unchecked Sendable {
             close(file)
             done.signal()
         }
-        thread.name = "logs \(path)"
-        thread.start()
     }
 
     /// Waits (off the cooperative pool) until the pipes are drained, up to `timeout` seconds.
@@ -94,15 +92,22 @@ final class ContainerLogWriter: @unchecked Sendable {
         }
     }
 
-    /// `0.log` → `0.log.20251125-061157.123`, keeping at most `keep - 1` rotated files next to the live one.
+    /// `0.log` → `0.log.20251125-061157.123456`, keeping at most `keep - 1` rotated files next to the live one.
     static func rotate(path: String, keep: Int) {
-        // 2025-11-25T06:11:57.123Z → 20251125-061157.123
-        let stamp = RFC3339.format(Date(), fractionDigits: 3).filter { $0 != "-" && $0 != ":" && $0 != "Z" }
-            .replacingOccurrences(of: "T", with: "-")
-        rename(path, "\(path).\(stamp)")
-        let dir = (path as NSString).deletingLastPathComponent
-        let base = (path as NSString).lastPathComponent
-        let rotated = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+        // 2025-11-25T06:11:57.123456Z → 20251125-061157.123456; a chatty container can fill a small log twice
+        // within one timestamp, so a taken name gets a counter rather than overwriting the earlier file.
+        let stamp = String(RFC3339.format(Date(), fractionDigits: 6).filter { $0 != "-" && $0 != ":" && $0 != "Z" }
+            .map { $0 == "T" ? "-" : $0 })
+        var target = "\(path).\(stamp)"
+        var counter = 1
+        while AtomicFile.exists(target) {
+            target = "\(path).\(stamp)-\(counter)"
+            counter += 1
+        }
+        rename(path, target)
+        let dir = AtomicFile.directoryName(of: path)
+        let base = AtomicFile.baseName(of: path)
+        let rotated = (AtomicFile.listDirectory(dir) ?? [])
             .filter { $0.hasPrefix(base + ".") }.sorted()
         for old in rotated.dropLast(max(keep - 1, 0)) {
             unlink("\(dir)/\(old)")

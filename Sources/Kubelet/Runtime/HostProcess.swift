@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import CKubeletShims
 
@@ -88,7 +88,7 @@ public struct HostProcess: Sendable {
         let pid = self.pid
         let isChild = self.isChild
         return await withCheckedContinuation { continuation in
-            let thread = Thread {
+            BlockingThread.start(name: "wait \(pid)") {
                 if isChild {
                     var status: Int32 = 0
                     while true {
@@ -116,8 +116,6 @@ public struct HostProcess: Sendable {
                     continuation.resume(returning: .unknown)
                 }
             }
-            thread.name = "wait \(pid)"
-            thread.start()
         }
     }
 
@@ -145,7 +143,7 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
     public init(_ message: String) { description = message }
 }
 
-private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
     var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
     pointers.append(nil)
     defer { for p in pointers { free(p) } }

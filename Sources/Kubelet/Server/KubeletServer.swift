@@ -1,4 +1,7 @@
-import Foundation
+import AtomicFile
+import FoundationEssentials
+import Glibc
+import KubeAPI
 import KubeJSON
 import Logging
 import NIOCore
@@ -41,24 +44,15 @@ public final class KubeletServer: Sendable {
     /// `tlsCertFile`/`tlsPrivateKeyFile`, or a self-signed pair under `<root-dir>/pki` as upstream generates it.
     static func servingCertificate(settings: KubeletSettings, logger: Logger) throws -> (String, String) {
         if let cert = settings.tlsCertFile, let key = settings.tlsPrivateKeyFile { return (cert, key) }
-        let dir = settings.rootDir + "/pki"
-        let certPath = dir + "/kubelet.crt", keyPath = dir + "/kubelet.key"
-        if FileManager.default.fileExists(atPath: certPath), FileManager.default.fileExists(atPath: keyPath) { return (certPath, keyPath) }
-        let caKey = try PrivateKey.generate(.ecdsaP256)
-        let ca = try CertificateIssuer.selfSignedCA(commonName: "\(settings.nodeName)-ca@\(Int(Date().timeIntervalSince1970))",
-                                                    key: caKey, validity: 365 * 86400)
-        let key = try PrivateKey.generate(.ecdsaP256)
-        var ips = [IPAddress("127.0.0.1")].compactMap { $0 }
-        if let ip = settings.nodeIP ?? HostInfo.primaryIPv4(), let parsed = IPAddress(ip) { ips.append(parsed) }
-        let leaf = try CertificateIssuer.issue(
-            CertificateRequest(commonName: "\(settings.nodeName)@\(Int(Date().timeIntervalSince1970))",
-                               altNames: AltNames(dnsNames: [settings.nodeName], ipAddresses: ips), usages: [.serverAuth]),
-            for: key, by: CertificateAuthority(certificate: ca, key: caKey), validity: 365 * 86400)
-        try CertificateStore.write(certificate: leaf, key: key, to: CertificatePaths(directory: dir, baseName: "kubelet"))
-        // The chain (leaf then CA) in one file, as upstream writes kubelet.crt.
-        try (try leaf.pem() + (try ca.pem())).write(toFile: certPath, atomically: true, encoding: .utf8)
-        logger.info("Generated self-signed serving certificate", metadata: ["cert": "\(certPath)"])
-        return (certPath, keyPath)
+        let paths = SelfSignedServingCertificate.paths(rootDir: settings.rootDir)
+        if AtomicFile.exists(paths.cert), AtomicFile.exists(paths.key) { return paths }
+        var ips = ["127.0.0.1"]
+        if let ip = settings.nodeIP ?? HostInfo.primaryIPv4() { ips.append(ip) }
+        if !SelfSignedServingCertificate.writeInHelperProcess(rootDir: settings.rootDir, nodeName: settings.nodeName, ips: ips, logger: logger) {
+            try SelfSignedServingCertificate.write(rootDir: settings.rootDir, nodeName: settings.nodeName, ips: ips)
+        }
+        logger.info("Generated self-signed serving certificate", metadata: ["cert": "\(paths.cert)"])
+        return paths
     }
 
     public func run() async throws {
@@ -153,7 +147,7 @@ public final class KubeletServer: Sendable {
         var query: [String: String] = [:]
         if parts.count > 1 {
             for pair in parts[1].split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+                let kv = pair.split(separator: "=", maxSplits: 1).map { QueryEscaping.unescape($0) }
                 query[kv[0]] = kv.count > 1 ? kv[1] : ""
             }
         }
@@ -208,17 +202,13 @@ public final class KubeletServer: Sendable {
                                                         headers: HTTPHeaders([("content-type", "text/plain; charset=utf-8"),
                                                                               ("transfer-encoding", "chunked")]))))
         if !text.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(string: text)))) }
-        var offset = (try? FileManager.default.attributesOfItem(atPath: live)[.size] as? Int) ?? 0
+        var offset = ContainerLogs.fileSize(live)
         var carry = ""
         while channel.isActive {
             try await Task.sleep(nanoseconds: 200_000_000)
-            guard let handle = FileHandle(forReadingAtPath: live) else { break }
-            let size = Int((try? handle.seekToEnd()) ?? 0)
+            let size = ContainerLogs.fileSize(live)
             if size < offset { offset = 0 }   // rotated
-            guard size > offset else { try? handle.close(); continue }
-            try handle.seek(toOffset: UInt64(offset))
-            let data = handle.readData(ofLength: size - offset)
-            try? handle.close()
+            guard size > offset, let data = ContainerLogs.readRange(live, from: offset, to: size) else { continue }
             offset = size
             var out = ""
             let chunk = carry + String(decoding: data, as: UTF8.self)
