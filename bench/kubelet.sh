@@ -49,10 +49,14 @@ for i in $(seq 1 10); do pod "idle$i" "'exec sleep 600'" > "$work/manifests/idle
 for _ in $(seq 1 200); do [ "$(pgrep -xfc 'sleep 600')" -ge 10 ] && break; sleep 0.05; done
 sleep 2
 rss=$(awk '/VmRSS/ {print $2}' /proc/$kpid/status)
+# RSS counts every resident page of the binary and the shared libraries; PSS splits shared pages among their users
+# and Private is what this process alone holds (heap, stacks, relocated data).
+pss=$(awk '/^Pss:/ {print $2}' /proc/$kpid/smaps_rollup)
+private=$(awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' /proc/$kpid/smaps_rollup)
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg); runs: $runs"
 echo "| measurement                              |  min ms | median ms | max ms |"
 echo "|------------------------------------------|--------:|----------:|-------:|"
 printf '%s\n' "${start_lat[@]}" | stats "manifest written -> process started"
 printf '%s\n' "${restart_lat[@]}" | stats "kill -9 -> first restart started"
-echo "kubelet RSS with 10 static pods running: $((rss / 1024)) MiB ($rss KiB), $(pgrep -xfc 'sleep 600') containers"
+echo "kubelet RSS with 10 static pods running: $(awk -v k=$rss 'BEGIN {printf "%.1f", k/1024}') MiB ($rss KiB; PSS $pss KiB, private $private KiB), $(pgrep -xfc 'sleep 600') containers"
