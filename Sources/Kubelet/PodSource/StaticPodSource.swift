@@ -88,7 +88,7 @@ public actor StaticPodSource {
             return []
         }
         var pods: [StaticPod] = []
-        var owners: [String: String] = [:]
+        var candidates: [(path: String, pod: StaticPod)] = []
         var present = Set<String>()
         for name in names where !name.hasPrefix(".") {
             let path = "\(directory)/\(name)"
@@ -111,18 +111,28 @@ public actor StaticPodSource {
                 result = parse(path: path)
                 cache[path] = CachedFile(fingerprint: fingerprint, result: result)
             }
-            guard case .success(let pod) = result else { continue }
-            if let owner = owners[pod.fullName] {
-                let key = "\(owner)|\(path)"
-                if !reportedDuplicates.contains(key) {
-                    reportedDuplicates.insert(key)
-                    logger.error("refusing static pod manifest: it defines pod \(pod.fullName), which \(owner) already defines; remove or rename one of them",
-                                 metadata: ["path": "\(path)", "firstFile": "\(owner)"])
-                }
+            if case .success(let pod) = result { candidates.append((path, pod)) }
+        }
+        // Two files defining the same pod: the one already running keeps it (adding a copy must not replace a
+        // healthy pod); otherwise the first file in name order wins. The other is refused, naming both.
+        var owners: [String: String] = [:]
+        for previous in lastSnapshot ?? [] where candidates.contains(where: { $0.path == previous.sourcePath && $0.pod.fullName == previous.fullName }) {
+            owners[previous.fullName] = previous.sourcePath
+        }
+        for candidate in candidates where owners[candidate.pod.fullName] == nil {
+            owners[candidate.pod.fullName] = candidate.path
+        }
+        for (path, pod) in candidates {
+            guard let owner = owners[pod.fullName], owner != path else {
+                pods.append(pod)
                 continue
             }
-            owners[pod.fullName] = path
-            pods.append(pod)
+            let key = "\(owner)|\(path)"
+            if !reportedDuplicates.contains(key) {
+                reportedDuplicates.insert(key)
+                logger.error("refusing static pod manifest: it defines pod \(pod.fullName), which \(owner) already defines; remove or rename one of them",
+                             metadata: ["path": "\(path)", "firstFile": "\(owner)"])
+            }
         }
         cache = cache.filter { present.contains($0.key) }
         lastSnapshot = pods
