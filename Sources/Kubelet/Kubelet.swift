@@ -15,10 +15,12 @@ public actor Kubelet {
     private var workers: [String: PodWorker] = [:]
     private var pendingAdoption: [String: [String: ContainerCheckpoint]] = [:]
     private var synced = false
+    private let logCollector: PodLogGarbageCollector
 
     public init(settings: KubeletSettings, logger: Logger, hostname: String, events: PodEventSink? = nil) {
         self.settings = settings
         self.logger = logger
+        self.logCollector = PodLogGarbageCollector(podLogsDir: settings.podLogsDir, containerLogsDir: settings.containerLogsDir)
         self.context = RuntimeContext(settings: settings, checkpoints: CheckpointStore(rootDir: settings.rootDir),
                                       prober: Prober(), logger: logger, hostname: hostname, events: events)
         for checkpoint in context.checkpoints.all() {
@@ -45,6 +47,7 @@ public actor Kubelet {
                 onFirstSync()
             }
             SystemdNotifier.notify("STATUS=\(await summary())")
+            logCollector.sweep(activeUIDs: Set(workers.keys), now: Date().timeIntervalSince1970)
         }
         // Leaving without being asked to stop the pods: they keep running and the next kubelet re-adopts them.
         for worker in workers.values { await worker.detach() }
