@@ -62,6 +62,14 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "KubeStorage", dependencies: ["AtomicFile"]),
+        .target(name: "EtcdStorage", dependencies: [
+            "KubeStorage", "KubeJSON",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .target(name: "APIServer", dependencies: [
             "KubeAPI", "KubeJSON", "KubeStorage", "KubestrapVersion", "KubeYAML",
             .product(name: "Logging", package: "swift-log"),
@@ -93,7 +101,7 @@ let package = Package(
                                                          "-use-ld=lld", "-Xlinker", "--no-export-dynamic",
                                                          "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])]),
         .target(name: "APIServerCommand", dependencies: [
-            "APIServer", "APIServerHTTP", "KubeAPI", "KubeStorage", "KubeCommand", "KubeLog", "SystemdNotify",
+            "APIServer", "APIServerHTTP", "KubeAPI", "KubeStorage", "EtcdStorage", "KubeCommand", "KubeLog", "SystemdNotify",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kube-apiserver", dependencies: ["APIServerCommand", "KubeCommand", "KubestrapVersion"]),
@@ -119,7 +127,8 @@ let package = Package(
             "APIServer", "APIServerHTTP", "Kubelet", "KubeStorage", "KubeJSON", "KubeConfig", "PKI",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "KubeStorageTests", dependencies: ["KubeStorage"]),
+        .testTarget(name: "KubeStorageTests", dependencies: ["KubeStorage", "EtcdStorage", "PKI",
+                                                             .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeStorage", "KubeJSON",
                                                            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI", "KubeLog",

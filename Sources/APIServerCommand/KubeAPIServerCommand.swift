@@ -1,5 +1,6 @@
 import APIServer
 import APIServerHTTP
+import EtcdStorage
 import Foundation
 import KubeAPI
 import KubeCommand
@@ -16,9 +17,6 @@ public enum KubeAPIServerCommand {
     static let acceptedFlags: [Flag] = [
         Flag("allow-privileged", kind: .bool, usage: "If true, allow privileged containers (accepted; there is no container runtime)."),
         Flag("enable-bootstrap-token-auth", kind: .bool, usage: "Enable bootstrap tokens for TLS bootstrapping (accepted; not acted on yet)."),
-        Flag("etcd-cafile", usage: "SSL Certificate Authority file used to secure etcd communication (used with --storage-backend=etcd3)."),
-        Flag("etcd-certfile", usage: "SSL certification file used to secure etcd communication (used with --storage-backend=etcd3)."),
-        Flag("etcd-keyfile", usage: "SSL key file used to secure etcd communication (used with --storage-backend=etcd3)."),
         Flag("kubelet-preferred-address-types", kind: .strings, usage: "List of the preferred NodeAddressTypes to use for kubelet connections (accepted)."),
         Flag("proxy-client-cert-file", usage: "Client certificate used to prove the identity of the aggregator (accepted; no aggregation)."),
         Flag("proxy-client-key-file", usage: "Private key for the aggregator client certificate (accepted; no aggregation)."),
@@ -56,8 +54,13 @@ public enum KubeAPIServerCommand {
                 Flag("enable-admission-plugins", kind: .strings, usage: "admission plugins that should be enabled in addition to default enabled ones (NamespaceLifecycle, ServiceAccount, DefaultTolerationSeconds). Supported extra: NodeRestriction."),
                 Flag("disable-admission-plugins", kind: .strings, usage: "admission plugins that should be disabled although they are in the default enabled plugins list."),
                 Flag("service-cluster-ip-range", default: "10.0.0.0/24", usage: "A CIDR notation IP range from which to assign service cluster IPs."),
-                Flag("storage-backend", default: "embedded", usage: "The storage backend for persistence. Options: 'embedded' (default: a durable store under --data-dir), 'etcd3' (not available in this version)."),
-                Flag("etcd-servers", kind: .strings, usage: "List of etcd servers to connect with (scheme://ip:port), comma separated (used with --storage-backend=etcd3)."),
+                Flag("storage-backend", default: "embedded", usage: "The storage backend for persistence. Options: 'embedded' (default: a durable store under --data-dir), 'etcd3' (etcd v3 at --etcd-servers)."),
+                Flag("etcd-servers", kind: .strings, usage: "List of etcd servers to connect with (scheme://ip:port), comma separated (used with --storage-backend=etcd3; the first is used)."),
+                Flag("etcd-cafile", usage: "SSL Certificate Authority file used to secure etcd communication."),
+                Flag("etcd-certfile", usage: "SSL certification file used to secure etcd communication."),
+                Flag("etcd-keyfile", usage: "SSL key file used to secure etcd communication."),
+                Flag("etcd-prefix", default: "/registry", usage: "The prefix to prepend to all resource paths in etcd (only /registry is supported)."),
+                Flag("etcd-compaction-interval", kind: .duration, default: "5m0s", usage: "The interval of compaction requests. If 0, the compaction request from apiserver is disabled."),
                 Flag("data-dir", default: "/var/lib/kubestrap", usage: "Directory of the embedded store (--storage-backend=embedded)."),
                 Flag("min-request-timeout", kind: .int, default: "1800", usage: "Minimum number of seconds a watch handler stays open (a random time up to twice it)."),
                 Flag("max-request-body-bytes", kind: .int, default: String(3 << 20), usage: "Limit on the size of a request body; larger requests get 413."),
@@ -148,9 +151,23 @@ public enum KubeAPIServerCommand {
             }
             logger.info("Using the embedded store", metadata: ["data-dir": "\(dataDir)"])
         case "etcd3":
-            throw fail(logger, "--storage-backend=etcd3 is not available in this version; use --storage-backend=embedded")
+            let servers = flags.strings("etcd-servers")
+            guard flags.string("etcd-prefix") ?? "/registry" == "/registry" else {
+                throw fail(logger, "--etcd-prefix \(flags.string("etcd-prefix") ?? ""): only /registry is supported")
+            }
+            func file(_ flag: String) -> String? { flags.string(flag).flatMap { $0.isEmpty ? nil : $0 } }
+            var etcd = EtcdStore.Options(servers: servers, caFile: file("etcd-cafile"), certFile: file("etcd-certfile"), keyFile: file("etcd-keyfile"))
+            let compaction = flags.string("etcd-compaction-interval") ?? "5m0s"
+            guard let interval = GoDuration(compaction) else {
+                throw fail(logger, "--etcd-compaction-interval \(compaction): expected a duration such as 5m0s")
+            }
+            etcd.compactionInterval = .nanoseconds(interval.nanoseconds)
+            do { storage = try EtcdStore(options: etcd, logger: logger) } catch {
+                throw fail(logger, "\(error)")
+            }
+            logger.info("Using etcd", metadata: ["etcd-servers": "\(servers.joined(separator: ","))"])
         default:
-            throw fail(logger, "--storage-backend \"\(backend)\" is not supported; use embedded")
+            throw fail(logger, "--storage-backend \"\(backend)\" is not supported; use embedded or etcd3")
         }
 
         var kubelets: KubeletClient?

@@ -21,7 +21,8 @@ public protocol StorageBackend: Sendable {
 
     /// Events under `prefix` with a revision greater than `afterRevision`, then live ones, in batches (like etcd's
     /// WatchResponse: the events of one commit arrive together, in revision order); throws
-    /// `StorageError.compacted` when that history is gone. The stream ends when the consumer stops iterating.
+    /// `StorageError.compacted` when that history is gone, from the call or, for a remote store that only learns
+    /// it from the server, from the stream's first iteration. The stream ends when the consumer stops iterating.
     func watch(prefix: String, afterRevision: Int64) async throws -> AsyncThrowingStream<[StorageEvent], any Error>
 
     /// The revision of the latest write.

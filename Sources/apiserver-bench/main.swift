@@ -29,6 +29,8 @@ server.arguments = ["--advertise-address=127.0.0.1", "--bind-address=127.0.0.1",
                     "--tls-cert-file=\(pki)/apiserver.crt", "--tls-private-key-file=\(pki)/apiserver.key",
                     "--client-ca-file=\(pki)/ca.crt", "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
                     "--service-cluster-ip-range=10.96.0.0/12", "--data-dir=\(dataDir)"]
+    // Storage flags from bench/apiserver.sh --etcd (the embedded store under --data-dir otherwise).
+    + (ProcessInfo.processInfo.environment["KUBE_APISERVER_EXTRA_ARGS"] ?? "").split(separator: " ").map(String.init)
 server.standardError = FileHandle(forWritingAtPath: "/dev/null")
 let started = now()
 try server.run()

@@ -80,24 +80,51 @@ public actor RBACAuthorizer: Authorizer {
         self.logger = logger
     }
 
-    /// Loads everything and keeps following changes until `stop()`.
+    /// Loads everything and keeps following changes until `stop()`. A watch that ends (a watcher left too far
+    /// behind, an etcd connection lost) is replaced by a fresh list and watch, so the cache never goes stale.
     public func start() async throws {
         for kind in Kind.allCases {
             let result = try await storage.range(prefix: kind.prefix, startAfter: nil, limit: 0)
-            for kv in result.kvs { apply(kind, key: kv.key, value: kv.value) }
+            load(kind, result.kvs)
             let stream = try await storage.watch(prefix: kind.prefix, afterRevision: result.revision)
-            watchTasks.append(Task { [weak self] in
-                do {
-                    for try await batch in stream {
-                        for event in batch {
-                            await self?.apply(kind, key: event.kv.key, value: event.type == .put ? event.kv.value : nil)
+            watchTasks.append(Task { [weak self, storage, logger] in
+                var current: AsyncThrowingStream<[StorageEvent], any Error>? = stream
+                while !Task.isCancelled {
+                    do {
+                        if current == nil {
+                            let relisted = try await storage.range(prefix: kind.prefix, startAfter: nil, limit: 0)
+                            await self?.load(kind, relisted.kvs)
+                            current = try await storage.watch(prefix: kind.prefix, afterRevision: relisted.revision)
                         }
+                        if let events = current {
+                            for try await batch in events {
+                                for event in batch {
+                                    await self?.apply(kind, key: event.kv.key, value: event.type == .put ? event.kv.value : nil)
+                                }
+                            }
+                        }
+                        if Task.isCancelled { return }
+                        logger.info("RBAC cache: the watch on \(kind.prefix) ended; relisting")
+                    } catch {
+                        if Task.isCancelled { return }
+                        logger.warning("RBAC cache: following \(kind.prefix) failed: \(error); relisting")
+                        try? await Task.sleep(for: .milliseconds(500))
                     }
-                } catch {
-                    await self?.logger.error("RBAC cache stopped following \(kind.prefix): \(error)")
+                    current = nil
                 }
             })
         }
+    }
+
+    /// Replaces everything of one kind with a fresh list.
+    private func load(_ kind: Kind, _ kvs: [KeyValue]) {
+        switch kind {
+        case .clusterRoles: clusterRoles = [:]
+        case .roles: roles = [:]
+        case .clusterRoleBindings: clusterRoleBindings = [:]
+        case .roleBindings: roleBindings = [:]
+        }
+        for kv in kvs { apply(kind, key: kv.key, value: kv.value) }
     }
 
     public func stop() {

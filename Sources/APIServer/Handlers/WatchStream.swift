@@ -96,6 +96,9 @@ struct WatchStream {
                                 if !chunk.isEmpty, case .dropped = continuation.yield(chunk) { return }
                                 if let last = batch.last { lastRevision.value = last.kv.modRevision }
                             }
+                        } catch StorageError.compacted(let requested, let compacted) {
+                            // A remote store (etcd) reports compaction on the watch stream rather than when asked.
+                            continuation.yield(EventConverter.line(.error, StatusError.gone("too old resource version: \(requested) (\(compacted))").status))
                         } catch let error as StorageError {
                             continuation.yield(EventConverter.line(.error, StatusError.internalError("\(error)").status))
                         } catch {}
