@@ -166,6 +166,23 @@ public enum KubeAPIServerCommand {
                 throw fail(logger, "\(error)")
             }
             logger.info("Using etcd", metadata: ["etcd-servers": "\(servers.joined(separator: ","))"])
+            // etcd may be starting next to us (a stacked etcd pod the same kubelet runs): wait for it a while rather
+            // than exit and wait out the kubelet's back-off.
+            let deadline = ContinuousClock.now + .seconds(60)
+            var lastError = ""
+            while true {
+                do {
+                    try await storage.healthCheck()
+                    break
+                } catch {
+                    if lastError.isEmpty { logger.info("waiting for etcd", metadata: ["error": "\(error)"]) }
+                    lastError = "\(error)"
+                    guard ContinuousClock.now < deadline else {
+                        throw fail(logger, "etcd at \(servers.first ?? "") did not answer within 60s: \(lastError)")
+                    }
+                    try? await Task.sleep(for: .milliseconds(250))
+                }
+            }
         default:
             throw fail(logger, "--storage-backend \"\(backend)\" is not supported; use embedded or etcd3")
         }

@@ -20,6 +20,10 @@ public struct InitOptions: Sendable {
     public var dryRun = false
     /// `static-pod` (default): the kube-apiserver runs as the kubelet's static pod; `systemd`: as its own unit.
     public var controlPlaneMode = "static-pod"
+    /// `embedded` (default): the kube-apiserver's own store under /var/lib/kubestrap; `etcd3`: a stacked etcd static
+    /// pod (kubeadm's layout), which the kube-apiserver reaches at https://127.0.0.1:2379.
+    public var storageBackend = "embedded"
+    public var usesEtcd: Bool { storageBackend == "etcd3" }
     public var waitTimeout: Double = 240
     public init() {}
 }

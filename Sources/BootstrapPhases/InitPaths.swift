@@ -10,6 +10,8 @@ public struct InitPaths: Sendable {
     public var binDir: String
     public var shareDir: String
     public var dataDir: String
+    /// The stacked etcd's data (kubeadm's etcd.local.dataDir).
+    public var etcdDataDir: String
     public var logDir: String
     public var runDir: String
     public var podLogsDir: String
@@ -18,6 +20,7 @@ public struct InitPaths: Sendable {
     public var templatesDir: String?
     public var kubeletPort = 10250
     public var kubeletHealthzPort = 10248
+    public var etcdPorts = [2379, 2380, 2381]
 
     public init(root: String = "/", sourceBinDir: String = InitPaths.executableDirectory(), templatesDir: String? = nil) {
         let r = root.hasSuffix("/") ? String(root.dropLast()) : root
@@ -28,6 +31,7 @@ public struct InitPaths: Sendable {
         binDir = r + "/usr/local/bin"
         shareDir = r + "/usr/local/share/kubestrap"
         dataDir = r + "/var/lib/kubestrap"
+        etcdDataDir = r + "/var/lib/etcd"
         logDir = r + "/var/log/kubestrap"
         runDir = r + "/run/kubestrap"
         podLogsDir = r + "/var/log/pods"
@@ -41,23 +45,29 @@ public struct InitPaths: Sendable {
     public var kubeletLogFile: String { logDir + "/kubelet.log" }
     public var installedKubelet: String { binDir + "/kubelet" }
     public var installedAPIServer: String { binDir + "/kube-apiserver" }
+    /// etcd for the stacked etcd pod: Debian's etcd-server installs /usr/bin/etcd.
+    public var etcdBinary: String? {
+        ["/usr/bin/etcd", "/usr/local/bin/etcd"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
 
     public static func executableDirectory() -> String {
         let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return (path as NSString).deletingLastPathComponent
     }
 
-    /// templates/ next to the build tree (`<repo>/.build/<config>/bootstrap` → `<repo>/templates`), or installed.
+    /// `--templates-dir`, else templates/ of the build tree this bootstrap runs from (`<repo>/.build/<config>/bootstrap`
+    /// → `<repo>/templates`), else the installed copy. The build tree comes before the installed copy so that a
+    /// newer checkout is not shadowed by templates an earlier `init` installed.
     public func locate(_ folder: String) -> String? {
         var candidates: [String] = []
         if folder == "templates", let templatesDir { candidates.append(templatesDir) }
-        candidates.append(shareDir + "/" + folder)
-        candidates.append("/usr/local/share/kubestrap/" + folder)
         var dir = sourceBinDir
         for _ in 0..<4 {
             candidates.append(dir + "/" + folder)
             dir = (dir as NSString).deletingLastPathComponent
         }
+        candidates.append(shareDir + "/" + folder)
+        candidates.append("/usr/local/share/kubestrap/" + folder)
         return candidates.first { FileManager.default.fileExists(atPath: $0 + "/" + (folder == "templates" ? "kube-apiserver.yaml" : "kubelet.service")) }
     }
 }

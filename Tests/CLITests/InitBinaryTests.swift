@@ -24,6 +24,53 @@ let systemdAnalyzePath = which("systemd-analyze")
         #expect(FileManager.default.fileExists(atPath: root + "/var/lib/kubelet/config.yaml"))
         let flags = try String(contentsOfFile: root + "/var/lib/kubelet/kubeadm-flags.env", encoding: .utf8)
         #expect(flags.hasPrefix("KUBELET_KUBEADM_ARGS=\"--hostname-override=n1 --node-ip=10.0.0.5"))
+        // The embedded store: its data directory is a flag and a volume; there is no etcd pod.
+        let manifest = try String(contentsOfFile: root + "/etc/kubernetes/manifests/kube-apiserver.yaml", encoding: .utf8)
+        #expect(manifest.contains("    - --data-dir=\(root)/var/lib/kubestrap\n") && manifest.contains("    name: kubestrap-data\n"))
+        #expect(!manifest.contains("--etcd-") && !manifest.contains("{{"))
+        #expect(!FileManager.default.fileExists(atPath: root + "/etc/kubernetes/manifests/etcd.yaml"))
+    }
+
+    /// `--storage-backend=etcd3`: kubeadm's stacked etcd, its manifest and the apiserver's --etcd-* flags.
+    @Test func dryRunWithAStackedEtcdWritesItsManifest() throws {
+        let result = try run(bootstrapBinary, ["init", "--dry-run", "--node-name", "n1", "--apiserver-advertise-address", "10.0.0.5",
+                                               "--storage-backend=etcd3"])
+        #expect(result.code == 0, "\(result.err)")
+        #expect(result.out.contains("[etcd] Creating static Pod manifest for local etcd in"))
+        let root = try #require(result.out.split(separator: "\n").first { $0.hasPrefix("[dryrun] Writing everything under ") }
+            .map { String($0.dropFirst("[dryrun] Writing everything under ".count)) })
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let pki = root + "/etc/kubernetes/pki"
+        let etcd = try String(contentsOfFile: root + "/etc/kubernetes/manifests/etcd.yaml", encoding: .utf8)
+        for line in ["    - --advertise-client-urls=https://10.0.0.5:2379", "    - --cert-file=\(pki)/etcd/server.crt",
+                     "    - --client-cert-auth=true", "    - --data-dir=\(root)/var/lib/etcd",
+                     "    - --initial-cluster=n1=https://10.0.0.5:2380", "    - --listen-client-urls=https://127.0.0.1:2379,https://10.0.0.5:2379",
+                     "    - --listen-metrics-urls=http://127.0.0.1:2381", "    - --trusted-ca-file=\(pki)/etcd/ca.crt",
+                     "        path: /health", "        port: 2381", "  name: etcd", "  namespace: kube-system"] {
+            #expect(etcd.contains(line + "\n"), "etcd.yaml lacks \(line)")
+        }
+        let apiserver = try String(contentsOfFile: root + "/etc/kubernetes/manifests/kube-apiserver.yaml", encoding: .utf8)
+        // Sorted among the other flags as kubeadm writes them, and no trace of the embedded store.
+        #expect(apiserver.contains("""
+                - --enable-bootstrap-token-auth=true
+                - --etcd-cafile=\(pki)/etcd/ca.crt
+                - --etcd-certfile=\(pki)/apiserver-etcd-client.crt
+                - --etcd-keyfile=\(pki)/apiserver-etcd-client.key
+                - --etcd-servers=https://127.0.0.1:2379
+                - --kubelet-client-certificate=
+            """))
+        #expect(apiserver.contains("    - --storage-backend=etcd3\n"))
+        #expect(!apiserver.contains("--data-dir") && !apiserver.contains("kubestrap-data") && !apiserver.contains("{{"))
+        var mode: mode_t = 0
+        var st = stat()
+        if stat(root + "/var/lib/etcd", &st) == 0 { mode = st.st_mode & 0o777 }
+        #expect(mode == 0o700)
+    }
+
+    @Test func anUnknownStorageBackendIsRefused() throws {
+        let result = try run(bootstrapBinary, ["init", "--dry-run", "--storage-backend=etcd2"])
+        #expect(result.code != 0)
+        #expect(result.err.contains("--storage-backend etcd2: expected 'embedded' or 'etcd3'"), "\(result.err)")
     }
 
     @Test(.enabled(if: systemdAnalyzePath != nil, "needs systemd-analyze"))

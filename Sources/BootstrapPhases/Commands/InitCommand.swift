@@ -15,13 +15,20 @@ public enum InitCommand {
         ])
     }
 
-    /// kubeadm's `etcd` phase; Kubestrap's apiserver keeps its state in its embedded store, so there is no etcd pod.
+    /// kubeadm's `etcd` phase: with `--storage-backend=etcd3`, the stacked etcd's static pod; by default the
+    /// kube-apiserver keeps its state in its embedded store and there is no etcd pod.
     static func etcdPhase<D: InitData>() -> Phase<D> {
-        Phase(name: "etcd", short: "Generate static Pod manifest file for local etcd", phases: [
-            Phase(name: "local", short: "Generate the static Pod manifest file for a local, single-node local etcd instance", run: { (data: D) in
-                data.reporter.say("[etcd] The kube-apiserver keeps its state in its embedded store (\(data.paths.dataDir)); no etcd static Pod is created (stacked etcd is not available yet)")
+        let inherited = ["cert-dir", "config", "apiserver-advertise-address", "node-name", "dry-run", "templates-dir", "storage-backend"]
+        return Phase(name: "etcd", short: "Generate static Pod manifest file for local etcd", phases: [
+            Phase(name: "local", short: "Generate the static Pod manifest file for a local, single-node local etcd instance", inheritFlags: inherited,
+                  run: { (data: D) in
+                guard data.options.usesEtcd else {
+                    data.reporter.say("[etcd] The kube-apiserver keeps its state in its embedded store (\(data.paths.dataDir)); no etcd static Pod is created (--storage-backend=etcd3 creates one)")
+                    return
+                }
+                try ControlPlanePhase.writeEtcd(data)
             }),
-        ])
+        ], inheritFlags: inherited)
     }
 
     public static func make(host: @escaping @Sendable () -> HostFacts = { HostFacts.detect() }) -> Command {

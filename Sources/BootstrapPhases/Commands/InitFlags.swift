@@ -20,11 +20,12 @@ enum InitFlags {
     static let dryRun = Flag("dry-run", kind: .bool, usage: "Don't apply any changes; just output what would be done (files are written under a temporary directory).")
     static let templatesDir = Flag("templates-dir", usage: "Directory of the static pod manifest templates (default: templates/ of the build tree, or /usr/local/share/kubestrap/templates).")
     static let controlPlaneMode = Flag("control-plane-mode", default: "static-pod", usage: "How the kube-apiserver runs: 'static-pod' (the kubelet runs it from /etc/kubernetes/manifests) or 'systemd' (its own unit, /etc/systemd/system/kube-apiserver.service).")
+    static let storageBackend = Flag("storage-backend", default: "embedded", usage: "Where the kube-apiserver keeps its state: 'embedded' (its own durable store in /var/lib/kubestrap) or 'etcd3' (a stacked etcd static pod as kubeadm sets up, data in /var/lib/etcd; needs etcd, e.g. apt-get install etcd-server).")
     static let rootPrefix = Flag("root-prefix", hidden: true, usage: "Prefix for every path init writes (tests).")
 
     static let all: [Flag] = [config, certDir, kubeconfigDir, advertiseAddress, bindPort, extraSANs, controlPlaneEndpoint,
                               nodeName, serviceCIDR, serviceDNSDomain, kubernetesVersion, ignorePreflightErrors, dryRun,
-                              templatesDir, controlPlaneMode, rootPrefix]
+                              templatesDir, controlPlaneMode, storageBackend, rootPrefix]
 
     /// Only flags the user actually gave override the config file; defaults come from the config or kubeadm.
     static func overrides(from flags: ParsedFlags) throws -> FlagOverrides {
@@ -61,6 +62,10 @@ enum InitFlags {
         options.controlPlaneMode = flags.string("control-plane-mode") ?? "static-pod"
         guard ["static-pod", "systemd"].contains(options.controlPlaneMode) else {
             throw CommandError("--control-plane-mode \(options.controlPlaneMode): expected 'static-pod' or 'systemd'")
+        }
+        options.storageBackend = flags.string("storage-backend") ?? "embedded"
+        guard ["embedded", "etcd3"].contains(options.storageBackend) else {
+            throw CommandError("--storage-backend \(options.storageBackend): expected 'embedded' or 'etcd3'")
         }
         var root = flags.string("root-prefix") ?? "/"
         if options.dryRun {

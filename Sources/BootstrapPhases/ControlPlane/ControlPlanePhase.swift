@@ -11,7 +11,7 @@ enum ControlPlanePhase {
 
     static func make<D: InitData>() -> Phase<D> {
         let inherited = ["cert-dir", "config", "apiserver-advertise-address", "apiserver-bind-port", "service-cidr",
-                         "service-dns-domain", "kubernetes-version", "dry-run", "templates-dir"]
+                         "service-dns-domain", "kubernetes-version", "dry-run", "templates-dir", "storage-backend"]
         return Phase(name: "control-plane", short: "Generate all static Pod manifest files necessary to establish the control plane",
                      phases: [
                         Phase(name: "all", short: "Generate all static Pod manifest files", runAllSiblings: true, inheritFlags: inherited),
@@ -23,34 +23,78 @@ enum ControlPlanePhase {
     }
 
     static func values<D: InitData>(_ data: D) -> [String: String] {
-        [
+        let certs = data.certificatesDir
+        let etcd = data.options.usesEtcd
+        return [
             "ADVERTISE_ADDRESS": data.settings.advertiseAddress.description,
             "BIND_PORT": String(data.settings.bindPort),
-            "CERT_DIR": data.certificatesDir,
+            "CERT_DIR": certs,
             "DATA_DIR": data.paths.dataDir,
             "DNS_DOMAIN": data.settings.dnsDomain,
             "SERVICE_SUBNET": data.settings.serviceSubnets.map(\.description).joined(separator: ","),
             "KUBERNETES_VERSION": data.settings.kubernetesVersion,
             "APISERVER_BINARY": data.paths.installedAPIServer,
             "KUBELET_BINARY": data.paths.installedKubelet,
+            "NODE_NAME": data.settings.nodeName,
+            "ETCD_BINARY": data.paths.etcdBinary ?? "/usr/bin/etcd",
+            "ETCD_DATA_DIR": data.paths.etcdDataDir,
+            // The kube-apiserver's storage: its embedded store, or the stacked etcd as kubeadm configures it.
+            "STORAGE_BACKEND": etcd ? "etcd3" : "embedded",
+            "DATA_DIR_FLAG": etcd ? "" : "- --data-dir=\(data.paths.dataDir)",
+            "ETCD_FLAGS": etcd ? """
+                - --etcd-cafile=\(certs)/etcd/ca.crt
+                - --etcd-certfile=\(certs)/apiserver-etcd-client.crt
+                - --etcd-keyfile=\(certs)/apiserver-etcd-client.key
+                - --etcd-servers=https://127.0.0.1:2379
+                """ : "",
+            "DATA_VOLUME_MOUNT": etcd ? "" : """
+                - mountPath: \(data.paths.dataDir)
+                  name: kubestrap-data
+                """,
+            "DATA_VOLUME": etcd ? "" : """
+                - hostPath:
+                    path: \(data.paths.dataDir)
+                    type: DirectoryOrCreate
+                  name: kubestrap-data
+                """,
         ]
     }
 
-    /// `{{NAME}}` → value; an unknown placeholder is an error naming the template.
+    /// `{{NAME}}` → value; an unknown placeholder is an error naming the template. A placeholder alone on its line
+    /// stands for a list of lines: each gets the placeholder's indentation, and an empty value removes the line
+    /// (flags and volumes that only one storage backend has).
     static func render(_ template: String, path: String, values: [String: String]) throws -> String {
+        var lines: [String] = []
+        for line in template.split(separator: "\n", omittingEmptySubsequences: false) {
+            let indent = line.prefix { $0 == " " }
+            let content = line.dropFirst(indent.count)
+            if content.hasPrefix("{{"), content.hasSuffix("}}"), content.dropFirst(2).dropLast(2).allSatisfy({ $0 != "{" && $0 != "}" }) {
+                let name = String(content.dropFirst(2).dropLast(2))
+                guard let value = values[name] else { throw unknown(name, path: path, values: values) }
+                lines += value.split(separator: "\n").map { String(indent + $0) }
+                continue
+            }
+            lines.append(try substitute(String(line), path: path, values: values))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func substitute(_ line: String, path: String, values: [String: String]) throws -> String {
         var out = ""
-        var rest = Substring(template)
+        var rest = Substring(line)
         while let open = rest.range(of: "{{") {
             out += rest[..<open.lowerBound]
             guard let close = rest[open.upperBound...].range(of: "}}") else { break }
             let name = String(rest[open.upperBound..<close.lowerBound])
-            guard let value = values[name] else {
-                throw TemplateError(description: "\(path): unknown placeholder {{\(name)}}; known: \(values.keys.sorted().joined(separator: ", "))")
-            }
+            guard let value = values[name] else { throw unknown(name, path: path, values: values) }
             out += value
             rest = rest[close.upperBound...]
         }
         return out + rest
+    }
+
+    private static func unknown(_ name: String, path: String, values: [String: String]) -> TemplateError {
+        TemplateError(description: "\(path): unknown placeholder {{\(name)}}; known: \(values.keys.sorted().joined(separator: ", "))")
     }
 
     static func template<D: InitData>(_ data: D, folder: String, file: String) throws -> (String, String) {
@@ -88,19 +132,31 @@ enum ControlPlanePhase {
         return try render(text, path: path, values: values)
     }
 
+    /// `etcd/local`: kubeadm's etcd manifest with the installed etcd binary, and its data directory (0700, as
+    /// etcd wants it).
+    static func writeEtcd<D: InitData>(_ data: D) throws {
+        let manifestPath = data.paths.manifestsDir + "/etcd.yaml"
+        data.reporter.say("[etcd] Creating static Pod manifest for local etcd in \"\(data.paths.manifestsDir)\"")
+        let (text, path) = try template(data, folder: "templates", file: "etcd.yaml")
+        let manifest = try render(text, path: path, values: values(data))
+        try AtomicFile.makeDirectories(data.paths.manifestsDir)
+        try AtomicFile.makeDirectories(data.paths.etcdDataDir, mode: 0o700)
+        try AtomicFile.write(manifest, to: manifestPath, mode: 0o600)
+    }
+
     static func writeAPIServer<D: InitData>(_ data: D) throws {
         if data.options.controlPlaneMode == "systemd" {
             let unitPath = data.paths.systemdDir + "/kube-apiserver.service"
             data.reporter.say("[control-plane] Creating the systemd unit \"\(unitPath)\" for \"kube-apiserver\" (--control-plane-mode=systemd)")
             try AtomicFile.makeDirectories(data.paths.systemdDir)
-            try AtomicFile.makeDirectories(data.paths.dataDir, mode: 0o700)
+            if !data.options.usesEtcd { try AtomicFile.makeDirectories(data.paths.dataDir, mode: 0o700) }
             try AtomicFile.write(try apiServerUnit(data), to: unitPath)
             return
         }
         data.reporter.say("[control-plane] Creating static Pod manifest for \"kube-apiserver\"")
         let manifest = try apiServerManifest(data)
         try AtomicFile.makeDirectories(data.paths.manifestsDir)
-        try AtomicFile.makeDirectories(data.paths.dataDir, mode: 0o700)
+        if !data.options.usesEtcd { try AtomicFile.makeDirectories(data.paths.dataDir, mode: 0o700) }
         try AtomicFile.write(manifest, to: data.paths.manifestsDir + "/kube-apiserver.yaml", mode: 0o600)
     }
 }

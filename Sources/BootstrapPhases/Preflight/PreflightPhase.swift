@@ -45,7 +45,7 @@ enum PreflightPhase {
         let paths = data.paths
         var checks: [Check] = []
         checks.append(Check(name: "IsPrivilegedUser", problem: geteuid() == 0 || data.options.dryRun ? nil : "user is not running as root"))
-        for port in [data.settings.bindPort, paths.kubeletHealthzPort, paths.kubeletPort] {
+        for port in [data.settings.bindPort, paths.kubeletHealthzPort, paths.kubeletPort] + (data.options.usesEtcd ? paths.etcdPorts : []) {
             checks.append(Check(name: "Port-\(port)", problem: portFree(port) || data.options.dryRun ? nil : "Port \(port) is in use"))
         }
         let manifests = (try? FileManager.default.contentsOfDirectory(atPath: paths.manifestsDir)) ?? []
@@ -63,6 +63,18 @@ enum PreflightPhase {
             let candidates = [paths.sourceBinDir + "/" + binary, paths.binDir + "/" + binary]
             if !candidates.contains(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
                 checks.append(Check(name: "FileExisting-\(binary)", problem: "\(binary) not found in \(paths.sourceBinDir) or \(paths.binDir)"))
+            }
+        }
+        if data.options.usesEtcd {
+            if paths.etcdBinary == nil {
+                checks.append(Check(name: "FileExisting-etcd", problem: "etcd not found in /usr/bin or /usr/local/bin (--storage-backend=etcd3 runs it as a static pod; apt-get install etcd-server)"))
+            }
+            if !((try? FileManager.default.contentsOfDirectory(atPath: paths.etcdDataDir)) ?? []).isEmpty {
+                checks.append(Check(name: "DirAvailable-" + paths.etcdDataDir.replacingOccurrences(of: "/", with: "-"),
+                                    problem: "\(paths.etcdDataDir) is not empty"))
+            }
+            if data.options.controlPlaneMode == "systemd" {
+                checks.append(Check(name: "StorageBackend", problem: "--storage-backend=etcd3 runs etcd as a static pod; use it with --control-plane-mode=static-pod"))
             }
         }
         if let swaps = try? String(contentsOfFile: "/proc/swaps", encoding: .utf8), swaps.split(separator: "\n").count > 1 {

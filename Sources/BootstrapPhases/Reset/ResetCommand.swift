@@ -12,7 +12,7 @@ public enum ResetCommand {
             name: "reset", short: "Performs a best effort revert of changes made to this host by 'bootstrap init'",
             flags: [
                 Flag("force", shorthand: "f", kind: .bool, usage: "Reset the node without prompting for confirmation."),
-                Flag("keep-data", kind: .bool, usage: "Keep the kube-apiserver's embedded store (/var/lib/kubestrap)."),
+                Flag("keep-data", kind: .bool, usage: "Keep the kube-apiserver's state: the embedded store (/var/lib/kubestrap) and a stacked etcd's data (/var/lib/etcd)."),
                 Flag("cert-dir", default: KubeadmDefaults.certificatesDir, usage: "The path to the directory where the certificates are stored."),
                 Flag("kubeconfig-dir", default: KubeadmDefaults.kubeconfigDir, usage: "The path where the kubeconfig files are."),
                 Flag("root-prefix", hidden: true, usage: "Prefix for every path reset removes (tests)."),
@@ -44,8 +44,11 @@ public enum ResetCommand {
                 if !stopped.isEmpty {
                     out.say("[reset] Stopped the containers of the static pods: [\(Set(stopped.map(\.podFullName)).sorted().joined(separator: " "))]")
                 }
+                // The stacked etcd's data goes with its manifest, as kubeadm reset removes /var/lib/etcd.
+                let hadEtcd = FileManager.default.fileExists(atPath: paths.manifestsDir + "/etcd.yaml")
                 var directories = [paths.manifestsDir, paths.kubeletDir, certDir]
                 if !flags.bool("keep-data") { directories.append(paths.dataDir) }
+                if hadEtcd, !flags.bool("keep-data") { directories.append(paths.etcdDataDir) }
                 out.say("[reset] Deleting contents of directories: [\(directories.joined(separator: " "))]")
                 for dir in directories {
                     for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
