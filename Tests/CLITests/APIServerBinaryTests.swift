@@ -43,7 +43,9 @@ struct APIServerBinaryTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(try run(bootstrapBinary, ["init", "phase", "certs", "all", "--cert-dir", "\(dir)/pki",
                                           "--apiserver-advertise-address", "127.0.0.1", "--node-name", "n1"]).code == 0)
-        let client = freePort(), peer = freePort()
+        let client = freePort()
+        var peer = freePort()
+        while peer == client { peer = freePort() }
         let etcd = Process()
         etcd.executableURL = URL(fileURLWithPath: try #require(etcdPath))
         etcd.arguments = ["--name", "n1", "--data-dir", "\(dir)/etcd", "--log-level", "error",

@@ -15,31 +15,44 @@ final class EtcdProcess {
 
     init(extraArguments: [String] = [], scheme: String = "http") throws {
         guard let binary = Self.binary else { throw EtcdTestError("etcd is not installed") }
-        let clientPort = try Self.freePort(), peerPort = try Self.freePort()
+        let clientPort = try Self.freePort()
+        var peerPort = try Self.freePort()
+        while peerPort == clientPort { peerPort = try Self.freePort() }
         clientURL = "\(scheme)://127.0.0.1:\(clientPort)"
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["--name", "test", "--data-dir", dir, "--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
                              "--listen-peer-urls", "http://127.0.0.1:\(peerPort)", "--initial-advertise-peer-urls", "http://127.0.0.1:\(peerPort)",
                              "--initial-cluster", "test=http://127.0.0.1:\(peerPort)", "--log-level", "error"] + extraArguments
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: dir + ".log", contents: nil)
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: dir + ".log")
         try process.run()
     }
 
     /// Polls until etcd answers a read, with a deadline.
     func waitUntilReady(_ store: EtcdStore) async throws {
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(60)
+        var lastError = ""
         while Date() < deadline {
-            if (try? await store.currentRevision()) != nil { return }
+            do {
+                _ = try await store.currentRevision()
+                return
+            } catch {
+                lastError = "\(error)"
+            }
+            guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw EtcdTestError("etcd did not answer within 20 s")
+        let log = (try? String(contentsOfFile: dir + ".log", encoding: .utf8)) ?? ""
+        throw EtcdTestError("etcd at \(clientURL) did not answer (running: \(process.isRunning)); last error: \(lastError); its log: \(log.suffix(1500))")
     }
 
     deinit {
         process.terminate()
         process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: dir)
+        try? FileManager.default.removeItem(atPath: dir + ".log")
     }
 
     static func freePort() throws -> Int {
