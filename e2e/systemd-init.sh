@@ -34,10 +34,13 @@ case "$bin" in "$repo"/*) ;; *) fail "the binaries ($bin) must be inside the rep
 # The binaries use the build host's Swift runtime (/opt/swift) and libyaml, as on the host they were built on.
 libyaml=$(readlink -f /usr/lib/x86_64-linux-gnu/libyaml-0.so.2)
 [ -f "$libyaml" ] || fail "libyaml-0.so.2 not found (apt-get install libyaml-0-2)"
+# With etcd on the host (Debian's etcd-server), the stacked-etcd variant runs too.
+etcd_bin=$(command -v etcd || true)
 log "booting $machine"
 systemd-nspawn -D "$rootfs" --machine="$machine" --boot --register=no --keep-unit --volatile=overlay \
   --bind-ro="$repo:/opt/kubestrap-src" --bind-ro=/opt/swift --bind-ro=/usr/bin/kubectl \
   --bind-ro="$libyaml:/usr/lib/x86_64-linux-gnu/libyaml-0.so.2" \
+  ${etcd_bin:+--bind-ro="$etcd_bin:/usr/bin/etcd"} \
   >"$cache/nspawn.log" 2>&1 &
 nspawn=$!
 cleanup() { kill "$nspawn" 2>/dev/null || true; wait "$nspawn" 2>/dev/null || true; }
@@ -109,6 +112,31 @@ kubectl --kubeconfig "$cache/admin.conf" get ns >/dev/null || fail "kubectl agai
 kubectl --kubeconfig "$cache/admin.conf" get nodes
 inside "$src_bin/bootstrap" reset -f >/dev/null || fail "bootstrap reset after systemd mode"
 inside sh -c 'ps aux | grep -E "[k]ube(let|-apiserver) "' && fail "processes left after reset (systemd mode)"
+if [ -n "$etcd_bin" ]; then
+  log "bootstrap init --storage-backend=etcd3 (stacked etcd)"
+  inside "$src_bin/bootstrap" init --node-name "$machine" --storage-backend=etcd3 >"$cache/init-etcd.log" 2>&1 \
+    || fail "bootstrap init --storage-backend=etcd3: $(tail -15 "$cache/init-etcd.log")"
+  inside cat /etc/kubernetes/admin.conf >"$cache/admin.conf"
+  for _ in $(seq 1 150); do
+    phases=$(kubectl --kubeconfig "$cache/admin.conf" get pods -n kube-system -o jsonpath='{range .items[*]}{.metadata.name}={.status.phase} {end}' 2>/dev/null || true)
+    case "$phases" in *"etcd-$machine=Running"*"kube-apiserver-$machine=Running"*) break ;; esac
+    sleep 0.2
+  done
+  case "$phases" in *"etcd-$machine=Running"*"kube-apiserver-$machine=Running"*) ;; *) fail "etcd and kube-apiserver pods not Running: $phases" ;; esac
+  kubectl --kubeconfig "$cache/admin.conf" create configmap e2e-etcd --from-literal=stored=in-etcd >/dev/null || fail "kubectl create on etcd"
+  if command -v etcdctl >/dev/null; then
+    for f in ca.crt healthcheck-client.crt healthcheck-client.key; do inside cat "/etc/kubernetes/pki/etcd/$f" >"$cache/etcd-$f"; done
+    ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert="$cache/etcd-ca.crt" --cert="$cache/etcd-healthcheck-client.crt" \
+      --key="$cache/etcd-healthcheck-client.key" get /registry/configmaps/default/e2e-etcd --print-value-only | grep -q in-etcd \
+      || fail "etcdctl does not find the ConfigMap in etcd"
+    rm -f "$cache"/etcd-*
+    log "etcdctl get /registry/configmaps/default/e2e-etcd: found"
+  fi
+  kubectl --kubeconfig "$cache/admin.conf" get pods -n kube-system
+  inside "$src_bin/bootstrap" reset -f >/dev/null || fail "bootstrap reset after etcd3"
+  inside sh -c 'ps aux | grep -E "[k]ube(let|-apiserver) |[e]tcd --"' && fail "processes left after reset (etcd3)"
+  [ -z "$(inside ls -A /var/lib/etcd 2>/dev/null)" ] || fail "/var/lib/etcd left after reset"
+fi
 inside systemctl poweroff || true
 wait "$nspawn" 2>/dev/null || true
 trap - EXIT
