@@ -60,20 +60,31 @@ final class EtcdGateway: Sendable {
 
     /// A unary call: `POST path` with a JSON body; the decoded JSON answer, or `EtcdError` with etcd's message.
     func call(_ path: String, _ body: JSONValue) async throws -> JSONValue {
-        let channel = try await checkout()
+        let response = try await exchange(path, JSONWriter.write(body), mayRetry: path == "/v3/kv/range")
+        return try Self.decode(response.status, response.body, path: path)
+    }
+
+    private func exchange(_ path: String, _ body: [UInt8], mayRetry: Bool) async throws -> UnaryResponse {
+        let (channel, reused) = try await checkout()
         let promise = channel.eventLoop.makePromise(of: UnaryResponse.self)
+        let timeout = channel.eventLoop.scheduleTask(in: Self.timeout) {
+            promise.fail(EtcdError("\(self.endpoint): no answer to \(path) within 10 s"))
+            channel.close(promise: nil)
+        }
         do {
-            try await channel.writeAndFlush(UnaryRequest(head: head(path), body: JSONWriter.write(body), promise: promise))
-            let timeout = channel.eventLoop.scheduleTask(in: Self.timeout) {
-                promise.fail(EtcdError("\(self.endpoint): no answer to \(path) within 10 s"))
-                channel.close(promise: nil)
-            }
+            try await channel.writeAndFlush(UnaryRequest(head: head(path), body: body, promise: promise))
             let response = try await promise.futureResult.get()
             timeout.cancel()
             checkin(channel, keepAlive: response.keepAlive)
-            return try Self.decode(response.status, response.body, path: path)
+            return response
         } catch {
+            timeout.cancel()
             channel.close(promise: nil)
+            // A pooled connection that etcd closed while it sat idle (etcd restarted) fails on its first use; a read
+            // can safely go again on a fresh connection. A write cannot: it may have been applied.
+            if reused, mayRetry, !(error is EtcdError) {
+                return try await exchange(path, body, mayRetry: false)
+            }
             if let error = error as? EtcdError { throw error }
             throw EtcdError("\(endpoint)\(path): \(error)")
         }
@@ -117,11 +128,12 @@ final class EtcdGateway: Sendable {
         return value
     }
 
-    private func checkout() async throws -> any Channel {
+    /// An idle connection from the pool (reused: true) or a new one.
+    private func checkout() async throws -> (any Channel, reused: Bool) {
         while let channel = idle.withLock({ $0.popLast() }) {
-            if channel.isActive { return channel }
+            if channel.isActive { return (channel, true) }
         }
-        return try await connect(handler: UnaryHandler())
+        return (try await connect(handler: UnaryHandler()), false)
     }
 
     private func checkin(_ channel: any Channel, keepAlive: Bool) {
@@ -165,6 +177,11 @@ private extension String {
 public struct EtcdError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// etcd closed a connection before answering (it restarted, or dropped an idle keep-alive connection).
+struct ConnectionClosed: Error, CustomStringConvertible {
+    var description: String { "etcd closed the connection before answering" }
 }
 
 struct UnaryRequest: Sendable {
@@ -213,7 +230,7 @@ final class UnaryHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        pending?.fail(EtcdError("etcd closed the connection"))
+        pending?.fail(ConnectionClosed())
         pending = nil
         context.fireChannelInactive()
     }
