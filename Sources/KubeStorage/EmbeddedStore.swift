@@ -158,7 +158,8 @@ public actor EmbeddedStore: StorageBackend {
         items[key] = kv
         let record = WALRecord(op: .put, revision: revision, createRevision: prev.createRevision, key: key, value: value)
         try await commit(record, StorageEvent(type: .put, kv: kv, prevKV: prev))
-        return revision
+        // Not `revision`: other writes may have moved it while this one waited for its fsync.
+        return kv.modRevision
     }
 
     public func delete(_ key: String, expectedModRevision: Int64?) async throws -> (deleted: KeyValue, revision: Int64) {

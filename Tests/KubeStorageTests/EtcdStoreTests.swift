@@ -105,6 +105,7 @@ struct EtcdStoreTests {
 
     @Test func createGetUpdateDelete() async throws { try await withStore { try await StorageConformance.createGetUpdateDelete($0) } }
     @Test func rangeWithPrefixAndPaging() async throws { try await withStore { try await StorageConformance.rangeWithPrefixAndPaging($0) } }
+    @Test func concurrentWrites() async throws { try await withStore { try await StorageConformance.concurrentWritesReturnTheirOwnRevisions($0) } }
     @Test func watchFromRevision() async throws { try await withStore { try await StorageConformance.watchFromRevisionDeliversEachEventOnce($0) } }
 
     @Test func aWatchFromCompactedHistoryIsRefusedWithTheCompactedRevision() async throws {

@@ -29,6 +29,22 @@ enum StorageConformance {
         #expect(try await store.currentRevision() == r3)
     }
 
+    /// Each write returns the revision it got, also while other writes commit around it (the resourceVersion a
+    /// client reads back from an update must be the key's mod revision).
+    static func concurrentWritesReturnTheirOwnRevisions(_ store: any StorageBackend) async throws {
+        var revisions: [String: Int64] = [:]
+        for i in 0..<16 { revisions["/registry/leases/ns/\(i)"] = try await store.create("/registry/leases/ns/\(i)", value: bytes("0")) }
+        let updated = try await withThrowingTaskGroup(of: (String, Int64).self) { group in
+            for (key, revision) in revisions {
+                group.addTask { (key, try await store.update(key, value: bytes("1"), expectedModRevision: revision)) }
+            }
+            return try await group.reduce(into: [String: Int64]()) { $0[$1.0] = $1.1 }
+        }
+        for (key, revision) in updated {
+            #expect(try await store.get(key)?.modRevision == revision, "\(key)")
+        }
+    }
+
     static func rangeWithPrefixAndPaging(_ store: any StorageBackend) async throws {
         for name in ["c", "a", "b", "d"] { _ = try await store.create("/registry/pods/ns1/\(name)", value: bytes(name)) }
         _ = try await store.create("/registry/pods/ns10/x", value: bytes("x"))
@@ -79,6 +95,7 @@ enum StorageConformance {
 
     @Test func createGetUpdateDelete() async throws { try await withStore { s, _ in try await StorageConformance.createGetUpdateDelete(s) } }
     @Test func rangeWithPrefixAndPaging() async throws { try await withStore { s, _ in try await StorageConformance.rangeWithPrefixAndPaging(s) } }
+    @Test func concurrentWrites() async throws { try await withStore { s, _ in try await StorageConformance.concurrentWritesReturnTheirOwnRevisions(s) } }
     @Test func watchFromRevision() async throws { try await withStore { s, _ in try await StorageConformance.watchFromRevisionDeliversEachEventOnce(s) } }
 
     @Test func acknowledgedWritesSurviveReopen() async throws {
