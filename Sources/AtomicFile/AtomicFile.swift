@@ -27,8 +27,10 @@ public struct FileError: Error, CustomStringConvertible, Equatable, Sendable {
 /// the content goes to a temporary file in the same directory, is fsynced, then renamed over the target,
 /// and the directory is fsynced so the rename itself survives a power cut.
 public enum AtomicFile {
-    /// Writes `bytes` to `path` with permission `mode`, atomically.
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileError) {
+    /// Writes `bytes` to `path` with permission `mode`, atomically. `dropPageCache` evicts the written pages once
+    /// they are on disk: an executable installed that way is later faulted in page by page, whereas pages left
+    /// from the write sit in large folios that map (and count as resident) far more of the binary than it runs.
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, dropPageCache: Bool = false) throws(FileError) {
         let dir = directoryName(of: path)
         let base = baseName(of: path)
         var template = Array("\(dir)/.\(base).tmp-XXXXXX".utf8CString)
@@ -46,6 +48,9 @@ public enum AtomicFile {
                 throw FileError(operation: "write", path: tmpPath, errno: error)
             }
             if fsync(fd) != 0 { throw FileError(operation: "fsync", path: tmpPath, errno: errno) }
+            #if os(Linux)
+            if dropPageCache { _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) }
+            #endif
         }
         if rename(tmpPath, path) != 0 { throw FileError(operation: "rename to", path: path, errno: errno) }
         committed = true

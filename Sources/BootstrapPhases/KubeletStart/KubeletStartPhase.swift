@@ -71,7 +71,8 @@ enum KubeletStartPhase {
                   (source as NSString).standardizingPath != (target as NSString).standardizingPath else { continue }
             guard let bytes = try AtomicFile.read(source) else { continue }
             if let existing = try? AtomicFile.read(target), existing == bytes { continue }
-            try AtomicFile.write(bytes, to: target, mode: 0o755)
+            // The kubelet's resident memory depends on how its pages get into the page cache (BENCHMARKS.md).
+            try AtomicFile.write(bytes, to: target, mode: 0o755, dropPageCache: true)
             data.reporter.say("[kubelet-start] Installed \(target)")
         }
         for folder in ["templates", "systemd"] {
