@@ -70,8 +70,14 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
+        // Service account tokens: JWS signing and verification with the cluster's sa.key/sa.pub, claims, JWKS.
+        .target(name: "ServiceAccountToken", dependencies: [
+            "KubeJSON",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .target(name: "APIServer", dependencies: [
-            "KubeAPI", "KubeJSON", "KubeStorage", "KubestrapVersion", "KubeYAML",
+            "KubeAPI", "KubeJSON", "KubeStorage", "KubestrapVersion", "KubeYAML", "ServiceAccountToken",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "APIServerHTTP", dependencies: [
@@ -102,6 +108,7 @@ let package = Package(
                                                          "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])]),
         .target(name: "APIServerCommand", dependencies: [
             "APIServer", "APIServerHTTP", "KubeAPI", "KubeStorage", "EtcdStorage", "KubeCommand", "KubeLog", "SystemdNotify",
+            "ServiceAccountToken",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kube-apiserver", dependencies: ["APIServerCommand", "KubeCommand", "KubestrapVersion"]),
@@ -117,6 +124,11 @@ let package = Package(
         .testTarget(name: "KubeCommandTests", dependencies: ["KubeCommand", "KubestrapTesting"]),
         .testTarget(name: "KubeYAMLTests", dependencies: ["KubeYAML"]),
         .testTarget(name: "PKITests", dependencies: ["PKI"]),
+        .testTarget(name: "ServiceAccountTokenTests", dependencies: [
+            "ServiceAccountToken", "KubeJSON",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .testTarget(name: "KubeadmAPITests", dependencies: ["KubeadmAPI"]),
         .testTarget(name: "BootstrapWorkflowTests", dependencies: ["BootstrapWorkflow"]),
         .testTarget(name: "BootstrapPhasesTests", dependencies: ["BootstrapPhases", "PKI", "KubeConfig", "KubestrapTesting"]),
@@ -129,8 +141,9 @@ let package = Package(
         ]),
         .testTarget(name: "KubeStorageTests", dependencies: ["KubeStorage", "EtcdStorage", "PKI",
                                                              .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeStorage", "KubeJSON",
-                                                           .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeStorage", "KubeJSON", "ServiceAccountToken",
+                                                           .product(name: "Logging", package: "swift-log"),
+                                                           .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI", "KubeLog",
                                                          .product(name: "Crypto", package: "swift-crypto")]),
     ],

@@ -19,6 +19,9 @@ public final class APIServer: Sendable {
     let health: HealthChecks
     let logger: Logger
     let namespaceController: NamespaceController
+    let serviceAccountControllers: ServiceAccountControllers
+    let serviceAccounts: ServiceAccountAuthenticator?
+    let issuerDiscovery: ServiceAccountIssuerDiscovery?
     let openAPI: OpenAPIDocuments
     public let watches = WatchRegistry()
     let kubelets: (any KubeletConnector)?
@@ -40,7 +43,8 @@ public final class APIServer: Sendable {
         var admission: [any AdmissionPlugin] = []
         if !options.disabledAdmissionPlugins.contains("NamespaceLifecycle") { admission.append(NamespaceLifecycle(storage: instrumented)) }
         if options.admissionPlugins.contains("NodeRestriction") { admission.append(NodeRestriction()) }
-        if !options.disabledAdmissionPlugins.contains("ServiceAccount") { admission.append(PodDefaultsAdmission()) }
+        if !options.disabledAdmissionPlugins.contains("ServiceAccount") { admission.append(ServiceAccountAdmission(storage: instrumented)) }
+        if !options.disabledAdmissionPlugins.contains("DefaultTolerationSeconds") { admission.append(DefaultTolerationSeconds()) }
         admission.append(serviceIPs)
         var stores: [String: GenericStore] = [:]
         for def in catalog.definitions {
@@ -64,6 +68,12 @@ public final class APIServer: Sendable {
         self.authorizer = AuthorizerChain(authorizers)
         self.health = HealthChecks()
         self.namespaceController = NamespaceController(logger: logger)
+        self.serviceAccountControllers = ServiceAccountControllers(logger: logger)
+        self.serviceAccounts = options.serviceAccountTokens.map {
+            ServiceAccountAuthenticator(validator: $0.validator, storage: StoredObjects(storage: instrumented))
+        }
+        self.issuerDiscovery = ServiceAccountIssuerDiscovery(settings: options.serviceAccountTokens,
+                                                             advertiseAddress: options.advertiseAddress, securePort: options.securePort)
         self.openAPI = OpenAPIDocuments(catalog: catalog)
     }
 
@@ -86,6 +96,7 @@ public final class APIServer: Sendable {
         if let namespaces = store("", "v1", "namespaces") {
             await namespaceController.start(server: self, namespaces: namespaces)
         }
+        await serviceAccountControllers.start(server: self)
         await health.set("poststarthook/bootstrap-controller", ok: true)
         await health.set("informer-sync", ok: true)
     }
@@ -93,14 +104,9 @@ public final class APIServer: Sendable {
     public func stop() async {
         await rbac?.stop()
         await namespaceController.stop()
+        await serviceAccountControllers.stop()
         await health.setShuttingDown()
         await watches.closeAll()
-    }
-
-    public func authenticateToken(_ header: String?) -> UserInfo? {
-        guard let header, header.lowercased().hasPrefix("bearer ") else { return nil }
-        let token = String(header.dropFirst(7)).trimmingCharacters()
-        return tokens?.authenticate(token)
     }
 
     // MARK: dispatch
@@ -130,13 +136,17 @@ public final class APIServer: Sendable {
         return response
     }
 
-    func route(_ request: APIRequest, _ info: RequestInfo) async throws -> APIResponse {
+    func route(_ authenticated: APIRequest, _ info: RequestInfo) async throws -> APIResponse {
+        let request = try await impersonate(authenticated)
         try await authorize(request, info)
         if !info.isResourceRequest { return try await nonResource(request, info) }
         guard let def = catalog.lookup(group: info.apiGroup, version: info.apiVersion, resource: info.resource) else {
             throw StatusError.notFoundPath()
         }
-        if def.isVirtual { return try await accessReview(request, info, def) }
+        if def.isVirtual {
+            if def.group == "authentication.k8s.io" { return try await authenticationReview(request, info, def) }
+            return try await accessReview(request, info, def)
+        }
         guard let store = store(def.group, def.version, def.resource) else { throw StatusError.notFoundPath() }
         return try await ResourceHandler(server: self, store: store, request: request, info: info).serve()
     }
@@ -173,6 +183,7 @@ public final class APIServer: Sendable {
         for check in ["/healthz", "/livez", "/readyz"] where path == check || path.hasPrefix(check + "/") {
             return await health.serve(endpoint: check, path: path, query: request.query, storage: storage)
         }
+        if let discovery = issuerDiscovery?.serve(path: path) { return discovery }
         if path.hasPrefix("/openapi/v3/") {
             let gv = String(path.dropFirst("/openapi/v3/".count))
             guard let doc = openAPI.v3(groupVersionPath: gv) else { throw StatusError.notFoundPath() }

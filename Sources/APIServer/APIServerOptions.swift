@@ -17,6 +17,11 @@ public struct APIServerOptions: Sendable {
     public var bookmarkInterval: Double = 60
     public var clusterName = "kubernetes"
     public var kubernetesServicePort = 443
+    /// `--service-account-*`: nil when no issuer is configured (no tokens issued or accepted).
+    public var serviceAccountTokens: ServiceAccountTokenSettings?
+    /// The cluster CA (PEM) published as `kube-root-ca.crt` in every namespace and put into legacy token Secrets;
+    /// the `--client-ca-file` bundle, which kubeadm's ca.crt is for both clients and the serving certificate.
+    public var rootCAPEM: String?
 
     public init() {}
 }

@@ -7,6 +7,7 @@ import KubeCommand
 import KubeLog
 import KubeStorage
 import Logging
+import ServiceAccountToken
 import SystemdNotify
 
 /// The `kube-apiserver` command line: upstream's flag names (so kubeadm's manifest and `ps aux` read the same),
@@ -25,9 +26,6 @@ public enum KubeAPIServerCommand {
         Flag("requestheader-extra-headers-prefix", kind: .strings, usage: "Accepted; not acted on yet."),
         Flag("requestheader-group-headers", kind: .strings, usage: "Accepted; not acted on yet."),
         Flag("requestheader-username-headers", kind: .strings, usage: "Accepted; not acted on yet."),
-        Flag("service-account-issuer", kind: .strings, usage: "Identifier of the service account token issuer (accepted; tokens are not issued yet)."),
-        Flag("service-account-key-file", kind: .strings, usage: "PEM public keys to verify ServiceAccount tokens (accepted; not acted on yet)."),
-        Flag("service-account-signing-key-file", usage: "Private key to sign service account tokens (accepted; not acted on yet)."),
         Flag("profiling", kind: .bool, default: "true", usage: "Accepted; profiling is not available."),
         Flag("feature-gates", kind: .stringToString, usage: "Accepted; no feature gates are implemented."),
         Flag("audit-log-path", usage: "Accepted; auditing is not implemented."),
@@ -65,6 +63,13 @@ public enum KubeAPIServerCommand {
                 Flag("min-request-timeout", kind: .int, default: "1800", usage: "Minimum number of seconds a watch handler stays open (a random time up to twice it)."),
                 Flag("max-request-body-bytes", kind: .int, default: String(3 << 20), usage: "Limit on the size of a request body; larger requests get 413."),
                 Flag("shutdown-delay-duration", kind: .duration, default: "0s", usage: "Time to keep serving after SIGTERM while /readyz reports failure."),
+                Flag("service-account-issuer", kind: .strings, usage: "Identifier of the service account token issuer (the iss claim of issued tokens). Given more than once, the first issues and all are accepted."),
+                Flag("service-account-key-file", kind: .strings, usage: "File containing PEM-encoded public (or private) keys used to verify ServiceAccount tokens. May be given multiple times. The signing key's public half is always included."),
+                Flag("service-account-signing-key-file", usage: "Path to the file that contains the current private key of the service account token issuer (RSA or ECDSA P-256/P-384, PEM)."),
+                Flag("api-audiences", kind: .strings, usage: "Identifiers of the API. Service account tokens must be meant for one of them. Defaults to the --service-account-issuer values."),
+                Flag("service-account-max-token-expiration", kind: .duration, default: "0s", usage: "The maximum validity duration of a token created by the service account token issuer (0: no limit)."),
+                Flag("service-account-extend-token-expiration", kind: .bool, default: "true", usage: "Pod-bound tokens of the default 3607 s are valid a year, warning after the requested time (a safe transition to bound tokens)."),
+                Flag("service-account-jwks-uri", usage: "Overrides the URI for the JSON Web Key Set in the discovery doc served at /.well-known/openid-configuration."),
                 Flag("kubelet-client-certificate", usage: "Path to a client cert file for TLS to kubelets (pods/log)."),
                 Flag("kubelet-client-key", usage: "Path to a client key file for TLS to kubelets (pods/log)."),
                 Flag("version", kind: .bool, usage: "Print version information and quit"),
@@ -129,6 +134,12 @@ public enum KubeAPIServerCommand {
             do { clientCA = try ClientCertificateAuthenticator(caFile: caFile) } catch { throw fail(logger, "\(error)") }
         } else {
             logger.warning("no --client-ca-file: client certificates are not accepted; only --token-auth-file tokens authenticate")
+        }
+        if let caFile = flags.string("client-ca-file"), !caFile.isEmpty {
+            options.rootCAPEM = try? String(contentsOfFile: caFile, encoding: .utf8)
+        }
+        do { options.serviceAccountTokens = try serviceAccountTokenSettings(flags, logger: logger) } catch {
+            throw fail(logger, "\(error)")
         }
         var tokens: TokenAuthenticator?
         if let tokenFile = flags.string("token-auth-file"), !tokenFile.isEmpty {
@@ -233,5 +244,60 @@ public enum KubeAPIServerCommand {
         while server.requestsInFlight > 0, Date() < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
         serving.cancel()
         logger.info("kube-apiserver stopped")
+    }
+
+    /// `--service-account-*` and `--api-audiences`, with the files read and checked now so that a wrong path or key
+    /// stops the start with the flag's name instead of failing every token later.
+    static func serviceAccountTokenSettings(_ flags: ParsedFlags, logger: Logger) throws -> ServiceAccountTokenSettings? {
+        let issuers = flags.strings("service-account-issuer").filter { !$0.isEmpty }
+        let signingFile = flags.string("service-account-signing-key-file") ?? ""
+        let keyFiles = flags.strings("service-account-key-file").filter { !$0.isEmpty }
+        guard !issuers.isEmpty else {
+            if !signingFile.isEmpty || !keyFiles.isEmpty {
+                throw ServerConfigurationError("--service-account-issuer is required with --service-account-signing-key-file and --service-account-key-file")
+            }
+            logger.info("no --service-account-issuer: service account tokens are neither issued nor accepted")
+            return nil
+        }
+        for issuer in issuers where issuer.contains(":") && !(issuer.hasPrefix("https://") || issuer.hasPrefix("http://")) {
+            throw ServerConfigurationError("--service-account-issuer \(issuer) contained a ':' but was not a valid URL")
+        }
+        func read(_ path: String, _ flag: String) throws -> String {
+            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ServerConfigurationError("\(flag) \(path): cannot read the file: \(error.localizedDescription)")
+            }
+        }
+        var signingKey: SigningKey?
+        if !signingFile.isEmpty {
+            signingKey = try SigningKey(pem: read(signingFile, "--service-account-signing-key-file"),
+                                        source: "--service-account-signing-key-file \(signingFile)")
+        } else {
+            logger.warning("no --service-account-signing-key-file: tokens of the issuer are accepted, none are issued (kubectl create token fails)")
+        }
+        var keys: [VerificationKey] = signingKey.map { [$0.publicKey] } ?? []
+        for file in keyFiles {
+            keys += try VerificationKey.keys(pem: read(file, "--service-account-key-file"), source: "--service-account-key-file \(file)")
+        }
+        guard !keys.isEmpty else {
+            throw ServerConfigurationError("--service-account-issuer needs --service-account-key-file or --service-account-signing-key-file to verify tokens")
+        }
+        var settings = ServiceAccountTokenSettings(issuers: issuers, signingKey: signingKey, verificationKeys: keys,
+                                                   apiAudiences: flags.strings("api-audiences").filter { !$0.isEmpty })
+        let maxText = flags.string("service-account-max-token-expiration") ?? "0s"
+        guard let max = GoDuration(maxText) else {
+            throw ServerConfigurationError("--service-account-max-token-expiration \(maxText): expected a duration such as 48h")
+        }
+        if max.seconds > 0 {
+            guard max.seconds >= 3600 else {
+                throw ServerConfigurationError("--service-account-max-token-expiration \(maxText): must be at least 1h")
+            }
+            settings.maxExpirationSeconds = Int64(max.seconds)
+        }
+        settings.extendExpiration = flags.bool("service-account-extend-token-expiration")
+        settings.jwksURI = flags.string("service-account-jwks-uri").flatMap { $0.isEmpty ? nil : $0 }
+        logger.info("Service account tokens", metadata: [
+            "issuer": "\(issuers[0])", "keys": "\(keys.count)", "signing": "\(signingKey?.algorithm ?? "none")",
+            "audiences": "\(settings.apiAudiences.joined(separator: ","))"])
+        return settings
     }
 }

@@ -206,14 +206,16 @@ public final class SecureServer: Sendable {
     }
 
     func respond(head: HTTPRequestHead, body: [UInt8], tooLarge: Bool, identity: Identity) async -> APIResponse {
+        // As upstream's union authenticator: a verified client certificate decides; otherwise a bearer token; a
+        // credential that fails (a certificate of another CA, an unknown or invalid token) is 401, never anonymous.
         var user = identity.user ?? .anonymous
         if identity.user == nil, let rejection = identity.rejection {
             logger.debug("client certificate rejected: \(rejection)")
             return .error(.unauthorized)
         }
-        if let authorization = head.headers.first(name: "authorization") {
-            guard let tokenUser = api.authenticateToken(authorization) else { return .error(.unauthorized) }
-            if identity.user == nil { user = tokenUser }
+        if identity.user == nil, let authorization = head.headers.first(name: "authorization") {
+            guard let tokenUser = await api.authenticateBearer(authorization) else { return .error(.unauthorized) }
+            user = tokenUser
         }
         if tooLarge { return .error(.tooLarge(api.options.maxRequestBodyBytes)) }
         let request = APIRequest(method: head.method.rawValue, uri: head.uri,

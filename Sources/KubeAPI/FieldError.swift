@@ -15,12 +15,15 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
     public let field: String
     public let value: String?
     public let detail: String
+    /// The value is a number and printed bare, as Go prints an int (`Invalid value: 60: …`).
+    public let numeric: Bool
 
-    public init(kind: Kind, field: String, value: String?, detail: String) {
+    public init(kind: Kind, field: String, value: String?, detail: String, numeric: Bool = false) {
         self.kind = kind
         self.field = field
         self.value = value
         self.detail = detail
+        self.numeric = numeric
     }
 
     public static func required(_ field: String, _ detail: String = "") -> FieldError {
@@ -28,6 +31,9 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
     }
     public static func invalid(_ field: String, _ value: String, _ detail: String) -> FieldError {
         FieldError(kind: .invalid, field: field, value: value, detail: detail)
+    }
+    public static func invalid(_ field: String, number: Int64, _ detail: String) -> FieldError {
+        FieldError(kind: .invalid, field: field, value: String(number), detail: detail, numeric: true)
     }
     public static func notSupported(_ field: String, _ value: String, _ supported: [String]) -> FieldError {
         FieldError(kind: .notSupported, field: field, value: value,
@@ -47,6 +53,7 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch kind {
         case .required: return "\(field): Required value" + (detail.isEmpty ? "" : ": \(detail)")
+        case .invalid where numeric: return "\(field): Invalid value: \(value ?? ""): \(detail)"
         case .invalid: return "\(field): Invalid value: \"\(value ?? "")\": \(detail)"
         case .notSupported: return "\(field): Unsupported value: \"\(value ?? "")\": \(detail)"
         case .duplicate: return "\(field): Duplicate value: \"\(value ?? "")\""

@@ -1,5 +1,5 @@
 /// Standard base64 (RFC 4648 with padding), as Go's encoding/base64.StdEncoding; used for continue tokens and
-/// Secret data.
+/// Secret data. The URL-safe, unpadded form (RawURLEncoding) is what JWTs and JWKs use.
 public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     private static let reverse: [UInt8] = {
@@ -58,5 +58,25 @@ public enum Base64 {
             i += 4
         }
         return out
+    }
+
+    /// RFC 4648 §5 without padding (Go's base64.RawURLEncoding).
+    public static func urlEncode(_ bytes: some Collection<UInt8>) -> String {
+        var text = encode(bytes)
+        while text.last == "=" { text.removeLast() }
+        return String(text.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
+    }
+
+    /// nil when the text is not unpadded URL-safe base64.
+    public static func urlDecode(_ text: some StringProtocol) -> [UInt8]? {
+        guard !text.contains("="), !text.contains("+"), !text.contains("/") else { return nil }
+        var standard = String(text.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
+        switch standard.utf8.count % 4 {
+        case 2: standard += "=="
+        case 3: standard += "="
+        case 1: return nil
+        default: break
+        }
+        return decode(standard)
     }
 }

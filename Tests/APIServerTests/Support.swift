@@ -12,7 +12,7 @@ struct TestServer {
     static let admin = UserInfo(name: "kubernetes-admin", groups: ["kubeadm:cluster-admins", "system:authenticated"])
     static let superuser = UserInfo(name: "kubernetes-super-admin", groups: ["system:masters", "system:authenticated"])
 
-    static func start(historyLimit: Int? = nil) async throws -> TestServer {
+    static func start(historyLimit: Int? = nil, configure: (inout APIServerOptions) throws -> Void = { _ in }) async throws -> TestServer {
         let dir = NSTemporaryDirectory() + "kubestrap-apiserver-" + UUID().uuidString
         var storeOptions = EmbeddedStore.Options(directory: dir)
         if let historyLimit { storeOptions.historyLimit = historyLimit }
@@ -20,6 +20,7 @@ struct TestServer {
         var options = APIServerOptions()
         options.serviceClusterIPRange = IPv4Range("10.96.0.0/12")!
         options.bookmarkInterval = 0.2
+        try configure(&options)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let api = APIServer(options: options, storage: store, logger: logger)
@@ -43,9 +44,11 @@ struct TestServer {
     }
 
     func request(_ method: String, _ uri: String, _ body: JSONValue? = nil, user: UserInfo = TestServer.admin,
-                 contentType: String = "application/json", accept: String? = nil, rawBody: [UInt8]? = nil) async throws -> Reply {
+                 contentType: String = "application/json", accept: String? = nil, rawBody: [UInt8]? = nil,
+                 headers extra: [(String, String)] = []) async throws -> Reply {
         var headers = [("content-type", contentType)]
         if let accept { headers.append(("accept", accept)) }
+        headers += extra
         let request = APIRequest(method: method, uri: uri, headers: headers,
                                  body: rawBody ?? body.map { JSONWriter.write($0) } ?? [], user: user)
         let response = await api.handle(request)

@@ -81,7 +81,8 @@ struct APIServerBinaryTests {
                             "--tls-cert-file=\(dir)/pki/apiserver.crt", "--tls-private-key-file=\(dir)/pki/apiserver.key",
                             "--client-ca-file=\(dir)/pki/ca.crt", "--authorization-mode=Node,RBAC",
                             "--enable-admission-plugins=NodeRestriction", "--service-cluster-ip-range=10.96.0.0/12",
-                            "--allow-privileged=true"] + storageFlags
+                            "--allow-privileged=true", "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                            "--service-account-key-file=\(dir)/pki/sa.pub", "--service-account-signing-key-file=\(dir)/pki/sa.key"] + storageFlags
         let log = FileHandle(forWritingAtPath: "/dev/null")
         server.standardOutput = log
         let errPipe = Pipe()
@@ -108,6 +109,38 @@ struct APIServerBinaryTests {
         #expect(try run(kubectl, kc + ["auth", "can-i", "*", "*"]).out == "yes\n")
         let namespaces = try run(kubectl, kc + ["get", "ns"])
         #expect(namespaces.out.contains("kube-system") && namespaces.out.contains("demo"))
+
+        // Service accounts, as a CKA exercise uses them: the default one appears, a token for it authenticates as it,
+        // RBAC decides, impersonation answers can-i for it.
+        let deadlineSA = Date().addingTimeInterval(30)
+        while try run(kubectl, kc + ["-n", "demo", "get", "sa", "default"]).code != 0, Date() < deadlineSA {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        let rootCA = try run(kubectl, kc + ["-n", "demo", "get", "cm", "kube-root-ca.crt", "-o", "jsonpath={.data.ca\\.crt}"])
+        #expect(rootCA.out == (try String(contentsOfFile: "\(dir)/pki/ca.crt", encoding: .utf8)), "\(rootCA.err)")
+        let token = try run(kubectl, kc + ["-n", "demo", "create", "token", "default", "--duration=20m"])
+        #expect(token.code == 0 && token.out.split(separator: ".").count == 3, "\(token.err)")
+        let asSA = ["--kubeconfig=/dev/null", "--server=\(base)", "--certificate-authority=\(dir)/pki/ca.crt",
+                    "--token=\(token.out.trimmingCharacters(in: .whitespacesAndNewlines))"]
+        let whoami = try run(kubectl, asSA + ["auth", "whoami"])
+        #expect(whoami.out.contains("system:serviceaccount:demo:default") && whoami.out.contains("system:serviceaccounts:demo"), "\(whoami.err)")
+        let forbidden = try run(kubectl, asSA + ["-n", "demo", "get", "cm"])
+        #expect(forbidden.err.contains(#"User "system:serviceaccount:demo:default" cannot list resource "configmaps" in API group "" in the namespace "demo""#),
+                "\(forbidden.err)")
+        #expect(try run(kubectl, kc + ["auth", "can-i", "list", "configmaps", "-n", "demo", "--as=system:serviceaccount:demo:default"]).out == "no\n")
+        #expect(try run(kubectl, kc + ["-n", "demo", "create", "rolebinding", "sa-view", "--clusterrole=view",
+                                        "--serviceaccount=demo:default"]).code == 0)
+        let canNow = Date().addingTimeInterval(30)
+        while try run(kubectl, asSA + ["-n", "demo", "get", "cm", "c", "-o", "name"]).out != "configmap/c\n", Date() < canNow {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        #expect(try run(kubectl, asSA + ["-n", "demo", "get", "cm", "c", "-o", "name"]).out == "configmap/c\n")
+        #expect(try run(kubectl, kc + ["auth", "can-i", "list", "configmaps", "-n", "demo", "--as=system:serviceaccount:demo:default"]).out == "yes\n")
+        let short = try run(kubectl, kc + ["-n", "demo", "create", "token", "default", "--duration=1m"])
+        #expect(short.code != 0 && short.err.contains("may not specify a duration less than 10 minutes"), "\(short.err)")
+        let jwks = try run(curl, ["-s", "--cacert", "\(dir)/pki/ca.crt", "-H", "Authorization: Bearer \(token.out.trimmingCharacters(in: .whitespacesAndNewlines))",
+                                  "\(base)/openid/v1/jwks"])
+        #expect(jwks.out.contains(#""kty":"RSA""#), "\(jwks.out)")
 
         kill(server.processIdentifier, SIGTERM)
         let stopBy = Date().addingTimeInterval(30)

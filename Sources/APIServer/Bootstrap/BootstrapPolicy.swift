@@ -51,9 +51,11 @@ enum BootstrapPolicy {
         let editResources = ["configmaps", "endpoints", "persistentvolumeclaims", "pods", "pods/attach", "pods/exec",
                              "pods/portforward", "pods/proxy", "replicationcontrollers", "secrets", "serviceaccounts",
                              "services", "services/proxy", "events"]
+        // edit (and so admin) may act as the namespace's service accounts: impersonate them, mint their tokens.
+        let serviceAccountUse = [rule(["impersonate"], resources: ["serviceaccounts"]), rule(["create"], resources: ["serviceaccounts/token"])]
         return [
             clusterRole("cluster-admin", [rule(["*"], groups: ["*"], resources: ["*"]), urls(["*"], ["*"])]),
-            clusterRole("admin", [
+            clusterRole("admin", serviceAccountUse + [
                 rule(read + write, resources: editResources),
                 rule(read, resources: viewResources + ["secrets"]),
                 rule(read + write, groups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"]),
@@ -61,7 +63,7 @@ enum BootstrapPolicy {
                 rule(read + write, groups: ["coordination.k8s.io"], resources: ["leases"]),
                 rule(read + write, groups: ["events.k8s.io"], resources: ["events"]),
             ], aggregateLabels: ["kubernetes.io/bootstrapping": "rbac-defaults"]),
-            clusterRole("edit", [
+            clusterRole("edit", serviceAccountUse + [
                 rule(read + write, resources: editResources),
                 rule(read, resources: viewResources),
                 rule(read + write, groups: ["coordination.k8s.io"], resources: ["leases"]),
@@ -78,6 +80,13 @@ enum BootstrapPolicy {
             clusterRole("system:basic-user", [
                 rule(["create"], groups: ["authorization.k8s.io"], resources: ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
                 rule(["create"], groups: ["authentication.k8s.io"], resources: ["selfsubjectreviews"]),
+            ]),
+            clusterRole("system:service-account-issuer-discovery", [
+                urls(["get"], ["/.well-known/openid-configuration", "/.well-known/openid-configuration/", "/openid/v1/jwks", "/openid/v1/jwks/"]),
+            ]),
+            clusterRole("system:auth-delegator", [
+                rule(["create"], groups: ["authentication.k8s.io"], resources: ["tokenreviews"]),
+                rule(["create"], groups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"]),
             ]),
             clusterRole("system:monitoring", [urls(["get"], ["/healthz", "/healthz/*", "/livez", "/livez/*", "/metrics",
                                                             "/readyz", "/readyz/*"])]),
@@ -116,6 +125,8 @@ enum BootstrapPolicy {
             clusterRoleBinding("system:discovery", role: "system:discovery", subjects: [("Group", "system:authenticated")]),
             clusterRoleBinding("system:basic-user", role: "system:basic-user", subjects: [("Group", "system:authenticated")]),
             clusterRoleBinding("system:monitoring", role: "system:monitoring", subjects: [("Group", "system:monitoring")]),
+            clusterRoleBinding("system:service-account-issuer-discovery", role: "system:service-account-issuer-discovery",
+                               subjects: [("Group", "system:serviceaccounts")]),
             clusterRoleBinding("system:kube-scheduler", role: "system:kube-scheduler", subjects: [("User", "system:kube-scheduler")]),
             clusterRoleBinding("system:kube-controller-manager", role: "system:kube-controller-manager",
                                subjects: [("User", "system:kube-controller-manager")]),

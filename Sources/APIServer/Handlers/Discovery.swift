@@ -56,8 +56,12 @@ struct Discovery {
                 resources.append(["name": .string("\(def.resource)/status"), "singularName": "", "namespaced": .bool(def.namespaced),
                                   "kind": .string(def.kind), "verbs": ["get", "patch", "update"]])
             }
-            if def.group.isEmpty, def.resource == "pods" {
-                resources.append(["name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]])
+            for sub in def.subresources {
+                var r: JSONValue = ["name": .string("\(def.resource)/\(sub.name)"), "singularName": "", "namespaced": .bool(def.namespaced),
+                                    "kind": .string(sub.kind), "verbs": .array(sub.verbs.map { .string($0) })]
+                if !sub.group.isEmpty { r["group"] = .string(sub.group) }
+                if !sub.version.isEmpty { r["version"] = .string(sub.version) }
+                resources.append(r)
             }
         }
         return ["kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(group.isEmpty ? version : "\(group)/\(version)"),
@@ -92,8 +96,9 @@ struct Discovery {
                         subresources.append(["subresource": "status", "verbs": ["get", "patch", "update"],
                                              "responseKind": ["group": .string(def.group), "version": .string(def.version), "kind": .string(def.kind)]])
                     }
-                    if def.group.isEmpty, def.resource == "pods" {
-                        subresources.append(["subresource": "log", "verbs": ["get"], "responseKind": ["group": "", "version": "", "kind": "Pod"]])
+                    for sub in def.subresources {
+                        subresources.append(["subresource": .string(sub.name), "verbs": .array(sub.verbs.map { .string($0) }),
+                                             "responseKind": ["group": .string(sub.group), "version": .string(sub.version), "kind": .string(sub.kind)]])
                     }
                     if !subresources.isEmpty { r["subresources"] = .array(subresources) }
                     resources.append(r)

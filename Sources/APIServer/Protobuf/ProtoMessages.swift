@@ -38,6 +38,9 @@ enum ProtoMessages {
         "authorization.k8s.io/LocalSubjectAccessReview": "SubjectAccessReview",
         "authorization.k8s.io/SelfSubjectRulesReview": "SelfSubjectRulesReview",
         "coordination.k8s.io/Lease": "Lease",
+        "authentication.k8s.io/TokenRequest": "TokenRequest",
+        "authentication.k8s.io/TokenReview": "TokenReview",
+        "authentication.k8s.io/SelfSubjectReview": "SelfSubjectReview",
     ]
 
     static let messages: [String: [Int: ProtoField]] = [
@@ -124,6 +127,13 @@ enum ProtoMessages {
         "SelfSubjectRulesReview": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("SelfSubjectRulesReviewSpec"))],
         "SelfSubjectRulesReviewSpec": [1: f("namespace", .string)],
         "Lease": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("LeaseSpec"))],
+        "TokenRequest": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("TokenRequestSpec"))],
+        "TokenRequestSpec": [1: list("audiences", .string), 4: p("expirationSeconds", .int64),
+                             3: f("boundObjectRef", .message("BoundObjectReference"))],
+        "BoundObjectReference": [1: f("kind", .string), 2: f("apiVersion", .string), 3: f("name", .string), 4: f("uid", .string)],
+        "TokenReview": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("TokenReviewSpec"))],
+        "TokenReviewSpec": [1: f("token", .string), 2: list("audiences", .string)],
+        "SelfSubjectReview": [1: f("metadata", .message("ObjectMeta"))],
         "LeaseSpec": [1: f("holderIdentity", .string), 2: p("leaseDurationSeconds", .int32), 3: f("acquireTime", .time),
                       4: f("renewTime", .time), 5: p("leaseTransitions", .int32)],
     ]

@@ -63,19 +63,13 @@ struct NodeRestriction: AdmissionPlugin {
     }
 }
 
-/// The ServiceAccount plugin's defaulting (serviceAccountName "default" on non-mirror pods) and
-/// DefaultTolerationSeconds (tolerate not-ready/unreachable for 300 s).
-struct PodDefaultsAdmission: AdmissionPlugin {
-    var name: String { "ServiceAccount" }
+/// DefaultTolerationSeconds: pods tolerate not-ready/unreachable nodes for 300 s.
+struct DefaultTolerationSeconds: AdmissionPlugin {
+    var name: String { "DefaultTolerationSeconds" }
 
     func admit(_ operation: AdmissionOperation, resource: ResourceDefinition, namespace: String, object: inout JSONValue,
                old: JSONValue?, context: RequestContext) async throws {
         guard operation == .create, resource.group.isEmpty, resource.resource == "pods" else { return }
-        let mirror = object[path: ["metadata", "annotations", "kubernetes.io/config.mirror"]] != nil
-        if !mirror, (object[path: ["spec", "serviceAccountName"]]?.string ?? "").isEmpty {
-            object[path: ["spec", "serviceAccountName"]] = "default"
-            object[path: ["spec", "serviceAccount"]] = "default"
-        }
         var tolerations = object[path: ["spec", "tolerations"]]?.array ?? []
         for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]
         where !tolerations.contains(where: { $0["key"]?.string == key || ($0["key"] == nil && $0["operator"]?.string == "Exists") }) {

@@ -5,7 +5,7 @@ public struct ResourceCatalog: Sendable {
     public let definitions: [ResourceDefinition]
 
     /// Group order as upstream lists them in /apis.
-    public static let groupOrder = ["", "events.k8s.io", "authorization.k8s.io", "rbac.authorization.k8s.io", "coordination.k8s.io"]
+    public static let groupOrder = ["", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "rbac.authorization.k8s.io", "coordination.k8s.io"]
 
     public func lookup(group: String, version: String, resource: String) -> ResourceDefinition? {
         definitions.first { $0.group == group && $0.version == version && $0.resource == resource }
@@ -36,9 +36,18 @@ public struct ResourceCatalog: Sendable {
             def("", "events", "event", "Event", namespaced: true, EventStrategy(), short: ["ev"], columns: Printers.events),
             def("", "namespaces", "namespace", "Namespace", namespaced: false, NamespaceStrategy(), short: ["ns"], columns: Printers.namespaces),
             def("", "nodes", "node", "Node", namespaced: false, NodeStrategy(), short: ["no"], columns: Printers.nodes),
-            def("", "pods", "pod", "Pod", namespaced: true, PodStrategy(), short: ["po"], columns: Printers.pods, categories: ["all"]),
+            {
+                var d = def("", "pods", "pod", "Pod", namespaced: true, PodStrategy(), short: ["po"], columns: Printers.pods, categories: ["all"])
+                d.subresources = [.init(name: "log", group: "", version: "", kind: "Pod", verbs: ["get"])]
+                return d
+            }(),
             def("", "secrets", "secret", "Secret", namespaced: true, SecretStrategy(), columns: Printers.secrets),
-            def("", "serviceaccounts", "serviceaccount", "ServiceAccount", namespaced: true, PlainStrategy(), short: ["sa"], columns: Printers.serviceAccounts),
+            {
+                var d = def("", "serviceaccounts", "serviceaccount", "ServiceAccount", namespaced: true, PlainStrategy(), short: ["sa"],
+                            columns: Printers.serviceAccounts)
+                d.subresources = [.init(name: "token", group: "authentication.k8s.io", version: "v1", kind: "TokenRequest", verbs: ["create"])]
+                return d
+            }(),
             def("", "services", "service", "Service", namespaced: true, ServiceStrategy(), short: ["svc"], columns: Printers.services, categories: ["all"]),
             def("coordination.k8s.io", "leases", "lease", "Lease", namespaced: true, LeaseStrategy(), columns: Printers.leases),
             {
@@ -53,6 +62,12 @@ public struct ResourceCatalog: Sendable {
                 RoleBindingStrategy(clusterScoped: false), columns: Printers.roleBindings),
             def("rbac.authorization.k8s.io", "roles", "role", "Role", namespaced: true, RoleStrategy(), columns: Printers.roles),
         ]
+        for (resource, kind) in [("selfsubjectreviews", "SelfSubjectReview"), ("tokenreviews", "TokenReview")] {
+            var d = def("authentication.k8s.io", resource, "", kind, namespaced: false, PlainStrategy())
+            d.verbs = ["create"]
+            d.isVirtual = true
+            defs.append(d)
+        }
         for (resource, kind, namespaced) in [("localsubjectaccessreviews", "LocalSubjectAccessReview", true),
                                              ("selfsubjectaccessreviews", "SelfSubjectAccessReview", false),
                                              ("selfsubjectrulesreviews", "SelfSubjectRulesReview", false),

@@ -26,6 +26,17 @@ public struct ResourceDefinition: Sendable {
     public var isVirtual = false
     /// Set when this version is stored in another version's form (events.k8s.io/v1 Events live as core/v1 Events).
     public var storageConversion: (any StorageConversion)?
+    /// Subresources served by their own handlers (`pods/log`, `serviceaccounts/token`); `status` follows from the strategy.
+    public var subresources: [Subresource] = []
+
+    /// A subresource as discovery lists it: its name and the kind its verbs answer with.
+    public struct Subresource: Sendable {
+        public var name: String
+        public var group: String
+        public var version: String
+        public var kind: String
+        public var verbs: [String]
+    }
 
     public static let allVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 

@@ -57,6 +57,17 @@ struct SecretStrategy: ResourceStrategy {
                 errors.append(.invalid("data[\(key)]", "<secret contents redacted>", "must be valid base64"))
             }
         }
+        // Typed secrets must carry what their type promises.
+        switch object["type"]?.string {
+        case "kubernetes.io/service-account-token":
+            if (object[path: ["metadata", "annotations", "kubernetes.io/service-account.name"]]?.string ?? "").isEmpty {
+                errors.append(.required("metadata.annotations[kubernetes.io/service-account.name]"))
+            }
+        case "kubernetes.io/tls":
+            for key in ["tls.crt", "tls.key"] where object["data"]?[key] == nil { errors.append(.required("data[\(key)]")) }
+        default:
+            break
+        }
         let size = (object["data"]?.object ?? [:]).values.reduce(0) { $0 + ($1.string?.utf8.count ?? 0) * 3 / 4 }
         if size > 1 << 20 {
             errors.append(FieldError(kind: .invalid, field: "data", value: nil, detail: "Too long: must have at most 1048576 bytes"))
