@@ -8,10 +8,10 @@ import Logging
 /// REST resources through one generic store per resource.
 public final class APIServer: Sendable {
     public let options: APIServerOptions
-    public let catalog: ResourceCatalog
+    public let registry: ResourceRegistry
+    public var catalog: ResourceCatalog { registry.catalog }
     public let metrics: Metrics
     let storage: any StorageBackend
-    let stores: [String: GenericStore]
     let authorizer: any Authorizer
     let rbac: RBACAuthorizer?
     let tokens: TokenAuthenticator?
@@ -20,9 +20,10 @@ public final class APIServer: Sendable {
     let logger: Logger
     let namespaceController: NamespaceController
     let serviceAccountControllers: ServiceAccountControllers
+    let crdController: CustomResourceDefinitionController
     let serviceAccounts: ServiceAccountAuthenticator?
     let issuerDiscovery: ServiceAccountIssuerDiscovery?
-    let openAPI: OpenAPIDocuments
+    let openAPI: OpenAPICache
     public let watches = WatchRegistry()
     let kubelets: (any KubeletConnector)?
 
@@ -36,8 +37,6 @@ public final class APIServer: Sendable {
         self.storage = instrumented
         self.logger = logger
         self.tokens = tokens
-        let catalog = ResourceCatalog.standard()
-        self.catalog = catalog
         let serviceIPs = ServiceIPAllocator(range: options.serviceClusterIPRange)
         self.serviceIPs = serviceIPs
         var admission: [any AdmissionPlugin] = []
@@ -46,11 +45,7 @@ public final class APIServer: Sendable {
         if !options.disabledAdmissionPlugins.contains("ServiceAccount") { admission.append(ServiceAccountAdmission(storage: instrumented)) }
         if !options.disabledAdmissionPlugins.contains("DefaultTolerationSeconds") { admission.append(DefaultTolerationSeconds()) }
         admission.append(serviceIPs)
-        var stores: [String: GenericStore] = [:]
-        for def in catalog.definitions {
-            stores["\(def.group)/\(def.version)/\(def.resource)"] = GenericStore(definition: def, storage: instrumented, admission: admission)
-        }
-        self.stores = stores
+        self.registry = ResourceRegistry(builtIn: ResourceCatalog.standard(), storage: instrumented, admission: admission)
         var authorizers: [any Authorizer] = []
         var rbac: RBACAuthorizer?
         for mode in options.authorizationModes {
@@ -69,16 +64,17 @@ public final class APIServer: Sendable {
         self.health = HealthChecks()
         self.namespaceController = NamespaceController(logger: logger)
         self.serviceAccountControllers = ServiceAccountControllers(logger: logger)
+        self.crdController = CustomResourceDefinitionController(logger: logger)
         self.serviceAccounts = options.serviceAccountTokens.map {
             ServiceAccountAuthenticator(validator: $0.validator, storage: StoredObjects(storage: instrumented))
         }
         self.issuerDiscovery = ServiceAccountIssuerDiscovery(settings: options.serviceAccountTokens,
                                                              advertiseAddress: options.advertiseAddress, securePort: options.securePort)
-        self.openAPI = OpenAPIDocuments(catalog: catalog)
+        self.openAPI = OpenAPICache()
     }
 
     func store(_ group: String, _ version: String, _ resource: String) -> GenericStore? {
-        stores["\(group)/\(version)/\(resource)"]
+        registry.store(group, version, resource)
     }
 
     /// Creates what must exist (system namespaces, the RBAC bootstrap policy, the `kubernetes` Service), starts the
@@ -97,6 +93,8 @@ public final class APIServer: Sendable {
             await namespaceController.start(server: self, namespaces: namespaces)
         }
         await serviceAccountControllers.start(server: self)
+        await crdController.start(server: self)
+        await health.set("poststarthook/crd-informer-synced", ok: true)
         await health.set("poststarthook/bootstrap-controller", ok: true)
         await health.set("informer-sync", ok: true)
     }
@@ -105,6 +103,7 @@ public final class APIServer: Sendable {
         await rbac?.stop()
         await namespaceController.stop()
         await serviceAccountControllers.stop()
+        await crdController.stop()
         await health.setShuttingDown()
         await watches.closeAll()
     }
@@ -174,9 +173,9 @@ public final class APIServer: Sendable {
         case "/metrics":
             return .text(metrics.render())
         case "/openapi/v2":
-            return APIResponse(status: 200, headers: [("content-type", "application/json")], body: .bytes(openAPI.v2()))
+            return APIResponse(status: 200, headers: [("content-type", "application/json")], body: .bytes(openAPI.documents(registry).v2()))
         case "/openapi/v3":
-            return .json(openAPI.v3Index())
+            return .json(openAPI.documents(registry).v3Index())
         default:
             break
         }
@@ -186,7 +185,7 @@ public final class APIServer: Sendable {
         if let discovery = issuerDiscovery?.serve(path: path) { return discovery }
         if path.hasPrefix("/openapi/v3/") {
             let gv = String(path.dropFirst("/openapi/v3/".count))
-            guard let doc = openAPI.v3(groupVersionPath: gv) else { throw StatusError.notFoundPath() }
+            guard let doc = openAPI.documents(registry).v3(groupVersionPath: gv) else { throw StatusError.notFoundPath() }
             return APIResponse(status: 200, headers: [("content-type", "application/json")], body: .bytes(doc))
         }
         if let discovery = try Discovery(catalog: catalog).serve(path: path, accept: request.header("accept")) { return discovery }

@@ -9,6 +9,8 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
         case forbidden = "FieldValueForbidden"
         case notFound = "FieldValueNotFound"
         case typeInvalid = "FieldValueTypeInvalid"
+        case tooLong = "FieldValueTooLong"
+        case tooMany = "FieldValueTooMany"
     }
 
     public let kind: Kind
@@ -60,6 +62,8 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
         case .forbidden: return "\(field): Forbidden: \(detail)"
         case .notFound: return "\(field): Not found: \"\(value ?? "")\""
         case .typeInvalid: return "\(field): Invalid value: \"\(value ?? "")\": \(detail)"
+        case .tooLong: return "\(field): Too long: \(detail)"
+        case .tooMany: return "\(field): Too many: \(value ?? ""): \(detail)"
         }
     }
 }

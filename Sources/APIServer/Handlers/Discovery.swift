@@ -38,7 +38,7 @@ struct Discovery {
 
     func groupJSON(_ group: String, _ versions: [String]) -> JSONValue {
         let vs: [JSONValue] = versions.map { ["groupVersion": .string("\(group)/\($0)"), "version": .string($0)] }
-        return ["name": .string(group), "versions": .array(vs), "preferredVersion": vs.last ?? .null]
+        return ["name": .string(group), "versions": .array(vs), "preferredVersion": vs.first ?? .null]
     }
 
     func resourceList(group: String, version: String) -> JSONValue {
@@ -80,7 +80,7 @@ struct Discovery {
         for group in groups {
             guard let g = catalog.groups().first(where: { $0.group == group }) else { continue }
             var versions: [JSONValue] = []
-            for version in g.versions.reversed() {
+            for version in g.versions {
                 var resources: [JSONValue] = []
                 for def in catalog.definitions where def.group == group && def.version == version {
                     var r: JSONValue = [

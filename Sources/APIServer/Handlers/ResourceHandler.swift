@@ -132,16 +132,24 @@ struct ResourceHandler {
         guard ["Strict", "Warn", "Ignore"].contains(directive) else {
             throw StatusError.badRequest("fieldValidation parameter unsupported: \(directive)")
         }
-        guard let schema = def.schema else { return [] }
-        var pruner = FieldPruner()
-        do {
-            try pruner.prune(&object, schema: schema)
-        } catch {
-            throw StatusError.badRequest("\(def.kind) in version \"\(def.version)\" cannot be handled as a \(def.kind): json: cannot unmarshal \(error.found) into Go struct field \(error.path) of type \(error.expected)")
+        var unknownFields: [String]
+        if let pruned = def.strategy.pruneUnknownFields(&object) {
+            unknownFields = pruned
+        } else if let schema = def.schema {
+            var pruner = FieldPruner()
+            do {
+                try pruner.prune(&object, schema: schema)
+            } catch {
+                throw StatusError.badRequest("\(def.kind) in version \"\(def.version)\" cannot be handled as a \(def.kind): json: cannot unmarshal \(error.found) into Go struct field \(error.path) of type \(error.expected)")
+            }
+            unknownFields = pruner.unknownFields
+        } else {
+            unknownFields = []
         }
-        let unknown = pruner.unknownFields.map { "unknown field \"\($0)\"" }
+        let unknown = unknownFields.map { "unknown field \"\($0)\"" }
         if directive == "Strict", !unknown.isEmpty {
-            throw StatusError.badRequest("strict decoding error: " + unknown.joined(separator: ", "))
+            throw StatusError.badRequest("\(def.kind) in version \"\(def.version)\" cannot be handled as a \(def.kind): strict decoding error: "
+                + unknown.joined(separator: ", "))
         }
         return directive == "Warn" ? unknown : []
     }

@@ -1,5 +1,19 @@
 import KubeJSON
 import KubestrapVersion
+import Synchronization
+
+/// The documents for the registry's current resources, rebuilt when CustomResourceDefinitions change them.
+final class OpenAPICache: Sendable {
+    private let cached = Mutex<(generation: Int, documents: OpenAPIDocuments)?>(nil)
+
+    func documents(_ registry: ResourceRegistry) -> OpenAPIDocuments {
+        let generation = registry.generation
+        if let hit = cached.withLock({ $0 }), hit.generation == generation { return hit.documents }
+        let built = OpenAPIDocuments(catalog: registry.catalog)
+        cached.withLock { $0 = (generation, built) }
+        return built
+    }
+}
 
 /// OpenAPI v2 (`/openapi/v2`) and v3 (`/openapi/v3`, one document per group-version) generated from the
 /// Swift `Schema` values. kubectl reads the v3 PATCH operations to learn that the server validates fields itself
@@ -86,7 +100,8 @@ struct OpenAPIDocuments: Sendable {
         var defs: [String: JSONValue] = [:]
         for (name, schema) in Schemas.definitions { defs[name] = json(schema, refPrefix: refPrefix) }
         for def in kinds {
-            let name = Schemas.definitionName(kind: def.kind, group: def.group, version: def.version)
+            let name = def.openAPIName
+            if let custom = def.openAPISchema { defs[name] = customResourceSchema(custom, refPrefix: refPrefix) }
             defs[name]?["x-kubernetes-group-version-kind"] = [gvk(def)]
             let listName = name + "List"
             defs[listName] = [
@@ -110,6 +125,18 @@ struct OpenAPIDocuments: Sendable {
         return defs
     }
 
+    /// A CRD's schema as upstream publishes it: apiVersion, kind and metadata added to the top level.
+    static func customResourceSchema(_ schema: JSONValue, refPrefix: String) -> JSONValue {
+        var s = schema
+        var properties = s["properties"]?.object ?? [:]
+        properties["apiVersion"] = properties["apiVersion"] ?? ["type": "string"]
+        properties["kind"] = properties["kind"] ?? ["type": "string"]
+        properties["metadata"] = ["$ref": .string(refPrefix + Schemas.meta)]
+        s["properties"] = .object(properties)
+        s["type"] = "object"
+        return s
+    }
+
     static func gvk(_ def: ResourceDefinition) -> JSONValue {
         ["group": .string(def.group), "version": .string(def.version), "kind": .string(def.kind)]
     }
@@ -128,7 +155,7 @@ struct OpenAPIDocuments: Sendable {
         let base = def.group.isEmpty ? "/api/\(def.version)" : "/apis/\(def.group)/\(def.version)"
         let collection = def.namespaced ? "\(base)/namespaces/{namespace}/\(def.resource)" : "\(base)/\(def.resource)"
         let refPrefix = v3 ? "#/components/schemas/" : "#/definitions/"
-        let typeName = Schemas.definitionName(kind: def.kind, group: def.group, version: def.version)
+        let typeName = def.openAPIName
         func param(_ name: String, _ location: String = "query", required: Bool = false) -> JSONValue {
             var p: JSONValue = ["name": .string(name), "in": .string(location), "uniqueItems": true]
             if v3 { p["schema"] = ["type": "string"] } else { p["type"] = "string" }

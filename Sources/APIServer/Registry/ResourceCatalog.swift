@@ -5,15 +5,23 @@ public struct ResourceCatalog: Sendable {
     public let definitions: [ResourceDefinition]
 
     /// Group order as upstream lists them in /apis.
-    public static let groupOrder = ["", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "rbac.authorization.k8s.io", "coordination.k8s.io"]
+    public static let groupOrder = ["", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "rbac.authorization.k8s.io",
+                                    "apiextensions.k8s.io", "coordination.k8s.io"]
 
     public func lookup(group: String, version: String, resource: String) -> ResourceDefinition? {
         definitions.first { $0.group == group && $0.version == version && $0.resource == resource }
     }
 
+    public init(definitions: [ResourceDefinition]) { self.definitions = definitions }
+
+    /// Groups as discovery lists them: the built-in ones in upstream's order, then the custom ones by name; each
+    /// group's versions by Kubernetes version priority, the preferred one first (v1 before v1beta1 before v1alpha1).
     public func groups() -> [(group: String, versions: [String])] {
-        Self.groupOrder.compactMap { g in
-            let versions = Array(Set(definitions.filter { $0.group == g }.map(\.version))).sorted()
+        var names = Self.groupOrder
+        for def in definitions where !names.contains(def.group) { names.append(def.group) }
+        let custom = names.dropFirst(Self.groupOrder.count).sorted()
+        return (Array(names.prefix(Self.groupOrder.count)) + custom).compactMap { g in
+            let versions = Array(Set(definitions.filter { $0.group == g }.map(\.version))).sorted(by: KubeVersion.higherPriority)
             return versions.isEmpty ? nil : (g, versions)
         }
     }
@@ -49,6 +57,10 @@ public struct ResourceCatalog: Sendable {
                 return d
             }(),
             def("", "services", "service", "Service", namespaced: true, ServiceStrategy(), short: ["svc"], columns: Printers.services, categories: ["all"]),
+            def("apiextensions.k8s.io", "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition",
+                namespaced: false, CustomResourceDefinitionStrategy(), short: ["crd", "crds"],
+                columns: [TableColumn.name, TableColumn("Created At", type: "date") { o, _ in .string(o.metaCreationTimestamp ?? "") }],
+                categories: ["api-extensions"]),
             def("coordination.k8s.io", "leases", "lease", "Lease", namespaced: true, LeaseStrategy(), columns: Printers.leases),
             {
                 var d = def("events.k8s.io", "events", "event", "Event", namespaced: true, EventsV1Strategy(), short: ["ev"], columns: Printers.eventsV1)
@@ -78,5 +90,35 @@ public struct ResourceCatalog: Sendable {
             defs.append(d)
         }
         return ResourceCatalog(definitions: defs)
+    }
+}
+
+/// Kubernetes' version priority (apimachinery's CompareKubeAwareVersionStrings): GA before beta before alpha,
+/// higher numbers first, anything that is not `v<N>[alpha|beta<M>]` last, alphabetically.
+public enum KubeVersion {
+    static func parse(_ v: String) -> (major: Int, stage: Int, minor: Int)? {
+        guard v.hasPrefix("v") else { return nil }
+        let rest = v.dropFirst()
+        let digits = rest.prefix { $0.isNumber }
+        guard let major = Int(digits), major > 0 else { return nil }
+        let tail = rest.dropFirst(digits.count)
+        if tail.isEmpty { return (major, 2, 0) }
+        for (stage, word) in [(1, "beta"), (0, "alpha")] where tail.hasPrefix(word) {
+            guard let minor = Int(tail.dropFirst(word.count)), minor > 0 else { return nil }
+            return (major, stage, minor)
+        }
+        return nil
+    }
+
+    public static func higherPriority(_ a: String, _ b: String) -> Bool {
+        switch (parse(a), parse(b)) {
+        case let (x?, y?):
+            if x.stage != y.stage { return x.stage > y.stage }
+            if x.major != y.major { return x.major > y.major }
+            return x.minor > y.minor
+        case (.some, nil): return true
+        case (nil, .some): return false
+        case (nil, nil): return a < b
+        }
     }
 }

@@ -28,6 +28,16 @@ public struct ResourceDefinition: Sendable {
     public var storageConversion: (any StorageConversion)?
     /// Subresources served by their own handlers (`pods/log`, `serviceaccounts/token`); `status` follows from the strategy.
     public var subresources: [Subresource] = []
+    /// The CustomResourceDefinition that serves this resource; nil for built-ins.
+    public var owner: String?
+    /// The published OpenAPI v3 schema of a custom resource (its CRD's `openAPIV3Schema`), for `/openapi` documents.
+    public var openAPISchema: JSONValue?
+    /// The definition name `/openapi` uses: `io.k8s.api.core.v1.Pod`, or for a custom resource the reversed group
+    /// (`com.example.stable.v1.CronTab`), as upstream names them.
+    public var openAPIName: String {
+        guard owner != nil else { return Schemas.definitionName(kind: kind, group: group, version: version) }
+        return group.split(separator: ".").reversed().joined(separator: ".") + ".\(version).\(kind)"
+    }
 
     /// A subresource as discovery lists it: its name and the kind its verbs answer with.
     public struct Subresource: Sendable {

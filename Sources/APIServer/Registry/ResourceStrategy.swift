@@ -30,6 +30,9 @@ public protocol ResourceStrategy: Sendable {
     func prepareForDeletion(_ object: inout JSONValue)
     /// DELETE answers with the object rather than a Success Status (pods, namespaces).
     var returnsDeletedObject: Bool { get }
+    /// Drops the fields the kind does not declare and returns their paths, for kinds whose shape is data (custom
+    /// resources); nil for kinds described by a built-in `Schema`.
+    func pruneUnknownFields(_ object: inout JSONValue) -> [String]?
 }
 
 extension ResourceStrategy {
@@ -54,6 +57,7 @@ extension ResourceStrategy {
     public var deletesInTwoSteps: Bool { false }
     public func prepareForDeletion(_ object: inout JSONValue) {}
     public var returnsDeletedObject: Bool { false }
+    public func pruneUnknownFields(_ object: inout JSONValue) -> [String]? { nil }
 }
 
 /// A kind with no rules beyond the generic ones (configmaps, service accounts, …).
