@@ -21,6 +21,7 @@ public final class APIServer: Sendable {
     let namespaceController: NamespaceController
     let serviceAccountControllers: ServiceAccountControllers
     let crdController: CustomResourceDefinitionController
+    let roleAggregation: ClusterRoleAggregationController
     let serviceAccounts: ServiceAccountAuthenticator?
     let issuerDiscovery: ServiceAccountIssuerDiscovery?
     let openAPI: OpenAPICache
@@ -65,6 +66,7 @@ public final class APIServer: Sendable {
         self.namespaceController = NamespaceController(logger: logger)
         self.serviceAccountControllers = ServiceAccountControllers(logger: logger)
         self.crdController = CustomResourceDefinitionController(logger: logger)
+        self.roleAggregation = ClusterRoleAggregationController(logger: logger)
         self.serviceAccounts = options.serviceAccountTokens.map {
             ServiceAccountAuthenticator(validator: $0.validator, storage: StoredObjects(storage: instrumented))
         }
@@ -94,6 +96,7 @@ public final class APIServer: Sendable {
         }
         await serviceAccountControllers.start(server: self)
         await crdController.start(server: self)
+        await roleAggregation.start(server: self)
         await health.set("poststarthook/crd-informer-synced", ok: true)
         await health.set("poststarthook/bootstrap-controller", ok: true)
         await health.set("informer-sync", ok: true)
@@ -104,6 +107,7 @@ public final class APIServer: Sendable {
         await namespaceController.stop()
         await serviceAccountControllers.stop()
         await crdController.stop()
+        await roleAggregation.stop()
         await health.setShuttingDown()
         await watches.closeAll()
     }

@@ -190,3 +190,37 @@ import Testing
         #expect(try await s.api.storage.range(prefix: "/registry/stable.example.com/crontabs/", startAfter: nil, limit: 0).kvs.isEmpty)
     }
 }
+
+extension CustomResourceTests {
+    /// A CRD's operator extends view (and so edit and admin) with a labelled ClusterRole, as upstream's aggregation.
+    @Test func aggregatedRolesPickUpLabelledClusterRoles() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        #expect(try await s.request("POST", Self.crds, Self.crd()).status == 201)
+        try await established(s, "crontabs.stable.example.com")
+        let alice = UserInfo(name: "alice", groups: ["system:authenticated"])
+        let binding: JSONValue = [
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": ["name": "alice-view"],
+            "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"],
+            "subjects": [["kind": "User", "name": "alice", "apiGroup": "rbac.authorization.k8s.io"]],
+        ]
+        #expect(try await s.request("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", binding).status == 201)
+        try await eventually { try await s.request("GET", "/api/v1/namespaces/default/configmaps", user: alice).status == 200 }
+        #expect(try await s.request("GET", Self.cronTabs, user: alice).status == 403)
+        let extension_: JSONValue = [
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": ["name": "crontab-viewer", "labels": ["rbac.authorization.k8s.io/aggregate-to-view": "true"]],
+            "rules": [["apiGroups": ["stable.example.com"], "resources": ["crontabs"], "verbs": ["get", "list", "watch"]]],
+        ]
+        #expect(try await s.request("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", extension_).status == 201)
+        try await eventually { try await s.request("GET", Self.cronTabs, user: alice).status == 200 }
+        // Through view → edit → admin.
+        try await eventually {
+            let admin = try await s.request("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles/admin").body
+            return admin["rules"]?.array?.contains { $0["resources"] == ["crontabs"] } == true
+        }
+        // Removing the label takes the rule away again.
+        #expect(try await s.request("DELETE", "/apis/rbac.authorization.k8s.io/v1/clusterroles/crontab-viewer").status == 200)
+        try await eventually { try await s.request("GET", Self.cronTabs, user: alice).status == 403 }
+    }
+}

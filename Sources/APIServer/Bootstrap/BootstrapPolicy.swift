@@ -23,14 +23,19 @@ enum BootstrapPolicy {
     static let read = ["get", "list", "watch"]
     static let write = ["create", "delete", "deletecollection", "patch", "update"]
 
-    static func clusterRole(_ name: String, _ rules: [JSONValue], aggregateLabels: [String: String] = [:]) -> JSONValue {
+    static func clusterRole(_ name: String, _ rules: [JSONValue], aggregateLabels: [String: String] = [:],
+                            aggregatesFrom selectorLabel: String? = nil) -> JSONValue {
         var labels = bootstrapping
         for (k, v) in aggregateLabels { labels[k] = v }
-        return [
+        var role: JSONValue = [
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
             "metadata": ["name": .string(name), "labels": JSONValue(labels), "annotations": JSONValue(autoupdate)],
             "rules": .array(rules),
         ]
+        if let selectorLabel {
+            role["aggregationRule"] = ["clusterRoleSelectors": [["matchLabels": [selectorLabel: "true"]]]]
+        }
+        return role
     }
 
     static func clusterRoleBinding(_ name: String, role: String, subjects: [(String, String)]) -> JSONValue {
@@ -51,29 +56,36 @@ enum BootstrapPolicy {
         let editResources = ["configmaps", "endpoints", "persistentvolumeclaims", "pods", "pods/attach", "pods/exec",
                              "pods/portforward", "pods/proxy", "replicationcontrollers", "secrets", "serviceaccounts",
                              "services", "services/proxy", "events"]
-        // edit (and so admin) may act as the namespace's service accounts: impersonate them, mint their tokens.
-        let serviceAccountUse = [rule(["impersonate"], resources: ["serviceaccounts"]), rule(["create"], resources: ["serviceaccounts/token"])]
+        // admin, edit and view are aggregated from the system:aggregate-to-* roles (and from any ClusterRole a user
+        // labels the same way); their rules are written precomputed, in the order the aggregation controller keeps,
+        // so they work from the first request on.
+        let toView = [
+            rule(read, resources: viewResources),
+            rule(read, groups: ["coordination.k8s.io"], resources: ["leases"]),
+            rule(read, groups: ["events.k8s.io"], resources: ["events"]),
+        ]
+        let toEdit = [
+            rule(["impersonate"], resources: ["serviceaccounts"]), rule(["create"], resources: ["serviceaccounts/token"]),
+            rule(read + write, resources: editResources),
+            rule(read + write, groups: ["coordination.k8s.io"], resources: ["leases"]),
+            rule(read + write, groups: ["events.k8s.io"], resources: ["events"]),
+        ]
+        let toAdmin = [
+            rule(read + write, groups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"]),
+            rule(["create"], groups: ["authorization.k8s.io"], resources: ["localsubjectaccessreviews"]),
+        ]
+        let view = toView
+        let edit = toEdit + view.filter { !toEdit.contains($0) }
+        let admin = edit + toAdmin.filter { !edit.contains($0) }
+        let aggregate = "rbac.authorization.k8s.io/aggregate-to-"
         return [
             clusterRole("cluster-admin", [rule(["*"], groups: ["*"], resources: ["*"]), urls(["*"], ["*"])]),
-            clusterRole("admin", serviceAccountUse + [
-                rule(read + write, resources: editResources),
-                rule(read, resources: viewResources + ["secrets"]),
-                rule(read + write, groups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"]),
-                rule(["create"], groups: ["authorization.k8s.io"], resources: ["localsubjectaccessreviews"]),
-                rule(read + write, groups: ["coordination.k8s.io"], resources: ["leases"]),
-                rule(read + write, groups: ["events.k8s.io"], resources: ["events"]),
-            ], aggregateLabels: ["kubernetes.io/bootstrapping": "rbac-defaults"]),
-            clusterRole("edit", serviceAccountUse + [
-                rule(read + write, resources: editResources),
-                rule(read, resources: viewResources),
-                rule(read + write, groups: ["coordination.k8s.io"], resources: ["leases"]),
-                rule(read + write, groups: ["events.k8s.io"], resources: ["events"]),
-            ], aggregateLabels: ["rbac.authorization.k8s.io/aggregate-to-admin": "true"]),
-            clusterRole("view", [
-                rule(read, resources: viewResources),
-                rule(read, groups: ["coordination.k8s.io"], resources: ["leases"]),
-                rule(read, groups: ["events.k8s.io"], resources: ["events"]),
-            ], aggregateLabels: ["rbac.authorization.k8s.io/aggregate-to-edit": "true"]),
+            clusterRole("admin", admin, aggregatesFrom: aggregate + "admin"),
+            clusterRole("edit", edit, aggregateLabels: [aggregate + "admin": "true"], aggregatesFrom: aggregate + "edit"),
+            clusterRole("view", view, aggregateLabels: [aggregate + "edit": "true"], aggregatesFrom: aggregate + "view"),
+            clusterRole("system:aggregate-to-admin", toAdmin, aggregateLabels: [aggregate + "admin": "true"]),
+            clusterRole("system:aggregate-to-edit", toEdit, aggregateLabels: [aggregate + "edit": "true"]),
+            clusterRole("system:aggregate-to-view", toView, aggregateLabels: [aggregate + "view": "true"]),
             clusterRole("system:public-info-viewer", [urls(["get"], ["/healthz", "/livez", "/readyz", "/version", "/version/"])]),
             clusterRole("system:discovery", [urls(["get"], ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez",
                                                            "/openapi", "/openapi/*", "/readyz", "/version", "/version/"])]),

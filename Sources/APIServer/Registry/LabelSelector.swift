@@ -1,3 +1,5 @@
+import KubeJSON
+
 /// A parsed `labelSelector` query parameter, in upstream's syntax:
 /// `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`, joined by commas.
 public struct LabelSelector: Sendable, Equatable {
@@ -22,6 +24,28 @@ public struct LabelSelector: Sendable, Equatable {
             let t = term.trimmingCharacters()
             if t.isEmpty { continue }
             requirements.append(try Self.parseTerm(t))
+        }
+        self.requirements = requirements
+    }
+
+    /// A meta/v1 LabelSelector object (`matchLabels`, `matchExpressions` with In, NotIn, Exists, DoesNotExist);
+    /// nil when an expression's operator is unknown. An empty selector matches everything.
+    public init?(labelSelector json: JSONValue) {
+        var requirements: [Requirement] = []
+        for (key, value) in (json["matchLabels"]?.object ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let v = value.string else { return nil }
+            requirements.append(.equals(key, v))
+        }
+        for expression in json["matchExpressions"]?.array ?? [] {
+            guard let key = expression["key"]?.string else { return nil }
+            let values = Set(expression["values"]?.array?.compactMap(\.string) ?? [])
+            switch expression["operator"]?.string {
+            case "In": requirements.append(.in(key, values))
+            case "NotIn": requirements.append(.notIn(key, values))
+            case "Exists": requirements.append(.exists(key))
+            case "DoesNotExist": requirements.append(.doesNotExist(key))
+            default: return nil
+            }
         }
         self.requirements = requirements
     }
