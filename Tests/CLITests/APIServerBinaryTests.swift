@@ -138,6 +138,20 @@ struct APIServerBinaryTests {
         #expect(try run(kubectl, kc + ["auth", "can-i", "list", "configmaps", "-n", "demo", "--as=system:serviceaccount:demo:default"]).out == "yes\n")
         let short = try run(kubectl, kc + ["-n", "demo", "create", "token", "default", "--duration=1m"])
         #expect(short.code != 0 && short.err.contains("may not specify a duration less than 10 minutes"), "\(short.err)")
+        // Workloads through kubectl's typed (protobuf) clients.
+        #expect(try run(kubectl, kc + ["-n", "demo", "create", "deployment", "web", "--image=nginx:1.27", "--replicas=2", "--port=80"]).code == 0)
+        #expect(try run(kubectl, kc + ["-n", "demo", "scale", "deployment", "web", "--replicas=5"]).out == "deployment.apps/web scaled\n")
+        let deployment = try run(kubectl, kc + ["-n", "demo", "get", "deploy", "web", "-o",
+                                                "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].ports[0].containerPort} {.spec.strategy.type}"])
+        #expect(deployment.out == "5 80 RollingUpdate", "\(deployment.err)")
+        #expect(try run(kubectl, kc + ["-n", "demo", "create", "job", "once", "--image=busybox", "--", "echo", "hi"]).code == 0)
+        let job = try run(kubectl, kc + ["-n", "demo", "get", "job", "once", "-o", "jsonpath={.spec.template.spec.containers[0].command} {.spec.template.spec.restartPolicy}"])
+        #expect(job.out == #"["echo","hi"] Never"#, "\(job.err)")
+        let cron = try run(kubectl, kc + ["-n", "demo", "create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *", "--", "date"])
+        #expect(cron.code == 0, "\(cron.err)")
+        let all = try run(kubectl, kc + ["-n", "demo", "get", "all"])
+        #expect(all.out.contains("deployment.apps/web") && all.out.contains("job.batch/once") && all.out.contains("cronjob.batch/tick"), "\(all.err)")
+
         let jwks = try run(curl, ["-s", "--cacert", "\(dir)/pki/ca.crt", "-H", "Authorization: Bearer \(token.out.trimmingCharacters(in: .whitespacesAndNewlines))",
                                   "\(base)/openid/v1/jwks"])
         #expect(jwks.out.contains(#""kty":"RSA""#), "\(jwks.out)")

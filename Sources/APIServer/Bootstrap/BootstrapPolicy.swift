@@ -59,14 +59,22 @@ enum BootstrapPolicy {
         // admin, edit and view are aggregated from the system:aggregate-to-* roles (and from any ClusterRole a user
         // labels the same way); their rules are written precomputed, in the order the aggregation controller keeps,
         // so they work from the first request on.
+        let appsView = ["controllerrevisions", "daemonsets", "daemonsets/status", "deployments", "deployments/scale", "deployments/status",
+                        "replicasets", "replicasets/scale", "replicasets/status", "statefulsets", "statefulsets/scale", "statefulsets/status"]
+        let appsEdit = ["daemonsets", "deployments", "deployments/rollback", "deployments/scale", "replicasets", "replicasets/scale",
+                        "statefulsets", "statefulsets/scale"]
         let toView = [
             rule(read, resources: viewResources),
+            rule(read, groups: ["apps"], resources: appsView),
+            rule(read, groups: ["batch"], resources: ["cronjobs", "cronjobs/status", "jobs", "jobs/status"]),
             rule(read, groups: ["coordination.k8s.io"], resources: ["leases"]),
             rule(read, groups: ["events.k8s.io"], resources: ["events"]),
         ]
         let toEdit = [
             rule(["impersonate"], resources: ["serviceaccounts"]), rule(["create"], resources: ["serviceaccounts/token"]),
             rule(read + write, resources: editResources),
+            rule(read + write, groups: ["apps"], resources: appsEdit),
+            rule(read + write, groups: ["batch"], resources: ["cronjobs", "jobs"]),
             rule(read + write, groups: ["coordination.k8s.io"], resources: ["leases"]),
             rule(read + write, groups: ["events.k8s.io"], resources: ["events"]),
         ]

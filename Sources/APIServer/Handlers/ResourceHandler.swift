@@ -29,6 +29,7 @@ struct ResourceHandler {
                 if def.group.isEmpty, def.resource == "pods", info.subresource == "log", info.verb == "get" {
                     return try await podLogs()
                 }
+                if info.subresource == "scale", servesScale, !info.name.isEmpty { return try await scale() }
                 if def.group.isEmpty, def.resource == "serviceaccounts", info.subresource == "token", !info.name.isEmpty {
                     guard info.verb == "create" else { throw StatusError.methodNotSupported(GroupResource(group: "", resource: "serviceaccounts/token"), info.verb) }
                     return try await server.tokenRequest(request, info)

@@ -5,8 +5,8 @@ public struct ResourceCatalog: Sendable {
     public let definitions: [ResourceDefinition]
 
     /// Group order as upstream lists them in /apis.
-    public static let groupOrder = ["", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "rbac.authorization.k8s.io",
-                                    "apiextensions.k8s.io", "coordination.k8s.io"]
+    public static let groupOrder = ["", "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "batch",
+                                    "rbac.authorization.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io"]
 
     public func lookup(group: String, version: String, resource: String) -> ResourceDefinition? {
         definitions.first { $0.group == group && $0.version == version && $0.resource == resource }
@@ -62,6 +62,9 @@ public struct ResourceCatalog: Sendable {
                 columns: [TableColumn.name, TableColumn("Created At", type: "date") { o, _ in .string(o.metaCreationTimestamp ?? "") }],
                 categories: ["api-extensions"]),
             def("coordination.k8s.io", "leases", "lease", "Lease", namespaced: true, LeaseStrategy(), columns: Printers.leases),
+            def("batch", "jobs", "job", "Job", namespaced: true, JobStrategy(), columns: Printers.jobs, categories: ["all"]),
+            def("batch", "cronjobs", "cronjob", "CronJob", namespaced: true, CronJobStrategy(), short: ["cj"], columns: Printers.cronJobs,
+                categories: ["all"]),
             {
                 var d = def("events.k8s.io", "events", "event", "Event", namespaced: true, EventsV1Strategy(), short: ["ev"], columns: Printers.eventsV1)
                 d.storageConversion = EventsV1Conversion()
@@ -74,6 +77,17 @@ public struct ResourceCatalog: Sendable {
                 RoleBindingStrategy(clusterScoped: false), columns: Printers.roleBindings),
             def("rbac.authorization.k8s.io", "roles", "role", "Role", namespaced: true, RoleStrategy(), columns: Printers.roles),
         ]
+        let scale = ResourceDefinition.Subresource(name: "scale", group: "autoscaling", version: "v1", kind: "Scale", verbs: ["get", "patch", "update"])
+        for (resource, singular, kind, short, strategy, columns) in [
+            ("deployments", "deployment", "Deployment", "deploy", DeploymentStrategy() as any ResourceStrategy, Printers.deployments),
+            ("replicasets", "replicaset", "ReplicaSet", "rs", ReplicaSetStrategy(), Printers.replicaSets),
+            ("statefulsets", "statefulset", "StatefulSet", "sts", StatefulSetStrategy(), Printers.statefulSets),
+            ("daemonsets", "daemonset", "DaemonSet", "ds", DaemonSetStrategy(), Printers.daemonSets),
+        ] {
+            var d = def("apps", resource, singular, kind, namespaced: true, strategy, short: [short], columns: columns, categories: ["all"])
+            if resource != "daemonsets" { d.subresources = [scale] }
+            defs.append(d)
+        }
         for (resource, kind) in [("selfsubjectreviews", "SelfSubjectReview"), ("tokenreviews", "TokenReview")] {
             var d = def("authentication.k8s.io", resource, "", kind, namespaced: false, PlainStrategy())
             d.verbs = ["create"]

@@ -124,7 +124,9 @@ public enum Schemas {
         "runtimeHandlers": .list(.preserveUnknown), "features": .preserveUnknown,
     ])
 
-    public static let definitions: [String: Schema] = [
+    public static let definitions: [String: Schema] = coreDefinitions.merging(workloadDefinitions) { a, _ in a }
+
+    static let coreDefinitions: [String: Schema] = [
         meta: objectMeta,
         "io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference": ownerReference,
         "io.k8s.api.core.v1.Pod": kindSchema(["spec": podSpec, "status": podStatus]),

@@ -12,7 +12,11 @@ struct PodStrategy: ResourceStrategy {
         object["status"] = ["phase": "Pending", "qosClass": .string(Self.qosClass(object))]
     }
 
-    func applyDefaults(_ spec: inout JSONValue) {
+    func applyDefaults(_ spec: inout JSONValue) { Self.applyDefaults(&spec, template: false) }
+
+    /// upstream's SetDefaults_PodSpec for pods and pod templates; what only pods get (SetDefaults_Pod's
+    /// enableServiceLinks, the Priority admission plugin's priority and preemptionPolicy) is left out of templates.
+    static func applyDefaults(_ spec: inout JSONValue, template: Bool) {
         var pod = spec
         func setDefault(_ path: [String], _ value: JSONValue) {
             if pod[path: path] == nil || pod[path: path] == .null { pod[path: path] = value }
@@ -22,9 +26,11 @@ struct PodStrategy: ResourceStrategy {
         setDefault(["spec", "terminationGracePeriodSeconds"], 30)
         setDefault(["spec", "schedulerName"], "default-scheduler")
         setDefault(["spec", "securityContext"], .emptyObject)
-        setDefault(["spec", "enableServiceLinks"], true)
-        setDefault(["spec", "preemptionPolicy"], "PreemptLowerPriority")
-        setDefault(["spec", "priority"], 0)
+        if !template {
+            setDefault(["spec", "enableServiceLinks"], true)
+            setDefault(["spec", "preemptionPolicy"], "PreemptLowerPriority")
+            setDefault(["spec", "priority"], 0)
+        }
         for kind in ["initContainers", "containers"] {
             guard var list = pod[path: ["spec", kind]]?.array else { continue }
             for i in list.indices {

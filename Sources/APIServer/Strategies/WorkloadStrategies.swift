@@ -1,0 +1,336 @@
+import KubeAPI
+import KubeJSON
+
+/// A pod template inside a workload: defaulted and validated as a pod is, with errors under the template's path.
+enum PodTemplate {
+    static func applyDefaults(_ object: inout JSONValue, at path: [String]) {
+        guard var template = object[path: path], template.object != nil else { return }
+        var pod: JSONValue = ["metadata": template["metadata"] ?? .emptyObject, "spec": template["spec"] ?? .emptyObject]
+        PodStrategy.applyDefaults(&pod, template: true)
+        template["spec"] = pod["spec"]
+        object[path: path] = template
+    }
+
+    static func validate(_ object: JSONValue, at path: [String], restartPolicies: [String]) -> [FieldError] {
+        let prefix = path.joined(separator: ".")
+        guard let template = object[path: path], template.object != nil else { return [.required(prefix)] }
+        let pod: JSONValue = ["metadata": template["metadata"] ?? .emptyObject, "spec": template["spec"] ?? .emptyObject]
+        var errors = PodStrategy().validate(pod).map { error in
+            FieldError(kind: error.kind, field: prefix + "." + error.field, value: error.value, detail: error.detail, numeric: error.numeric)
+        }
+        let policy = template[path: ["spec", "restartPolicy"]]?.string ?? ""
+        if !restartPolicies.contains(policy) {
+            errors.append(.notSupported("\(prefix).spec.restartPolicy", policy, restartPolicies))
+        }
+        return errors
+    }
+}
+
+/// What apps/v1 workloads share: a required selector that matches the template's labels and is immutable,
+/// non-negative replicas, a valid pod template, generation following the spec, status from controllers only.
+protocol WorkloadStrategy: ResourceStrategy {
+    var kindName: String { get }
+    var templatePath: [String] { get }
+    var restartPolicies: [String] { get }
+    func defaults(_ spec: inout [String: JSONValue], _ object: JSONValue)
+}
+
+extension WorkloadStrategy {
+    var hasStatusSubresource: Bool { true }
+    var tracksGeneration: Bool { true }
+    var templatePath: [String] { ["spec", "template"] }
+    var restartPolicies: [String] { ["Always"] }
+
+    func applyDefaults(_ object: inout JSONValue) {
+        var spec = object["spec"]?.object ?? [:]
+        defaults(&spec, object)
+        object["spec"] = .object(spec)
+        PodTemplate.applyDefaults(&object, at: templatePath)
+    }
+
+    func validate(_ object: JSONValue) -> [FieldError] {
+        var errors: [FieldError] = []
+        if let replicas = object[path: ["spec", "replicas"]]?.int, replicas < 0 {
+            errors.append(.invalid("spec.replicas", number: replicas, "must be greater than or equal to 0"))
+        }
+        errors += WorkloadSelector.validate(object, templateLabels: templatePath + ["metadata", "labels"], kind: kindName)
+        errors += PodTemplate.validate(object, at: templatePath, restartPolicies: restartPolicies)
+        return errors
+    }
+
+    func validateUpdate(_ object: JSONValue, old: JSONValue) -> [FieldError] {
+        var errors = validate(object)
+        if let selector = object[path: ["spec", "selector"]], selector != old[path: ["spec", "selector"]] {
+            errors.append(FieldError(kind: .invalid, field: "spec.selector", value: WorkloadSelector.goString(selector),
+                                     detail: "field is immutable", numeric: true))
+        }
+        return errors
+    }
+}
+
+enum WorkloadSelector {
+    static func validate(_ object: JSONValue, templateLabels: [String], kind: String) -> [FieldError] {
+        guard let selectorJSON = object[path: ["spec", "selector"]], selectorJSON.object != nil else {
+            return [.required("spec.selector")]
+        }
+        guard let selector = LabelSelector(labelSelector: selectorJSON) else {
+            return [.invalid("spec.selector.matchExpressions", "", "operator must be one of In, NotIn, Exists, DoesNotExist")]
+        }
+        if selector.isEmpty {
+            return [FieldError(kind: .invalid, field: "spec.selector", value: goString(selectorJSON),
+                               detail: "empty selector is invalid for \(kind)", numeric: true)]
+        }
+        let labels = object[path: templateLabels]?.stringMap ?? [:]
+        if !selector.matches(labels) {
+            return [FieldError(kind: .invalid, field: templateLabels.joined(separator: "."), value: goMap(labels),
+                               detail: "`selector` does not match template `labels`", numeric: true)]
+        }
+        return []
+    }
+
+    /// Go's %#v of a map[string]string, as upstream prints the labels it refuses.
+    static func goMap(_ labels: [String: String]) -> String {
+        "map[string]string{" + labels.keys.sorted().map { "\"\($0)\":\"\(labels[$0] ?? "")\"" }.joined(separator: ", ") + "}"
+    }
+
+    static func goString(_ selector: JSONValue) -> String {
+        let labels = selector["matchLabels"]?.stringMap
+        let matchLabels = labels.map(goMap) ?? "map[string]string(nil)"
+        return "v1.LabelSelector{MatchLabels:\(matchLabels), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}"
+    }
+
+    /// `app=web,tier in (front)`, as kubectl prints selectors.
+    static func format(_ selector: JSONValue?) -> String {
+        guard let selector else { return "<none>" }
+        var parts = (selector["matchLabels"]?.stringMap ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        for e in selector["matchExpressions"]?.array ?? [] {
+            let key = e["key"]?.string ?? ""
+            let values = (e["values"]?.array ?? []).compactMap(\.string).sorted().joined(separator: ",")
+            switch e["operator"]?.string {
+            case "In": parts.append("\(key) in (\(values))")
+            case "NotIn": parts.append("\(key) notin (\(values))")
+            case "Exists": parts.append(key)
+            case "DoesNotExist": parts.append("!\(key)")
+            default: break
+            }
+        }
+        return parts.isEmpty ? "<none>" : parts.joined(separator: ",")
+    }
+}
+
+func setDefault(_ spec: inout [String: JSONValue], _ key: String, _ value: JSONValue) {
+    if spec[key] == nil || spec[key] == .null { spec[key] = value }
+}
+
+struct DeploymentStrategy: WorkloadStrategy {
+    var kindName: String { "deployment" }
+    func defaults(_ spec: inout [String: JSONValue], _ object: JSONValue) {
+        setDefault(&spec, "replicas", 1)
+        var strategy = spec["strategy"]?.object ?? [:]
+        setDefault(&strategy, "type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate" {
+            var rolling = strategy["rollingUpdate"]?.object ?? [:]
+            setDefault(&rolling, "maxUnavailable", "25%")
+            setDefault(&rolling, "maxSurge", "25%")
+            strategy["rollingUpdate"] = .object(rolling)
+        }
+        spec["strategy"] = .object(strategy)
+        setDefault(&spec, "revisionHistoryLimit", 10)
+        setDefault(&spec, "progressDeadlineSeconds", 600)
+    }
+}
+
+struct ReplicaSetStrategy: WorkloadStrategy {
+    var kindName: String { "replicaset" }
+    func defaults(_ spec: inout [String: JSONValue], _ object: JSONValue) { setDefault(&spec, "replicas", 1) }
+}
+
+struct StatefulSetStrategy: WorkloadStrategy {
+    var kindName: String { "statefulset" }
+    func defaults(_ spec: inout [String: JSONValue], _ object: JSONValue) {
+        setDefault(&spec, "replicas", 1)
+        setDefault(&spec, "podManagementPolicy", "OrderedReady")
+        var update = spec["updateStrategy"]?.object ?? [:]
+        setDefault(&update, "type", "RollingUpdate")
+        if update["type"] == "RollingUpdate" {
+            var rolling = update["rollingUpdate"]?.object ?? [:]
+            setDefault(&rolling, "partition", 0)
+            update["rollingUpdate"] = .object(rolling)
+        }
+        spec["updateStrategy"] = .object(update)
+        setDefault(&spec, "revisionHistoryLimit", 10)
+        setDefault(&spec, "persistentVolumeClaimRetentionPolicy", ["whenDeleted": "Retain", "whenScaled": "Retain"])
+    }
+}
+
+struct DaemonSetStrategy: WorkloadStrategy {
+    var kindName: String { "daemonset" }
+    func defaults(_ spec: inout [String: JSONValue], _ object: JSONValue) {
+        var update = spec["updateStrategy"]?.object ?? [:]
+        setDefault(&update, "type", "RollingUpdate")
+        if update["type"] == "RollingUpdate" {
+            var rolling = update["rollingUpdate"]?.object ?? [:]
+            setDefault(&rolling, "maxUnavailable", 1)
+            setDefault(&rolling, "maxSurge", 0)
+            update["rollingUpdate"] = .object(rolling)
+        }
+        spec["updateStrategy"] = .object(update)
+        setDefault(&spec, "revisionHistoryLimit", 10)
+    }
+}
+
+/// batch/v1 Jobs: upstream's defaults, the generated selector and template labels (unless manualSelector), and a
+/// pod template that must not restart Always.
+struct JobStrategy: ResourceStrategy {
+    var hasStatusSubresource: Bool { true }
+    var tracksGeneration: Bool { true }
+
+    static let uidLabel = "batch.kubernetes.io/controller-uid"
+    static let nameLabel = "batch.kubernetes.io/job-name"
+
+    func prepareForCreate(_ object: inout JSONValue) {
+        object["status"] = .emptyObject
+        Self.generateSelector(&object, at: ["spec"])
+    }
+
+    /// The selector upstream generates from the job's UID, and the labels that make the template match it.
+    static func generateSelector(_ object: inout JSONValue, at spec: [String]) {
+        guard object[path: spec + ["manualSelector"]]?.bool != true else { return }
+        let uid = object.metaUID
+        let name = object.metaName
+        object[path: spec + ["selector"]] = ["matchLabels": [uidLabel: .string(uid)]]
+        var labels = object[path: spec + ["template", "metadata", "labels"]]?.object ?? [:]
+        labels[uidLabel] = .string(uid)
+        labels[nameLabel] = .string(name)
+        labels["controller-uid"] = .string(uid)
+        labels["job-name"] = .string(name)
+        object[path: spec + ["template", "metadata", "labels"]] = .object(labels)
+    }
+
+    func applyDefaults(_ object: inout JSONValue) {
+        Self.defaults(&object, at: ["spec"])
+    }
+
+    static func defaults(_ object: inout JSONValue, at path: [String]) {
+        var spec = object[path: path]?.object ?? [:]
+        if spec["completions"] == nil, spec["parallelism"] == nil {
+            spec["completions"] = 1
+            spec["parallelism"] = 1
+        }
+        setDefault(&spec, "parallelism", 1)
+        setDefault(&spec, "backoffLimit", 6)
+        setDefault(&spec, "completionMode", "NonIndexed")
+        setDefault(&spec, "suspend", false)
+        setDefault(&spec, "manualSelector", false)
+        if spec["podFailurePolicy"] == nil { setDefault(&spec, "podReplacementPolicy", "TerminatingOrFailed") }
+        object[path: path] = .object(spec)
+        PodTemplate.applyDefaults(&object, at: path + ["template"])
+    }
+
+    func validate(_ object: JSONValue) -> [FieldError] {
+        Self.validateSpec(object, at: ["spec"], selector: true)
+    }
+
+    static func validateSpec(_ object: JSONValue, at path: [String], selector: Bool) -> [FieldError] {
+        var errors: [FieldError] = []
+        let prefix = path.joined(separator: ".")
+        for field in ["parallelism", "completions", "backoffLimit"] {
+            if let n = object[path: path + [field]]?.int, n < 0 {
+                errors.append(.invalid("\(prefix).\(field)", number: n, "must be greater than or equal to 0"))
+            }
+        }
+        if selector {
+            errors += WorkloadSelector.validate(object, templateLabels: path + ["template", "metadata", "labels"], kind: "job")
+        }
+        errors += PodTemplate.validate(object, at: path + ["template"], restartPolicies: ["OnFailure", "Never"])
+        return errors
+    }
+
+    func validateUpdate(_ object: JSONValue, old: JSONValue) -> [FieldError] {
+        var errors = validate(object)
+        // The template may change only while the job is suspended (upstream's rule for mutable scheduling).
+        let suspended = old[path: ["spec", "suspend"]]?.bool == true
+        for field in suspended ? ["selector"] : ["selector", "template"] where object[path: ["spec", field]] != old[path: ["spec", field]] {
+            errors.append(FieldError(kind: .invalid, field: "spec.\(field)", value: JSONWriter.string(object[path: ["spec", field]] ?? .null),
+                                     detail: "field is immutable", numeric: true))
+        }
+        return errors
+    }
+}
+
+/// batch/v1 CronJobs: upstream's defaults and a schedule that parses (five fields or a @descriptor).
+struct CronJobStrategy: ResourceStrategy {
+    var hasStatusSubresource: Bool { true }
+    var tracksGeneration: Bool { true }
+
+    func applyDefaults(_ object: inout JSONValue) {
+        var spec = object["spec"]?.object ?? [:]
+        setDefault(&spec, "concurrencyPolicy", "Allow")
+        setDefault(&spec, "suspend", false)
+        setDefault(&spec, "successfulJobsHistoryLimit", 3)
+        setDefault(&spec, "failedJobsHistoryLimit", 1)
+        object["spec"] = .object(spec)
+        PodTemplate.applyDefaults(&object, at: ["spec", "jobTemplate", "spec", "template"])
+    }
+
+    func validateName(_ name: String) -> String? {
+        // The jobs it creates append 11 characters to its name.
+        if name.count > 52 { return "must be no more than 52 characters" }
+        return NameValidation.isDNS1123Subdomain(name) ? nil : NameValidation.dns1123SubdomainMessage
+    }
+
+    func validate(_ object: JSONValue) -> [FieldError] {
+        var errors: [FieldError] = []
+        let schedule = object[path: ["spec", "schedule"]]?.string ?? ""
+        if schedule.isEmpty {
+            errors.append(.required("spec.schedule"))
+        } else if let problem = Self.scheduleProblem(schedule) {
+            errors.append(.invalid("spec.schedule", schedule, problem))
+        }
+        let policies = ["Allow", "Forbid", "Replace"]
+        if let policy = object[path: ["spec", "concurrencyPolicy"]]?.string, !policies.contains(policy) {
+            errors.append(.notSupported("spec.concurrencyPolicy", policy, policies))
+        }
+        errors += JobStrategy.validateSpec(object, at: ["spec", "jobTemplate", "spec"], selector: false)
+        return errors
+    }
+
+    static let descriptors = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"]
+
+    /// nil when the standard cron syntax (robfig/cron's parser as upstream configures it) accepts the schedule.
+    static func scheduleProblem(_ schedule: String) -> String? {
+        var text = schedule.trimmingCharacters()
+        if text.hasPrefix("TZ=") || text.hasPrefix("CRON_TZ=") {
+            return "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"
+        }
+        if text.hasPrefix("@") {
+            if descriptors.contains(text) || text.hasPrefix("@every ") { return nil }
+            return "unrecognized descriptor: \(text)"
+        }
+        text = text.replacingOccurrences(of: "\t", with: " ")
+        let fields = text.split(separator: " ", omittingEmptySubsequences: true)
+        guard fields.count == 5 else { return "expected exactly 5 fields, found \(fields.count): \(text)" }
+        let ranges: [(ClosedRange<Int>, [String])] = [
+            (0...59, []), (0...23, []), (1...31, []),
+            (1...12, ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]),
+            (0...6, ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]),
+        ]
+        for (field, (range, names)) in zip(fields, ranges) {
+            for part in field.split(separator: ",", omittingEmptySubsequences: false) {
+                let pieces = part.split(separator: "/", omittingEmptySubsequences: false)
+                guard pieces.count <= 2 else { return "too many slashes: \(part)" }
+                if pieces.count == 2, Int(pieces[1]).map({ $0 > 0 }) != true { return "failed to parse int from \(pieces[1])" }
+                let base = pieces[0]
+                if base == "*" || base == "?" { continue }
+                for bound in base.split(separator: "-", omittingEmptySubsequences: false) {
+                    let value = Int(bound) ?? names.firstIndex(of: bound.lowercased()).map { $0 + range.lowerBound }
+                    guard let value else { return "failed to parse int from \(bound)" }
+                    guard range.contains(value) || (range == 0...6 && value == 7) else {
+                        return "end of range (\(value)) above maximum (\(range.upperBound)): \(part)"
+                    }
+                }
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,99 @@
+@testable import APIServer
+import KubeJSON
+import Testing
+
+/// apps/v1 and batch/v1 objects: upstream's defaults and validation, the scale subresource, printing.
+@Suite struct WorkloadTests {
+    static func deployment(_ name: String, selector: [String: String] = ["app": "web"], labels: [String: String] = ["app": "web"],
+                           restartPolicy: String? = nil) -> JSONValue {
+        var d: JSONValue = [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": .string(name)],
+            "spec": ["selector": ["matchLabels": JSONValue(selector)],
+                     "template": ["metadata": ["labels": JSONValue(labels)], "spec": ["containers": [["name": "web", "image": "nginx:1.27"]]]]],
+        ]
+        if let restartPolicy { d[path: ["spec", "template", "spec", "restartPolicy"]] = .string(restartPolicy) }
+        return d
+    }
+
+    static let deployments = "/apis/apps/v1/namespaces/default/deployments"
+
+    @Test func deploymentsAreDefaultedValidatedAndScaled() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        let created = try await s.request("POST", Self.deployments, Self.deployment("web"))
+        #expect(created.status == 201, "\(created.text)")
+        let spec = created.body["spec"] ?? .null
+        #expect(spec["replicas"]?.int == 1 && spec["revisionHistoryLimit"]?.int == 10 && spec["progressDeadlineSeconds"]?.int == 600)
+        #expect(spec[path: ["strategy", "rollingUpdate"]] == ["maxSurge": "25%", "maxUnavailable": "25%"])
+        #expect(spec[path: ["template", "spec", "restartPolicy"]]?.string == "Always")
+        #expect(spec[path: ["template", "spec", "priority"]] == nil, "priority is for pods, not templates")
+        #expect(created.body[path: ["metadata", "generation"]]?.int == 1)
+
+        let mismatch = try await s.request("POST", Self.deployments, Self.deployment("bad", labels: ["app": "other"]))
+        #expect(mismatch.status == 422)
+        #expect(mismatch.body["message"]?.string
+            == #"Deployment.apps "bad" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{"app":"other"}: `selector` does not match template `labels`"#)
+        let never = try await s.request("POST", Self.deployments, Self.deployment("never", restartPolicy: "Never"))
+        #expect(never.body["message"]?.string?.contains(#"spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: "Always""#) == true)
+
+        // The scale subresource reads and writes spec.replicas only; generation follows.
+        let scale = try await s.request("GET", "\(Self.deployments)/web/scale").body
+        #expect(scale["kind"] == "Scale" && scale["apiVersion"] == "autoscaling/v1")
+        #expect(scale[path: ["spec", "replicas"]]?.int == 1 && scale[path: ["status", "selector"]]?.string == "app=web")
+        let patched = try await s.request("PATCH", "\(Self.deployments)/web/scale", ["spec": ["replicas": 4]],
+                                          contentType: "application/merge-patch+json")
+        #expect(patched.status == 200 && patched.body[path: ["spec", "replicas"]]?.int == 4)
+        let after = try await s.request("GET", "\(Self.deployments)/web").body
+        #expect(after[path: ["spec", "replicas"]]?.int == 4 && after[path: ["metadata", "generation"]]?.int == 2)
+        let negative = try await s.request("PATCH", "\(Self.deployments)/web/scale", ["spec": ["replicas": -1]],
+                                           contentType: "application/merge-patch+json")
+        #expect(negative.status == 422 && negative.body["message"]?.string
+            == #"Scale.autoscaling "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"#)
+        // The selector cannot change.
+        var changed = after
+        changed[path: ["spec", "selector"]] = ["matchLabels": ["app": "web", "tier": "x"]]
+        changed[path: ["spec", "template", "metadata", "labels"]] = ["app": "web", "tier": "x"]
+        let immutable = try await s.request("PUT", "\(Self.deployments)/web", changed)
+        #expect(immutable.status == 422 && immutable.body["message"]?.string?.contains("spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"web\", \"tier\":\"x\"}") == true)
+
+        let table = try await s.request("GET", Self.deployments, accept: "application/json;as=Table;v=v1;g=meta.k8s.io").body
+        #expect(table["columnDefinitions"]?.array?.compactMap { $0["name"]?.string }
+            == ["Name", "Ready", "Up-to-date", "Available", "Age", "Containers", "Images", "Selector"])
+        #expect(table["rows"]?.array?.first?["cells"]?.array?.prefix(4) == ["web", "0/4", 0, 0])
+        // kubectl get all.
+        let resources = try await s.request("GET", "/apis/apps/v1").body["resources"]?.array ?? []
+        #expect(resources.contains { $0["name"] == "deployments" && $0["categories"] == ["all"] && $0["shortNames"] == ["deploy"] })
+        #expect(resources.contains { $0["name"] == "deployments/scale" && $0["kind"] == "Scale" && $0["group"] == "autoscaling" })
+    }
+
+    @Test func jobsGetTheirSelectorAndCronJobsASchedule() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        let job: JSONValue = ["apiVersion": "batch/v1", "kind": "Job", "metadata": ["name": "pi"],
+                              "spec": ["template": ["spec": ["restartPolicy": "Never", "containers": [["name": "pi", "image": "perl"]]]]]]
+        let created = try await s.request("POST", "/apis/batch/v1/namespaces/default/jobs", job)
+        #expect(created.status == 201, "\(created.text)")
+        let uid = created.body.metaUID
+        #expect(created.body[path: ["spec", "selector"]] == ["matchLabels": ["batch.kubernetes.io/controller-uid": .string(uid)]])
+        #expect(created.body[path: ["spec", "template", "metadata", "labels", "job-name"]]?.string == "pi")
+        #expect(created.body[path: ["spec", "backoffLimit"]]?.int == 6 && created.body[path: ["spec", "completions"]]?.int == 1)
+        var always = job
+        always[path: ["metadata", "name"]] = "always"
+        always[path: ["spec", "template", "spec", "restartPolicy"]] = "Always"
+        let refused = try await s.request("POST", "/apis/batch/v1/namespaces/default/jobs", always)
+        #expect(refused.body["message"]?.string?.contains(#"spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never""#) == true)
+
+        func cronJob(_ schedule: String) -> JSONValue {
+            ["apiVersion": "batch/v1", "kind": "CronJob", "metadata": ["name": "tick"],
+             "spec": ["schedule": .string(schedule),
+                      "jobTemplate": ["spec": ["template": ["spec": ["restartPolicy": "OnFailure", "containers": [["name": "c", "image": "busybox"]]]]]]]]
+        }
+        let bad = try await s.request("POST", "/apis/batch/v1/namespaces/default/cronjobs", cronJob("61 * * * *"))
+        #expect(bad.body["message"]?.string == #"CronJob.batch "tick" is invalid: spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61"#)
+        let fields = try await s.request("POST", "/apis/batch/v1/namespaces/default/cronjobs", cronJob("* * * *"))
+        #expect(fields.body["message"]?.string?.contains("expected exactly 5 fields, found 4") == true)
+        let good = try await s.request("POST", "/apis/batch/v1/namespaces/default/cronjobs", cronJob("*/5 * * * mon-fri"))
+        #expect(good.status == 201 && good.body[path: ["spec", "successfulJobsHistoryLimit"]]?.int == 3, "\(good.text)")
+        #expect(try await s.request("POST", "/apis/batch/v1/namespaces/default/cronjobs", cronJob("@hourly")).status == 409)
+    }
+}
