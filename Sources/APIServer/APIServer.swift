@@ -45,6 +45,7 @@ public final class APIServer: Sendable {
         if options.admissionPlugins.contains("NodeRestriction") { admission.append(NodeRestriction()) }
         if !options.disabledAdmissionPlugins.contains("ServiceAccount") { admission.append(ServiceAccountAdmission(storage: instrumented)) }
         if !options.disabledAdmissionPlugins.contains("DefaultTolerationSeconds") { admission.append(DefaultTolerationSeconds()) }
+        if !options.disabledAdmissionPlugins.contains("Priority") { admission.append(PriorityAdmission(storage: instrumented)) }
         admission.append(serviceIPs)
         self.registry = ResourceRegistry(builtIn: ResourceCatalog.standard(), storage: instrumented, admission: admission)
         var authorizers: [any Authorizer] = []

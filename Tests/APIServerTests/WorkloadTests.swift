@@ -97,3 +97,54 @@ import Testing
         #expect(try await s.request("POST", "/apis/batch/v1/namespaces/default/cronjobs", cronJob("@hourly")).status == 409)
     }
 }
+
+/// Storage, networking, policy and scheduling kinds: defaults, validation, and the Priority admission plugin.
+@Suite struct ClusterResourceTests {
+    @Test func priorityClassesDecidePodPriority() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        let classes = try await s.request("GET", "/apis/scheduling.k8s.io/v1/priorityclasses").body["items"]?.array ?? []
+        #expect(classes.compactMap { $0.metaName.isEmpty ? nil : $0.metaName }.sorted() == ["system-cluster-critical", "system-node-critical"])
+        func pod(_ name: String, _ className: String?, priority: Int64? = nil) -> JSONValue {
+            var p: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": .string(name)],
+                                "spec": ["containers": [["name": "c", "image": "busybox"]]]]
+            if let className { p[path: ["spec", "priorityClassName"]] = .string(className) }
+            if let priority { p[path: ["spec", "priority"]] = .int(priority) }
+            return p
+        }
+        let plain = try await s.request("POST", "/api/v1/namespaces/default/pods", pod("plain", nil))
+        #expect(plain.body[path: ["spec", "priority"]]?.int == 0 && plain.body[path: ["spec", "preemptionPolicy"]] == "PreemptLowerPriority")
+        let critical = try await s.request("POST", "/api/v1/namespaces/default/pods", pod("critical", "system-node-critical", priority: 2_000_001_000))
+        #expect(critical.status == 201 && critical.body[path: ["spec", "priority"]]?.int == 2_000_001_000)
+        let missing = try await s.request("POST", "/api/v1/namespaces/default/pods", pod("missing", "nope"))
+        #expect(missing.status == 403 && missing.body["message"]?.string == #"pods "missing" is forbidden: no PriorityClass with name nope was found"#)
+        let wrong = try await s.request("POST", "/api/v1/namespaces/default/pods", pod("wrong", "system-node-critical", priority: 5))
+        #expect(wrong.status == 403 && wrong.body["message"]?.string?.contains("the integer value of priority (5) must not be provided in pod spec") == true)
+        let tooHigh: JSONValue = ["apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": ["name": "vip"], "value": 2_000_000_000]
+        let refused = try await s.request("POST", "/apis/scheduling.k8s.io/v1/priorityclasses", tooHigh)
+        #expect(refused.status == 422 && refused.body["message"]?.string?.contains("maximum allowed value of a user defined priority is 1000000000") == true)
+    }
+
+    @Test func volumesIngressesAndBudgetsAreValidated() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        let pv: JSONValue = ["apiVersion": "v1", "kind": "PersistentVolume", "metadata": ["name": "pv1"],
+                             "spec": ["capacity": ["storage": "1Gi"], "accessModes": ["ReadWriteOnce"], "hostPath": ["path": "/mnt"]]]
+        let created = try await s.request("POST", "/api/v1/persistentvolumes", pv)
+        #expect(created.status == 201 && created.body[path: ["spec", "persistentVolumeReclaimPolicy"]] == "Retain", "\(created.text)")
+        var noSource = pv
+        noSource[path: ["metadata", "name"]] = "pv2"
+        noSource[path: ["spec", "hostPath"]] = nil
+        #expect(try await s.request("POST", "/api/v1/persistentvolumes", noSource).body["message"]?.string?.contains("spec: Required value: must specify a volume type") == true)
+        let ingress: JSONValue = ["apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": ["name": "web"],
+                                  "spec": ["rules": [["http": ["paths": [["path": "/", "backend": ["service": ["name": "web", "port": ["number": 80]]]]]]]]]]
+        let noType = try await s.request("POST", "/apis/networking.k8s.io/v1/namespaces/default/ingresses", ingress)
+        #expect(noType.status == 422 && noType.body["message"]?.string?.contains("spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified") == true)
+        let pdb: JSONValue = ["apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": ["name": "b"],
+                              "spec": ["minAvailable": 1, "maxUnavailable": 1, "selector": ["matchLabels": ["app": "x"]]]]
+        let both = try await s.request("POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", pdb)
+        #expect(both.status == 422 && both.body["message"]?.string?.contains("minAvailable and maxUnavailable cannot be both set") == true)
+        // Stored under upstream's etcd keys.
+        #expect(try await s.api.storage.get("/registry/persistentvolumes/pv1") != nil)
+    }
+}

@@ -67,6 +67,8 @@ enum BootstrapPolicy {
             rule(read, resources: viewResources),
             rule(read, groups: ["apps"], resources: appsView),
             rule(read, groups: ["batch"], resources: ["cronjobs", "cronjobs/status", "jobs", "jobs/status"]),
+            rule(read, groups: ["networking.k8s.io"], resources: ["ingresses", "ingresses/status", "networkpolicies"]),
+            rule(read, groups: ["policy"], resources: ["poddisruptionbudgets", "poddisruptionbudgets/status"]),
             rule(read, groups: ["coordination.k8s.io"], resources: ["leases"]),
             rule(read, groups: ["events.k8s.io"], resources: ["events"]),
         ]
@@ -75,6 +77,8 @@ enum BootstrapPolicy {
             rule(read + write, resources: editResources),
             rule(read + write, groups: ["apps"], resources: appsEdit),
             rule(read + write, groups: ["batch"], resources: ["cronjobs", "jobs"]),
+            rule(read + write, groups: ["networking.k8s.io"], resources: ["ingresses", "networkpolicies"]),
+            rule(read + write, groups: ["policy"], resources: ["poddisruptionbudgets"]),
             rule(read + write, groups: ["coordination.k8s.io"], resources: ["leases"]),
             rule(read + write, groups: ["events.k8s.io"], resources: ["events"]),
         ]

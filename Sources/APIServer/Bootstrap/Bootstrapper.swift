@@ -18,6 +18,17 @@ struct Bootstrapper {
         if let bindings = server.store("rbac.authorization.k8s.io", "v1", "clusterrolebindings") {
             for binding in BootstrapPolicy.clusterRoleBindings { try await ensure(bindings, namespace: "", binding, system) }
         }
+        // upstream's scheduling/bootstrap-system-priority-classes post-start hook.
+        if let classes = server.store("scheduling.k8s.io", "v1", "priorityclasses") {
+            for (name, value, description) in [
+                ("system-node-critical", 2_000_001_000, "Used for system critical pods that must not be moved from their current node."),
+                ("system-cluster-critical", 2_000_000_000, "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary."),
+            ] {
+                try await ensure(classes, namespace: "", ["apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                                                          "metadata": ["name": .string(name)], "value": .int(Int64(value)),
+                                                          "description": .string(description)], system)
+            }
+        }
         if let services = server.store("", "v1", "services") {
             let service: JSONValue = [
                 "apiVersion": "v1", "kind": "Service",

@@ -6,7 +6,8 @@ public struct ResourceCatalog: Sendable {
 
     /// Group order as upstream lists them in /apis.
     public static let groupOrder = ["", "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "batch",
-                                    "rbac.authorization.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io"]
+                                    "networking.k8s.io", "policy", "rbac.authorization.k8s.io", "storage.k8s.io",
+                                    "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io"]
 
     public func lookup(group: String, version: String, resource: String) -> ResourceDefinition? {
         definitions.first { $0.group == group && $0.version == version && $0.resource == resource }
@@ -62,6 +63,26 @@ public struct ResourceCatalog: Sendable {
                 columns: [TableColumn.name, TableColumn("Created At", type: "date") { o, _ in .string(o.metaCreationTimestamp ?? "") }],
                 categories: ["api-extensions"]),
             def("coordination.k8s.io", "leases", "lease", "Lease", namespaced: true, LeaseStrategy(), columns: Printers.leases),
+            def("", "persistentvolumes", "persistentvolume", "PersistentVolume", namespaced: false, PersistentVolumeStrategy(),
+                short: ["pv"], columns: Printers.persistentVolumes),
+            def("", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", namespaced: true,
+                PersistentVolumeClaimStrategy(), short: ["pvc"], columns: Printers.persistentVolumeClaims),
+            def("", "resourcequotas", "resourcequota", "ResourceQuota", namespaced: true, ResourceQuotaStrategy(), short: ["quota"],
+                columns: Printers.resourceQuotas),
+            def("", "limitranges", "limitrange", "LimitRange", namespaced: true, PlainStrategy(), short: ["limits"],
+                columns: Printers.limitRanges),
+            def("storage.k8s.io", "storageclasses", "storageclass", "StorageClass", namespaced: false, StorageClassStrategy(),
+                short: ["sc"], columns: Printers.storageClasses),
+            def("networking.k8s.io", "ingresses", "ingress", "Ingress", namespaced: true, IngressStrategy(), short: ["ing"],
+                columns: Printers.ingresses),
+            def("networking.k8s.io", "ingressclasses", "ingressclass", "IngressClass", namespaced: false, PlainStrategy(),
+                columns: Printers.ingressClasses),
+            def("networking.k8s.io", "networkpolicies", "networkpolicy", "NetworkPolicy", namespaced: true, PlainStrategy(),
+                short: ["netpol"], columns: Printers.networkPolicies),
+            def("policy", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", namespaced: true,
+                PodDisruptionBudgetStrategy(), short: ["pdb"], columns: Printers.podDisruptionBudgets),
+            def("scheduling.k8s.io", "priorityclasses", "priorityclass", "PriorityClass", namespaced: false, PriorityClassStrategy(),
+                short: ["pc"], columns: Printers.priorityClasses),
             def("batch", "jobs", "job", "Job", namespaced: true, JobStrategy(), columns: Printers.jobs, categories: ["all"]),
             def("batch", "cronjobs", "cronjob", "CronJob", namespaced: true, CronJobStrategy(), short: ["cj"], columns: Printers.cronJobs,
                 categories: ["all"]),

@@ -68,9 +68,13 @@ public struct ResourceDefinition: Sendable {
 
     /// `/registry/<resource>/` (cluster-scoped) — storage keys keep one object per key, as upstream lays out etcd.
     public var keyRoot: String {
-        if group == "events.k8s.io" { return "/registry/events/" }
-        return group.isEmpty || group == "rbac.authorization.k8s.io" || group == "coordination.k8s.io"
-            ? "/registry/\(resource)/" : "/registry/\(group)/\(resource)/"
+        // As upstream: built-in kinds by resource (`/registry/deployments/`, ingresses under `/registry/ingress/`),
+        // CRDs and custom resources by group (`/registry/stable.example.com/crontabs/`).
+        if owner != nil || group == "apiextensions.k8s.io" { return "/registry/\(group)/\(resource)/" }
+        switch resource {
+        case "ingresses": return "/registry/ingress/"
+        default: return "/registry/\(resource)/"
+        }
     }
 
     public func key(namespace: String, name: String) -> String {

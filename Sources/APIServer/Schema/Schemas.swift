@@ -125,6 +125,7 @@ public enum Schemas {
     ])
 
     public static let definitions: [String: Schema] = coreDefinitions.merging(workloadDefinitions) { a, _ in a }
+        .merging(clusterResourceDefinitions) { a, _ in a }
 
     static let coreDefinitions: [String: Schema] = [
         meta: objectMeta,

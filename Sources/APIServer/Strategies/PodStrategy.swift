@@ -14,8 +14,8 @@ struct PodStrategy: ResourceStrategy {
 
     func applyDefaults(_ spec: inout JSONValue) { Self.applyDefaults(&spec, template: false) }
 
-    /// upstream's SetDefaults_PodSpec for pods and pod templates; what only pods get (SetDefaults_Pod's
-    /// enableServiceLinks, the Priority admission plugin's priority and preemptionPolicy) is left out of templates.
+    /// upstream's SetDefaults_PodSpec for pods and pod templates; SetDefaults_Pod's enableServiceLinks only for pods
+    /// (priority and preemptionPolicy come from the Priority admission plugin).
     static func applyDefaults(_ spec: inout JSONValue, template: Bool) {
         var pod = spec
         func setDefault(_ path: [String], _ value: JSONValue) {
@@ -26,11 +26,7 @@ struct PodStrategy: ResourceStrategy {
         setDefault(["spec", "terminationGracePeriodSeconds"], 30)
         setDefault(["spec", "schedulerName"], "default-scheduler")
         setDefault(["spec", "securityContext"], .emptyObject)
-        if !template {
-            setDefault(["spec", "enableServiceLinks"], true)
-            setDefault(["spec", "preemptionPolicy"], "PreemptLowerPriority")
-            setDefault(["spec", "priority"], 0)
-        }
+        if !template { setDefault(["spec", "enableServiceLinks"], true) }
         for kind in ["initContainers", "containers"] {
             guard var list = pod[path: ["spec", kind]]?.array else { continue }
             for i in list.indices {
