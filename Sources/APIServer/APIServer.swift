@@ -18,10 +18,8 @@ public final class APIServer: Sendable {
     let serviceIPs: ServiceIPAllocator
     let health: HealthChecks
     let logger: Logger
-    let namespaceController: NamespaceController
-    let serviceAccountControllers: ServiceAccountControllers
-    let crdController: CustomResourceDefinitionController
-    let roleAggregation: ClusterRoleAggregationController
+    /// In start order: custom resources are served before the namespace controller may need to empty them.
+    let controllers: [any InProcessController]
     let serviceAccounts: ServiceAccountAuthenticator?
     let issuerDiscovery: ServiceAccountIssuerDiscovery?
     let openAPI: OpenAPICache
@@ -46,6 +44,7 @@ public final class APIServer: Sendable {
         if !options.disabledAdmissionPlugins.contains("ServiceAccount") { admission.append(ServiceAccountAdmission(storage: instrumented)) }
         if !options.disabledAdmissionPlugins.contains("DefaultTolerationSeconds") { admission.append(DefaultTolerationSeconds()) }
         if !options.disabledAdmissionPlugins.contains("Priority") { admission.append(PriorityAdmission(storage: instrumented)) }
+        if !options.disabledAdmissionPlugins.contains("DefaultStorageClass") { admission.append(DefaultStorageClassAdmission(storage: instrumented)) }
         admission.append(serviceIPs)
         self.registry = ResourceRegistry(builtIn: ResourceCatalog.standard(), storage: instrumented, admission: admission)
         var authorizers: [any Authorizer] = []
@@ -64,10 +63,11 @@ public final class APIServer: Sendable {
         self.rbac = rbac
         self.authorizer = AuthorizerChain(authorizers)
         self.health = HealthChecks()
-        self.namespaceController = NamespaceController(logger: logger)
-        self.serviceAccountControllers = ServiceAccountControllers(logger: logger)
-        self.crdController = CustomResourceDefinitionController(logger: logger)
-        self.roleAggregation = ClusterRoleAggregationController(logger: logger)
+        self.controllers = [
+            CustomResourceDefinitionController(logger: logger), NamespaceController(logger: logger),
+            ServiceAccountControllers(logger: logger), ClusterRoleAggregationController(logger: logger),
+            PersistentVolumeBinder(logger: logger),
+        ]
         self.serviceAccounts = options.serviceAccountTokens.map {
             ServiceAccountAuthenticator(validator: $0.validator, storage: StoredObjects(storage: instrumented))
         }
@@ -92,12 +92,7 @@ public final class APIServer: Sendable {
         await health.set("poststarthook/start-apiserver-admission-initializer", ok: true)
         let services = try await storage.range(prefix: "/registry/services/", startAfter: nil, limit: 0)
         await serviceIPs.load(services.kvs.compactMap { try? JSONParser.parse($0.value) }.compactMap { $0[path: ["spec", "clusterIP"]]?.string })
-        if let namespaces = store("", "v1", "namespaces") {
-            await namespaceController.start(server: self, namespaces: namespaces)
-        }
-        await serviceAccountControllers.start(server: self)
-        await crdController.start(server: self)
-        await roleAggregation.start(server: self)
+        for controller in controllers { await controller.start(server: self) }
         await health.set("poststarthook/crd-informer-synced", ok: true)
         await health.set("poststarthook/bootstrap-controller", ok: true)
         await health.set("informer-sync", ok: true)
@@ -105,10 +100,7 @@ public final class APIServer: Sendable {
 
     public func stop() async {
         await rbac?.stop()
-        await namespaceController.stop()
-        await serviceAccountControllers.stop()
-        await crdController.stop()
-        await roleAggregation.stop()
+        for controller in controllers { await controller.stop() }
         await health.setShuttingDown()
         await watches.closeAll()
     }

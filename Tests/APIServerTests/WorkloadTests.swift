@@ -147,4 +147,47 @@ import Testing
         // Stored under upstream's etcd keys.
         #expect(try await s.api.storage.get("/registry/persistentvolumes/pv1") != nil)
     }
+
+    @Test func claimsBindToTheSmallestVolumeThatFits() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        func pv(_ name: String, _ size: String, _ className: String = "manual", modes: [JSONValue] = ["ReadWriteOnce"]) -> JSONValue {
+            ["apiVersion": "v1", "kind": "PersistentVolume", "metadata": ["name": .string(name)],
+             "spec": ["capacity": ["storage": .string(size)], "accessModes": .array(modes), "storageClassName": .string(className),
+                      "hostPath": ["path": .string("/mnt/\(name)")]]]
+        }
+        func pvc(_ name: String, _ size: String, _ className: String? = "manual") -> JSONValue {
+            var c: JSONValue = ["apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": ["name": .string(name)],
+                                "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": .string(size)]]]]
+            if let className { c[path: ["spec", "storageClassName"]] = .string(className) }
+            return c
+        }
+        for volume in [pv("big", "10Gi"), pv("small", "1Gi"), pv("tiny", "100Mi"), pv("shared", "1Gi", modes: ["ReadWriteMany"])] {
+            #expect(try await s.request("POST", "/api/v1/persistentvolumes", volume).status == 201)
+        }
+        try await eventually { try await s.request("GET", "/api/v1/persistentvolumes/tiny").body[path: ["status", "phase"]] == "Available" }
+        #expect(try await s.request("POST", "/api/v1/namespaces/default/persistentvolumeclaims", pvc("data", "500Mi")).status == 201)
+        var claim: JSONValue = .null
+        try await eventually {
+            claim = try await s.request("GET", "/api/v1/namespaces/default/persistentvolumeclaims/data").body
+            return claim[path: ["status", "phase"]] == "Bound"
+        }
+        #expect(claim[path: ["spec", "volumeName"]] == "small")
+        #expect(claim[path: ["status", "capacity", "storage"]] == "1Gi")
+        let small = try await s.request("GET", "/api/v1/persistentvolumes/small").body
+        #expect(small[path: ["status", "phase"]] == "Bound" && small[path: ["spec", "claimRef", "name"]] == "data")
+        // Deleting the claim releases the volume (Retain).
+        #expect(try await s.request("DELETE", "/api/v1/namespaces/default/persistentvolumeclaims/data").status == 200)
+        try await eventually { try await s.request("GET", "/api/v1/persistentvolumes/small").body[path: ["status", "phase"]] == "Released" }
+        // A default class is filled in; a WaitForFirstConsumer class waits.
+        let sc: JSONValue = ["apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "provisioner": "kubernetes.io/no-provisioner",
+                             "volumeBindingMode": "WaitForFirstConsumer",
+                             "metadata": ["name": "local", "annotations": ["storageclass.kubernetes.io/is-default-class": "true"]]]
+        #expect(try await s.request("POST", "/apis/storage.k8s.io/v1/storageclasses", sc).status == 201)
+        #expect(try await s.request("POST", "/api/v1/persistentvolumes", pv("localpv", "5Gi", "local")).status == 201)
+        let waiting = try await s.request("POST", "/api/v1/namespaces/default/persistentvolumeclaims", pvc("later", "1Gi", nil))
+        #expect(waiting.body[path: ["spec", "storageClassName"]] == "local")
+        try await eventually { try await s.request("GET", "/api/v1/persistentvolumes/localpv").body[path: ["status", "phase"]] == "Available" }
+        #expect(try await s.request("GET", "/api/v1/namespaces/default/persistentvolumeclaims/later").body[path: ["status", "phase"]] == "Pending")
+    }
 }

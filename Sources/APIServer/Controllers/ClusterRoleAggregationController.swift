@@ -5,7 +5,7 @@ import Logging
 /// upstream's clusterrole-aggregation controller (kube-controller-manager), in process: a ClusterRole with an
 /// `aggregationRule` gets the rules of every ClusterRole its selectors match, so a CRD's operator can extend admin,
 /// edit and view with a labelled ClusterRole (`rbac.authorization.k8s.io/aggregate-to-edit: "true"`).
-actor ClusterRoleAggregationController {
+actor ClusterRoleAggregationController: InProcessController {
     private let logger: Logger
     private var task: Task<Void, Never>?
 

@@ -6,7 +6,7 @@ import Logging
 /// whose names are free is served at once and marked NamesAccepted and Established (`kubectl wait
 /// --for=condition=established` works); one whose plural or kind is taken is not served and says why; a deleted CRD
 /// takes its custom resources with it before it goes.
-actor CustomResourceDefinitionController {
+actor CustomResourceDefinitionController: InProcessController {
     static let prefix = "/registry/apiextensions.k8s.io/customresourcedefinitions/"
 
     private let logger: Logger

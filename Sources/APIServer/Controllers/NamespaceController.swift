@@ -5,13 +5,14 @@ import Logging
 /// Finishes namespace deletion inside the apiserver (upstream runs this in kube-controller-manager, which a
 /// standalone apiserver lacks — namespaces would stay Terminating forever, the envtest trap): deletes every
 /// object in the namespace, then the namespace itself.
-actor NamespaceController {
+actor NamespaceController: InProcessController {
     private let logger: Logger
     private var task: Task<Void, Never>?
 
     init(logger: Logger) { self.logger = logger }
 
-    func start(server: APIServer, namespaces: GenericStore) {
+    func start(server: APIServer) {
+        guard let namespaces = server.store("", "v1", "namespaces") else { return }
         let logger = self.logger
         task = Task {
             while !Task.isCancelled {

@@ -7,7 +7,7 @@ import ServiceAccountToken
 /// controller manager beside it, as with namespace deletion): every active namespace gets the `default`
 /// ServiceAccount and the `kube-root-ca.crt` ConfigMap back whenever they go missing, and Secrets of type
 /// `kubernetes.io/service-account-token` get their long-lived token.
-actor ServiceAccountControllers {
+actor ServiceAccountControllers: InProcessController {
     private let logger: Logger
     private var task: Task<Void, Never>?
 

@@ -162,16 +162,3 @@ public struct KubeletConfigError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ message: String) { description = message }
 }
-
-/// Kubernetes resource quantities in bytes (`10Mi`, `1G`, `512`).
-public enum Quantity {
-    public static func bytes(_ text: String) -> Int64? {
-        let suffixes: [(String, Int64)] = [("Ki", 1 << 10), ("Mi", 1 << 20), ("Gi", 1 << 30), ("Ti", 1 << 40),
-                                           ("k", 1000), ("K", 1000), ("M", 1_000_000), ("G", 1_000_000_000), ("T", 1_000_000_000_000)]
-        for (suffix, scale) in suffixes where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast(suffix.count)) else { return nil }
-            return Int64(value * Double(scale))
-        }
-        return Int64(text)
-    }
-}

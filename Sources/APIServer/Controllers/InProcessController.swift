@@ -1,0 +1,6 @@
+/// A controller the apiserver runs itself, for what kube-controller-manager (or the apiextensions server) does
+/// upstream and an apiserver alone would leave undone. `start` returns once the controller follows its objects.
+protocol InProcessController: Actor {
+    func start(server: APIServer) async
+    func stop()
+}
