@@ -35,6 +35,9 @@ final class StructuralSchema: Sendable {
     let preserveUnknownFields: Bool
     let intOrString: Bool
     let embeddedResource: Bool
+    /// `x-kubernetes-list-type` (atomic, set, map) and `x-kubernetes-list-map-keys`, for server-side apply.
+    let listType: String?
+    let listMapKeys: [String]
     let allOf: [StructuralSchema]
     let anyOf: [StructuralSchema]
     let oneOf: [StructuralSchema]
@@ -70,6 +73,8 @@ final class StructuralSchema: Sendable {
         preserveUnknownFields = json["x-kubernetes-preserve-unknown-fields"]?.bool ?? false
         intOrString = json["x-kubernetes-int-or-string"]?.bool ?? false
         embeddedResource = json["x-kubernetes-embedded-resource"]?.bool ?? false
+        listType = json["x-kubernetes-list-type"]?.string
+        listMapKeys = json["x-kubernetes-list-map-keys"]?.array?.compactMap(\.string) ?? []
         allOf = json["allOf"]?.array?.map(StructuralSchema.init) ?? []
         anyOf = json["anyOf"]?.array?.map(StructuralSchema.init) ?? []
         oneOf = json["oneOf"]?.array?.map(StructuralSchema.init) ?? []

@@ -15,7 +15,14 @@ struct ResourceHandler {
     var namespace: String { def.namespaced ? info.namespace : "" }
 
     var context: RequestContext {
-        RequestContext(user: request.user, dryRun: query["dryRun"] == "All", subresource: info.subresource)
+        RequestContext(user: request.user, dryRun: query["dryRun"] == "All", subresource: info.subresource, fieldManager: fieldManager)
+    }
+
+    /// `?fieldManager=`, else the User-Agent's product (`kubectl/v1.32.0 (linux/amd64)` → `kubectl`), as upstream.
+    var fieldManager: String {
+        if let manager = query["fieldManager"], !manager.isEmpty { return String(manager.prefix(128)) }
+        let agent = request.header("user-agent") ?? ""
+        return String((agent.split(separator: "/", maxSplits: 1).first.map(String.init) ?? "").prefix(128))
     }
 
     func serve() async throws -> APIResponse {
@@ -188,24 +195,44 @@ struct ResourceHandler {
             throw StatusError.invalid(kind: "PatchOptions", group: "meta.k8s.io", name: "", [
                 .required("fieldManager", "is required for apply patch")])
         }
-        let patch = try BodyDecoder.decode(request.body, contentType: contentType, kind: def.kind)
+        var patch = try BodyDecoder.decode(request.body, contentType: contentType, kind: def.kind)
         let schema = def.schema
         let name = info.name
         let handler = self
         let box = WarningBox([])
+        var context = self.context
+        // Server-side apply: the configuration is checked for unknown fields once, then merged by field ownership.
+        var applyWarnings: [String] = []
+        if isApply {
+            guard patch.object != nil else { throw StatusError.badRequest("the apply configuration must be an object") }
+            try checkApplyTypeMeta(patch)
+            applyWarnings = try validateFields(&patch)
+            context.isApply = true
+        }
+        let config = patch
+        let configWarnings = applyWarnings
+        let force = query.bool("force")
+        let shape = FieldShape.of(def)
+        let applyContext = context
         let (result, created) = try await store.guaranteedUpdate(namespace: namespace, name: name, context: context,
                                                                  createIfMissing: isApply) { current in
             var patched: JSONValue
-            guard let current else {
-                guard isApply else { throw StatusError.notFound(handler.def.groupResource, name) }
-                patched = patch
-                box.value = try handler.validateFields(&patched)
+            if isApply {
+                patched = try ManagedFields.apply(config, to: current, manager: applyContext.manager, force: force,
+                                                  subresource: applyContext.subresource, apiVersion: handler.def.apiVersion, shape: shape,
+                                                  groupResource: handler.def.groupResource, name: name)
+                box.value = configWarnings
+                if let current { patched.setMeta("resourceVersion", .string(current.metaResourceVersion)) }
+                if patched.metaName != name {
+                    throw StatusError.badRequest("the name of the object (\(patched.metaName)) does not match the name on the URL (\(name))")
+                }
                 return patched
             }
+            guard let current else { throw StatusError.notFound(handler.def.groupResource, name) }
             switch contentType {
-            case "application/json-patch+json": patched = try JSONPatch.apply(patch, to: current)
-            case "application/merge-patch+json": patched = MergePatch.apply(patch, to: current)
-            default: patched = try StrategicMergePatch.apply(patch, to: current, schema: schema)
+            case "application/json-patch+json": patched = try JSONPatch.apply(config, to: current)
+            case "application/merge-patch+json": patched = MergePatch.apply(config, to: current)
+            default: patched = try StrategicMergePatch.apply(config, to: current, schema: schema)
             }
             box.value = try handler.validateFields(&patched)
             let requested = patched.metaResourceVersion
@@ -219,6 +246,17 @@ struct ResourceHandler {
             return patched
         }
         return try await respond(result, status: created ? 201 : 200, media: media, warnings: box.value)
+    }
+
+    /// An apply configuration must say what it is (upstream: `apiVersion` and `kind` are required for apply).
+    func checkApplyTypeMeta(_ config: JSONValue) throws {
+        let kind = config["kind"]?.string ?? "", apiVersion = config["apiVersion"]?.string ?? ""
+        if kind.isEmpty || apiVersion.isEmpty {
+            throw StatusError.badRequest("invalid object type: \(apiVersion.isEmpty ? "" : apiVersion + ", ")Kind=\(kind)")
+        }
+        if kind != def.kind || apiVersion != def.apiVersion {
+            throw StatusError.badRequest("the apply configuration's apiVersion and kind (\(apiVersion), \(kind)) do not match the resource (\(def.apiVersion), \(def.kind))")
+        }
     }
 
     func deleteOptions() throws -> DeleteOptions {

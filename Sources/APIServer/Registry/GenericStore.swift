@@ -170,6 +170,10 @@ public struct GenericStore: Sendable {
         var errors = validateObjectMeta(object, isCreate: true)
         errors += strategy.validate(object)
         if !errors.isEmpty { throw invalid(object.metaName, errors) }
+        if !context.isApply {
+            ManagedFields.recordUpdate(old: nil, new: &object, manager: context.manager, subresource: context.subresource,
+                                       apiVersion: definition.apiVersion, shape: FieldShape.of(definition))
+        }
         if context.dryRun {
             if try await storage.get(definition.key(namespace: ns, name: object.metaName)) != nil {
                 throw StatusError.alreadyExists(groupResource, object.metaName)
@@ -362,6 +366,10 @@ public struct GenericStore: Sendable {
         errors += validateObjectMeta(object, isCreate: false)
         errors += strategy.validateUpdate(object, old: old)
         if !errors.isEmpty { throw invalid(name, errors) }
+        if !context.isApply {
+            ManagedFields.recordUpdate(old: old, new: &object, manager: context.manager, subresource: context.subresource,
+                                       apiVersion: definition.apiVersion, shape: FieldShape.of(definition))
+        }
         return object
     }
 

@@ -5,11 +5,22 @@ public struct RequestContext: Sendable {
     public var user: UserInfo
     public var dryRun: Bool
     public var subresource: String
+    /// The manager recorded in managedFields: `?fieldManager=`, else the client's User-Agent product.
+    public var fieldManager: String
+    /// A server-side apply, whose managedFields the apply itself computed.
+    public var isApply = false
 
-    public init(user: UserInfo, dryRun: Bool = false, subresource: String = "") {
+    public init(user: UserInfo, dryRun: Bool = false, subresource: String = "", fieldManager: String = "") {
         self.user = user
         self.dryRun = dryRun
         self.subresource = subresource
+        self.fieldManager = fieldManager
+    }
+
+    /// The manager name, for writes that named none: the in-process controllers stand in for upstream's.
+    var manager: String {
+        if !fieldManager.isEmpty { return fieldManager }
+        return user.name == "system:kube-controller-manager" ? "kube-controller-manager" : "kube-apiserver"
     }
 }
 
