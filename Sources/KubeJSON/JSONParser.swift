@@ -64,7 +64,8 @@ public enum JSONParser {
 
         mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
             index += 1
-            var object: [String: JSONValue] = [:]
+            // Most API objects have a handful of keys: room for them up front saves the regrowths.
+            var object = [String: JSONValue](minimumCapacity: 6)
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
             while true {

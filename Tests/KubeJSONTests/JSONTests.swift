@@ -45,3 +45,15 @@ import Testing
         #expect(Base64.decode("abc") == nil)
     }
 }
+
+@Suite struct JSONWriterFastPathTests {
+    @Test func numbersKeysAndEscapesAreWrittenAsGoWritesThem() {
+        #expect(JSONWriter.string([.int(0), .int(7), .int(-42), .int(Int64.max), .int(Int64.min), .bool(true), .bool(false), .null])
+            == "[0,7,-42,9223372036854775807,-9223372036854775808,true,false,null]")
+        // Keys by their bytes (uppercase before lowercase, as Go's sort of map keys).
+        #expect(JSONWriter.string(["b": 1, "B": 2, "a": 3, "é": 4, "z": 5]) == #"{"B":2,"a":3,"b":1,"z":5,"é":4}"#)
+        #expect(JSONWriter.string(["only": ["x": .emptyObject]]) == #"{"only":{"x":{}}}"#)
+        #expect(JSONWriter.string("plain") == #""plain""#)
+        #expect(JSONWriter.string("a\"b\\c\n<&>\u{01}") == #""a\"b\\c\n\u003c\u0026\u003e\u0001""#)
+    }
+}

@@ -58,7 +58,8 @@ enum ManagedFields {
         var entries = entries(of: old)
         // A client may reset the history by sending `managedFields: [{}]`.
         if let sent = new[path: ["metadata", "managedFields"]]?.array, sent == [.emptyObject] { entries = [] }
-        let (changed, removed) = ObjectFields.changes(from: old ?? .emptyObject, to: new, shape)
+        // A create changes every field it sets.
+        let (changed, removed) = old.map { ObjectFields.changes(from: $0, to: new, shape) } ?? (ObjectFields.fieldSet(new, shape), FieldSet())
         let mine = ManagedFieldsEntry(manager: manager, operation: "Update", apiVersion: apiVersion, time: Timestamp.format(Timestamp.now()),
                                       subresource: subresource, fields: FieldSet())
         var previous = FieldSet()
