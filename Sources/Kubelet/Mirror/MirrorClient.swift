@@ -54,8 +54,13 @@ actor MirrorClient {
                 }
             }
             if current == nil {
+                // As upstream, a mirror pod is created only once its Node is known: it is owned by the Node.
+                guard let body = try await mirrorPod(pod) else {
+                    logger.debug("waiting for the Node to be registered before creating the mirror pod", metadata: ["pod": "\(key)"])
+                    continue
+                }
                 do {
-                    current = try await client.call("POST", "/api/v1/namespaces/\(pod.namespace)/pods", try await mirrorPod(pod))
+                    current = try await client.call("POST", "/api/v1/namespaces/\(pod.namespace)/pods", body)
                     logger.info("Created mirror pod", metadata: ["pod": "\(key)"])
                     lastStatus[pod.uid] = nil
                 } catch let failure as APIServerClient.Failure where failure.isConflict {
@@ -91,8 +96,10 @@ actor MirrorClient {
         } catch let failure as APIServerClient.Failure where failure.isNotFound || failure.isConflict {}
     }
 
-    /// The static pod as a mirror: same spec, bound to this node, owned by the Node, marked with the hash.
-    func mirrorPod(_ pod: StaticPod) async throws -> JSONValue {
+    /// The static pod as a mirror: same spec, bound to this node, owned by the Node, marked with the hash; nil while
+    /// the Node's UID is unknown.
+    func mirrorPod(_ pod: StaticPod) async throws -> JSONValue? {
+        guard let uid = await nodeUID() else { return nil }
         var json = try JSONValue(encoding: pod.pod)
         json["apiVersion"] = "v1"
         json["kind"] = "Pod"
@@ -104,10 +111,8 @@ actor MirrorClient {
         var annotations = json[path: ["metadata", "annotations"]]?.object ?? [:]
         annotations[StaticPod.mirrorAnnotation] = .string(pod.uid)
         json[path: ["metadata", "annotations"]] = .object(annotations)
-        if let uid = await nodeUID() {
-            json[path: ["metadata", "ownerReferences"]] = [["apiVersion": "v1", "kind": "Node", "name": .string(nodeName),
-                                                            "uid": .string(uid), "controller": true]]
-        }
+        json[path: ["metadata", "ownerReferences"]] = [["apiVersion": "v1", "kind": "Node", "name": .string(nodeName),
+                                                        "uid": .string(uid), "controller": true]]
         json[path: ["spec", "nodeName"]] = .string(nodeName)
         // The API requires an image; a host-process container may have none.
         for kind in ["initContainers", "containers"] {
