@@ -55,7 +55,8 @@ public struct NodeAgent: Sendable {
                         await recorder.flush()
                         if !lastError.isEmpty { logger.info("mirror pods in sync again") }
                         lastError = ""
-                        delay = 1.0
+                        // Mirror pods wait for the Node's registration: look again soon rather than in a second.
+                        delay = await nodeUID() == nil ? 0.05 : 1.0
                     } catch {
                         let text = "\(error)"
                         if text != lastError { logger.warning("Failed to sync mirror pods, will retry: \(text)") }
