@@ -60,6 +60,9 @@ private struct Composer {
         case sequence(YAMLSequence, anchor: String?, size: Int)
     }
 
+    /// The same bound as the JSON parser's.
+    static let maxDepth = 512
+
     var documents: [YAMLNode] = []
     private var stack: [Open] = []
     private var anchors: [String: (node: YAMLNode, size: Int)] = [:]
@@ -90,6 +93,9 @@ private struct Composer {
                 throw YAMLSyntaxError(message: "invalid YAML: unknown anchor '\(name)' referenced", mark: mark)
             }
             try add(target.node, size: target.size, anchor: nil)
+        case YAML_MAPPING_START_EVENT, YAML_SEQUENCE_START_EVENT where stack.count >= Composer.maxDepth:
+            // Deeper trees would exhaust the stack of everything that walks them recursively afterwards.
+            throw YAMLSyntaxError(message: "invalid YAML: exceeded max depth of \(Composer.maxDepth) nested collections", mark: mark)
         case YAML_MAPPING_START_EVENT:
             stack.append(.mapping(YAMLMapping(entries: [], mark: mark), key: nil, merges: [],
                                   anchor: Self.string(event.data.mapping_start.anchor), size: 1))

@@ -147,3 +147,14 @@ import Testing
         #expect(!text.contains("\n  word"))   // no folding of long lines
     }
 }
+
+@Suite struct YAMLDepthTests {
+    /// A request body nested far deeper than any object used to crash the apiserver (stack exhaustion while walking
+    /// the tree); it is now a syntax error.
+    @Test func deeplyNestedDocumentsAreRefused() throws {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: YAMLSyntaxError.self) { try YAMLParser.document(deep) }
+        let fine = String(repeating: "- ", count: 1) + String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(try YAMLParser.document(fine) != nil)
+    }
+}

@@ -113,6 +113,7 @@ actor CustomResourceDefinitionController: InProcessController {
         let name = crd.metaName
         let context = RequestContext(user: UserInfo(name: "system:apiserver", groups: ["system:masters"]))
         let definitions = server.catalog.definitions.filter { $0.owner == name }
+        let prefix = "/registry/\(crd[path: ["spec", "group"]]?.string ?? "")/\(crd[path: ["spec", "names", "plural"]]?.string ?? "")/"
         var attempt = 0
         while !Task.isCancelled {
             var remaining = 0
@@ -122,6 +123,9 @@ actor CustomResourceDefinitionController: InProcessController {
                     remaining += 1
                     _ = try? await store.delete(namespace: item.metaNamespace, name: item.metaName, options: DeleteOptions(), context: context)
                 }
+            } else if let stored = try? await server.storage.range(prefix: prefix, startAfter: nil, limit: 0) {
+                // No version is served: nothing can honour finalizers; the objects go directly.
+                for kv in stored.kvs { _ = try? await server.storage.delete(kv.key, expectedModRevision: nil) }
             }
             if remaining == 0 { break }
             attempt += 1
