@@ -12,6 +12,8 @@ public enum RFC3339 {
 
     /// `fractionDigits` 0 (seconds), 3, 6 or 9.
     public static func format(_ seconds: Double, fractionDigits: Int = 0) -> String {
+        // Years 0001 to 9999 (Go's time range for RFC 3339): anything outside, or not a number, is clamped.
+        let seconds = seconds.isFinite ? min(max(seconds, -62_135_596_800), 253_402_300_799) : 0
         var t = time_t(seconds.rounded(.down))
         var tmValue = tm()
         gmtime_r(&t, &tmValue)

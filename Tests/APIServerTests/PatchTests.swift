@@ -54,3 +54,36 @@ import Testing
         #expect(apply.status == 201 && apply.body[path: ["data", "a"]]?.string == "1", "\(apply.text)")
     }
 }
+
+/// Protobuf bodies come from clients: no byte sequence may trap the decoder (a huge length varint once did).
+@Suite struct ProtobufRobustnessTests {
+    @Test func randomAndHostileBodiesAreErrorsNotCrashes() {
+        var generator = SystemRandomNumberGenerator()
+        let envelope: [UInt8] = [0x6B, 0x38, 0x73, 0x00]
+        // A TypeMeta for a known kind, then a raw field whose length varint is 2^64-1.
+        let typeMeta: [UInt8] = [0x0A, 0x0C, 0x0A, 0x02] + Array("v1".utf8) + [0x12, 0x06] + Array("Secret".utf8)
+        let hostile = envelope + typeMeta + [0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]
+        #expect(throws: StatusError.self) { try ProtobufDecoder.decode(hostile) }
+        var refused = 0
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 0...64, using: &generator)
+            let tail = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            do {
+                _ = try ProtobufDecoder.decode(envelope + typeMeta + [0x12, UInt8(length)] + tail)
+            } catch let error as StatusError {
+                #expect(error.code == 400, "\(error)")
+                refused += 1
+            } catch {
+                Issue.record("not a Status error: \(error)")
+            }
+        }
+        // Random bytes are mostly not a valid message; some happen to be.
+        #expect(refused > 1000)
+    }
+
+    @Test func timestampsOutOfRangeAreClampedNotTrapped() {
+        #expect(Timestamp.format(9.3e18) == "9999-12-31T23:59:59Z")
+        #expect(Timestamp.format(-9.3e18) == "0001-01-01T00:00:00Z")
+        #expect(Timestamp.format(.nan) == "1970-01-01T00:00:00Z")
+    }
+}

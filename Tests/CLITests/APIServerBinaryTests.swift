@@ -156,6 +156,16 @@ struct APIServerBinaryTests {
                                   "\(base)/openid/v1/jwks"])
         #expect(jwks.out.contains(#""kty":"RSA""#), "\(jwks.out)")
 
+        // Bad input on purpose: mutated objects, patches and protobuf garbage for 10 s; no 5xx, no crash.
+        if let python = which("python3") {
+            let fuzzer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("e2e/fuzz-apiserver.py").path
+            let fuzz = try run(python, [fuzzer, base, "\(dir)/pki/ca.crt", "\(dir)/pki/apiserver-kubelet-client.crt",
+                                        "\(dir)/pki/apiserver-kubelet-client.key", "10", "1"])
+            #expect(fuzz.code == 0, "\(fuzz.out)\(fuzz.err)")
+            #expect(server.isRunning)
+        }
+
         kill(server.processIdentifier, SIGTERM)
         let stopBy = Date().addingTimeInterval(30)
         while server.isRunning, Date() < stopBy { try await Task.sleep(nanoseconds: 20_000_000) }

@@ -113,7 +113,7 @@ enum ProtobufDecoder {
             var seconds: Int64 = 0
             var nanos: Int64 = 0
             while let (f, w) = try t.nextKey() {
-                if f == 1 { seconds = Int64(bitPattern: try t.varint()) } else if f == 2 { nanos = Int64(try t.varint()) } else { try t.skip(w) }
+                if f == 1 { seconds = Int64(bitPattern: try t.varint()) } else if f == 2 { nanos = Int64(Int32(truncatingIfNeeded: try t.varint())) } else { try t.skip(w) }
             }
             if seconds == 0, nanos == 0 { return .null }
             return .string(nanos == 0 ? Timestamp.format(Double(seconds)) : Timestamp.formatMicro(Double(seconds) + Double(nanos) / 1e9))
@@ -183,8 +183,10 @@ struct ProtoReader {
     }
 
     mutating func lengthDelimited() throws -> [UInt8] {
-        let length = Int(try varint())
-        guard length >= 0, index + length <= bytes.count else { throw ProtoError(description: "truncated field") }
+        // A length from the wire may be anything: never trust it to fit or to stay within the buffer.
+        guard let length = Int(exactly: try varint()), length <= bytes.count - index else {
+            throw ProtoError(description: "truncated field")
+        }
         defer { index += length }
         return Array(bytes[index..<(index + length)])
     }
