@@ -93,13 +93,12 @@ private struct Composer {
                 throw YAMLSyntaxError(message: "invalid YAML: unknown anchor '\(name)' referenced", mark: mark)
             }
             try add(target.node, size: target.size, anchor: nil)
-        case YAML_MAPPING_START_EVENT, YAML_SEQUENCE_START_EVENT where stack.count >= Composer.maxDepth:
-            // Deeper trees would exhaust the stack of everything that walks them recursively afterwards.
-            throw YAMLSyntaxError(message: "invalid YAML: exceeded max depth of \(Composer.maxDepth) nested collections", mark: mark)
         case YAML_MAPPING_START_EVENT:
+            try checkDepth(mark)
             stack.append(.mapping(YAMLMapping(entries: [], mark: mark), key: nil, merges: [],
                                   anchor: Self.string(event.data.mapping_start.anchor), size: 1))
         case YAML_SEQUENCE_START_EVENT:
+            try checkDepth(mark)
             stack.append(.sequence(YAMLSequence(items: [], mark: mark), anchor: Self.string(event.data.sequence_start.anchor), size: 1))
         case YAML_MAPPING_END_EVENT:
             guard case .mapping(var mapping, _, let merges, let anchor, let size)? = stack.popLast() else { return }
@@ -117,6 +116,13 @@ private struct Composer {
             try add(.sequence(sequence), size: size, anchor: anchor, counted: true)
         default:
             break
+        }
+    }
+
+    /// Deeper trees would exhaust the stack of everything that walks them recursively afterwards.
+    private func checkDepth(_ mark: YAMLMark) throws(YAMLSyntaxError) {
+        if stack.count >= Composer.maxDepth {
+            throw YAMLSyntaxError(message: "invalid YAML: exceeded max depth of \(Composer.maxDepth) nested collections", mark: mark)
         }
     }
 

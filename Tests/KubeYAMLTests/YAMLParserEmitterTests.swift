@@ -156,5 +156,7 @@ import Testing
         #expect(throws: YAMLSyntaxError.self) { try YAMLParser.document(deep) }
         let fine = String(repeating: "- ", count: 1) + String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
         #expect(try YAMLParser.document(fine) != nil)
+        // Ordinary documents start with a mapping: unaffected.
+        #expect(try YAMLParser.document("a: {b: [1, 2]}\nc: d\n") != nil)
     }
 }
