@@ -37,6 +37,9 @@ struct ResourceHandler {
                     return try await podLogs()
                 }
                 if info.subresource == "scale", servesScale, !info.name.isEmpty { return try await scale() }
+                if def.group.isEmpty, def.resource == "pods", info.subresource == "binding", info.verb == "create", !info.name.isEmpty {
+                    return try await binding()
+                }
                 if def.group.isEmpty, def.resource == "serviceaccounts", info.subresource == "token", !info.name.isEmpty {
                     guard info.verb == "create" else { throw StatusError.methodNotSupported(GroupResource(group: "", resource: "serviceaccounts/token"), info.verb) }
                     return try await server.tokenRequest(request, info)
@@ -246,6 +249,20 @@ struct ResourceHandler {
             return patched
         }
         return try await respond(result, status: created ? 201 : 200, media: media, warnings: box.value)
+    }
+
+    /// `POST pods/<name>/binding`: a scheduler assigns the pod to `target.name`.
+    func binding() async throws -> APIResponse {
+        let body = try BodyDecoder.decode(request.body, contentType: request.header("content-type"), kind: "Binding")
+        guard let node = body[path: ["target", "name"]]?.string, !node.isEmpty else {
+            throw StatusError.invalid(kind: "Binding", group: "", name: info.name, [.required("target.name")])
+        }
+        if let kind = body[path: ["target", "kind"]]?.string, !kind.isEmpty, kind != "Node" {
+            throw StatusError.invalid(kind: "Binding", group: "", name: info.name, [.notSupported("target.kind", kind, ["Node"])])
+        }
+        try await Binding.bind(namespace: namespace, name: info.name, uid: body[path: ["metadata", "uid"]]?.string, node: node,
+                               store: store, context: context)
+        return .json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "code": 201], status: 201)
     }
 
     /// An apply configuration must say what it is (upstream: `apiVersion` and `kind` are required for apply).

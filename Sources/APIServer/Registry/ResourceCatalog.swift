@@ -47,7 +47,8 @@ public struct ResourceCatalog: Sendable {
             def("", "nodes", "node", "Node", namespaced: false, NodeStrategy(), short: ["no"], columns: Printers.nodes),
             {
                 var d = def("", "pods", "pod", "Pod", namespaced: true, PodStrategy(), short: ["po"], columns: Printers.pods, categories: ["all"])
-                d.subresources = [.init(name: "log", group: "", version: "", kind: "Pod", verbs: ["get"])]
+                d.subresources = [.init(name: "log", group: "", version: "", kind: "Pod", verbs: ["get"]),
+                                  .init(name: "binding", group: "", version: "", kind: "Binding", verbs: ["create"])]
                 return d
             }(),
             def("", "secrets", "secret", "Secret", namespaced: true, SecretStrategy(), columns: Printers.secrets),
