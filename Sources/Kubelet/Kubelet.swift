@@ -4,18 +4,25 @@ import Glibc
 import KubeJSON
 import Logging
 
-/// The node agent: merges the static pod source into running pods. Each snapshot is compared by UID with
-/// what runs: pods that disappeared or changed (a changed file is a new UID) are terminated first, then new
-/// pods are started. On start, containers recorded under the root dir are re-adopted if still alive, and
-/// containers of pods that no longer exist are stopped.
+/// The node agent: merges its pod sources — static pod manifests, and (with `--kubeconfig`) the pods the API binds to
+/// this node — into running pods. Each change is compared by UID with what runs: pods that disappeared or changed
+/// (a changed file is a new UID) are terminated first, then new pods are started. On start, containers recorded
+/// under the root dir are re-adopted if still alive, and containers of pods that no longer exist in their source are
+/// stopped once that source has been read.
 public actor Kubelet {
     public let settings: KubeletSettings
     private let logger: Logger
     private let context: RuntimeContext
     private var workers: [String: PodWorker] = [:]
+    private var terminating: Set<String> = []
     private var pendingAdoption: [String: [String: ContainerCheckpoint]] = [:]
+    private var filePods: [KubeletPod] = []
+    private var apiPods: [KubeletPod] = []
     private var synced = false
+    private var apiSynced = false
     private let logCollector: PodLogGarbageCollector
+    private let changes: AsyncStream<Void>
+    private let changed: AsyncStream<Void>.Continuation
 
     public init(settings: KubeletSettings, logger: Logger, hostname: String, events: PodEventSink? = nil) {
         self.settings = settings
@@ -26,68 +33,115 @@ public actor Kubelet {
         for checkpoint in context.checkpoints.all() {
             pendingAdoption[checkpoint.podUID, default: [:]][checkpoint.containerName] = checkpoint
         }
+        (changes, changed) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Runs until the task is cancelled. `onFirstSync` is called once the source has been read (READY=1).
-    public func run(onFirstSync: @Sendable () -> Void = {}) async {
-        guard let path = settings.staticPodPath else {
-            logger.info("no static pod path configured (--pod-manifest-path or staticPodPath); no static pods will run")
-            onFirstSync()
-            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-            return
-        }
-        logger.info("Adding static pod path", metadata: ["path": "\(path)"])
-        let source = StaticPodSource(directory: path, nodeName: settings.nodeName,
-                                     checkFrequency: settings.fileCheckFrequency, logger: logger)
-        for await snapshot in source.updates() {
-            if Task.isCancelled { break }
-            await sync(snapshot.pods)
-            if !synced {
-                synced = true
-                onFirstSync()
+    /// Runs until the task is cancelled. `onFirstSync` is called once the static pod source has been read (READY=1).
+    public func run(onFirstSync: @escaping @Sendable () -> Void = {}) async {
+        let path = settings.staticPodPath
+        if path == nil { logger.info("no static pod path configured (--pod-manifest-path or staticPodPath); no static pods will run") }
+        await withTaskGroup(of: Void.self) { group in
+            if let path {
+                logger.info("Adding static pod path", metadata: ["path": "\(path)"])
+                let source = StaticPodSource(directory: path, nodeName: settings.nodeName,
+                                             checkFrequency: settings.fileCheckFrequency, logger: logger)
+                group.addTask {
+                    for await snapshot in source.updates() { await self.setFilePods(snapshot.pods) }
+                }
+            } else {
+                setFilePods([])
             }
-            SystemdNotifier.notify("STATUS=\(await summary())")
-            logCollector.sweep(activeUIDs: Set(workers.keys), now: Date().timeIntervalSince1970)
+            // One loop applies the sources' changes, so two syncs never interleave.
+            group.addTask {
+                for await _ in self.changes {
+                    await self.sync()
+                    if await self.markFirstSync() { onFirstSync() }
+                }
+            }
+            // Both loops end when the task is cancelled.
+            await group.waitForAll()
         }
         // Leaving without being asked to stop the pods: they keep running and the next kubelet re-adopts them.
         for worker in workers.values { await worker.detach() }
     }
 
-    func sync(_ pods: [StaticPod]) async {
+    private var fileSourceRead = false
+
+    private func setFilePods(_ pods: [KubeletPod]) {
+        filePods = pods
+        fileSourceRead = true
+        changed.yield()
+    }
+
+    /// The pods the API binds to this node, from the node agent's watch, and the grace periods of the ones being
+    /// deleted (which are no longer among them); the first call marks that source read.
+    public func setAPIPods(_ pods: [KubeletPod], deleting: [String: Double] = [:]) {
+        apiPods = pods
+        apiDeletionGrace = deleting
+        apiSynced = true
+        changed.yield()
+    }
+
+    private var apiDeletionGrace: [String: Double] = [:]
+
+    /// True the first time the static pods have been synced.
+    private func markFirstSync() -> Bool {
+        guard fileSourceRead, !synced else { return false }
+        synced = true
+        return true
+    }
+
+    private func sync() async {
+        guard fileSourceRead else { return }
+        await sync(filePods + apiPods)
+        SystemdNotifier.notify("STATUS=\(await summary())")
+        logCollector.sweep(activeUIDs: Set(workers.keys).union(terminating), now: Date().timeIntervalSince1970)
+    }
+
+    func sync(_ pods: [KubeletPod]) async {
         let desired = Dictionary(pods.map { ($0.uid, $0) }, uniquingKeysWith: { a, _ in a })
         let gone = workers.filter { desired[$0.key] == nil }
         if !gone.isEmpty {
+            for uid in gone.keys {
+                workers[uid] = nil
+                terminating.insert(uid)
+            }
             await withTaskGroup(of: Void.self) { group in
                 for (uid, worker) in gone {
-                    workers[uid] = nil
+                    let grace = apiDeletionGrace[uid]
                     group.addTask {
-                        let name = await worker.pod.fullName
-                        self.logger.info("static pod removed or changed; stopping it", metadata: ["pod": "\(name)", "uid": "\(uid)"])
-                        await worker.terminate()
+                        let pod = await worker.pod
+                        self.logger.info(pod.isStatic ? "static pod removed or changed; stopping it" : "pod deleted or no longer bound here; stopping it",
+                                         metadata: ["pod": "\(pod.fullName)", "uid": "\(uid)"])
+                        await worker.terminate(grace: grace)
                     }
                 }
             }
+            terminating.subtract(gone.keys)
         }
-        if !synced {
-            // Containers of pods whose manifest went away while the kubelet was down.
-            for (uid, containers) in pendingAdoption where desired[uid] == nil {
-                for checkpoint in containers.values {
-                    if let process = HostProcess.adopt(pid: checkpoint.pid, startTicks: checkpoint.startTicks) {
-                        logger.info("stopping container of a static pod that no longer exists",
-                                    metadata: ["pod": "\(checkpoint.podFullName)", "container": "\(checkpoint.containerName)", "pid": "\(checkpoint.pid)"])
-                        await ContainerSupervisor.terminate(process, grace: 30, logger: logger)
-                    }
+        // Containers of pods that went away while the kubelet was down, once their source is known.
+        for (uid, containers) in pendingAdoption where desired[uid] == nil {
+            let fromAPI = containers.values.contains { $0.source == KubeletPod.Source.api.rawValue }
+            guard fromAPI ? apiSynced : true else { continue }
+            for checkpoint in containers.values {
+                if let process = HostProcess.adopt(pid: checkpoint.pid, startTicks: checkpoint.startTicks) {
+                    logger.info("stopping container of a pod that no longer exists",
+                                metadata: ["pod": "\(checkpoint.podFullName)", "container": "\(checkpoint.containerName)", "pid": "\(checkpoint.pid)"])
+                    await ContainerSupervisor.terminate(process, grace: 30, logger: logger)
                 }
-                context.checkpoints.removePod(uid)
             }
+            context.checkpoints.removePod(uid)
+            pendingAdoption[uid] = nil
         }
-        for pod in pods where workers[pod.uid] == nil {
+        for pod in pods where workers[pod.uid] == nil && !terminating.contains(pod.uid) {
             let worker = PodWorker(pod: pod, context: context)
             workers[pod.uid] = worker
             await worker.start(adopting: pendingAdoption.removeValue(forKey: pod.uid) ?? [:])
         }
-        pendingAdoption = [:]
     }
+
+    /// Whether the pod with this UID still has a worker (running or being stopped).
+    public func isActive(_ uid: String) -> Bool { workers[uid] != nil || terminating.contains(uid) }
 
     /// `pods: N running, M crashlooping`, for systemd's STATUS= line.
     public func summary() async -> String {

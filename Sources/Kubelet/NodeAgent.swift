@@ -24,7 +24,8 @@ public struct NodeAgent: Sendable {
         let reporter = NodeStatusReporter(client: client, nodeName: node, settings: settings, version: version, logger: logger)
         let nodeUID: @Sendable () async -> String? = { await reporter.nodeUID }
         let mirrors = MirrorClient(client: client, nodeName: node, logger: logger, nodeUID: nodeUID)
-        let recorder = EventRecorder(client: client, nodeName: node, mirrors: mirrors, logger: logger)
+        let apiPods = APIPodStatusReporter(client: client, logger: logger)
+        let recorder = EventRecorder(client: client, nodeName: node, mirrors: mirrors, apiPods: apiPods, logger: logger)
         let lease = NodeLeaseController(client: client, nodeName: node, logger: logger)
         let hostIP = settings.nodeIP ?? HostInfo.primaryIPv4() ?? "127.0.0.1"
         let statusPeriod = settings.nodeStatusUpdateFrequency
@@ -42,6 +43,13 @@ public struct NodeAgent: Sendable {
             }
             group.addTask { await lease.run(nodeUID: nodeUID) }
             group.addTask {
+                // The pods the scheduler binds here run beside the static pods.
+                await APIServerPodSource(client: self.client, nodeName: node, logger: logger).run { pods in
+                    let (run, deleting) = await apiPods.update(pods)
+                    await kubelet.setAPIPods(run, deleting: deleting)
+                }
+            }
+            group.addTask {
                 var delay = 1.0
                 var lastError = ""
                 while !Task.isCancelled {
@@ -51,7 +59,9 @@ public struct NodeAgent: Sendable {
                         continue
                     }
                     do {
-                        try await mirrors.reconcile(await kubelet.podSnapshots(), hostIP: hostIP)
+                        let snapshots = await kubelet.podSnapshots()
+                        try await mirrors.reconcile(snapshots.filter(\.pod.isStatic), hostIP: hostIP)
+                        await apiPods.sync(snapshots.filter { !$0.pod.isStatic }, kubelet: kubelet, hostIP: hostIP)
                         await recorder.flush()
                         if !lastError.isEmpty { logger.info("mirror pods in sync again") }
                         lastError = ""

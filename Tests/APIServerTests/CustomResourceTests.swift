@@ -183,7 +183,7 @@ import Testing
 
         // Deleting the CRD deletes its objects, then the CRD; the resource disappears from discovery.
         let deleting = try await s.request("DELETE", "\(Self.crds)/crontabs.stable.example.com")
-        #expect(deleting.status == 200 || deleting.status == 202, "\(deleting.text)")
+        #expect(deleting.status == 200, "\(deleting.text)")
         try await eventually { try await s.request("GET", "\(Self.crds)/crontabs.stable.example.com").status == 404 }
         #expect(try await s.request("GET", "\(Self.cronTabs)/b").status == 404)
         #expect(try await s.request("GET", "/apis/stable.example.com/v1beta1").status == 404)

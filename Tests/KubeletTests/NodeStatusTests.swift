@@ -5,10 +5,10 @@ import KubeJSON
 import Testing
 
 @Suite struct PodStatusTests {
-    func pod(_ restartPolicy: String = "Always") -> StaticPod {
+    func pod(_ restartPolicy: String = "Always") -> KubeletPod {
         var spec = PodSpec(containers: [Container(name: "web", image: "nginx", command: ["/bin/true"])])
         spec.restartPolicy = restartPolicy
-        return StaticPod(pod: Pod(metadata: ObjectMeta(name: "web-n1", namespace: "kube-system"), spec: spec),
+        return KubeletPod(pod: Pod(metadata: ObjectMeta(name: "web-n1", namespace: "kube-system"), spec: spec),
                          uid: "0123456789abcdef0123456789abcdef", sourcePath: "/m/web.yaml")
     }
 

@@ -153,7 +153,7 @@ import Testing
         // A deleted mirror comes back (with a new UID); the container keeps running.
         let deleted = await api.handle(APIRequest(method: "DELETE", uri: "/api/v1/namespaces/kube-system/pods/ticker-n1", headers: [],
                                                   body: [], user: Self.admin))
-        #expect(deleted.status == 202)   // bound to a node: graceful; the kubelet finishes it and recreates the mirror
+        #expect(deleted.status == 200)   // bound to a node: graceful; the kubelet finishes it and recreates the mirror
         try await Self.eventually {
             let (status, p) = await Self.get(api, "/api/v1/namespaces/kube-system/pods/ticker-n1")
             return status == 200 && p.metaUID != mirror.metaUID
@@ -179,5 +179,43 @@ import Testing
                                                 body: Array(#"{"metadata":{"labels":{"x":"y"}}}"#.utf8),
                                                 user: UserInfo(name: "system:node:n2", groups: ["system:nodes", "system:authenticated"])))
         #expect(other.status == 403)
+
+        // A pod of the API: the scheduler binds it to n1, the kubelet runs its command and reports its status.
+        func post(_ path: String, _ body: JSONValue) async -> Int {
+            await api.handle(APIRequest(method: "POST", uri: path, headers: [("content-type", "application/json")],
+                                        body: JSONWriter.write(body), user: Self.admin)).status
+        }
+        let sleeper: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "sleeper"],
+                                  "spec": ["terminationGracePeriodSeconds": 2,
+                                           "containers": [["name": "main", "image": "busybox",
+                                                           "command": ["/bin/sh", "-c", "echo hello from the api; exec sleep 300"]]]]]
+        try await Self.eventually { await post("/api/v1/namespaces/default/pods", sleeper) == 201 }
+        try await Self.eventually {
+            let (_, p) = await Self.get(api, "/api/v1/namespaces/default/pods/sleeper")
+            return p[path: ["spec", "nodeName"]] == "n1" && p[path: ["status", "phase"]] == "Running"
+                && p[path: ["status", "containerStatuses"]]?.array?.first?["ready"]?.bool == true
+        }
+        try await Self.eventually {
+            let r = await api.handle(APIRequest(method: "GET", uri: "/api/v1/namespaces/default/pods/sleeper/log",
+                                                headers: [], body: [], user: Self.admin))
+            guard case .stream(let stream) = r.body, r.status == 200 else { return false }
+            var text = ""
+            for await chunk in stream { text += String(decoding: chunk, as: UTF8.self) }
+            return text == "hello from the api\n"
+        }
+        // No command, no container runtime: Pending with the reason.
+        let noCommand: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "nginx"],
+                                    "spec": ["containers": [["name": "nginx", "image": "nginx"]]]]
+        #expect(await post("/api/v1/namespaces/default/pods", noCommand) == 201)
+        try await Self.eventually {
+            let (_, p) = await Self.get(api, "/api/v1/namespaces/default/pods/nginx")
+            return p[path: ["status", "containerStatuses"]]?.array?.first?[path: ["state", "waiting", "reason"]] == "CreateContainerConfigError"
+        }
+        // Deleting it stops its process (gracefully) and the kubelet then removes the pod.
+        let deletion = await api.handle(APIRequest(method: "DELETE", uri: "/api/v1/namespaces/default/pods/sleeper", headers: [], body: [],
+                                                   user: Self.admin))
+        #expect(deletion.status == 200)
+        try await Self.eventually { await Self.get(api, "/api/v1/namespaces/default/pods/sleeper").0 == 404 }
+        #expect(await kubelet.podSnapshots().contains { $0.pod.name == "sleeper" } == false)
     }
 }

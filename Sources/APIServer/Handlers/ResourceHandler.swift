@@ -299,7 +299,9 @@ struct ResourceHandler {
         let options = try deleteOptions()
         switch try await store.delete(namespace: namespace, name: info.name, options: options, context: context) {
         case .pending(let object):
-            return try await respond(object, status: 202, media: media)
+            // Not deleted yet (finalizers, a grace period): 200 with the object, as upstream (202 only for the
+            // deprecated orphanDependents=false, which nothing sends any more).
+            return try await respond(object, status: 200, media: media)
         case .deleted(let object):
             if def.strategy.returnsDeletedObject { return try await respond(object, media: media) }
             var details: JSONValue = ["name": .string(info.name), "kind": .string(def.resource), "uid": .string(object.metaUID)]

@@ -11,14 +11,16 @@ actor EventRecorder {
     let client: APIServerClient
     let nodeName: String
     let mirrors: MirrorClient
+    let apiPods: APIPodStatusReporter?
     let logger: Logger
     private var pending: [(PodEvent, Date)] = []
     static let maxPending = 500
 
-    init(client: APIServerClient, nodeName: String, mirrors: MirrorClient, logger: Logger) {
+    init(client: APIServerClient, nodeName: String, mirrors: MirrorClient, apiPods: APIPodStatusReporter? = nil, logger: Logger) {
         self.client = client
         self.nodeName = nodeName
         self.mirrors = mirrors
+        self.apiPods = apiPods
         self.logger = logger
     }
 
@@ -31,7 +33,10 @@ actor EventRecorder {
     func flush() async {
         var kept: [(PodEvent, Date)] = []
         for (event, time) in pending {
-            guard let mirror = await mirrors.mirror(forStaticPod: event.podUID) else {
+            // A static pod's events are about its mirror; an API pod's about itself.
+            var target = await mirrors.mirror(forStaticPod: event.podUID)
+            if target == nil { target = await apiPods?.pod(forUID: event.podUID) }
+            guard let mirror = target else {
                 kept.append((event, time))
                 continue
             }

@@ -5,7 +5,7 @@ import Logging
 
 /// What the mirror machinery needs of one running static pod.
 public struct PodSnapshot: Sendable {
-    public var pod: StaticPod
+    public var pod: KubeletPod
     public var initStatuses: [ContainerStatusSnapshot]
     public var statuses: [ContainerStatusSnapshot]
     public var startTime: Date
@@ -45,7 +45,7 @@ actor MirrorClient {
             wanted.insert(key)
             var current = existing[key]
             if let mirror = current {
-                let hash = mirror[path: ["metadata", "annotations", StaticPod.mirrorAnnotation]]?.string
+                let hash = mirror[path: ["metadata", "annotations", KubeletPod.mirrorAnnotation]]?.string
                 if hash != pod.uid || mirror[path: ["metadata", "deletionTimestamp"]] != nil {
                     logger.info(hash != pod.uid ? "mirror pod does not match its static pod; replacing it" : "mirror pod was deleted; recreating it",
                                 metadata: ["pod": "\(key)"])
@@ -82,7 +82,7 @@ actor MirrorClient {
         let live = Set(pods.map(\.pod.uid))
         for uid in mirrors.keys where !live.contains(uid) { mirrors[uid] = nil; lastStatus[uid] = nil; transitions[uid] = nil }
         for (key, mirror) in existing where !wanted.contains(key)
-            && mirror[path: ["metadata", "annotations", StaticPod.mirrorAnnotation]] != nil {
+            && mirror[path: ["metadata", "annotations", KubeletPod.mirrorAnnotation]] != nil {
             logger.info("Deleting mirror pod of a static pod that no longer exists", metadata: ["pod": "\(key)"])
             try await delete(mirror)
         }
@@ -98,7 +98,7 @@ actor MirrorClient {
 
     /// The static pod as a mirror: same spec, bound to this node, owned by the Node, marked with the hash; nil while
     /// the Node's UID is unknown.
-    func mirrorPod(_ pod: StaticPod) async throws -> JSONValue? {
+    func mirrorPod(_ pod: KubeletPod) async throws -> JSONValue? {
         guard let uid = await nodeUID() else { return nil }
         var json = try JSONValue(encoding: pod.pod)
         json["apiVersion"] = "v1"
@@ -109,7 +109,7 @@ actor MirrorClient {
         json[path: ["metadata", "creationTimestamp"]] = nil
         json[path: ["metadata", "namespace"]] = .string(pod.namespace)
         var annotations = json[path: ["metadata", "annotations"]]?.object ?? [:]
-        annotations[StaticPod.mirrorAnnotation] = .string(pod.uid)
+        annotations[KubeletPod.mirrorAnnotation] = .string(pod.uid)
         json[path: ["metadata", "annotations"]] = .object(annotations)
         json[path: ["metadata", "ownerReferences"]] = [["apiVersion": "v1", "kind": "Node", "name": .string(nodeName),
                                                         "uid": .string(uid), "controller": true]]

@@ -5,7 +5,7 @@ import KubeJSON
 /// core/v1 PodStatus as upstream's kubelet computes it for a running static pod (host network: pod IP = host IP).
 enum PodStatusBuilder {
     struct Input {
-        var pod: StaticPod
+        var pod: KubeletPod
         var initStatuses: [ContainerStatusSnapshot]
         var statuses: [ContainerStatusSnapshot]
         var startTime: Date
@@ -94,7 +94,7 @@ enum PodStatusBuilder {
         return status
     }
 
-    static func qosClass(_ pod: StaticPod) -> String {
+    static func qosClass(_ pod: KubeletPod) -> String {
         var anyResources = false
         var guaranteed = true
         for c in pod.pod.spec.containers {

@@ -11,7 +11,7 @@ import Logging
 /// already taken is refused with both file names.
 public actor StaticPodSource {
     public struct Snapshot: Sendable {
-        public let pods: [StaticPod]
+        public let pods: [KubeletPod]
     }
 
     private let directory: String
@@ -21,11 +21,11 @@ public actor StaticPodSource {
     private var cache: [String: CachedFile] = [:]
     private var reportedDuplicates: Set<String> = []
     private var watcher: DirectoryWatcher?
-    private var lastSnapshot: [StaticPod]?
+    private var lastSnapshot: [KubeletPod]?
 
     struct CachedFile {
         let fingerprint: String
-        let result: Result<StaticPod, ManifestError>
+        let result: Result<KubeletPod, ManifestError>
     }
 
     public init(directory: String, nodeName: String, checkFrequency: Double, logger: Logger) {
@@ -71,7 +71,7 @@ public actor StaticPodSource {
     }
 
     /// Lists and parses the directory, reusing parse results of unchanged files.
-    func scan(changed: AsyncStream<Void>.Continuation? = nil) -> [StaticPod] {
+    func scan(changed: AsyncStream<Void>.Continuation? = nil) -> [KubeletPod] {
         if watcher == nil, let changed {
             watcher = DirectoryWatcher(path: directory) { _ in changed.yield() }
             if watcher == nil {
@@ -87,8 +87,8 @@ public actor StaticPodSource {
             cache = [:]
             return []
         }
-        var pods: [StaticPod] = []
-        var candidates: [(path: String, pod: StaticPod)] = []
+        var pods: [KubeletPod] = []
+        var candidates: [(path: String, pod: KubeletPod)] = []
         var present = Set<String>()
         for name in names where !name.hasPrefix(".") {
             let path = "\(directory)/\(name)"
@@ -100,7 +100,7 @@ public actor StaticPodSource {
             guard (st.st_mode & S_IFMT) == S_IFREG else { continue }
             present.insert(path)
             let fingerprint = "\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
-            let result: Result<StaticPod, ManifestError>
+            let result: Result<KubeletPod, ManifestError>
             if let cached = cache[path], cached.fingerprint == fingerprint {
                 result = cached.result
             } else {
@@ -139,7 +139,7 @@ public actor StaticPodSource {
         return pods
     }
 
-    private func parse(path: String) -> Result<StaticPod, ManifestError> {
+    private func parse(path: String) -> Result<KubeletPod, ManifestError> {
         guard let bytes = try? AtomicFile.read(path), let text = String(validating: bytes, as: UTF8.self) else {
             let error = ManifestError(path: path, reason: "unreadable or not UTF-8 text")
             logger.error("could not process manifest file: \(error.reason)", metadata: ["path": "\(path)"])

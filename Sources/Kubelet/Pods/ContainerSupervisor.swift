@@ -9,7 +9,7 @@ import Logging
 /// then SIGKILL after the grace period.
 actor ContainerSupervisor {
     let container: Container
-    let pod: StaticPod
+    let pod: KubeletPod
     let context: RuntimeContext
     let isInit: Bool
     private let logger: Logger
@@ -27,7 +27,7 @@ actor ContainerSupervisor {
     private var currentStart: Date?
     private var started = false
 
-    init(container: Container, pod: StaticPod, context: RuntimeContext, isInit: Bool) {
+    init(container: Container, pod: KubeletPod, context: RuntimeContext, isInit: Bool) {
         self.container = container
         self.pod = pod
         self.context = context
@@ -153,7 +153,7 @@ actor ContainerSupervisor {
         let checkpoint = ContainerCheckpoint(podUID: pod.uid, podFullName: pod.fullName, containerName: container.name,
                                              containerID: id, pid: started.pid, startTicks: started.startTicks,
                                              restartCount: restartCount, startedAt: RFC3339.format(startedAt),
-                                             logPath: logPath)
+                                             logPath: logPath, source: pod.source.rawValue)
         do { try context.checkpoints.save(checkpoint) } catch {
             logger.warning("could not record the container in the root dir; a kubelet restart would start it again: \(error)")
         }

@@ -10,7 +10,7 @@ public enum PodWorkerState: String, Sendable {
 /// Runs one pod: prepares its volumes, runs init containers to completion in order, then supervises its
 /// containers until the pod is terminated.
 actor PodWorker {
-    let pod: StaticPod
+    let pod: KubeletPod
     private let context: RuntimeContext
     private let logger: Logger
     private(set) var state: PodWorkerState = .syncing
@@ -19,7 +19,7 @@ actor PodWorker {
     private var task: Task<Void, Never>?
     let startedAt = Date()
 
-    init(pod: StaticPod, context: RuntimeContext) {
+    init(pod: KubeletPod, context: RuntimeContext) {
         self.pod = pod
         self.context = context
         var logger = context.logger
@@ -33,7 +33,8 @@ actor PodWorker {
     }
 
     private func run(adopting checkpoints: [String: ContainerCheckpoint]) async {
-        logger.info("SyncPod: starting static pod", metadata: ["uid": "\(pod.uid)", "source": "\(pod.sourcePath)"])
+        logger.info(pod.isStatic ? "SyncPod: starting static pod" : "SyncPod: starting pod",
+                    metadata: ["uid": "\(pod.uid)", "source": "\(pod.isStatic ? pod.sourcePath : "api")"])
         while let problem = HostPathVolumes.prepare(pod.pod.spec.volumes ?? []) {
             logger.error("MountVolume.SetUp failed: \(problem); retrying in 10s")
             do { try await Task.sleep(for: .seconds(10)) } catch { return }
@@ -67,7 +68,7 @@ actor PodWorker {
         state = .terminating
         task?.cancel()
         let period = grace ?? Double(pod.pod.spec.terminationGracePeriodSeconds ?? 30)
-        logger.info("Killing static pod", metadata: ["uid": "\(pod.uid)", "gracePeriod": "\(Int(period))"])
+        logger.info(pod.isStatic ? "Killing static pod" : "Killing pod", metadata: ["uid": "\(pod.uid)", "gracePeriod": "\(Int(period))"])
         await withTaskGroup(of: Void.self) { group in
             for supervisor in initSupervisors + supervisors {
                 group.addTask { await supervisor.stop(grace: period) }

@@ -14,6 +14,8 @@ public struct ContainerCheckpoint: Codable, Sendable, Equatable {
     public var restartCount: Int
     public var startedAt: String
     public var logPath: String
+    /// Where the pod came from (`file`, `api`); nil in checkpoints written before API pods ran, which were static.
+    public var source: String?
 }
 
 /// Reads and writes checkpoints at `<root>/pods/<uid>/containers/<name>/checkpoint.json` atomically.

@@ -5,7 +5,7 @@ import KubeAPI
 /// Builds what a container process gets: its environment (upstream's `$(VAR)` expansion, fieldRef values)
 /// and its argv (`command` + `args`, expanded against that environment).
 enum ContainerEnvironment {
-    static func environment(for container: Container, pod: StaticPod, hostname: String) -> [(String, String)] {
+    static func environment(for container: Container, pod: KubeletPod, hostname: String) -> [(String, String)] {
         var env: [(String, String)] = [("PATH", HostProcess.defaultPath), ("HOSTNAME", hostname), ("HOME", "/root")]
         func lookup(_ name: String) -> String? { env.last { $0.0 == name }?.1 }
         for variable in container.env ?? [] {

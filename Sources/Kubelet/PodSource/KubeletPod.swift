@@ -3,13 +3,27 @@ import Glibc
 import KubeAPI
 import KubeYAML
 
-/// A pod read from a manifest file, with the identity upstream's kubelet gives it: name `<name>-<node>`,
-/// a UID (also the `kubernetes.io/config.hash` annotation) derived from the node, the file path and the content,
-/// and the `kubernetes.io/config.source`/`config.seen` annotations.
-public struct StaticPod: Sendable, Equatable {
+/// A pod as the kubelet runs it. A static pod comes from a manifest file, with the identity upstream's kubelet gives
+/// it: name `<name>-<node>`, a UID (also the `kubernetes.io/config.hash` annotation) derived from the node, the file
+/// path and the content, and the `kubernetes.io/config.source`/`config.seen` annotations. A pod of the API (bound to
+/// this node by the scheduler) keeps its own name and UID.
+public struct KubeletPod: Sendable, Equatable {
+    public enum Source: String, Sendable { case file, api }
+
     public var pod: Pod
     public var uid: String
+    /// The manifest file of a static pod; empty for an API pod.
     public var sourcePath: String
+    public var source: Source
+
+    public init(pod: Pod, uid: String, sourcePath: String, source: Source = .file) {
+        self.pod = pod
+        self.uid = uid
+        self.sourcePath = sourcePath
+        self.source = source
+    }
+
+    public var isStatic: Bool { source == .file }
 
     public var name: String { pod.metadata.name ?? "" }
     public var namespace: String { pod.metadata.namespace ?? "default" }
@@ -33,7 +47,7 @@ public struct ManifestError: Error, CustomStringConvertible, Sendable {
 public enum StaticPodParser {
     /// Parses a YAML or JSON manifest into a defaulted, validated static pod.
     /// Returns the pod and the warnings about it (unknown fields, mount paths a host process cannot honour).
-    public static func parse(path: String, text: String, nodeName: String, seen: Date = Date()) throws(ManifestError) -> (StaticPod, [String]) {
+    public static func parse(path: String, text: String, nodeName: String, seen: Date = Date()) throws(ManifestError) -> (KubeletPod, [String]) {
         let documents: [YAMLDocument]
         do { documents = try YAMLDocuments.split(text, fileName: path) } catch {
             throw ManifestError(path: path, reason: "\(error)")
@@ -61,9 +75,9 @@ public enum StaticPodParser {
         PodDefaults.apply(&pod)
         pod.metadata.uid = uid
         var annotations = pod.metadata.annotations ?? [:]
-        annotations[StaticPod.hashAnnotation] = uid
-        annotations[StaticPod.sourceAnnotation] = "file"
-        annotations[StaticPod.seenAnnotation] = RFC3339.formatNano(seen)
+        annotations[KubeletPod.hashAnnotation] = uid
+        annotations[KubeletPod.sourceAnnotation] = "file"
+        annotations[KubeletPod.seenAnnotation] = RFC3339.formatNano(seen)
         pod.metadata.annotations = annotations
         pod.spec.nodeName = node
         var tolerations = pod.spec.tolerations ?? []
@@ -89,7 +103,7 @@ public enum StaticPodParser {
                 }
             }
         }
-        return (StaticPod(pod: pod, uid: uid, sourcePath: path), warnings)
+        return (KubeletPod(pod: pod, uid: uid, sourcePath: path), warnings)
     }
 
     /// md5 over the pod as written plus `host:<node>` and `file:<path>`, hex-encoded, as upstream's applyDefaults.
