@@ -78,12 +78,12 @@ struct APIServerPodSource: Sendable {
         } catch {
             return .failure(PodRejection(reason: "InvalidPod", message: "\(error)"))
         }
-        for (i, container) in ((pod.spec.initContainers ?? []) + pod.spec.containers).enumerated() where container.command?.isEmpty ?? true {
+        for (i, container) in ((pod.spec.initContainers ?? []) + pod.spec.containers).enumerated() where !container.hasCommandLine {
             let isInit = i < (pod.spec.initContainers?.count ?? 0)
             let index = isInit ? i : i - (pod.spec.initContainers?.count ?? 0)
             return .failure(PodRejection(
                 reason: "CreateContainerConfigError", container: container.name,
-                message: "spec.\(isInit ? "initContainers" : "containers")[\(index)].command is required: Kubestrap runs containers as host processes and has no image (\(container.image ?? "none")) entrypoint to fall back on"))
+                message: "spec.\(isInit ? "initContainers" : "containers")[\(index)]: command or args is required: Kubestrap runs containers as host processes and has no image (\(container.image ?? "none")) entrypoint to fall back on"))
         }
         return .success(KubeletPod(pod: pod, uid: json.metaUID, sourcePath: "", source: .api))
     }

@@ -87,10 +87,10 @@ public enum StaticPodParser {
         pod.spec.tolerations = tolerations
 
         var problems = PodValidation.validate(pod).map(\.description)
-        for (i, container) in ((pod.spec.initContainers ?? []) + pod.spec.containers).enumerated() where container.command?.isEmpty ?? true {
+        for (i, container) in ((pod.spec.initContainers ?? []) + pod.spec.containers).enumerated() where !container.hasCommandLine {
             let isInit = i < (pod.spec.initContainers?.count ?? 0)
             let index = isInit ? i : i - (pod.spec.initContainers?.count ?? 0)
-            problems.append("spec.\(isInit ? "initContainers" : "containers")[\(index)].command: Required value: Kubestrap runs containers as host processes and has no image entrypoint to fall back on")
+            problems.append("spec.\(isInit ? "initContainers" : "containers")[\(index)].command: Required value: Kubestrap runs containers as host processes and has no image entrypoint to fall back on (args alone are run as the command line, as for an image without ENTRYPOINT)")
         }
         if !problems.isEmpty {
             throw ManifestError(path: path, reason: "invalid pod: " + problems.joined(separator: "; "))
@@ -115,4 +115,9 @@ public enum StaticPodParser {
         bytes.append(contentsOf: Array("file:\(path)".utf8))
         return Hex.encode(MD5.hash(bytes))
     }
+}
+
+extension Container {
+    /// What a host process can run: `command` + `args`, or `args` alone as an image without ENTRYPOINT would run them.
+    var hasCommandLine: Bool { !(command ?? []).isEmpty || !(args ?? []).isEmpty }
 }
