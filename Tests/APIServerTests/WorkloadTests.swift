@@ -191,3 +191,108 @@ import Testing
         #expect(try await s.request("GET", "/api/v1/namespaces/default/persistentvolumeclaims/later").body[path: ["status", "phase"]] == "Pending")
     }
 }
+
+/// The in-process deployment and replicaset controllers and the garbage collector (pods are made ready by hand:
+/// there is no kubelet here).
+@Suite struct DeploymentControllerTests {
+    static let deployments = "/apis/apps/v1/namespaces/default/deployments"
+
+    func list(_ s: TestServer, _ path: String) async throws -> [JSONValue] {
+        try await s.request("GET", path).body["items"]?.array ?? []
+    }
+
+    /// Marks every pod Running and Ready, as a kubelet would report them.
+    func makeReady(_ s: TestServer) async throws {
+        for pod in try await list(s, "/api/v1/namespaces/default/pods") where pod.metaDeletionTimestamp == nil {
+            guard pod[path: ["status", "conditions"]]?.array?.contains(where: { $0["type"] == "Ready" && $0["status"] == "True" }) != true else { continue }
+            _ = try await s.request("PATCH", "/api/v1/namespaces/default/pods/\(pod.metaName)/status",
+                                    ["status": ["phase": "Running", "conditions": [["type": "Ready", "status": "True"]]]],
+                                    contentType: "application/merge-patch+json")
+        }
+    }
+
+    @Test func deploymentsRollOutThroughReplicaSets() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        var deployment = WorkloadTests.deployment("web")
+        deployment[path: ["spec", "replicas"]] = 3
+        #expect(try await s.request("POST", Self.deployments, deployment).status == 201)
+        var firstRS = ""
+        try await eventually {
+            let sets = try await list(s, "/apis/apps/v1/namespaces/default/replicasets")
+            let pods = try await list(s, "/api/v1/namespaces/default/pods")
+            guard sets.count == 1, let rs = sets.first, pods.count == 3 else { return false }
+            firstRS = rs.metaName
+            return rs.metaName.hasPrefix("web-") && rs[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]] == "1"
+                && pods.allSatisfy { Workloads.controllerUID($0) == rs.metaUID && $0.metaLabels["pod-template-hash"] != nil && $0.metaName.hasPrefix("\(rs.metaName)-") }
+        }
+        try await eventually {
+            try await makeReady(s)
+            let d = try await s.request("GET", "\(Self.deployments)/web").body
+            return d[path: ["status", "availableReplicas"]]?.int == 3
+                && d[path: ["status", "conditions"]]?.array?.contains { $0["type"] == "Available" && $0["status"] == "True" } == true
+        }
+
+        // A new image rolls out within maxSurge/maxUnavailable (25%: one extra pod, none unavailable).
+        #expect(try await s.request("PATCH", "\(Self.deployments)/web",
+                                    ["spec": ["template": ["spec": ["containers": [["name": "web", "image": "nginx:1.28"]]]]]],
+                                    contentType: "application/strategic-merge-patch+json").status == 200)
+        var sawSurge = false
+        try await eventually(timeout: 60) {
+            let sets = try await list(s, "/apis/apps/v1/namespaces/default/replicasets")
+            let total = sets.map { Int($0[path: ["spec", "replicas"]]?.int ?? 0) }.reduce(0, +)
+            if total == 4 { sawSurge = true }
+            #expect(total <= 4, "never more than replicas + maxSurge")
+            try await makeReady(s)
+            let d = try await s.request("GET", "\(Self.deployments)/web").body
+            let old = sets.first { $0.metaName == firstRS }
+            return d[path: ["status", "updatedReplicas"]]?.int == 3 && d[path: ["status", "availableReplicas"]]?.int == 3
+                && old?[path: ["spec", "replicas"]]?.int == 0
+        }
+        #expect(sawSurge)
+        let d = try await s.request("GET", "\(Self.deployments)/web").body
+        #expect(d[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]] == "2")
+        #expect(d[path: ["status", "conditions"]]?.array?.contains { $0["type"] == "Progressing" && $0["reason"] == "NewReplicaSetAvailable" } == true)
+
+        // kubectl rollout undo: the old template comes back (with creationTimestamp: null), and so does the old ReplicaSet.
+        let oldRS = try await s.request("GET", "/apis/apps/v1/namespaces/default/replicasets/\(firstRS)").body
+        var template = oldRS[path: ["spec", "template"]] ?? .null
+        template[path: ["metadata", "labels", "pod-template-hash"]] = nil
+        template[path: ["metadata", "creationTimestamp"]] = .null
+        #expect(try await s.request("PATCH", "\(Self.deployments)/web", [["op": "replace", "path": "/spec/template", "value": template]],
+                                    contentType: "application/json-patch+json").status == 200)
+        try await eventually(timeout: 60) {
+            try await makeReady(s)
+            let sets = try await list(s, "/apis/apps/v1/namespaces/default/replicasets")
+            let back = sets.first { $0.metaName == firstRS }
+            let ok = sets.count == 2 && back?[path: ["spec", "replicas"]]?.int == 3
+                && back?[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]] == "3"
+            return ok
+        }
+
+        // Scaling goes through to the ReplicaSet and its pods.
+        #expect(try await s.request("PATCH", "\(Self.deployments)/web/scale", ["spec": ["replicas": 1]],
+                                    contentType: "application/merge-patch+json").status == 200)
+        try await eventually { try await list(s, "/api/v1/namespaces/default/pods").filter { $0.metaDeletionTimestamp == nil }.count == 1 }
+
+        // Deleting the deployment takes its ReplicaSets and pods along.
+        #expect(try await s.request("DELETE", "\(Self.deployments)/web").status == 200)
+        try await eventually {
+            let sets = try await list(s, "/apis/apps/v1/namespaces/default/replicasets")
+            let pods = try await list(s, "/api/v1/namespaces/default/pods")
+            return sets.isEmpty && pods.isEmpty
+        }
+    }
+
+    @Test func orphanDeletionLeavesTheReplicaSets() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        #expect(try await s.request("POST", Self.deployments, WorkloadTests.deployment("keep")).status == 201)
+        try await eventually { try await list(s, "/apis/apps/v1/namespaces/default/replicasets").count == 1 }
+        let deleted = try await s.request("DELETE", "\(Self.deployments)/keep", ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Orphan"])
+        #expect(deleted.status == 200)
+        try await eventually { try await s.request("GET", "\(Self.deployments)/keep").status == 404 }
+        let sets = try await list(s, "/apis/apps/v1/namespaces/default/replicasets")
+        #expect(sets.count == 1 && sets.first?[path: ["metadata", "ownerReferences"]] == nil)
+    }
+}

@@ -57,3 +57,17 @@ import Testing
         #expect(JSONWriter.string("a\"b\\c\n<&>\u{01}") == #""a\"b\\c\n\u003c\u0026\u003e\u0001""#)
     }
 }
+
+@Suite struct NilLiteralTests {
+    /// JSONValue is ExpressibleByNilLiteral: `cond ? nil : value` assigned to a JSONValue? must remove the key, not
+    /// store null.
+    @Test func ternaryNilRemovesKeys() {
+        var object: JSONValue = ["a": 1, "b": 2]
+        let empty = true
+        object[path: ["a"]] = empty ? nil : .array([])
+        var dictionary: [String: JSONValue] = ["x": 1]
+        dictionary["x"] = empty ? nil : .int(2)
+        #expect(object == ["b": 2])
+        #expect(dictionary.isEmpty)
+    }
+}

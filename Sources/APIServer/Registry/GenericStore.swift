@@ -401,6 +401,13 @@ public struct GenericStore: Sendable {
                 try await plugin.admit(.delete, resource: definition, namespace: ns, object: &placeholder, old: current, context: context)
             }
             let grace = strategy.gracefulDeletionPeriod(current, requested: options.gracePeriodSeconds)
+            // Orphan and Foreground propagation wait on the garbage collector, for the kinds it looks after.
+            if current.metaDeletionTimestamp == nil, !context.dryRun,
+               GarbageCollector.owners.contains(where: { $0.group == definition.group && $0.resource == definition.resource }),
+               let finalizer = ["Orphan": GarbageCollector.orphanFinalizer, "Foreground": GarbageCollector.foregroundFinalizer][options.propagationPolicy ?? ""],
+               !current.metaFinalizers.contains(finalizer) {
+                current.setMeta("finalizers", .array((current.metaFinalizers + [finalizer]).map { .string($0) }))
+            }
             let hasFinalizers = !current.metaFinalizers.isEmpty
             if hasFinalizers || (grace ?? 0) > 0 || strategy.deletesInTwoSteps {
                 let now = Timestamp.now()

@@ -1,0 +1,252 @@
+import KubeJSON
+import Logging
+
+/// upstream's deployment controller, in process: a Deployment owns one ReplicaSet per pod template
+/// (`<name>-<pod-template-hash>`, revision annotations for `kubectl rollout history|undo`), rolls from the old ones
+/// to the new one within maxSurge and maxUnavailable (or all at once with Recreate), keeps revisionHistoryLimit old
+/// ones, and reports replicas and the Available and Progressing conditions `kubectl rollout status` waits for.
+actor DeploymentController: InProcessController {
+    static let component = "deployment-controller"
+    static let revision = "deployment.kubernetes.io/revision"
+    static let hashLabel = "pod-template-hash"
+    private let logger: Logger
+    private var task: Task<Void, Never>?
+
+    init(logger: Logger) { self.logger = logger }
+
+    func start(server: APIServer) {
+        let logger = self.logger
+        task = Task {
+            await Workloads.run(server: server, prefixes: ["/registry/deployments/", "/registry/replicasets/"], logger: logger) {
+                await Self.syncAll(server: server, logger: logger)
+            }
+        }
+    }
+
+    func stop() {
+        task?.cancel()
+        task = nil
+    }
+
+    /// The pod-template-hash: FNV-1a of the template, in the consonant-and-digit alphabet upstream encodes it with.
+    static func templateHash(_ template: JSONValue, collisionCount: Int64) -> String {
+        var hash: UInt32 = 2_166_136_261
+        for byte in JSONWriter.write(template) + Array(String(collisionCount).utf8) { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        var out = ""
+        var value = hash
+        repeat {
+            out.append(alphabet[Int(value % UInt32(alphabet.count))])
+            value /= UInt32(alphabet.count)
+        } while value > 0
+        return out
+    }
+
+    /// A template as compared with the Deployment's: without the hash label, and without null fields (kubectl rollout
+    /// undo copies a ReplicaSet's template back with `creationTimestamp: null`, which upstream's typed comparison
+    /// does not see).
+    static func template(withoutHash template: JSONValue) -> JSONValue {
+        var t = template
+        t[path: ["metadata", "labels", hashLabel]] = nil
+        return withoutNulls(t)
+    }
+
+    static func withoutNulls(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let o):
+            // (Not compactMapValues: JSONValue is ExpressibleByNilLiteral, so a `nil` there can become `.null`.)
+            var out: [String: JSONValue] = [:]
+            for (key, child) in o where child != .null { out[key] = withoutNulls(child) }
+            return .object(out)
+        case .array(let a): return .array(a.map(withoutNulls))
+        default: return value
+        }
+    }
+
+    static func syncAll(server: APIServer, logger: Logger) async {
+        guard let deployments = server.store("apps", "v1", "deployments"), let sets = server.store("apps", "v1", "replicasets"),
+              let all = try? await deployments.list(namespace: "", options: ListOptions()).items, !all.isEmpty,
+              let replicaSets = try? await sets.list(namespace: "", options: ListOptions()).items else { return }
+        for deployment in all where deployment.metaDeletionTimestamp == nil {
+            let owned = replicaSets.filter { $0.metaNamespace == deployment.metaNamespace && Workloads.controllerUID($0) == deployment.metaUID }
+            await sync(deployment, owned, deployments: deployments, sets: sets, events: ControllerEvents(server: server, component: component))
+        }
+    }
+
+    static func replicas(_ rs: JSONValue) -> Int { Int(rs[path: ["spec", "replicas"]]?.int ?? 0) }
+    static func available(_ rs: JSONValue) -> Int { Int(rs[path: ["status", "availableReplicas"]]?.int ?? 0) }
+
+    static func sync(_ deployment: JSONValue, _ owned: [JSONValue], deployments: GenericStore, sets: GenericStore,
+                     events: ControllerEvents) async {
+        let context = Workloads.context(component)
+        let namespace = deployment.metaNamespace
+        let wanted = Int(deployment[path: ["spec", "replicas"]]?.int ?? 1)
+        let template = withoutNulls(deployment[path: ["spec", "template"]] ?? .emptyObject)
+        let collisions = deployment[path: ["status", "collisionCount"]]?.int ?? 0
+        var newRS = owned.first { Self.template(withoutHash: $0[path: ["spec", "template"]] ?? .null) == template }
+        var old = owned.filter { $0.metaUID != newRS?.metaUID }
+        let maxRevision = owned.compactMap { $0[path: ["metadata", "annotations", revision]]?.string.flatMap { Int($0) } }.max() ?? 0
+        let paused = deployment[path: ["spec", "paused"]]?.bool == true
+
+        if newRS == nil, !paused {
+            let hash = templateHash(template, collisionCount: collisions)
+            var rsTemplate = template
+            rsTemplate[path: ["metadata", "labels", hashLabel]] = .string(hash)
+            var selector = deployment[path: ["spec", "selector"]] ?? .emptyObject
+            selector[path: ["matchLabels", hashLabel]] = .string(hash)
+            let recreate = deployment[path: ["spec", "strategy", "type"]]?.string == "Recreate"
+            let total = owned.map(replicas).reduce(0, +)
+            let surge = Workloads.scaled(deployment[path: ["spec", "strategy", "rollingUpdate", "maxSurge"]], of: wanted, roundUp: true, default: 1)
+            // A first ReplicaSet starts at full size; a rollout starts within the surge.
+            let initial = owned.isEmpty ? wanted : (recreate ? 0 : max(0, min(wanted, wanted + surge - total)))
+            var labels = rsTemplate[path: ["metadata", "labels"]] ?? .emptyObject
+            labels[hashLabel] = .string(hash)
+            let rs: JSONValue = [
+                "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": ["name": .string("\(deployment.metaName)-\(hash)"), "namespace": .string(namespace), "labels": labels,
+                             "annotations": [revision: .string(String(maxRevision + 1)),
+                                             "deployment.kubernetes.io/desired-replicas": .string(String(wanted)),
+                                             "deployment.kubernetes.io/max-replicas": .string(String(wanted + surge))],
+                             "ownerReferences": [Workloads.ownerReference(deployment)]],
+                "spec": ["replicas": .int(Int64(initial)), "minReadySeconds": deployment[path: ["spec", "minReadySeconds"]] ?? 0,
+                         "selector": selector, "template": rsTemplate],
+            ]
+            do {
+                newRS = try await sets.create(namespace: namespace, object: rs, context: context)
+                await events.record(deployment, reason: "ScalingReplicaSet",
+                                    message: "Scaled up replica set \(rs.metaName) from 0 to \(initial)")
+            } catch let error as StatusError where error.code == 409 {
+                // A ReplicaSet of that name with another template: count the collision (upstream bumps collisionCount).
+                var status = deployment["status"] ?? .emptyObject
+                status["collisionCount"] = .int(collisions + 1)
+                await Workloads.updateStatus(deployment, status, store: deployments, component: component)
+                return
+            } catch {
+                await events.record(deployment, type: "Warning", reason: "FailedCreate", message: "\(error)")
+                return
+            }
+        }
+        guard let current = newRS else { return }
+        // The revision of the template in use: a rollback to an old ReplicaSet makes it the newest revision again.
+        if current[path: ["metadata", "annotations", revision]]?.string.flatMap({ Int($0) }) ?? 0 < maxRevision {
+            newRS = await annotate(current, revision: maxRevision + 1, sets: sets, context: context) ?? current
+        }
+        if !paused {
+            await rollout(deployment, newRS: newRS ?? current, old: &old, wanted: wanted, sets: sets, context: context, events: events)
+        }
+        await cleanup(deployment, old: old, sets: sets, context: context)
+        await updateStatus(deployment, newRS: newRS ?? current, all: [newRS ?? current] + old, wanted: wanted, store: deployments)
+    }
+
+    static func scale(_ rs: JSONValue, to count: Int, sets: GenericStore, context: RequestContext, events: ControllerEvents, deployment: JSONValue) async {
+        let from = replicas(rs)
+        guard from != count else { return }
+        do {
+            _ = try await sets.guaranteedUpdate(namespace: rs.metaNamespace, name: rs.metaName, context: context) { latest in
+                guard var r = latest else { throw StatusError.notFound(sets.groupResource, rs.metaName) }
+                r[path: ["spec", "replicas"]] = .int(Int64(count))
+                return r
+            }
+            await events.record(deployment, reason: "ScalingReplicaSet",
+                                message: "Scaled \(count > from ? "up" : "down") replica set \(rs.metaName) from \(from) to \(count)")
+        } catch {}
+    }
+
+    static func rollout(_ deployment: JSONValue, newRS: JSONValue, old: inout [JSONValue], wanted: Int, sets: GenericStore,
+                        context: RequestContext, events: ControllerEvents) async {
+        if deployment[path: ["spec", "strategy", "type"]]?.string == "Recreate" {
+            for rs in old where replicas(rs) > 0 { await scale(rs, to: 0, sets: sets, context: context, events: events, deployment: deployment) }
+            // The new pods start once the old ones are gone.
+            let oldPods = old.map { Int($0[path: ["status", "replicas"]]?.int ?? 0) }.reduce(0, +)
+            if oldPods == 0 { await scale(newRS, to: wanted, sets: sets, context: context, events: events, deployment: deployment) }
+            return
+        }
+        var surge = Workloads.scaled(deployment[path: ["spec", "strategy", "rollingUpdate", "maxSurge"]], of: wanted, roundUp: true, default: 1)
+        let unavailable = Workloads.scaled(deployment[path: ["spec", "strategy", "rollingUpdate", "maxUnavailable"]], of: wanted, roundUp: false, default: 0)
+        if surge == 0, unavailable == 0 { surge = 1 }
+        // Up: the new ReplicaSet grows within the surge.
+        let total = replicas(newRS) + old.map(replicas).reduce(0, +)
+        var newCount = replicas(newRS)
+        if newCount < wanted, total < wanted + surge {
+            newCount = min(wanted, newCount + (wanted + surge - total))
+            await scale(newRS, to: newCount, sets: sets, context: context, events: events, deployment: deployment)
+        } else if newCount > wanted, old.allSatisfy({ replicas($0) == 0 }) {
+            newCount = wanted
+            await scale(newRS, to: wanted, sets: sets, context: context, events: events, deployment: deployment)
+        }
+        // Down: old ReplicaSets shrink while enough pods stay available; their unavailable pods go first.
+        let minAvailable = wanted - unavailable
+        let availableNow = available(newRS) + old.map(available).reduce(0, +)
+        var budget = max(0, availableNow - minAvailable)
+        for i in old.indices.sorted(by: { (old[$0].metaCreationTimestamp ?? "") < (old[$1].metaCreationTimestamp ?? "") }) {
+            let rs = old[i]
+            let current = replicas(rs)
+            guard current > 0 else { continue }
+            let unhealthy = max(0, current - available(rs))
+            let cut = min(current, unhealthy + budget)
+            guard cut > 0 else { continue }
+            budget -= max(0, cut - unhealthy)
+            await scale(rs, to: current - cut, sets: sets, context: context, events: events, deployment: deployment)
+            old[i][path: ["spec", "replicas"]] = .int(Int64(current - cut))
+        }
+    }
+
+    static func annotate(_ rs: JSONValue, revision value: Int, sets: GenericStore, context: RequestContext) async -> JSONValue? {
+        try? await sets.guaranteedUpdate(namespace: rs.metaNamespace, name: rs.metaName, context: context) { latest in
+            guard var r = latest else { throw StatusError.notFound(sets.groupResource, rs.metaName) }
+            r[path: ["metadata", "annotations", revision]] = .string(String(value))
+            return r
+        }.0
+    }
+
+    /// Old ReplicaSets scaled to zero beyond revisionHistoryLimit go, oldest first.
+    static func cleanup(_ deployment: JSONValue, old: [JSONValue], sets: GenericStore, context: RequestContext) async {
+        let limit = Int(deployment[path: ["spec", "revisionHistoryLimit"]]?.int ?? 10)
+        let idle = old.filter { replicas($0) == 0 && ($0[path: ["status", "replicas"]]?.int ?? 0) == 0 }
+            .sorted { ($0[path: ["metadata", "annotations", revision]]?.string.flatMap { Int($0) } ?? 0)
+                < ($1[path: ["metadata", "annotations", revision]]?.string.flatMap { Int($0) } ?? 0) }
+        for rs in idle.prefix(max(0, idle.count - limit)) {
+            _ = try? await sets.delete(namespace: rs.metaNamespace, name: rs.metaName, options: DeleteOptions(), context: context)
+        }
+    }
+
+    static func updateStatus(_ deployment: JSONValue, newRS: JSONValue, all: [JSONValue], wanted: Int, store: GenericStore) async {
+        func sum(_ field: String) -> Int { all.map { Int($0[path: ["status", field]]?.int ?? 0) }.reduce(0, +) }
+        let total = sum("replicas"), ready = sum("readyReplicas"), availableCount = sum("availableReplicas")
+        let updated = Int(newRS[path: ["status", "replicas"]]?.int ?? 0)
+        let unavailable = Workloads.scaled(deployment[path: ["spec", "strategy", "rollingUpdate", "maxUnavailable"]], of: wanted, roundUp: false, default: 0)
+        let now = Timestamp.format(Timestamp.now())
+        let old = deployment[path: ["status", "conditions"]]?.array ?? []
+        func condition(_ type: String, _ ok: Bool, _ reason: String, _ message: String) -> JSONValue {
+            let previous = old.first { $0["type"]?.string == type }
+            let state: JSONValue = ok ? "True" : "False"
+            let since = previous?["status"] == state ? (previous?["lastTransitionTime"] ?? .string(now)) : .string(now)
+            let updatedAt = previous?["status"] == state && previous?["reason"]?.string == reason ? (previous?["lastUpdateTime"] ?? .string(now)) : .string(now)
+            return ["type": .string(type), "status": state, "reason": .string(reason), "message": .string(message),
+                    "lastTransitionTime": since, "lastUpdateTime": updatedAt]
+        }
+        let isAvailable = availableCount >= wanted - unavailable
+        let complete = updated == wanted && total == wanted && availableCount == wanted
+        var status: JSONValue = [
+            "observedGeneration": .int(deployment[path: ["metadata", "generation"]]?.int ?? 1),
+            "replicas": .int(Int64(total)), "updatedReplicas": .int(Int64(updated)), "readyReplicas": .int(Int64(ready)),
+            "availableReplicas": .int(Int64(availableCount)), "unavailableReplicas": .int(Int64(max(0, wanted - availableCount))),
+            "conditions": [
+                condition("Available", isAvailable, isAvailable ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+                          isAvailable ? "Deployment has minimum availability." : "Deployment does not have minimum availability."),
+                condition("Progressing", true, complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated",
+                          complete ? "ReplicaSet \"\(newRS.metaName)\" has successfully progressed." : "ReplicaSet \"\(newRS.metaName)\" is progressing."),
+            ],
+        ]
+        if let collisions = deployment[path: ["status", "collisionCount"]] { status["collisionCount"] = collisions }
+        await Workloads.updateStatus(deployment, status.droppingZeros(keep: ["observedGeneration", "conditions"]), store: store, component: component)
+        // The Deployment carries its newest revision too.
+        if let rev = newRS[path: ["metadata", "annotations", revision]], deployment[path: ["metadata", "annotations", revision]] != rev {
+            _ = try? await store.guaranteedUpdate(namespace: deployment.metaNamespace, name: deployment.metaName, context: Workloads.context(component)) { latest in
+                guard var d = latest else { throw StatusError.notFound(store.groupResource, deployment.metaName) }
+                d[path: ["metadata", "annotations", revision]] = rev
+                return d
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import KubeAPI
+import KubeJSON
+import KubeStorage
+import Logging
+
+/// What the workload controllers share: owner references, pods made from templates, readiness, and the coalescing
+/// loop that runs one controller pass after a burst of changes.
+enum Workloads {
+    static func ownerReference(_ owner: JSONValue, blockOwnerDeletion: Bool = true) -> JSONValue {
+        ["apiVersion": owner["apiVersion"] ?? "", "kind": owner["kind"] ?? "", "name": .string(owner.metaName),
+         "uid": .string(owner.metaUID), "controller": true, "blockOwnerDeletion": .bool(blockOwnerDeletion)]
+    }
+
+    /// The UID of the object's controlling owner, if any.
+    static func controllerUID(_ object: JSONValue) -> String? {
+        object[path: ["metadata", "ownerReferences"]]?.array?.first { $0["controller"]?.bool == true }?["uid"]?.string
+    }
+
+    static func isActive(_ pod: JSONValue) -> Bool {
+        pod.metaDeletionTimestamp == nil && !["Succeeded", "Failed"].contains(pod[path: ["status", "phase"]]?.string ?? "")
+    }
+
+    static func isReady(_ pod: JSONValue) -> Bool {
+        pod[path: ["status", "conditions"]]?.array?.contains { $0["type"] == "Ready" && $0["status"] == "True" } == true
+    }
+
+    /// A pod from a template, owned by `owner` (upstream's GetPodFromTemplate): `<prefix>-<5 random>`.
+    static func pod(from template: JSONValue, owner: JSONValue, namePrefix: String, extraLabels: [String: String] = [:]) -> JSONValue {
+        var labels = template[path: ["metadata", "labels"]]?.object ?? [:]
+        for (k, v) in extraLabels { labels[k] = .string(v) }
+        var metadata: JSONValue = ["generateName": .string(namePrefix + "-"), "namespace": .string(owner.metaNamespace),
+                                   "labels": .object(labels), "ownerReferences": [ownerReference(owner)]]
+        if let annotations = template[path: ["metadata", "annotations"]] { metadata["annotations"] = annotations }
+        return ["apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"] ?? .emptyObject]
+    }
+
+    /// Runs `pass` once per burst of changes under the prefixes, until the task is cancelled.
+    static func run(server: APIServer, prefixes: [String], logger: Logger, pass: @escaping @Sendable () async -> Void) async {
+        let (dirty, mark) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        await withTaskGroup(of: Void.self) { group in
+            for prefix in prefixes {
+                group.addTask { await StorageReflector(storage: server.storage, prefix: prefix, logger: logger).run { _ in mark.yield() } }
+            }
+            group.addTask { for await _ in dirty { await pass() } }
+        }
+    }
+
+    static func context(_ component: String) -> RequestContext {
+        RequestContext(user: UserInfo(name: "system:kube-controller-manager", groups: ["system:masters"]), fieldManager: component)
+    }
+
+    /// Writes `status` through the status subresource when it differs from the object's.
+    static func updateStatus(_ object: JSONValue, _ status: JSONValue, store: GenericStore, component: String) async {
+        guard object["status"] != status else { return }
+        var context = context(component)
+        context.subresource = "status"
+        _ = try? await store.guaranteedUpdate(namespace: object.metaNamespace, name: object.metaName, context: context) { current in
+            guard var latest = current, latest.metaUID == object.metaUID else {
+                throw StatusError.notFound(store.definition.groupResource, object.metaName)
+            }
+            latest["status"] = status
+            return latest
+        }
+    }
+
+    /// An int-or-percent (maxSurge, maxUnavailable) of `total`, rounding up or down as upstream does.
+    static func scaled(_ value: JSONValue?, of total: Int, roundUp: Bool, default fallback: Int) -> Int {
+        switch value {
+        case .int(let n)?: return Int(n)
+        case .string(let s)? where s.hasSuffix("%"):
+            guard let percent = Double(s.dropLast()) else { return fallback }
+            let exact = Double(total) * percent / 100
+            return Int(roundUp ? exact.rounded(.up) : exact.rounded(.down))
+        case .string(let s)?: return Int(s) ?? fallback
+        default: return fallback
+        }
+    }
+}
