@@ -67,7 +67,8 @@ public final class APIServer: Sendable {
             CustomResourceDefinitionController(logger: logger), NamespaceController(logger: logger),
             ServiceAccountControllers(logger: logger), ClusterRoleAggregationController(logger: logger),
             PersistentVolumeBinder(logger: logger), Scheduler(logger: logger), DeploymentController(logger: logger),
-            ReplicaSetController(logger: logger), GarbageCollector(logger: logger),
+            ReplicaSetController(logger: logger), JobController(logger: logger), CronJobController(logger: logger),
+            GarbageCollector(logger: logger),
         ]
         self.serviceAccounts = options.serviceAccountTokens.map {
             ServiceAccountAuthenticator(validator: $0.validator, storage: StoredObjects(storage: instrumented))

@@ -122,8 +122,10 @@ public enum KubeAPIServerCommand {
         options.admissionPlugins = Set(flags.strings("enable-admission-plugins"))
         options.disabledAdmissionPlugins = Set(flags.strings("disable-admission-plugins"))
         options.anonymousAuth = flags.bool("anonymous-auth")
-        if let n = try? flags.int("min-request-timeout") { options.minRequestTimeout = max(1, n ?? 1800) }
-        if let n = try? flags.int("max-request-body-bytes") { options.maxRequestBodyBytes = max(1024, n ?? (3 << 20)) }
+        do {
+            if let n = try flags.int("min-request-timeout") { options.minRequestTimeout = max(1, n) }
+            if let n = try flags.int("max-request-body-bytes") { options.maxRequestBodyBytes = max(1024, n) }
+        } catch { throw fail(logger, "\(error)") }
 
         guard let certFile = flags.string("tls-cert-file"), !certFile.isEmpty,
               let keyFile = flags.string("tls-private-key-file"), !keyFile.isEmpty else {

@@ -106,6 +106,34 @@ import KubeAPI
         #expect(ContainerEnvironment.expand("cost $5", lookup) == "cost $5")
     }
 
+    @Test func fieldRefsReadTheDownwardAPI() throws {
+        let manifest = """
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: idx
+          namespace: jobs
+          labels: {app: web}
+          annotations: {batch.kubernetes.io/job-completion-index: "2"}
+        spec:
+          serviceAccountName: runner
+          containers:
+          - name: c
+            image: busybox
+            command: [sh]
+            env:
+            - {name: INDEX, valueFrom: {fieldRef: {fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}}
+            - {name: APP, valueFrom: {fieldRef: {fieldPath: "metadata.labels['app']"}}}
+            - {name: NONE, valueFrom: {fieldRef: {fieldPath: "metadata.labels['missing']"}}}
+            - {name: SA, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}
+            - {name: NS, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}
+        """
+        let (pod, _) = try StaticPodParser.parse(path: "/m/idx.yaml", text: manifest, nodeName: "n1")
+        let container = try #require(pod.pod.spec.containers.first)
+        let env = Dictionary(ContainerEnvironment.environment(for: container, pod: pod, hostname: "h"), uniquingKeysWith: { $1 })
+        #expect(env["INDEX"] == "2" && env["APP"] == "web" && env["NONE"] == "" && env["SA"] == "runner" && env["NS"] == "jobs")
+    }
+
     @Test func backupNamesAreRecognised() {
         for name in ["kube-apiserver.yaml.bak", "a.yaml~", "a.orig", "a.yaml.swp", "notes.txt", "noext"] {
             #expect(StaticPodSource.looksLikeBackup(name), "\(name)")

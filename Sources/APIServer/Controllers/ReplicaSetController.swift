@@ -58,7 +58,7 @@ actor ReplicaSetController: InProcessController {
                         let created = try await podStore.create(namespace: namespace, object: pod, context: context)
                         await events.record(rs, reason: "SuccessfulCreate", message: "Created pod: \(created.metaName)")
                     } catch {
-                        await events.record(rs, type: "Warning", reason: "FailedCreate", message: "Error creating: \(error)")
+                        await events.record(rs, type: "Warning", reason: "FailedCreate", message: "Error creating: \((error as? StatusError)?.message ?? "\(error)")")
                         break
                     }
                 }

@@ -36,12 +36,34 @@ enum Workloads {
 
     /// Runs `pass` once per burst of changes under the prefixes, until the task is cancelled.
     static func run(server: APIServer, prefixes: [String], logger: Logger, pass: @escaping @Sendable () async -> Void) async {
+        await run(server: server, prefixes: prefixes, logger: logger) { () async -> Double? in
+            await pass()
+            return nil
+        }
+    }
+
+    /// As above, for controllers that act on time as well as on changes (backoff, deadlines, schedules): `pass`
+    /// returns how many seconds from now it wants to run again, and runs then if nothing changed before.
+    static func run(server: APIServer, prefixes: [String], logger: Logger, pass: @escaping @Sendable () async -> Double?) async {
         let (dirty, mark) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         await withTaskGroup(of: Void.self) { group in
             for prefix in prefixes {
                 group.addTask { await StorageReflector(storage: server.storage, prefix: prefix, logger: logger).run { _ in mark.yield() } }
             }
-            group.addTask { for await _ in dirty { await pass() } }
+            group.addTask {
+                var timer: Task<Void, Never>?
+                for await _ in dirty {
+                    timer?.cancel()
+                    timer = nil
+                    if let delay = await pass() {
+                        timer = Task {
+                            try? await Task.sleep(for: .milliseconds(Int64(max(delay, 0.05) * 1000)))
+                            if !Task.isCancelled { mark.yield() }
+                        }
+                    }
+                }
+                timer?.cancel()
+            }
         }
     }
 
@@ -49,18 +71,24 @@ enum Workloads {
         RequestContext(user: UserInfo(name: "system:kube-controller-manager", groups: ["system:masters"]), fieldManager: component)
     }
 
-    /// Writes `status` through the status subresource when it differs from the object's.
-    static func updateStatus(_ object: JSONValue, _ status: JSONValue, store: GenericStore, component: String) async {
-        guard object["status"] != status else { return }
+    /// Writes `status` through the status subresource when it differs from the object's, only over the version it
+    /// was computed from (as upstream's UpdateStatus): a status from a stale read must not undo another writer's
+    /// change, and that change brings another pass anyway. The object as written, or nil when nothing was.
+    @discardableResult
+    static func updateStatus(_ object: JSONValue, _ status: JSONValue, store: GenericStore, component: String) async -> JSONValue? {
+        guard object["status"] != status else { return nil }
         var context = context(component)
         context.subresource = "status"
-        _ = try? await store.guaranteedUpdate(namespace: object.metaNamespace, name: object.metaName, context: context) { current in
+        return try? await store.guaranteedUpdate(namespace: object.metaNamespace, name: object.metaName, context: context) { current in
             guard var latest = current, latest.metaUID == object.metaUID else {
                 throw StatusError.notFound(store.definition.groupResource, object.metaName)
             }
+            guard latest.metaResourceVersion == object.metaResourceVersion else {
+                throw StatusError.conflict(store.definition.groupResource, object.metaName, StatusError.optimisticLockMessage)
+            }
             latest["status"] = status
             return latest
-        }
+        }.0
     }
 
     /// An int-or-percent (maxSurge, maxUnavailable) of `total`, rounding up or down as upstream does.

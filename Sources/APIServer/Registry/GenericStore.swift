@@ -259,7 +259,10 @@ public struct GenericStore: Sendable {
             // A no-op update is not written (the resourceVersion does not move), as upstream.
             if encode(object) == encode(current) { return (current, false) }
             if context.dryRun { return (object, false) }
-            if object.metaDeletionTimestamp != nil, object.metaFinalizers.isEmpty, !(current.metaFinalizers.isEmpty) {
+            // The last finalizer gone from a terminating object deletes it, unless a grace period still runs (a pod
+            // its kubelet is stopping): that kubelet's final zero-grace delete removes it then.
+            if object.metaDeletionTimestamp != nil, object.metaFinalizers.isEmpty, !(current.metaFinalizers.isEmpty),
+               (object[path: ["metadata", "deletionGracePeriodSeconds"]]?.int ?? 0) == 0 {
                 do { _ = try await storage.delete(key, expectedModRevision: currentKV.modRevision) } catch StorageError.conflict {
                     continue
                 } catch { throw mapStorageError(error, name: name) }

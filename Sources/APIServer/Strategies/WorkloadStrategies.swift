@@ -1,3 +1,4 @@
+import Foundation
 import KubeAPI
 import KubeJSON
 
@@ -291,46 +292,20 @@ struct CronJobStrategy: ResourceStrategy {
         if let policy = object[path: ["spec", "concurrencyPolicy"]]?.string, !policies.contains(policy) {
             errors.append(.notSupported("spec.concurrencyPolicy", policy, policies))
         }
+        if let zone = object[path: ["spec", "timeZone"]]?.string, TimeZone(identifier: zone) == nil || zone.hasPrefix(" ") {
+            errors.append(.invalid("spec.timeZone", zone, "unknown time zone \(zone)"))
+        }
         errors += JobStrategy.validateSpec(object, at: ["spec", "jobTemplate", "spec"], selector: false)
         return errors
     }
 
-    static let descriptors = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"]
-
     /// nil when the standard cron syntax (robfig/cron's parser as upstream configures it) accepts the schedule.
     static func scheduleProblem(_ schedule: String) -> String? {
-        var text = schedule.trimmingCharacters()
-        if text.hasPrefix("TZ=") || text.hasPrefix("CRON_TZ=") {
-            return "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"
+        do {
+            _ = try CronSchedule(schedule)
+            return nil
+        } catch {
+            return error.description
         }
-        if text.hasPrefix("@") {
-            if descriptors.contains(text) || text.hasPrefix("@every ") { return nil }
-            return "unrecognized descriptor: \(text)"
-        }
-        text = text.replacingOccurrences(of: "\t", with: " ")
-        let fields = text.split(separator: " ", omittingEmptySubsequences: true)
-        guard fields.count == 5 else { return "expected exactly 5 fields, found \(fields.count): \(text)" }
-        let ranges: [(ClosedRange<Int>, [String])] = [
-            (0...59, []), (0...23, []), (1...31, []),
-            (1...12, ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]),
-            (0...6, ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]),
-        ]
-        for (field, (range, names)) in zip(fields, ranges) {
-            for part in field.split(separator: ",", omittingEmptySubsequences: false) {
-                let pieces = part.split(separator: "/", omittingEmptySubsequences: false)
-                guard pieces.count <= 2 else { return "too many slashes: \(part)" }
-                if pieces.count == 2, Int(pieces[1]).map({ $0 > 0 }) != true { return "failed to parse int from \(pieces[1])" }
-                let base = pieces[0]
-                if base == "*" || base == "?" { continue }
-                for bound in base.split(separator: "-", omittingEmptySubsequences: false) {
-                    let value = Int(bound) ?? names.firstIndex(of: bound.lowercased()).map { $0 + range.lowerBound }
-                    guard let value else { return "failed to parse int from \(bound)" }
-                    guard range.contains(value) || (range == 0...6 && value == 7) else {
-                        return "end of range (\(value)) above maximum (\(range.upperBound)): \(part)"
-                    }
-                }
-            }
-        }
-        return nil
     }
 }

@@ -16,13 +16,24 @@ enum ContainerEnvironment {
                 case "metadata.namespace": value = pod.namespace
                 case "metadata.uid": value = pod.uid
                 case "spec.nodeName": value = pod.pod.spec.nodeName ?? ""
-                default: value = ""
+                case "spec.serviceAccountName": value = pod.pod.spec.serviceAccountName ?? ""
+                default: value = mapEntry(field, pod: pod) ?? ""
                 }
             }
             env.removeAll { $0.0 == variable.name }
             env.append((variable.name, value))
         }
         return env
+    }
+
+    /// `metadata.labels['key']` and `metadata.annotations['key']` (an Indexed Job's JOB_COMPLETION_INDEX comes this way).
+    static func mapEntry(_ fieldPath: String, pod: KubeletPod) -> String? {
+        for (prefix, map) in [("metadata.labels['", pod.pod.metadata.labels), ("metadata.annotations['", pod.pod.metadata.annotations)]
+        where fieldPath.hasPrefix(prefix) && fieldPath.hasSuffix("']") {
+            let key = String(fieldPath.dropFirst(prefix.count).dropLast(2))
+            return map?[key]
+        }
+        return nil
     }
 
     static func argv(for container: Container, environment: [(String, String)]) -> [String] {
