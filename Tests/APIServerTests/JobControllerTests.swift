@@ -104,9 +104,12 @@ import Testing
         }
         try await finish(s, first[0], "Failed")
         // The first retry waits ten seconds from the failure (the pod's creation time here, without container states).
-        try await eventually(timeout: 40) { try await pods(s, of: "retry").count == 2 }
-        let job = try await s.request("GET", "\(Self.jobs)/retry").body
-        #expect(job[path: ["status", "failed"]]?.int == 1 && job[path: ["status", "active"]]?.int == 1 && condition(job, "Failed") == nil)
+        var job: JSONValue = .null
+        try await eventually(timeout: 40) {
+            job = try await s.request("GET", "\(Self.jobs)/retry").body
+            return try await pods(s, of: "retry").count == 2 && job[path: ["status", "active"]]?.int == 1
+        }
+        #expect(job[path: ["status", "failed"]]?.int == 1 && condition(job, "Failed") == nil)
         let created = try await pods(s, of: "retry").compactMap { $0.metaCreationTimestamp.flatMap(Timestamp.parse) }.sorted()
         #expect(created.count == 2 && created[1] - created[0] >= 9, "replacement after the 10 s backoff, got \(created)")
     }

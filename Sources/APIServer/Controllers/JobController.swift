@@ -119,7 +119,7 @@ struct JobSync {
             if status["startTime"] == nil { status["startTime"] = .string(Timestamp.format(now)) }
             wake = await reconcile(active: active, terminating: terminating)
         }
-        status["active"] = .int(Int64(pods.filter(Workloads.isActive).count - deletedCount))
+        status["active"] = .int(Int64(pods.filter(Workloads.isActive).count - deletedCount + createdCount))
         status["ready"] = .int(Int64(pods.filter { Workloads.isActive($0) && Workloads.isReady($0) }.count))
         status["terminating"] = .int(Int64(terminating.count + deletedCount))
         if status["active"] == .int(0) { status["active"] = nil }
@@ -189,7 +189,9 @@ struct JobSync {
 
     // MARK: success, failure, pods
 
+    /// Pods this pass deleted and created, which its pod list does not show yet.
     private var deletedCount = 0
+    private var createdCount = 0
 
     private mutating func reconcile(active: [JSONValue], terminating: [JSONValue]) async -> Double? {
         let succeeded = Int(status["succeeded"]?.int ?? 0)
@@ -274,7 +276,7 @@ struct JobSync {
     }
 
     /// false when creating failed (the rest of this pass's creations are skipped, as upstream's batches).
-    private func create(index: Int?) async -> Bool {
+    private mutating func create(index: Int?) async -> Bool {
         var pod = Workloads.pod(from: spec["template"] ?? .emptyObject, owner: job,
                                 namePrefix: index.map { "\(job.metaName)-\($0)" } ?? job.metaName,
                                 extraLabels: index.map { [JobController.indexAnnotation: String($0)] } ?? [:])
@@ -298,6 +300,7 @@ struct JobSync {
         }
         do {
             let created = try await podStore.create(namespace: job.metaNamespace, object: pod, context: Workloads.context(JobController.component))
+            createdCount += 1
             await events.record(job, reason: "SuccessfulCreate", message: "Created pod: \(created.metaName)")
             return true
         } catch {
