@@ -79,3 +79,89 @@ import Testing
         #expect(again.status == 409 && again.body["message"]?.string?.contains(#"pod manual is already assigned to node "n9""#) == true)
     }
 }
+
+/// The in-process daemonset controller: a pod per qualifying node, bound by the scheduler; rolling updates.
+@Suite struct DaemonSetControllerTests {
+    static let daemonSets = "/apis/apps/v1/namespaces/default/daemonsets"
+
+    func addNode(_ s: TestServer, _ name: String, taints: [JSONValue] = [], labels: [String: String] = [:]) async throws {
+        let created = try await s.request("POST", "/api/v1/nodes", SchedulerTests.node(name, taints: taints, labels: labels))
+        #expect(created.status == 201, "\(created.text)")
+        var withStatus = created.body
+        withStatus["status"] = SchedulerTests.node(name)["status"]
+        #expect(try await s.request("PUT", "/api/v1/nodes/\(name)/status", withStatus).status == 200)
+    }
+
+    func daemonPods(_ s: TestServer) async throws -> [JSONValue] {
+        (try await s.request("GET", "/api/v1/namespaces/default/pods").body["items"]?.array ?? [])
+            .filter { $0.metaLabels["app"] == "agent" && $0.metaDeletionTimestamp == nil }
+    }
+
+    @Test func aDaemonPodRunsOnEveryQualifyingNode() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        try await addNode(s, "cp", taints: [["key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"]])
+        try await addNode(s, "w1", labels: ["disk": "ssd"])
+        try await addNode(s, "w2", labels: ["disk": "ssd"])
+        try await addNode(s, "w3")
+        #expect(try await s.request("PATCH", "/api/v1/nodes/w2", ["spec": ["unschedulable": true]], contentType: "application/merge-patch+json").status == 200)
+        var ds = WorkloadTests.deployment("agent", selector: ["app": "agent"], labels: ["app": "agent"])
+        ds["kind"] = "DaemonSet"
+        ds[path: ["spec", "template", "spec", "nodeSelector"]] = ["disk": "ssd"]
+        let created = try await s.request("POST", Self.daemonSets, ds)
+        #expect(created.status == 201, "\(created.text)")
+
+        // w1 and the cordoned w2 (daemon pods tolerate cordoning); not the tainted cp, not w3 (no ssd label).
+        var pods: [JSONValue] = []
+        try await eventually {
+            pods = try await daemonPods(s)
+            return pods.count == 2 && pods.allSatisfy { ($0[path: ["spec", "nodeName"]]?.string ?? "") != "" }
+        }
+        #expect(Set(pods.compactMap { $0[path: ["spec", "nodeName"]]?.string }) == ["w1", "w2"])
+        let first = try #require(pods.first)
+        #expect(first.metaLabels["controller-revision-hash"] != nil && first.metaLabels["pod-template-generation"] == "1")
+        #expect(first[path: ["spec", "tolerations"]]?.array?.contains { $0["key"] == "node.kubernetes.io/unschedulable" && $0["effect"] == "NoSchedule" } == true)
+        let terms = first[path: ["spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"]]
+        #expect(terms?.array?.first?["matchFields"]?.array?.first?["key"] == "metadata.name")
+
+        for pod in pods {
+            _ = try await s.request("PATCH", "/api/v1/namespaces/default/pods/\(pod.metaName)/status",
+                                    ["status": ["phase": "Running", "conditions": [["type": "Ready", "status": "True"]]]],
+                                    contentType: "application/merge-patch+json")
+        }
+        try await eventually {
+            let status = try await s.request("GET", "\(Self.daemonSets)/agent").body["status"] ?? .null
+            return status["desiredNumberScheduled"] == 2 && status["numberReady"] == 2 && status["updatedNumberScheduled"] == 2
+                && status["numberMisscheduled"] == 0
+        }
+
+        // A node that stops qualifying loses its pod; a new template replaces pods one at a time (maxUnavailable 1).
+        #expect(try await s.request("PATCH", "/api/v1/nodes/w2", ["metadata": ["labels": ["disk": "hdd"]]], contentType: "application/merge-patch+json").status == 200)
+        try await eventually { try await daemonPods(s).count == 1 }
+        try await addNode(s, "w4", labels: ["disk": "ssd"])
+        try await eventually { try await daemonPods(s).count == 2 }
+        #expect(try await s.request("PATCH", "\(Self.daemonSets)/agent",
+                                    ["spec": ["template": ["spec": ["containers": [["name": "web", "image": "agent:2"]]]]]],
+                                    contentType: "application/strategic-merge-patch+json").status == 200)
+        var sawBoth = false
+        try await eventually {
+            let current = try await daemonPods(s)
+            let images = current.compactMap { $0[path: ["spec", "containers"]]?.array?.first?["image"]?.string }
+            if images.contains("agent:2") && images.contains("nginx:1.27") { sawBoth = true }
+            #expect(current.filter { !Workloads.isReady($0) }.count <= 1, "at most one node without a ready daemon pod")
+            for pod in current where !Workloads.isReady(pod) && isBound(pod) {
+                _ = try await s.request("PATCH", "/api/v1/namespaces/default/pods/\(pod.metaName)/status",
+                                        ["status": ["phase": "Running", "conditions": [["type": "Ready", "status": "True"]]]],
+                                        contentType: "application/merge-patch+json")
+            }
+            return current.count == 2 && images == ["agent:2", "agent:2"]
+        }
+        #expect(sawBoth, "the update went one node at a time")
+        try await eventually {
+            let table = try await s.request("GET", Self.daemonSets, accept: "application/json;as=Table;v=v1;g=meta.k8s.io").body
+            return table["rows"]?.array?.first?["cells"]?.array?.prefix(7) == ["agent", 2, 2, 2, 2, 2, "disk=ssd"]
+        }
+    }
+
+    func isBound(_ pod: JSONValue) -> Bool { !(pod[path: ["spec", "nodeName"]]?.string ?? "").isEmpty }
+}

@@ -121,16 +121,27 @@ actor Scheduler: InProcessController {
 
     /// Why the pod cannot go to the node, worded as upstream's filter plugins, or nil when it can.
     static func unfit(_ pod: JSONValue, _ state: NodeState) -> String? {
+        if let problem = placementProblem(pod, state.node, readiness: true) { return problem }
         let node = state.node
+        let r = requests(pod)
+        if let cpu = allocatable(node, "cpu"), state.cpu + r.0 > cpu + 1e-9 { return "Insufficient cpu" }
+        if let memory = allocatable(node, "memory"), state.memory + r.1 > memory { return "Insufficient memory" }
+        if let max = allocatable(node, "pods"), Double(state.pods + 1) > max { return "Too many pods" }
+        return nil
+    }
+
+    /// The filters that do not count resources (the ones the daemonset controller applies too): cordon, taints with
+    /// NoSchedule/NoExecute, nodeSelector and required node affinity. With `readiness`, a node that is not Ready counts
+    /// as tainted not-ready, as the node lifecycle controller (absent here) would taint it.
+    static func placementProblem(_ pod: JSONValue, _ node: JSONValue, readiness: Bool) -> String? {
         if node[path: ["spec", "unschedulable"]]?.bool == true, !tolerates(pod, key: "node.kubernetes.io/unschedulable", value: "", effect: "NoSchedule") {
             return "node(s) were unschedulable"
         }
         var taints = (node[path: ["spec", "taints"]]?.array ?? []).map {
             (key: $0["key"]?.string ?? "", value: $0["value"]?.string ?? "", effect: $0["effect"]?.string ?? "")
         }
-        // The node lifecycle controller would taint a node that is not Ready; there is none, so the condition stands in.
         let ready = node[path: ["status", "conditions"]]?.array?.contains { $0["type"] == "Ready" && $0["status"] == "True" } == true
-        if !ready { taints.append((key: "node.kubernetes.io/not-ready", value: "", effect: "NoSchedule")) }
+        if readiness, !ready { taints.append((key: "node.kubernetes.io/not-ready", value: "", effect: "NoSchedule")) }
         for taint in taints where taint.effect == "NoSchedule" || taint.effect == "NoExecute" {
             if !tolerates(pod, key: taint.key, value: taint.value, effect: taint.effect) {
                 return "node(s) had untolerated taint {\(taint.key): \(taint.value)}"
@@ -141,17 +152,31 @@ actor Scheduler: InProcessController {
             return "node(s) didn't match Pod's node affinity/selector"
         }
         if let terms = pod[path: ["spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"]]?.array,
-           !terms.isEmpty, !terms.contains(where: { term in
-               LabelSelector(labelSelector: ["matchExpressions": term["matchExpressions"] ?? []])?.matches(labels) ?? false
-           }) {
+           !terms.isEmpty, !terms.contains(where: { termMatches($0, node) }) {
             return "node(s) didn't match Pod's node affinity/selector"
         }
-        let r = requests(pod)
-        if let cpu = allocatable(node, "cpu"), state.cpu + r.0 > cpu + 1e-9 { return "Insufficient cpu" }
-        if let memory = allocatable(node, "memory"), state.memory + r.1 > memory { return "Insufficient memory" }
-        if let max = allocatable(node, "pods"), Double(state.pods + 1) > max { return "Too many pods" }
         return nil
     }
+
+    /// A nodeSelectorTerm: its matchExpressions on the node's labels and its matchFields (only `metadata.name`, which
+    /// daemonset pods use to name their node) on the node's name.
+    static func termMatches(_ term: JSONValue, _ node: JSONValue) -> Bool {
+        let expressions = term["matchExpressions"]?.array ?? []
+        let fields = term["matchFields"]?.array ?? []
+        if expressions.isEmpty && fields.isEmpty { return false }
+        if !expressions.isEmpty, LabelSelector(labelSelector: ["matchExpressions": .array(expressions)])?.matches(node.metaLabels) != true { return false }
+        for field in fields {
+            guard field["key"]?.string == "metadata.name" else { return false }
+            let values = field["values"]?.array?.compactMap(\.string) ?? []
+            switch field["operator"]?.string {
+            case "In": if !values.contains(node.metaName) { return false }
+            case "NotIn": if values.contains(node.metaName) { return false }
+            default: return false
+            }
+        }
+        return true
+    }
+
 
     static func tolerates(_ pod: JSONValue, key: String, value: String, effect: String) -> Bool {
         (pod[path: ["spec", "tolerations"]]?.array ?? []).contains { t in
