@@ -68,7 +68,7 @@ public final class APIServer: Sendable {
             ServiceAccountControllers(logger: logger), ClusterRoleAggregationController(logger: logger),
             PersistentVolumeBinder(logger: logger), Scheduler(logger: logger), DeploymentController(logger: logger),
             ReplicaSetController(logger: logger), JobController(logger: logger), CronJobController(logger: logger),
-            DaemonSetController(logger: logger),
+            DaemonSetController(logger: logger), StatefulSetController(logger: logger),
             GarbageCollector(logger: logger),
         ]
         self.serviceAccounts = options.serviceAccountTokens.map {

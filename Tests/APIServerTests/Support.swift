@@ -110,13 +110,13 @@ struct TestFailure: Error, CustomStringConvertible {
 }
 
 /// Polls `condition` until it holds or the deadline passes (no sleeps as synchronisation).
-func eventually(timeout: Double = 30, _ condition: () async throws -> Bool) async throws {
+func eventually(timeout: Double = 30, line: Int = #line, _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try await condition() { return }
         try await Task.sleep(nanoseconds: 20_000_000)
     }
-    throw TestFailure("condition not met within \(timeout)s")
+    throw TestFailure("condition at line \(line) not met within \(timeout)s")
 }
 
 func configMap(_ name: String, labels: [String: String] = [:], data: [String: String] = ["k": "v"]) -> JSONValue {

@@ -2,7 +2,7 @@ import KubeJSON
 import Logging
 
 /// upstream's garbage collector, in process and for the kinds the in-process controllers create: a dependent
-/// (pod, ReplicaSet, Job) whose every owner is gone is deleted (`kubectl delete deployment` takes its ReplicaSets and
+/// (pod, ReplicaSet, Job, a StatefulSet's claim) whose every owner is gone is deleted (`kubectl delete deployment` takes its ReplicaSets and
 /// pods along); an owner deleted with `propagationPolicy: Orphan` (`--cascade=orphan`) first lets go of its
 /// dependents, one deleted with `Foreground` first waits for them to be deleted.
 actor GarbageCollector: InProcessController {
@@ -16,7 +16,9 @@ actor GarbageCollector: InProcessController {
         ("apps/v1", "StatefulSet", "apps", "statefulsets"), ("apps/v1", "DaemonSet", "apps", "daemonsets"),
         ("batch/v1", "Job", "batch", "jobs"), ("batch/v1", "CronJob", "batch", "cronjobs"), ("v1", "Node", "", "nodes"),
     ]
-    static let dependents: [(group: String, resource: String)] = [("", "pods"), ("apps", "replicasets"), ("batch", "jobs")]
+    static let dependents: [(group: String, resource: String)] = [
+        ("", "pods"), ("apps", "replicasets"), ("batch", "jobs"), ("", "persistentvolumeclaims"),
+    ]
 
     private let logger: Logger
     private var task: Task<Void, Never>?

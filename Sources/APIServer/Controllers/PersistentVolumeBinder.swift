@@ -6,8 +6,8 @@ import Logging
 /// upstream's persistentvolume-binder (kube-controller-manager), in process and for pre-provisioned volumes: a new
 /// PersistentVolume becomes Available, a Pending claim is bound to the smallest Available volume that fits (class,
 /// access modes, size, volume mode, selector, or the volume it names), and a volume whose claim is deleted is Released
-/// (Retain, Recycle) or deleted (Delete). Claims of a WaitForFirstConsumer class wait, as upstream, for a pod that
-/// Kubestrap never schedules. There is no dynamic provisioning.
+/// (Retain, Recycle) or deleted (Delete). Claims of a WaitForFirstConsumer class wait, as upstream, for the scheduler
+/// to place a pod that uses them (it writes `volume.kubernetes.io/selected-node`). There is no dynamic provisioning.
 actor PersistentVolumeBinder: InProcessController {
     private let logger: Logger
     private var task: Task<Void, Never>?
@@ -69,7 +69,8 @@ actor PersistentVolumeBinder: InProcessController {
         // Claims: bind the pending ones.
         for claimObject in claims where claimObject.metaDeletionTimestamp == nil && claimObject[path: ["status", "phase"]]?.string == "Pending" {
             let className = claimObject[path: ["spec", "storageClassName"]]?.string ?? ""
-            if classes.first(where: { $0.metaName == className })?["volumeBindingMode"]?.string == "WaitForFirstConsumer" { continue }
+            if classes.first(where: { $0.metaName == className })?["volumeBindingMode"]?.string == "WaitForFirstConsumer",
+               claimObject[path: ["metadata", "annotations", Scheduler.selectedNodeAnnotation]] == nil { continue }
             let wantedName = claimObject[path: ["spec", "volumeName"]]?.string ?? ""
             let candidates = volumes.filter { volume in
                 if !wantedName.isEmpty, volume.metaName != wantedName { return false }

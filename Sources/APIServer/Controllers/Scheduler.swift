@@ -20,7 +20,7 @@ actor Scheduler: InProcessController {
         let (dirty, mark) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         task = Task {
             await withTaskGroup(of: Void.self) { group in
-                for prefix in ["/registry/pods/", "/registry/nodes/"] {
+                for prefix in ["/registry/pods/", "/registry/nodes/", "/registry/persistentvolumeclaims/"] {
                     group.addTask { await StorageReflector(storage: server.storage, prefix: prefix, logger: logger).run { _ in mark.yield() } }
                 }
                 group.addTask {
@@ -70,7 +70,29 @@ actor Scheduler: InProcessController {
         let ordered = pending.sorted {
             ($0[path: ["spec", "priority"]]?.int ?? 0, $1.metaCreationTimestamp ?? "") > ($1[path: ["spec", "priority"]]?.int ?? 0, $0.metaCreationTimestamp ?? "")
         }
+        let usesClaims = pending.contains { pod in pod[path: ["spec", "volumes"]]?.array?.contains { $0["persistentVolumeClaim"] != nil } == true }
+        let claimStore = server.store("", "v1", "persistentvolumeclaims")
+        var claims: [String: JSONValue] = [:]
+        var waitingClasses = Set<String>()
+        if usesClaims, let claimStore {
+            for claim in (try? await claimStore.list(namespace: "", options: ListOptions()).items) ?? [] {
+                claims["\(claim.metaNamespace)/\(claim.metaName)"] = claim
+            }
+            let classes = (try? await server.store("storage.k8s.io", "v1", "storageclasses")?.list(namespace: "", options: ListOptions()).items) ?? []
+            waitingClasses = Set(classes.filter { $0["volumeBindingMode"]?.string == "WaitForFirstConsumer" }.map(\.metaName))
+        }
         for pod in ordered {
+            var delayed: [JSONValue] = []
+            if usesClaims {
+                switch volumeProblem(pod, claims: claims, waitingClasses: waitingClasses) {
+                case .unschedulable(let reason):
+                    let message = "0/\(states.count) nodes are available: \(reason). preemption: 0/\(states.count) nodes are available: \(states.count) Preemption is not helpful for scheduling."
+                    await markUnschedulable(pod, message: message, store: podStore, context: context, events: events)
+                    continue
+                case .waitingForConsumer(let waiting):
+                    delayed = waiting
+                }
+            }
             var reasons: [String: Int] = [:]
             var best: Int?
             for (i, state) in states.enumerated() {
@@ -82,6 +104,9 @@ actor Scheduler: InProcessController {
             }
             if let best {
                 let nodeName = states[best].node.metaName
+                if let claimStore {
+                    for claim in delayed { await selectNode(nodeName, for: claim, store: claimStore, context: context) }
+                }
                 if await bind(pod, to: nodeName, store: podStore, context: context, logger: logger) {
                     let r = requests(pod)
                     states[best].cpu += r.0
@@ -95,6 +120,44 @@ actor Scheduler: InProcessController {
             }
         }
     }
+
+    enum VolumeCheck {
+        case unschedulable(String)
+        /// Claims of a WaitForFirstConsumer class that wait for this pod's node.
+        case waitingForConsumer([JSONValue])
+    }
+
+    /// upstream's VolumeBinding PreFilter: every claim must exist and be bound, unless its class waits for the first
+    /// consumer, in which case the chosen node is written on it for the binder.
+    static func volumeProblem(_ pod: JSONValue, claims: [String: JSONValue], waitingClasses: Set<String>) -> VolumeCheck {
+        var waiting: [JSONValue] = []
+        for volume in pod[path: ["spec", "volumes"]]?.array ?? [] {
+            guard let name = volume[path: ["persistentVolumeClaim", "claimName"]]?.string else { continue }
+            guard let claim = claims["\(pod.metaNamespace)/\(name)"] else {
+                return .unschedulable("persistentvolumeclaim \"\(name)\" not found")
+            }
+            if claim.metaDeletionTimestamp != nil { return .unschedulable("persistentvolumeclaim \"\(name)\" is being deleted") }
+            if claim[path: ["status", "phase"]]?.string == "Bound" { continue }
+            if waitingClasses.contains(claim[path: ["spec", "storageClassName"]]?.string ?? "") {
+                waiting.append(claim)
+            } else {
+                return .unschedulable("pod has unbound immediate PersistentVolumeClaims")
+            }
+        }
+        return .waitingForConsumer(waiting)
+    }
+
+    static let selectedNodeAnnotation = "volume.kubernetes.io/selected-node"
+
+    static func selectNode(_ node: String, for claim: JSONValue, store: GenericStore, context: RequestContext) async {
+        guard claim[path: ["metadata", "annotations", selectedNodeAnnotation]]?.string != node else { return }
+        _ = try? await store.guaranteedUpdate(namespace: claim.metaNamespace, name: claim.metaName, context: context) { current in
+            guard var c = current, c.metaUID == claim.metaUID else { throw StatusError.notFound(store.groupResource, claim.metaName) }
+            c[path: ["metadata", "annotations", selectedNodeAnnotation]] = .string(node)
+            return c
+        }
+    }
+
 
     /// cpu in cores and memory in bytes the pod asks for (upstream's sum of containers, at least each init container).
     static func requests(_ pod: JSONValue) -> (Double, Double) {

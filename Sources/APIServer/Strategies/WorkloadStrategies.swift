@@ -55,7 +55,16 @@ extension WorkloadStrategy {
             errors.append(.invalid("spec.replicas", number: replicas, "must be greater than or equal to 0"))
         }
         errors += WorkloadSelector.validate(object, templateLabels: templatePath + ["metadata", "labels"], kind: kindName)
-        errors += PodTemplate.validate(object, at: templatePath, restartPolicies: restartPolicies)
+        // A StatefulSet's claim templates are volumes its pods will have (upstream validates them the same way).
+        var withClaims = object
+        if let claims = object[path: ["spec", "volumeClaimTemplates"]]?.array, !claims.isEmpty {
+            var volumes = object[path: templatePath + ["spec", "volumes"]]?.array ?? []
+            for claim in claims {
+                volumes.append(["name": .string(claim.metaName), "persistentVolumeClaim": ["claimName": .string(claim.metaName)]])
+            }
+            withClaims[path: templatePath + ["spec", "volumes"]] = .array(volumes)
+        }
+        errors += PodTemplate.validate(withClaims, at: templatePath, restartPolicies: restartPolicies)
         return errors
     }
 
