@@ -93,7 +93,7 @@ public final class APIServer: Sendable {
         await health.set("poststarthook/scheduling/bootstrap-system-priority-classes", ok: true)
         if let rbac { try await rbac.start() }
         await health.set("poststarthook/start-apiserver-admission-initializer", ok: true)
-        let services = try await storage.range(prefix: "/registry/services/", startAfter: nil, limit: 0)
+        let services = try await storage.range(prefix: "/registry/services/specs/", startAfter: nil, limit: 0)
         await serviceIPs.load(services.kvs.compactMap { try? JSONParser.parse($0.value) }.compactMap { $0[path: ["spec", "clusterIP"]]?.string })
         for controller in controllers { await controller.start(server: self) }
         await health.set("poststarthook/crd-informer-synced", ok: true)

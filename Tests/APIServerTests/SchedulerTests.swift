@@ -104,6 +104,9 @@ import Testing
         try await addNode(s, "w1", labels: ["disk": "ssd"])
         try await addNode(s, "w2", labels: ["disk": "ssd"])
         try await addNode(s, "w3")
+        // Stored where upstream keeps them (etcdctl users look there).
+        #expect(try await s.api.storage.get("/registry/minions/w3") != nil)
+        #expect(try await s.api.storage.get("/registry/services/specs/default/kubernetes") != nil)
         #expect(try await s.request("PATCH", "/api/v1/nodes/w2", ["spec": ["unschedulable": true]], contentType: "application/merge-patch+json").status == 200)
         var ds = WorkloadTests.deployment("agent", selector: ["app": "agent"], labels: ["app": "agent"])
         ds["kind"] = "DaemonSet"

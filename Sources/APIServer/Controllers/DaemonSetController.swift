@@ -17,7 +17,7 @@ actor DaemonSetController: InProcessController {
     func start(server: APIServer) {
         let logger = self.logger
         task = Task {
-            await Workloads.run(server: server, prefixes: ["/registry/daemonsets/", "/registry/pods/", "/registry/nodes/"], logger: logger) {
+            await Workloads.run(server: server, prefixes: ["/registry/daemonsets/", "/registry/pods/", "/registry/minions/"], logger: logger) {
                 await Self.syncAll(server: server, logger: logger)
             }
         }

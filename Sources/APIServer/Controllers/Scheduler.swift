@@ -20,7 +20,7 @@ actor Scheduler: InProcessController {
         let (dirty, mark) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         task = Task {
             await withTaskGroup(of: Void.self) { group in
-                for prefix in ["/registry/pods/", "/registry/nodes/", "/registry/persistentvolumeclaims/"] {
+                for prefix in ["/registry/pods/", "/registry/minions/", "/registry/persistentvolumeclaims/"] {
                     group.addTask { await StorageReflector(storage: server.storage, prefix: prefix, logger: logger).run { _ in mark.yield() } }
                 }
                 group.addTask {

@@ -68,11 +68,16 @@ public struct ResourceDefinition: Sendable {
 
     /// `/registry/<resource>/` (cluster-scoped) — storage keys keep one object per key, as upstream lays out etcd.
     public var keyRoot: String {
-        // As upstream: built-in kinds by resource (`/registry/deployments/`, ingresses under `/registry/ingress/`),
+        // As upstream: built-in kinds by resource (`/registry/deployments/`, ingresses under `/registry/ingress/`,
+        // nodes under `/registry/minions/`, services and endpoints under `/registry/services/specs|endpoints/`),
         // CRDs and custom resources by group (`/registry/stable.example.com/crontabs/`).
         if owner != nil || group == "apiextensions.k8s.io" { return "/registry/\(group)/\(resource)/" }
-        switch resource {
-        case "ingresses": return "/registry/ingress/"
+        switch (group, resource) {
+        case ("networking.k8s.io", "ingresses"): return "/registry/ingress/"
+        // The names kept from Kubernetes' first releases (what `etcdctl get --prefix /registry/ --keys-only` shows).
+        case ("", "nodes"): return "/registry/minions/"
+        case ("", "services"): return "/registry/services/specs/"
+        case ("", "endpoints"): return "/registry/services/endpoints/"
         default: return "/registry/\(resource)/"
         }
     }
