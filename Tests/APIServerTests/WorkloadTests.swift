@@ -250,9 +250,13 @@ import Testing
                 && old?[path: ["spec", "replicas"]]?.int == 0
         }
         #expect(sawSurge)
-        let d = try await s.request("GET", "\(Self.deployments)/web").body
+        var d: JSONValue = .null
+        // The conditions follow in the controller's next status write.
+        try await eventually {
+            d = try await s.request("GET", "\(Self.deployments)/web").body
+            return d[path: ["status", "conditions"]]?.array?.contains { $0["type"] == "Progressing" && $0["reason"] == "NewReplicaSetAvailable" } == true
+        }
         #expect(d[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]] == "2")
-        #expect(d[path: ["status", "conditions"]]?.array?.contains { $0["type"] == "Progressing" && $0["reason"] == "NewReplicaSetAvailable" } == true)
 
         // kubectl rollout undo: the old template comes back (with creationTimestamp: null), and so does the old ReplicaSet.
         let oldRS = try await s.request("GET", "/apis/apps/v1/namespaces/default/replicasets/\(firstRS)").body
