@@ -71,8 +71,10 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     }
 }
 
+// Not ExpressibleByNilLiteral: with it, `nil` in a `JSONValue?` context (a ternary, `compactMapValues`) silently became
+// `.null` instead of "absent", which stored `"finalizers": null` for a JSON Patch `remove`. JSON null is spelt `.null`.
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int64) { self = .int(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
@@ -82,7 +84,6 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         for (k, v) in elements { o[k] = v }
         self = .object(o)
     }
-    public init(nilLiteral: ()) { self = .null }
 }
 
 extension JSONValue {
