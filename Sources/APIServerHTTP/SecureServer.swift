@@ -17,14 +17,16 @@ public final class SecureServer: Sendable {
         public var certificateFile: String
         public var privateKeyFile: String
         public var clientCA: ClientCertificateAuthenticator?
+        public var timeouts: ConnectionTimeouts
 
         public init(bindAddress: String, port: Int, certificateFile: String, privateKeyFile: String,
-                    clientCA: ClientCertificateAuthenticator?) {
+                    clientCA: ClientCertificateAuthenticator?, timeouts: ConnectionTimeouts = ConnectionTimeouts()) {
             self.bindAddress = bindAddress
             self.port = port
             self.certificateFile = certificateFile
             self.privateKeyFile = privateKeyFile
             self.clientCA = clientCA
+            self.timeouts = timeouts
         }
     }
 
@@ -72,6 +74,8 @@ public final class SecureServer: Sendable {
     public func run(onBound: @Sendable (Int) -> Void = { _ in }) async throws {
         let sslContext = self.sslContext
         let verify = configuration.clientCA != nil
+        let timeouts = configuration.timeouts
+        let logger = self.logger
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -91,26 +95,11 @@ public final class SecureServer: Sendable {
                         handler = NIOSSLServerHandler(context: sslContext)
                     }
                     try channel.pipeline.syncOperations.addHandler(handler)
+                    try channel.pipeline.syncOperations.addHandler(ConnectionDeadlineHandler(timeouts: timeouts, logger: logger))
                 }.flatMap {
-                    var http2 = NIOHTTP2Handler.Configuration()
-                    http2.connection.initialSettings = [
-                        HTTP2Setting(parameter: .maxConcurrentStreams, value: 250),
-                        HTTP2Setting(parameter: .maxHeaderListSize, value: 1 << 20),
-                    ]
-                    return channel.configureAsyncHTTPServerPipeline(
-                        http2Configuration: http2,
-                        http1ConnectionInitializer: { ch in
-                            ch.eventLoop.makeCompletedFuture {
-                                (try HTTPChannel(wrappingChannelSynchronously: ch), Self.peerIdentity(ch))
-                            }
-                        },
-                        http2ConnectionInitializer: { ch in ch.eventLoop.makeCompletedFuture { Self.peerIdentity(ch) } },
-                        http2StreamInitializer: { stream in
-                            stream.eventLoop.makeCompletedFuture {
-                                try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                                return try HTTPChannel(wrappingChannelSynchronously: stream)
-                            }
-                        })
+                    channel.configureHTTP2AsyncSecureUpgrade(
+                        http1ConnectionInitializer: { ch in Self.configureHTTP1(ch) },
+                        http2ConnectionInitializer: { ch in Self.configureHTTP2(ch, timeouts: timeouts) })
                 }
             }
         serverChannel.withLock { $0 = channel.channel }
@@ -152,12 +141,12 @@ public final class SecureServer: Sendable {
             switch try await negotiation.get() {
             case .http1_1(let (channel, raw)):
                 let identity = authenticate(raw)
-                await serveHTTP1(channel, identity)
+                await serveRequests(channel, identity)
             case .http2(let (raw, multiplexer)):
                 let identity = authenticate(raw)
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await stream in multiplexer.inbound {
-                        group.addTask { await self.serveHTTP1(stream, identity, singleRequest: true) }
+                        group.addTask { await self.serveRequests(stream, identity, singleRequest: true) }
                     }
                 }
             }
@@ -167,9 +156,10 @@ public final class SecureServer: Sendable {
     }
 
     /// Serves requests on an HTTP/1.1 connection (keep-alive) or on one HTTP/2 stream (one request).
-    func serveHTTP1(_ channel: HTTPChannel, _ identity: Identity, singleRequest: Bool = false) async {
+    func serveRequests(_ channel: HTTPChannel, _ identity: Identity, singleRequest: Bool = false) async {
         do {
-            try await channel.executeThenClose { inbound, outbound in
+            try await channel.executeThenClose { inbound, _ in
+                let writer = ResponseWriter(channel: channel.channel)
                 var iterator = inbound.makeAsyncIterator()
                 while true {
                     guard let part = try await iterator.next() else { return }
@@ -194,10 +184,11 @@ public final class SecureServer: Sendable {
                         }
                     }
                     inFlight.withLock { $0 += 1 }
+                    defer { inFlight.withLock { $0 -= 1 } }
                     let response = await respond(head: head, body: body, tooLarge: tooLarge, identity: identity)
-                    let keepAlive = try await write(response, head: head, channel: channel.channel, outbound: outbound)
-                    inFlight.withLock { $0 -= 1 }
-                    if singleRequest || !keepAlive || !head.isKeepAlive { return }
+                    let outcome = try await writer.write(response, head: head, extraHeaders: [("audit-id", RandomNames.uuid())])
+                    // The response is on its way (for HTTP/2, past flow control), so closing the channel now loses nothing.
+                    if singleRequest || outcome == .clientGone || !head.isKeepAlive || response.closesConnection { return }
                 }
             }
         } catch {
@@ -222,40 +213,11 @@ public final class SecureServer: Sendable {
                                  headers: head.headers.map { ($0.name, $0.value) }, body: body, user: user)
         return await api.handle(request)
     }
+}
 
-    /// Writes the response; for a stream, until it ends or the client goes away. Returns whether the connection
-    /// can carry another request.
-    func write(_ response: APIResponse, head: HTTPRequestHead, channel: any Channel,
-               outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws -> Bool {
-        var headers = HTTPHeaders()
-        for (name, value) in response.headers { headers.add(name: name, value: value) }
-        headers.add(name: "audit-id", value: RandomNames.uuid())
-        if !headers.contains(name: "cache-control") { headers.add(name: "cache-control", value: "no-cache, private") }
-        let status = HTTPResponseStatus(statusCode: response.status)
-        switch response.body {
-        case .bytes(let bytes):
-            headers.replaceOrAdd(name: "content-length", value: String(bytes.count))
-            try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
-            if head.method != .HEAD, !bytes.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes)))) }
-            try await outbound.write(.end(nil))
-            return true
-        case .stream(let stream):
-            headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
-            if head.version.major >= 2 { headers.remove(name: "transfer-encoding") }
-            try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
-            // The client may leave while no event is due: watch the channel closing, not only failed writes.
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await chunk in stream {
-                        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk))))
-                    }
-                    try await outbound.write(.end(nil))
-                }
-                group.addTask { try? await channel.closeFuture.get() }
-                try await group.next()
-                group.cancelAll()
-            }
-            return false
-        }
+extension APIResponse {
+    /// A handler that asked for the connection to end (upstream's `Connection: close` on a response).
+    var closesConnection: Bool {
+        headers.contains { $0.0.lowercased() == "connection" && $0.1.lowercased() == "close" }
     }
 }

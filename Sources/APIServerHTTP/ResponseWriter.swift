@@ -1,0 +1,68 @@
+import APIServer
+import NIOCore
+import NIOHTTP1
+
+/// Writes an `APIResponse` onto an HTTP/1.1 connection or an HTTP/2 stream so that it is delivered whole: every part
+/// goes straight into the channel, and the last one is awaited until it has left the server (past HTTP/2 flow
+/// control) before the caller may close the channel. Closing an HTTP/2 stream while DATA frames still wait for the
+/// client's window resets it with CANCEL: kubectl's 4 MiB stream window made every list above 4 MiB end that way.
+struct ResponseWriter {
+    let channel: any Channel
+
+    enum Outcome {
+        /// The response ended; an HTTP/1.1 connection may carry the next request.
+        case complete
+        /// The client went away before the response ended.
+        case clientGone
+    }
+
+    func write(_ response: APIResponse, head: HTTPRequestHead, extraHeaders: [(String, String)]) async throws -> Outcome {
+        var headers = HTTPHeaders()
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
+        if !headers.contains(name: "cache-control") { headers.add(name: "cache-control", value: "no-cache, private") }
+        let status = HTTPResponseStatus(statusCode: response.status)
+        switch response.body {
+        case .bytes(let bytes):
+            headers.replaceOrAdd(name: "content-length", value: String(bytes.count))
+            channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: status, headers: headers)), promise: nil)
+            if head.method != .HEAD, !bytes.isEmpty {
+                channel.write(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: bytes))), promise: nil)
+            }
+            try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+            return .complete
+        case .stream(let stream):
+            if head.version.major < 2 { headers.replaceOrAdd(name: "transfer-encoding", value: "chunked") }
+            try await channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: status, headers: headers))).get()
+            return try await writeStream(stream)
+        }
+    }
+
+    /// Copies the stream's chunks until it ends or the client leaves, whichever comes first. Each chunk is awaited
+    /// before the next is taken, so a client that reads slowly slows the producer (a watch ends a watcher that falls
+    /// too far behind) instead of growing a buffer here.
+    private func writeStream(_ stream: AsyncStream<[UInt8]>) async throws -> Outcome {
+        let channel = self.channel
+        let (closed, closedSignal) = AsyncStream<Void>.makeStream()
+        channel.closeFuture.whenComplete { _ in closedSignal.finish() }
+        return try await withThrowingTaskGroup(of: Outcome.self) { group in
+            group.addTask {
+                for await chunk in stream {
+                    try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: chunk)))).get()
+                }
+                // Cancelled because the client left: there is nobody to end the response for.
+                if Task.isCancelled { return .clientGone }
+                try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+                return .complete
+            }
+            group.addTask {
+                // Ends when the channel closes or, once the response is complete, when this task is cancelled.
+                for await _ in closed {}
+                return .clientGone
+            }
+            let first = try await group.next() ?? .clientGone
+            group.cancelAll()
+            return first
+        }
+    }
+}
