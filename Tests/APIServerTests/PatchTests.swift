@@ -53,6 +53,60 @@ import Testing
                                         rawBody: Array("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: new\ndata:\n  a: \"1\"\n".utf8))
         #expect(apply.status == 201 && apply.body[path: ["data", "a"]]?.string == "1", "\(apply.text)")
     }
+
+    /// A JSON Patch `remove` deletes the key (it stored `"finalizers": null` once, which an operator framework then
+    /// crashed iterating), in the stored object and in watch events; removing one label is not a null label value.
+    @Test func jsonPatchRemoveDeletesKeysInStorageAndWatchEvents() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        var cm = configMap("f")
+        cm[path: ["metadata", "finalizers"]] = ["example.com/keep"]
+        cm[path: ["metadata", "labels"]] = ["l1": "a", "l2": "b"]
+        #expect(try await s.request("POST", "/api/v1/namespaces/default/configmaps", cm).status == 201)
+        let watch = try await s.watch("/api/v1/namespaces/default/configmaps?watch=true&fieldSelector=metadata.name%3Df&resourceVersion=0")
+        _ = try await watch.next()
+        let patch = "application/json-patch+json"
+        let removed = try await s.request("PATCH", "/api/v1/namespaces/default/configmaps/f",
+                                          [["op": "remove", "path": "/metadata/finalizers"]], contentType: patch)
+        #expect(removed.status == 200, "\(removed.text)")
+        #expect(!removed.text.contains("finalizers"))
+        let (type, event) = try await watch.next()
+        #expect(type == "MODIFIED")
+        #expect(event[path: ["metadata"]]?.object?.keys.contains("finalizers") == false)
+        let label = try await s.request("PATCH", "/api/v1/namespaces/default/configmaps/f",
+                                        [["op": "remove", "path": "/metadata/labels/l1"]], contentType: patch)
+        #expect(label.status == 200, "\(label.text)")
+        #expect(label.body.metaLabels == ["l2": "b"])
+        let stored = try await s.request("GET", "/api/v1/namespaces/default/configmaps/f")
+        #expect(stored.body[path: ["metadata"]]?.object?.keys.contains("finalizers") == false)
+        #expect(stored.body.metaLabels == ["l2": "b"])
+    }
+
+    /// As upstream's omitempty ObjectMeta: null or empty finalizers, labels, annotations and owner references are
+    /// stored as absent, whichever verb wrote them.
+    @Test func emptyOrNullMetadataFieldsAreStoredAsAbsent() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        var cm = configMap("e")
+        cm[path: ["metadata", "finalizers"]] = []
+        cm[path: ["metadata", "labels"]] = [:]
+        cm[path: ["metadata", "annotations"]] = .null
+        cm[path: ["metadata", "ownerReferences"]] = []
+        let created = try await s.request("POST", "/api/v1/namespaces/default/configmaps", cm)
+        #expect(created.status == 201)
+        let keys = Set(created.body[path: ["metadata"]]?.object?.keys.map { $0 } ?? [])
+        #expect(keys.isDisjoint(with: ["finalizers", "labels", "annotations", "ownerReferences"]), "\(keys)")
+        let merged = try await s.request("PATCH", "/api/v1/namespaces/default/configmaps/e",
+                                         ["metadata": ["finalizers": [], "labels": ["a": "b"]]], contentType: "application/merge-patch+json")
+        #expect(merged.status == 200)
+        #expect(merged.body[path: ["metadata", "finalizers"]] == nil)
+        var put = merged.body
+        put[path: ["metadata", "labels"]] = [:]
+        put[path: ["metadata", "finalizers"]] = .null
+        let replaced = try await s.request("PUT", "/api/v1/namespaces/default/configmaps/e", put)
+        #expect(replaced.status == 200)
+        #expect(replaced.body[path: ["metadata", "labels"]] == nil && replaced.body[path: ["metadata", "finalizers"]] == nil)
+    }
 }
 
 /// Protobuf bodies come from clients: no byte sequence may trap the decoder (a huge length varint once did).
