@@ -20,13 +20,13 @@ struct BenchClient {
             }
     }
 
-    static func tlsContext(ca: String, cert: String, key: String) throws -> NIOSSLContext {
+    static func tlsContext(ca: String, cert: String, key: String, alpn: [String] = ["http/1.1"]) throws -> NIOSSLContext {
         var config = TLSConfiguration.makeClientConfiguration()
         config.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
         config.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
         config.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
         config.certificateVerification = .noHostnameVerification
-        config.applicationProtocols = ["http/1.1"]
+        config.applicationProtocols = alpn
         return try NIOSSLContext(configuration: config)
     }
 
@@ -34,7 +34,7 @@ struct BenchClient {
     static func request(_ method: HTTPMethod, _ uri: String, body: [UInt8]? = nil,
                         iterator: inout NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator,
                         outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>) async throws -> (Int, [UInt8]) {
-        var headers = HTTPHeaders([("host", "127.0.0.1"), ("accept", "application/json")])
+        var headers = HTTPHeaders([("host", "127.0.0.1"), ("accept", "application/json"), ("user-agent", "apiserver-bench")])
         if let body {
             headers.add(name: "content-type", value: "application/json")
             headers.add(name: "content-length", value: String(body.count))

@@ -20,6 +20,7 @@ let phaseSeconds = args.count > 5 ? Double(args[5]) ?? 10 : 10
 let port = 20000 + Int.random(in: 0..<20000)
 let dataDir = NSTemporaryDirectory() + "apiserver-bench-" + UUID().uuidString
 let tls = try BenchClient.tlsContext(ca: "\(pki)/ca.crt", cert: cert, key: key)
+let tlsH2 = try BenchClient.tlsContext(ca: "\(pki)/ca.crt", cert: cert, key: key, alpn: ["h2"])
 
 // MARK: start and idle
 
@@ -76,7 +77,7 @@ final class Recorder: Sendable {
     let completed = Mutex<[String: Double]>([:])
 }
 
-func runPhase(_ name: String, clients: Int, recorder: Recorder, perClientRate: Double? = nil,
+func runPhase(_ name: String, clients: Int, recorder: Recorder, perClientRate: Double? = nil, protocol proto: BenchProtocol = .http1,
               _ make: @escaping @Sendable (Int, Int) -> (HTTPMethod, String, [UInt8]?, String?)) async throws -> Double {
     let deadline = now() + phaseSeconds
     let cpuBefore = cpuSeconds(pid: server.processIdentifier)
@@ -84,28 +85,26 @@ func runPhase(_ name: String, clients: Int, recorder: Recorder, perClientRate: D
     try await withThrowingTaskGroup(of: Void.self) { group in
         for c in 0..<clients {
             group.addTask {
-                let ch = try await BenchClient.connect(port: port, tls: tls)
-                try await ch.executeThenClose { inbound, outbound in
-                    var it = inbound.makeAsyncIterator()
-                    var i = 0
-                    var local: [Double] = []
-                    let first = now()
-                    while now() < deadline {
-                        if let rate = perClientRate {
-                            let due = first + Double(i) / rate
-                            if due > now() { try await Task.sleep(nanoseconds: UInt64((due - now()) * 1e9)) }
-                        }
-                        let (method, uri, body, createdName) = make(c, i)
-                        let t0 = now()
-                        let (status, _) = try await BenchClient.request(method, uri, body: body, iterator: &it, outbound: outbound)
-                        let t1 = now()
-                        local.append(t1 - t0)
-                        if status >= 300 { recorder.failures.withLock { $0 += 1 } }
-                        if let createdName { recorder.completed.withLock { $0[createdName] = t1 } }
-                        i += 1
+                let connection = try await proto.connect(port: port, tls: proto == .http2 ? tlsH2 : tls)
+                var i = 0
+                var local: [Double] = []
+                let first = now()
+                while now() < deadline {
+                    if let rate = perClientRate {
+                        let due = first + Double(i) / rate
+                        if due > now() { try await Task.sleep(nanoseconds: UInt64((due - now()) * 1e9)) }
                     }
-                    recorder.latencies.withLock { $0 += local }
+                    let (method, uri, body, createdName) = make(c, i)
+                    let t0 = now()
+                    let (status, _) = try await connection.request(method, uri, body: body)
+                    let t1 = now()
+                    local.append(t1 - t0)
+                    if status >= 300 { recorder.failures.withLock { $0 += 1 } }
+                    if let createdName { recorder.completed.withLock { $0[createdName] = t1 } }
+                    i += 1
                 }
+                await connection.close()
+                recorder.latencies.withLock { $0 += local }
             }
         }
         try await group.waitForAll()
@@ -114,17 +113,33 @@ func runPhase(_ name: String, clients: Int, recorder: Recorder, perClientRate: D
     let cpu = cpuSeconds(pid: server.processIdentifier) - cpuBefore
     let sorted = recorder.latencies.withLock { $0 }.sorted()
     let failures = recorder.failures.withLock { $0 }
-    print(String(format: "| %@ | %d | %.0f | %.1f | %.1f | %.2f | %d |", name, clients, Double(sorted.count) / elapsed,
+    print(String(format: "| %@ | %@ | %d | %.0f | %.1f | %.1f | %.2f | %d |", name, proto.rawValue, clients, Double(sorted.count) / elapsed,
                  percentile(sorted, 0.5) * 1000, percentile(sorted, 0.99) * 1000, cpu / elapsed, failures))
     return elapsed
 }
 
-print("\n| phase | clients | req/s | p50 ms | p99 ms | apiserver CPU (cores) | failed |\n|---|---|---|---|---|---|---|")
-for clients in [8, 64] {
-    _ = try await runPhase("get", clients: clients, recorder: Recorder()) { _, _ in (.GET, "/api/v1/namespaces/\(ns)/configmaps/cm-0000", nil, nil) }
+print("\n| phase | protocol | clients | req/s | p50 ms | p99 ms | apiserver CPU (cores) | failed |\n|---|---|---|---|---|---|---|---|")
+let protocols = (ProcessInfo.processInfo.environment["BENCH_PROTOCOLS"] ?? "http/1.1,h2").split(separator: ",").compactMap { BenchProtocol(rawValue: String($0)) }
+for proto in protocols {
+    for clients in [8, 64] {
+        _ = try await runPhase("get", clients: clients, recorder: Recorder(), protocol: proto) { _, _ in (.GET, "/api/v1/namespaces/\(ns)/configmaps/cm-0000", nil, nil) }
+    }
+    for clients in [8, 64] {
+        _ = try await runPhase("list (100 items)", clients: clients, recorder: Recorder(), protocol: proto) { _, _ in (.GET, "/api/v1/namespaces/listns/configmaps", nil, nil) }
+    }
+    // HTTP/1.1 creates are measured below, with a watcher following them.
+    for clients in [8, 64] where proto == .http2 {
+        let prefix = "h2c\(clients)-"
+        _ = try await runPhase("create", clients: clients, recorder: Recorder(), protocol: proto) { c, i in
+            (.POST, "/api/v1/namespaces/\(ns)/configmaps", cmBody("\(prefix)\(c)-\(i)", i), nil)
+        }
+    }
 }
-for clients in [8, 64] {
-    _ = try await runPhase("list (100 items)", clients: clients, recorder: Recorder()) { _, _ in (.GET, "/api/v1/namespaces/listns/configmaps", nil, nil) }
+if ProcessInfo.processInfo.environment["BENCH_SKIP_WATCH"] != nil {
+    server.terminate()
+    server.waitUntilExit()
+    try? FileManager.default.removeItem(atPath: dataDir)
+    exit(0)
 }
 var watchLines: [String] = []
 for (clients, paced) in [(8, true), (8, false), (64, false)] {

@@ -95,24 +95,49 @@ struct ResourceHandler {
 
     func list(_ media: MediaType) async throws -> APIResponse {
         let options = try listOptions()
+        if media.form == .object { return try await encodedList(options) }
         let result = try await store.list(namespace: namespace, options: options)
-        var meta: JSONValue = ["resourceVersion": .string(result.resourceVersion)]
-        if let token = result.continueToken { meta["continue"] = .string(token) }
-        if let remaining = result.remainingItemCount { meta["remainingItemCount"] = .int(Int64(remaining)) }
+        let meta = listMeta(GenericStore.ListPage(resourceVersion: result.resourceVersion, continueToken: result.continueToken,
+                                                  remainingItemCount: result.remainingItemCount))
         switch media.form {
         case .table:
             var table = TableConverter(definition: def, includeObject: query["includeObject"], version: media.tableVersion)
                 .table(result.items, wide: true)
             table["metadata"] = meta
             return .json(table)
-        case .partialMetadata:
+        default:
             return .json(["kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
                           "items": .array(result.items.map(TableConverter.partialMetadata))])
-        default:
-            let list: JSONValue = ["kind": .string(def.kind + "List"), "apiVersion": .string(def.apiVersion), "metadata": meta,
-                                   "items": .array(result.items)]
-            return .json(list)
         }
+    }
+
+    func listMeta(_ page: GenericStore.ListPage) -> JSONValue {
+        var meta: JSONValue = ["resourceVersion": .string(page.resourceVersion)]
+        if let token = page.continueToken { meta["continue"] = .string(token) }
+        if let remaining = page.remainingItemCount { meta["remainingItemCount"] = .int(Int64(remaining)) }
+        return meta
+    }
+
+    /// A plain list, written item by item as the store yields them: the response's bytes are the only full copy
+    /// (the same bytes JSONWriter would write for the whole list: keys apiVersion, items, kind, metadata in order).
+    func encodedList(_ options: ListOptions) async throws -> APIResponse {
+        var out: [UInt8] = []
+        out.reserveCapacity(4096)
+        out += Array(#"{"apiVersion":"#.utf8)
+        JSONWriter.appendString(def.apiVersion, to: &out)
+        out += Array(#","items":["#.utf8)
+        var first = true
+        let page = try await store.scan(namespace: namespace, options: options) { item in
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            JSONWriter.append(item, to: &out)
+        }
+        out += Array(#"],"kind":"#.utf8)
+        JSONWriter.appendString(def.kind + "List", to: &out)
+        out += Array(#","metadata":"#.utf8)
+        JSONWriter.append(listMeta(page), to: &out)
+        out.append(UInt8(ascii: "}"))
+        return APIResponse(status: 200, headers: [("content-type", "application/json")], body: .bytes(out))
     }
 
     func respond(_ object: JSONValue, status: Int = 200, media: MediaType, warnings: [String] = []) async throws -> APIResponse {

@@ -70,6 +70,23 @@ public struct GenericStore: Sendable {
     }
 
     public func list(namespace: String, options: ListOptions) async throws -> ListResult {
+        var items: [JSONValue] = []
+        let page = try await scan(namespace: namespace, options: options) { items.append($0) }
+        return ListResult(items: items, resourceVersion: page.resourceVersion, continueToken: page.continueToken,
+                          remainingItemCount: page.remainingItemCount)
+    }
+
+    /// What a list says about itself besides its items.
+    public struct ListPage: Sendable {
+        public var resourceVersion: String
+        public var continueToken: String?
+        public var remainingItemCount: Int?
+    }
+
+    /// Reads what a list selects and hands each matching object to `body` as soon as it is decoded, so a caller that
+    /// encodes as it goes holds one decoded object at a time instead of a tree per item (a 20,000-item list of
+    /// ConfigMaps cost about 20 bytes of memory per byte of response that way).
+    public func scan(namespace: String, options: ListOptions, _ body: (JSONValue) throws -> Void) async throws -> ListPage {
         if let fieldSelector = options.fieldSelector { try fieldSelector.validate(supported: supportedFields) }
         var startAfter: String?
         var tokenRevision: Int64?
@@ -81,7 +98,7 @@ public struct GenericStore: Sendable {
             tokenRevision = parsed.revision
         }
         let prefix = definition.prefix(namespace: namespaceFor(namespace))
-        var items: [JSONValue] = []
+        var count = 0
         var lastKey: String?
         var more = false
         var revision: Int64 = 0
@@ -91,20 +108,23 @@ public struct GenericStore: Sendable {
             let page: RangeResult
             do {
                 page = try await storage.range(prefix: prefix, startAfter: startAfter,
-                                               limit: options.limit > 0 ? max(options.limit - items.count, 1) : 0)
+                                               limit: options.limit > 0 ? max(options.limit - count, 1) : 0)
             } catch { throw mapStorageError(error, name: "") }
             if revision == 0 { revision = page.revision }
             remaining = page.count - page.kvs.count
             for kv in page.kvs {
                 let object = try decode(kv)
-                if matches(object, options: options) { items.append(object) }
+                if matches(object, options: options) {
+                    try body(object)
+                    count += 1
+                }
                 lastKey = kv.key
             }
             more = page.more
             startAfter = lastKey
-        } while more && options.limit > 0 && items.count < options.limit
+        } while more && options.limit > 0 && count < options.limit
         let listRevision = tokenRevision ?? revision
-        var result = ListResult(items: items, resourceVersion: String(listRevision))
+        var result = ListPage(resourceVersion: String(listRevision))
         if more, let lastKey {
             result.continueToken = ContinueToken(key: lastKey, revision: listRevision).encode()
             if options.labelSelector.isEmpty, options.fieldSelector?.isEmpty ?? true {
