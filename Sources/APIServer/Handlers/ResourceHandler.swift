@@ -151,7 +151,7 @@ struct ResourceHandler {
             do {
                 try pruner.prune(&object, schema: schema)
             } catch {
-                throw StatusError.badRequest("\(def.kind) in version \"\(def.version)\" cannot be handled as a \(def.kind): json: cannot unmarshal \(error.found) into Go struct field \(error.path) of type \(error.expected)")
+                throw StatusError.undecodable(kind: def.kind, version: def.version, error)
             }
             unknownFields = pruner.unknownFields
         } else {

@@ -167,6 +167,7 @@ public struct GenericStore: Sendable {
         for plugin in admission {
             try await plugin.admit(.create, resource: definition, namespace: ns, object: &object, old: nil, context: context)
         }
+        try checkDecodable(object)
         var errors = validateObjectMeta(object, isCreate: true)
         errors += strategy.validate(object)
         if !errors.isEmpty { throw invalid(object.metaName, errors) }
@@ -360,12 +361,13 @@ public struct GenericStore: Sendable {
             b["metadata"] = nil; b["status"] = nil
             if a != b {
                 let generation = old[path: ["metadata", "generation"]]?.int ?? 1
-                object.setMeta("generation", .int(generation + 1))
+                object.setMeta("generation", .int(generation.addingSaturated(1)))
             }
         }
         for plugin in admission {
             try await plugin.admit(.update, resource: definition, namespace: namespace, object: &object, old: old, context: context)
         }
+        try checkDecodable(object)
         errors += validateObjectMeta(object, isCreate: false)
         errors += strategy.validateUpdate(object, old: old)
         if !errors.isEmpty { throw invalid(name, errors) }
