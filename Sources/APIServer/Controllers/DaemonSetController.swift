@@ -142,7 +142,8 @@ actor DaemonSetController: InProcessController {
             "observedGeneration": .int(max(0, ds.goInt64(["metadata", "generation"]) ?? 1)),
         ]
         status = status.droppingZeros(keep: ["currentNumberScheduled", "desiredNumberScheduled", "numberMisscheduled", "numberReady"])
-        if let collisions = ds.goInt32(["status", "collisionCount"]) { status["collisionCount"] = Workloads.int32(max(0, collisions)) }
+        // Kept as stored: status validation refuses a collisionCount that goes away or down.
+        if let collisions = ds[path: ["status", "collisionCount"]] { status["collisionCount"] = collisions }
         try await Workloads.updateStatus(ds, status, store: sets, component: component)
         if let failure { throw failure }
     }

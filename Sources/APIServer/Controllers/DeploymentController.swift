@@ -255,8 +255,8 @@ actor DeploymentController: InProcessController {
             ],
         ]
         status = status.droppingZeros(keep: ["observedGeneration", "conditions"])
-        // Kept even at 0: once set, upstream's status validation refuses a collisionCount that goes away.
-        if let collisions = deployment.goInt32(["status", "collisionCount"]) { status["collisionCount"] = Workloads.int32(collisions) }
+        // Kept as stored, even 0: status validation refuses a collisionCount that goes away or down.
+        if let collisions = deployment[path: ["status", "collisionCount"]] { status["collisionCount"] = collisions }
         try await Workloads.updateStatus(deployment, status, store: store, component: component)
         // The Deployment carries its newest revision too.
         if let rev = newRS[path: ["metadata", "annotations", revision]], deployment[path: ["metadata", "annotations", revision]] != rev {

@@ -137,7 +137,8 @@ struct StatefulSetSync {
             "replicas": .int(Int64(live.count)), "readyReplicas": .int(Int64(ready)), "availableReplicas": .int(Int64(ready)),
             "currentReplicas": .int(Int64(currentReplicas)), "updatedReplicas": .int(Int64(updated)),
             "currentRevision": .string(current), "updateRevision": .string(revision),
-            "collisionCount": Workloads.int32(max(0, sts.goInt32(["status", "collisionCount"]) ?? 0)),
+            // Kept as stored: status validation refuses a collisionCount that goes away or down.
+            "collisionCount": sts[path: ["status", "collisionCount"]] ?? 0,
         ]
         status = status.droppingZeros(keep: ["replicas", "availableReplicas", "collisionCount", "observedGeneration"])
         try await Workloads.updateStatus(sts, status, store: sets, component: StatefulSetController.component)

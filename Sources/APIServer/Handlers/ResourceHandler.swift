@@ -137,8 +137,10 @@ struct ResourceHandler {
     }
 
     /// Upstream's field validation: unknown fields are dropped (Ignore), reported as warnings (Warn, the
-    /// default) or refused (Strict); values of the wrong JSON type are always a 400.
-    func validateFields(_ object: inout JSONValue) throws -> [String] {
+    /// default) or refused (Strict); values of the wrong JSON type are always a 400, unless `current` (the stored
+    /// object a patch applies to) holds the very same ones: an older binary's values are not the patch's fault, and
+    /// the patch may be what fixes them one by one.
+    func validateFields(_ object: inout JSONValue, current: JSONValue? = nil) throws -> [String] {
         let directive = query["fieldValidation"] ?? "Warn"
         guard ["Strict", "Warn", "Ignore"].contains(directive) else {
             throw StatusError.badRequest("fieldValidation parameter unsupported: \(directive)")
@@ -151,7 +153,9 @@ struct ResourceHandler {
             do {
                 try pruner.prune(&object, schema: schema)
             } catch {
-                throw StatusError.undecodable(kind: def.kind, version: def.version, error)
+                guard let current, FieldPruner.addsNoErrors(object, to: current, schema: schema) else {
+                    throw StatusError.undecodable(kind: def.kind, version: def.version, error)
+                }
             }
             unknownFields = pruner.unknownFields
         } else {
@@ -237,7 +241,7 @@ struct ResourceHandler {
             case "application/merge-patch+json": patched = MergePatch.apply(config, to: current)
             default: patched = try StrategicMergePatch.apply(config, to: current, schema: schema)
             }
-            box.value = try handler.validateFields(&patched)
+            box.value = try handler.validateFields(&patched, current: current)
             let requested = patched.metaResourceVersion
             if !requested.isEmpty, requested != current.metaResourceVersion {
                 throw StatusError.conflict(handler.def.groupResource, name, StatusError.optimisticLockMessage)

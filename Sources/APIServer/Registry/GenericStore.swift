@@ -367,7 +367,7 @@ public struct GenericStore: Sendable {
         for plugin in admission {
             try await plugin.admit(.update, resource: definition, namespace: namespace, object: &object, old: old, context: context)
         }
-        try checkDecodable(object)
+        try checkDecodable(object, old: old)
         errors += validateObjectMeta(object, isCreate: false)
         errors += strategy.validateUpdate(object, old: old)
         if !errors.isEmpty { throw invalid(name, errors) }

@@ -23,6 +23,8 @@ public struct FieldPruner {
     }
 
     public private(set) var unknownFields: [String] = []
+    /// When set, type errors are collected here and the walk goes on, instead of stopping at the first.
+    private var collected: [TypeError]?
 
     public init() {}
 
@@ -35,6 +37,27 @@ public struct FieldPruner {
         var copy = value
         var pruner = FieldPruner()
         try pruner.prune(&copy, schema: schema)
+    }
+
+    /// Every decode error in `value` (Go's decoder reports the first; an update is judged on whether it adds any).
+    public static func errors(in value: JSONValue, schema: Schema) -> [TypeError] {
+        var copy = value
+        var pruner = FieldPruner()
+        pruner.collected = []
+        try? pruner.walk(&copy, schema, path: "", goPath: "", goStruct: "")
+        return pruner.collected ?? []
+    }
+
+    /// Whether every decode error of `value` is one `old` has too (the same value at the same field, left by an older
+    /// binary): such an update does not make the object worse.
+    public static func addsNoErrors(_ value: JSONValue, to old: JSONValue, schema: Schema) -> Bool {
+        let before = Set(errors(in: old, schema: schema).map(\.description))
+        return errors(in: value, schema: schema).allSatisfy { before.contains($0.description) }
+    }
+
+    private mutating func fail(_ error: TypeError) throws(TypeError) {
+        guard collected != nil else { throw error }
+        collected?.append(error)
     }
 
     /// `path` names fields for unknown-field reports (`spec.containers[0].foo`, as upstream's strict decoding);
@@ -50,20 +73,22 @@ public struct FieldPruner {
         case .preserveUnknown, .ref:
             return
         case .string, .time:
-            guard value.string != nil else { throw mismatch() }
+            if value.string == nil { try fail(mismatch()) }
         case .integer(let format):
-            value = try Self.integer(value, bits32: format == "int32", mismatch)
+            do { value = try Self.integer(value, bits32: format == "int32", mismatch) } catch { try fail(error) }
         case .number:
-            switch value { case .int, .double: break; default: throw mismatch() }
+            switch value { case .int, .double: break; default: try fail(mismatch()) }
         case .boolean:
-            guard value.bool != nil else { throw mismatch() }
+            if value.bool == nil { try fail(mismatch()) }
         case .intOrString:
             // IntOrString decodes a non-string into its int32 (so the error names int32, as upstream's does).
-            if value.string == nil { value = try Self.integer(value, bits32: true, mismatch) }
+            if value.string == nil {
+                do { value = try Self.integer(value, bits32: true, mismatch) } catch { try fail(error) }
+            }
         case .quantity:
-            switch value { case .int, .double, .string: break; default: throw mismatch() }
+            switch value { case .int, .double, .string: break; default: try fail(mismatch()) }
         case .map(let element):
-            guard var o = value.object else { throw mismatch() }
+            guard var o = value.object else { return try fail(mismatch()) }
             for key in o.keys.sorted() {
                 guard var v = o[key] else { continue }
                 try walk(&v, element, path: path.isEmpty ? key : "\(path).\(key)", goPath: goPath, goStruct: goStruct)
@@ -71,11 +96,11 @@ public struct FieldPruner {
             }
             value = .object(o)
         case .list(let element, _, _):
-            guard var a = value.array else { throw mismatch() }
+            guard var a = value.array else { return try fail(mismatch()) }
             for i in a.indices { try walk(&a[i], element, path: "\(path)[\(i)]", goPath: goPath, goStruct: goStruct) }
             value = .array(a)
         case .object(let properties, _, _, let goType):
-            guard var o = value.object else { throw mismatch() }
+            guard var o = value.object else { return try fail(mismatch()) }
             for key in o.keys.sorted() {
                 let childPath = path.isEmpty ? key : "\(path).\(key)"
                 guard let childSchema = properties[key] else {

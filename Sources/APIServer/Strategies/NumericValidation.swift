@@ -88,3 +88,15 @@ enum NumericValidation {
         return [invalidIntOrString(field, value, "must not be greater than 100%")]
     }
 }
+
+/// Whether an update leaves the object's spec as stored (only metadata or status differ, after `defaulted` brings the
+/// stored object to today's defaults). Such an update is not judged on the spec again, as upstream's status updates
+/// never are: an object stored before a rule existed (an older binary's data) can still get its status, lose its
+/// finalizers and be deleted; a write that changes the spec is judged in full.
+func specUnchanged(_ object: JSONValue, _ old: JSONValue, defaulted: (inout JSONValue) -> Void) -> Bool {
+    var a = object, b = old
+    defaulted(&b)
+    a["metadata"] = nil; a["status"] = nil
+    b["metadata"] = nil; b["status"] = nil
+    return a == b
+}

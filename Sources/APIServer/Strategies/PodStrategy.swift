@@ -186,7 +186,7 @@ struct PodStrategy: ResourceStrategy {
 
     /// Only images, activeDeadlineSeconds, added tolerations and the grace period may change on a pod.
     func validateUpdate(_ pod: JSONValue, old: JSONValue) -> [FieldError] {
-        var errors = validate(pod)
+        var errors = specUnchanged(pod, old, defaulted: applyDefaults) ? [] : validate(pod)
         func mutableStripped(_ p: JSONValue) -> JSONValue {
             var spec = p["spec"] ?? .null
             for kind in ["initContainers", "containers"] {

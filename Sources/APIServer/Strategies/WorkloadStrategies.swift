@@ -76,7 +76,7 @@ extension WorkloadStrategy {
     }
 
     func validateUpdate(_ object: JSONValue, old: JSONValue) -> [FieldError] {
-        var errors = validate(object)
+        var errors = specUnchanged(object, old, defaulted: applyDefaults) ? [] : validate(object)
         // Status changes only through /status (a spec update keeps the old one), so a changed status is a status write.
         if object["status"] != old["status"] { errors += validateStatus(object, old: old) }
         if let selector = object[path: ["spec", "selector"]], selector != old[path: ["spec", "selector"]] {
@@ -405,7 +405,10 @@ struct JobStrategy: ResourceStrategy {
     }
 
     func validateUpdate(_ object: JSONValue, old: JSONValue) -> [FieldError] {
-        var errors = validate(object)
+        // Compared with the stored Job as today's defaults complete it (an older binary stored fewer defaults).
+        var old = old
+        applyDefaults(&old)
+        var errors = specUnchanged(object, old, defaulted: { _ in }) ? [] : validate(object)
         if object["status"] != old["status"] {
             errors += NumericValidation.nonNegative(object, ["status"], ["active", "succeeded", "failed", "ready", "terminating"])
         }
@@ -438,6 +441,10 @@ struct CronJobStrategy: ResourceStrategy {
         // The jobs it creates append 11 characters to its name.
         if name.count > 52 { return "must be no more than 52 characters" }
         return NameValidation.isDNS1123Subdomain(name) ? nil : NameValidation.dns1123SubdomainMessage
+    }
+
+    func validateUpdate(_ object: JSONValue, old: JSONValue) -> [FieldError] {
+        specUnchanged(object, old, defaulted: applyDefaults) ? [] : validate(object)
     }
 
     func validate(_ object: JSONValue) -> [FieldError] {
