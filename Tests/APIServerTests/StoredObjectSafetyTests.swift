@@ -132,6 +132,16 @@ import Testing
                                                   "template": ["spec": ["terminationGracePeriodSeconds": 30]]]],
                                         contentType: "application/merge-patch+json")
         #expect(fixed.status == 200, "\(fixed.text)")
+        // A PUT of the object as read back keeps the store's bad values it does not touch; it may not add new ones.
+        var replica = try await s.request("GET", "/apis/apps/v1/namespaces/default/replicasets/bad-rs").body
+        replica[path: ["metadata", "labels"]] = ["touched": "yes"]
+        let relabelled = try await s.request("PUT", "/apis/apps/v1/namespaces/default/replicasets/bad-rs", replica)
+        #expect(relabelled.status == 200, "\(relabelled.text)")
+        replica = relabelled.body
+        replica[path: ["spec", "template", "spec", "priority"]] = Self.max
+        let worse = try await s.request("PUT", "/apis/apps/v1/namespaces/default/replicasets/bad-rs", replica)
+        #expect(worse.status == 400 && worse.body["message"]?.string?.contains("PodSpec.spec.template.spec.priority of type int32") == true,
+                "\(worse.text)")
         for (uri, name) in [("/apis/apps/v1/namespaces/default/statefulsets", "bad-sts"), ("/apis/batch/v1/namespaces/default/jobs", "bad-job"),
                             ("/api/v1/namespaces/default/pods", "bad-pod")] {
             let deleted = try await s.request("DELETE", "\(uri)/\(name)")

@@ -138,7 +138,7 @@ struct ResourceHandler {
 
     /// Upstream's field validation: unknown fields are dropped (Ignore), reported as warnings (Warn, the
     /// default) or refused (Strict); values of the wrong JSON type are always a 400, unless `current` (the stored
-    /// object a patch applies to) holds the very same ones: an older binary's values are not the patch's fault, and
+    /// object a PUT or patch replaces) holds the very same ones: an older binary's values are not the patch's fault, and
     /// the patch may be what fixes them one by one.
     func validateFields(_ object: inout JSONValue, current: JSONValue? = nil) throws -> [String] {
         let directive = query["fieldValidation"] ?? "Warn"
@@ -153,8 +153,9 @@ struct ResourceHandler {
             do {
                 try pruner.prune(&object, schema: schema)
             } catch {
-                guard let current, FieldPruner.addsNoErrors(object, to: current, schema: schema) else {
-                    throw StatusError.undecodable(kind: def.kind, version: def.version, error)
+                guard let current else { throw StatusError.undecodable(kind: def.kind, version: def.version, error) }
+                if let added = FieldPruner.newError(in: object, comparedTo: current, schema: schema) {
+                    throw StatusError.undecodable(kind: def.kind, version: def.version, added)
                 }
             }
             unknownFields = pruner.unknownFields
@@ -181,7 +182,12 @@ struct ResourceHandler {
     func update(_ media: MediaType) async throws -> APIResponse {
         var object = try body()
         guard object.object != nil else { throw StatusError.badRequest("the body of the request must be a JSON object") }
-        let warnings = try validateFields(&object)
+        // Only a body that would not decode needs the stored object: to see whether its bad values are the store's own.
+        var current: JSONValue?
+        if let schema = def.schema, !FieldPruner.errors(in: object, schema: schema).isEmpty {
+            current = try? await store.get(namespace: namespace, name: info.name)
+        }
+        let warnings = try validateFields(&object, current: current)
         let (result, created) = try await store.update(namespace: namespace, name: info.name, object: object, context: context)
         return try await respond(result, status: created ? 201 : 200, media: media, warnings: warnings)
     }

@@ -10,8 +10,10 @@ extension GenericStore {
         do {
             try FieldPruner.check(object, schema: schema)
         } catch {
-            if let old, FieldPruner.addsNoErrors(object, to: old, schema: schema) { return }
-            throw StatusError.undecodable(kind: definition.kind, version: definition.version, error)
+            guard let old else { throw StatusError.undecodable(kind: definition.kind, version: definition.version, error) }
+            if let added = FieldPruner.newError(in: object, comparedTo: old, schema: schema) {
+                throw StatusError.undecodable(kind: definition.kind, version: definition.version, added)
+            }
         }
     }
 }

@@ -48,11 +48,11 @@ public struct FieldPruner {
         return pruner.collected ?? []
     }
 
-    /// Whether every decode error of `value` is one `old` has too (the same value at the same field, left by an older
-    /// binary): such an update does not make the object worse.
-    public static func addsNoErrors(_ value: JSONValue, to old: JSONValue, schema: Schema) -> Bool {
+    /// The first decode error of `value` that `old` does not have too (the same value at the same field, left by an
+    /// older binary); nil when the update makes the object no worse.
+    public static func newError(in value: JSONValue, comparedTo old: JSONValue, schema: Schema) -> TypeError? {
         let before = Set(errors(in: old, schema: schema).map(\.description))
-        return errors(in: value, schema: schema).allSatisfy { before.contains($0.description) }
+        return errors(in: value, schema: schema).first { !before.contains($0.description) }
     }
 
     private mutating func fail(_ error: TypeError) throws(TypeError) {
