@@ -6,7 +6,10 @@ usage: e2e/fuzz-apiserver.py BASE_URL CA CERT KEY [seconds] [seed]
 
 Bodies are valid objects of the served kinds mutated at random (types swapped, fields dropped or duplicated, huge,
 deep, unicode and boundary values), sent as JSON, YAML, merge/JSON/strategic/apply patches and protobuf garbage.
-Only the standard library is used. The seed is printed so a failure can be replayed.
+Every workload kind (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Pod) also gets its numeric fields,
+spec and status, set to int64/int32 edges, fractions, huge floats, strings and nulls, through the main resource, the
+/status and /scale subresources: a stored object must never be able to crash the server, so after the run /readyz must
+still answer 200. Only the standard library is used. The seed is printed so a failure can be replayed.
 """
 import http.client
 import json
@@ -43,6 +46,21 @@ CRD = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinitio
                                                                    "s": {"type": "string", "pattern": "^a+$"},
                                                                    "l": {"type": "array", "items": {"type": "string"}}}}}}}}]}}
 CR = {"apiVersion": "f.io/v1", "kind": "Fuzz", "metadata": {"name": "f"}, "spec": {"n": 1, "s": "aa", "l": ["x"]}}
+TEMPLATE = {"metadata": {"labels": {"a": "b"}}, "spec": POD["spec"]}
+RS = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "rs"},
+      "spec": {"replicas": 1, "selector": {"matchLabels": {"a": "b"}}, "template": TEMPLATE}}
+STS = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "sts"},
+       "spec": {"replicas": 1, "serviceName": "sts", "selector": {"matchLabels": {"a": "b"}}, "template": TEMPLATE,
+                "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}}}
+DS = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "ds"},
+      "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": TEMPLATE,
+               "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}}}}
+JOB_SPEC = {"parallelism": 1, "completions": 1, "backoffLimit": 2, "activeDeadlineSeconds": 60, "ttlSecondsAfterFinished": 60,
+            "template": {"spec": {"restartPolicy": "Never", "containers": POD["spec"]["containers"]}}}
+JOB = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "spec": JOB_SPEC}
+CRON = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "cj"},
+        "spec": {"schedule": "*/5 * * * *", "startingDeadlineSeconds": 30, "successfulJobsHistoryLimit": 1,
+                 "failedJobsHistoryLimit": 1, "jobTemplate": {"spec": JOB_SPEC}}}
 TOKEN = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 3600}}
 REVIEW = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
           "spec": {"resourceAttributes": {"verb": "get", "resource": "pods"}}}
@@ -53,7 +71,51 @@ TARGETS = [
     ("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", CRD), ("/apis/f.io/v1/namespaces/default/fuzzes", CR),
     ("/api/v1/namespaces/default/serviceaccounts/default/token", TOKEN),
     ("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", REVIEW),
+    ("/apis/apps/v1/namespaces/default/replicasets", RS), ("/apis/apps/v1/namespaces/default/statefulsets", STS),
+    ("/apis/apps/v1/namespaces/default/daemonsets", DS), ("/apis/batch/v1/namespaces/default/jobs", JOB),
+    ("/apis/batch/v1/namespaces/default/cronjobs", CRON),
 ]
+
+# The numeric fields of each workload kind (int32 unless noted), spec and status, that the controllers compute with.
+CONTAINER = ("spec", "template", "spec", "containers", 0)
+POD_TEMPLATE_NUMBERS = [CONTAINER + ("ports", 0, "containerPort"), CONTAINER + ("ports", 0, "hostPort"),
+                        CONTAINER + ("livenessProbe", "periodSeconds"), CONTAINER + ("readinessProbe", "httpGet", "port"),
+                        ("spec", "template", "spec", "terminationGracePeriodSeconds"), ("spec", "template", "spec", "priority")]
+NUMERIC = {
+    "Deployment": (DEPLOY, "/apis/apps/v1/namespaces/default/deployments", True,
+                   [("spec", "replicas"), ("spec", "minReadySeconds"), ("spec", "revisionHistoryLimit"), ("spec", "progressDeadlineSeconds"),
+                    ("spec", "strategy", "rollingUpdate", "maxSurge"), ("spec", "strategy", "rollingUpdate", "maxUnavailable")]
+                   + POD_TEMPLATE_NUMBERS,
+                   [("status", "replicas"), ("status", "readyReplicas"), ("status", "availableReplicas"), ("status", "updatedReplicas"),
+                    ("status", "collisionCount"), ("status", "observedGeneration")]),
+    "ReplicaSet": (RS, "/apis/apps/v1/namespaces/default/replicasets", True,
+                   [("spec", "replicas"), ("spec", "minReadySeconds")] + POD_TEMPLATE_NUMBERS,
+                   [("status", "replicas"), ("status", "readyReplicas"), ("status", "availableReplicas"), ("status", "observedGeneration")]),
+    "StatefulSet": (STS, "/apis/apps/v1/namespaces/default/statefulsets", True,
+                    [("spec", "replicas"), ("spec", "ordinals", "start"), ("spec", "updateStrategy", "rollingUpdate", "partition"),
+                     ("spec", "updateStrategy", "rollingUpdate", "maxUnavailable"), ("spec", "minReadySeconds")] + POD_TEMPLATE_NUMBERS,
+                    [("status", "replicas"), ("status", "currentReplicas"), ("status", "collisionCount")]),
+    "DaemonSet": (DS, "/apis/apps/v1/namespaces/default/daemonsets", False,
+                  [("spec", "minReadySeconds"), ("spec", "revisionHistoryLimit"), ("spec", "updateStrategy", "rollingUpdate", "maxUnavailable"),
+                   ("spec", "updateStrategy", "rollingUpdate", "maxSurge")] + POD_TEMPLATE_NUMBERS,
+                  [("status", "numberReady"), ("status", "desiredNumberScheduled"), ("status", "collisionCount")]),
+    "Job": (JOB, "/apis/batch/v1/namespaces/default/jobs", False,
+            [("spec", "parallelism"), ("spec", "completions"), ("spec", "activeDeadlineSeconds"), ("spec", "backoffLimit"),
+             ("spec", "ttlSecondsAfterFinished")] + POD_TEMPLATE_NUMBERS,
+            [("status", "active"), ("status", "failed"), ("status", "succeeded"), ("status", "ready")]),
+    "CronJob": (CRON, "/apis/batch/v1/namespaces/default/cronjobs", False,
+                [("spec", "startingDeadlineSeconds"), ("spec", "successfulJobsHistoryLimit"), ("spec", "failedJobsHistoryLimit"),
+                 ("spec", "jobTemplate", "spec", "parallelism"), ("spec", "jobTemplate", "spec", "activeDeadlineSeconds")],
+                [("status", "lastScheduleTime")]),
+    "Pod": (POD, "/api/v1/namespaces/default/pods", False,
+            [("spec", "activeDeadlineSeconds"), ("spec", "terminationGracePeriodSeconds"), ("spec", "priority"),
+             ("spec", "containers", 0, "ports", 0, "containerPort")],
+            [("status", "containerStatuses", 0, "restartCount"), ("status", "startTime")]),
+}
+# Go's int64 and int32 edges and beyond, fractions, huge floats, and what is not a number. (No large valid count such as
+# 2**31-1: a ReplicaSet of two billion pods is legitimately a lot of work, not a fault.)
+NUMBERS = [2**63 - 1, -2**63, 2**63, 2**64, -2**63 - 1, 2**31, -2**31 - 1, -1, 0, 1.5, -0.5, 1e308, -1e308, 1e19, 9.9e15,
+           "1", "x", "50%", "200%", "-5%", "9" * 30 + "%", None, True, [], {}]
 
 WEIRD = [None, True, False, 0, -1, 2**63 - 1, -2**63, 2**64, 1e308, -0.0, 0.5, "", "x" * 70000, "ü\u0000\ud7ff", [], {},
          [None], {"": None}, "a" * 300, "-", "..", "a/b", "%", "1Gi", "*"]
@@ -87,11 +149,69 @@ def mutate(value, depth=0):
     return value
 
 
+def set_path(value, path, new):
+    """A copy of value with new at path (lists grown and objects made as needed)."""
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(head, int):
+        items = list(value) if isinstance(value, list) else []
+        while len(items) <= head:
+            items.append({})
+        items[head] = set_path(items[head], rest, new)
+        return items
+    out = dict(value) if isinstance(value, dict) else {}
+    out[head] = set_path(out.get(head), rest, new)
+    return out
+
+
+def json_pointer(path):
+    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
 def to_yaml(value):
     return json.dumps(value)  # JSON is YAML; flow style exercises the YAML parser too
 
 
 last = {}
+
+
+def numeric_request():
+    """One workload kind with 1-3 numeric fields set to hostile numbers, through a random write path."""
+    template, collection, scalable, spec_paths, status_paths = NUMERIC[rng.choice(list(NUMERIC))]
+    name = template["metadata"]["name"]
+    one = f"{collection}/{name}"
+    choice = rng.random()
+    if choice < 0.2:
+        paths, target = status_paths, one + "/status"
+    elif choice < 0.27 and scalable:
+        value = rng.choice(NUMBERS)
+        if rng.random() < 0.5:
+            return request("PATCH", one + "/scale", json.dumps({"spec": {"replicas": value}}).encode(), "application/merge-patch+json")
+        return request("PUT", one + "/scale", json.dumps({"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": name},
+                                                          "spec": {"replicas": value}}).encode(), "application/json")
+    else:
+        paths, target = spec_paths, one
+    chosen = rng.sample(paths, rng.randint(1, min(3, len(paths))))
+    body = template
+    patch = {}
+    for path in chosen:
+        value = rng.choice(NUMBERS)
+        body = set_path(body, path, value)
+        patch = set_path(patch, path, value)
+    how = rng.random()
+    if how < 0.25 and target == one:
+        return request("POST", collection, json.dumps(body).encode(), "application/json")
+    if how < 0.4:
+        return request("PUT", target, json.dumps(body).encode(), "application/json")
+    if how < 0.6:
+        return request("PATCH", target, json.dumps(patch).encode(), "application/merge-patch+json")
+    if how < 0.7:
+        return request("PATCH", target, json.dumps(patch).encode(), "application/strategic-merge-patch+json")
+    if how < 0.85:
+        ops = [{"op": rng.choice(["add", "replace"]), "path": json_pointer(path), "value": rng.choice(NUMBERS)} for path in chosen]
+        return request("PATCH", target, json.dumps(ops).encode(), "application/json-patch+json")
+    return request("PATCH", f"{target}?fieldManager=fuzz&force=true", to_yaml(body).encode(), "application/apply-patch+yaml")
 
 
 def request(method, path, body, content_type):
@@ -111,13 +231,37 @@ count = 0
 failures = 0
 by_status = {}
 request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json.dumps(CRD).encode(), "application/json")
+for template, collection, _, _, _ in NUMERIC.values():
+    request("POST", collection, json.dumps(template).encode(), "application/json")
+# First, for up to a third of the time, a sweep: every numeric field of every workload kind set to each int64/int32
+# edge by merge patch, so that the run always reaches each field once, whatever the seed.
+sweep = [(collection + "/" + template["metadata"]["name"] + ("/status" if path[0] == "status" else ""), path, value)
+         for template, collection, _, spec_paths, status_paths in NUMERIC.values()
+         for path in spec_paths + status_paths for value in (2**63 - 1, -2**63, 2**31, 1.5)]
+sweep_deadline = time.time() + seconds / 3
+for target, path, value in sweep:
+    if time.time() > sweep_deadline:
+        break
+    try:
+        status = request("PATCH", target, json.dumps(set_path({}, path, value)).encode(), "application/merge-patch+json")
+    except (ConnectionError, http.client.HTTPException, OSError) as error:
+        print(f"FAIL: the server did not answer ({error}) after {count} requests; last: PATCH {target} {path} = {value}", flush=True)
+        sys.exit(1)
+    count += 1
+    by_status[status] = by_status.get(status, 0) + 1
+    if status >= 500:
+        failures += 1
+        print(f"FAIL: {status} for PATCH {target} {path} = {value}", flush=True)
 while time.time() < deadline:
     path, template = rng.choice(TARGETS)
     body_value = mutate(template)
     kind = rng.random()
     name = (template.get("metadata") or {}).get("name", "x")
     try:
-        if kind < 0.35:
+        if rng.random() < 0.4:
+            path = "numeric fields of a workload"
+            status = numeric_request()
+        elif kind < 0.35:
             status = request("POST", path, json.dumps(body_value).encode(), "application/json")
         elif kind < 0.5:
             status = request("POST", path, to_yaml(body_value).encode(), "application/yaml")
@@ -151,4 +295,16 @@ while time.time() < deadline:
         failures += 1
         print(f"FAIL: {status} for a {path} request (#{count}); seed {seed}", flush=True)
 print(f"{count} requests, {failures} answered 5xx; by status: {dict(sorted(by_status.items()))}", flush=True)
+# What was stored is now in the controllers' hands: the server must still be there and ready (an object that makes a
+# controller trap takes the whole process down, usually within a pass of being written).
+ready = None
+for _ in range(3):
+    try:
+        ready = request("GET", "/readyz", None, "application/json")
+        break
+    except (ConnectionError, http.client.HTTPException, OSError) as error:
+        ready = error
+if ready != 200:
+    print(f"FAIL: /readyz after the run: {ready}; seed {seed}", flush=True)
+    sys.exit(1)
 sys.exit(1 if failures else 0)

@@ -3,13 +3,15 @@ public struct GoDuration: Sendable, Equatable, Hashable, Codable, CustomStringCo
     public var nanoseconds: Int64
 
     public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
-    public init(seconds: Double) { self.nanoseconds = Int64(seconds * 1e9) }
-    public static func hours(_ h: Int64) -> GoDuration { GoDuration(nanoseconds: h * 3_600_000_000_000) }
-    public static func minutes(_ m: Int64) -> GoDuration { GoDuration(nanoseconds: m * 60_000_000_000) }
+    /// Beyond Int64 nanoseconds (±292 years) the duration saturates instead of trapping.
+    public init(seconds: Double) { self.nanoseconds = Int64(saturating: seconds * 1e9) }
+    public static func hours(_ h: Int64) -> GoDuration { GoDuration(nanoseconds: h.multipliedSaturated(by: 3_600_000_000_000)) }
+    public static func minutes(_ m: Int64) -> GoDuration { GoDuration(nanoseconds: m.multipliedSaturated(by: 60_000_000_000)) }
 
     public var seconds: Double { Double(nanoseconds) / 1e9 }
 
-    /// Parses Go's duration syntax: a sequence of decimal numbers with units ns, us, µs, ms, s, m, h.
+    /// Parses Go's duration syntax: a sequence of decimal numbers with units ns, us, µs, ms, s, m, h. nil beyond
+    /// Int64 nanoseconds, as Go's time.ParseDuration refuses it ("invalid duration").
     public init?(_ text: String) {
         var rest = Substring(text)
         var negative = false
@@ -38,7 +40,9 @@ public struct GoDuration: Sendable, Equatable, Hashable, Codable, CustomStringCo
             }
             total += value * scale
         }
-        self.nanoseconds = Int64((negative ? -total : total).rounded())
+        let signed = (negative ? -total : total).rounded()
+        guard signed.isFinite, signed < 9_223_372_036_854_775_808.0, signed >= -9_223_372_036_854_775_808.0 else { return nil }
+        self.nanoseconds = Int64(signed)
     }
 
     /// Go's `Duration.String()`.

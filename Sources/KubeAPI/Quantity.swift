@@ -7,14 +7,20 @@ public enum Quantity {
         ("G", 1e9), ("T", 1e12), ("P", 1e15), ("E", 1e18),
     ]
 
-    /// The quantity's value (`500m` → 0.5, `1Ki` → 1024); nil when it is not a quantity.
+    /// The quantity's value (`500m` → 0.5, `1Ki` → 1024); nil when it is not a quantity or not finite (Swift's
+    /// Double parser also reads "nan", "inf" and hex, which no quantity is).
     public static func value(_ text: String) -> Double? {
         let t = String(text.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
-        for (suffix, scale) in suffixes where t.hasSuffix(suffix) {
-            guard let v = Double(t.dropLast(suffix.count)) else { return nil }
-            return v * scale
+        func number(_ s: Substring) -> Double? {
+            guard !s.isEmpty, s.allSatisfy({ "0123456789.+-eE".contains($0) }), let v = Double(s), v.isFinite else { return nil }
+            return v
         }
-        return Double(t)
+        for (suffix, scale) in suffixes where t.hasSuffix(suffix) {
+            guard let v = number(t.dropLast(suffix.count)) else { return nil }
+            let scaled = v * scale
+            return scaled.isFinite ? scaled : nil
+        }
+        return number(Substring(t))
     }
 
     /// Whole bytes (`10Mi` → 10485760).

@@ -37,7 +37,9 @@ public enum RFC3339 {
     }
 
     public static func formatNano(_ date: Date) -> String {
-        let interval = date.timeIntervalSince1970
+        // Clamped to the years RFC 3339 can write, as `format` does: a Date from a stored object can be anything.
+        let raw = date.timeIntervalSince1970
+        let interval = raw.isFinite ? min(max(raw, -62_135_596_800), 253_402_300_799) : 0
         var ts = timespec()
         ts.tv_sec = Int(interval.rounded(.down))
         ts.tv_nsec = min(999_999_999, Int((interval - interval.rounded(.down)) * 1e9))

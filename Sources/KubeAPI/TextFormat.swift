@@ -16,9 +16,9 @@ public enum Hex {
 /// printf's `%.1f` for log messages ("retrying in 1.5s") without Foundation's String(format:).
 public func oneDecimal(_ value: Double) -> String {
     guard value.isFinite else { return "\(value)" }
-    let tenths = Int((value * 10).rounded())
+    let tenths = Int(saturating: (value * 10).rounded())
     let sign = tenths < 0 ? "-" : ""
-    return "\(sign)\(abs(tenths) / 10).\(abs(tenths) % 10)"
+    return "\(sign)\(tenths.magnitude / 10).\(tenths.magnitude % 10)"
 }
 
 /// `application/x-www-form-urlencoded` query values: `%XX` escapes and `+` as space, as Go's url.QueryUnescape.

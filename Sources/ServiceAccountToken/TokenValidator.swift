@@ -43,9 +43,11 @@ public struct TokenValidator: Sendable {
             return .invalid("token lacks the service account claims")
         }
         if parsed.isLegacy { return .valid(parsed) }
-        if let exp = parsed.expiry, now > exp + leewaySeconds { return .invalid("service account token has expired") }
-        if let nbf = parsed.notBefore, now + leewaySeconds < nbf { return .invalid("service account token is not valid yet") }
-        if let iat = parsed.issuedAt, now + leewaySeconds < iat { return .invalid("service account token issued in the future") }
+        // Times are claims of a token any holder of an accepted key may have signed: compared without overflow.
+        let late = now.subtractingReportingOverflow(leewaySeconds), early = now.addingReportingOverflow(leewaySeconds)
+        if let exp = parsed.expiry, !late.overflow, late.partialValue > exp { return .invalid("service account token has expired") }
+        if let nbf = parsed.notBefore, !early.overflow, early.partialValue < nbf { return .invalid("service account token is not valid yet") }
+        if let iat = parsed.issuedAt, !early.overflow, early.partialValue < iat { return .invalid("service account token issued in the future") }
         guard parsed.audiences.contains(where: audiences.contains) else {
             return .invalid("token audiences \(Self.goQuote(parsed.audiences)) is invalid for the target audiences \(Self.goQuote(audiences))")
         }

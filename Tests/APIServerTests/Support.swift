@@ -8,6 +8,7 @@ import Logging
 struct TestServer {
     let api: APIServer
     let directory: String
+    let store: EmbeddedStore
 
     static let admin = UserInfo(name: "kubernetes-admin", groups: ["kubeadm:cluster-admins", "system:authenticated"])
     static let superuser = UserInfo(name: "kubernetes-super-admin", groups: ["system:masters", "system:authenticated"])
@@ -17,6 +18,18 @@ struct TestServer {
         var storeOptions = EmbeddedStore.Options(directory: dir)
         if let historyLimit { storeOptions.historyLimit = historyLimit }
         let store = try EmbeddedStore(options: storeOptions)
+        return try await launch(store: store, directory: dir, configure: configure)
+    }
+
+    /// The same data directory under a new APIServer, as a restart of the process would find it.
+    func restarted(configure: (inout APIServerOptions) throws -> Void = { _ in }) async throws -> TestServer {
+        await api.stop()
+        let store = try EmbeddedStore.reopenForTesting(self.store, directory: directory)
+        return try await Self.launch(store: store, directory: directory, configure: configure)
+    }
+
+    private static func launch(store: EmbeddedStore, directory dir: String,
+                               configure: (inout APIServerOptions) throws -> Void) async throws -> TestServer {
         var options = APIServerOptions()
         options.serviceClusterIPRange = IPv4Range("10.96.0.0/12")!
         options.bookmarkInterval = 0.2
@@ -26,7 +39,7 @@ struct TestServer {
         let api = APIServer(options: options, storage: store, logger: logger)
         try await api.start()
         // RBAC learns the bootstrap bindings through its watch; wait until admin.conf's group is authorized.
-        let server = TestServer(api: api, directory: dir)
+        let server = TestServer(api: api, directory: dir, store: store)
         try await eventually { try await server.request("GET", "/api/v1/namespaces").status == 200 }
         return server
     }

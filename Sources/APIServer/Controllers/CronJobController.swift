@@ -1,4 +1,5 @@
 import Foundation
+import KubeAPI
 import KubeJSON
 import Logging
 
@@ -11,14 +12,15 @@ actor CronJobController: InProcessController {
     static let scheduledTimestampAnnotation = "batch.kubernetes.io/cronjob-scheduled-timestamp"
     private let logger: Logger
     private var task: Task<Void, Never>?
+    private let backoff = RetryBackoff()
 
     init(logger: Logger) { self.logger = logger }
 
     func start(server: APIServer) {
-        let logger = self.logger
+        let logger = self.logger, backoff = self.backoff
         task = Task {
             await Workloads.run(server: server, prefixes: ["/registry/cronjobs/", "/registry/jobs/"], logger: logger) { () async -> Double? in
-                await Self.syncAll(server: server, logger: logger)
+                await Self.syncAll(server: server, logger: logger, backoff: backoff)
             }
         }
     }
@@ -29,7 +31,7 @@ actor CronJobController: InProcessController {
     }
 
     /// One pass over every CronJob; the seconds until the next scheduled run of any of them.
-    static func syncAll(server: APIServer, logger: Logger, now: Date = Date()) async -> Double? {
+    static func syncAll(server: APIServer, logger: Logger, now: Date = Date(), backoff: RetryBackoff = RetryBackoff()) async -> Double? {
         guard let cronStore = server.store("batch", "v1", "cronjobs"), let jobStore = server.store("batch", "v1", "jobs"),
               let cronJobs = try? await cronStore.list(namespace: "", options: ListOptions()).items, !cronJobs.isEmpty,
               let jobs = try? await jobStore.list(namespace: "", options: ListOptions()).items else { return nil }
@@ -37,14 +39,16 @@ actor CronJobController: InProcessController {
         var wake: Double?
         for cronJob in cronJobs where cronJob.metaDeletionTimestamp == nil {
             let owned = jobs.filter { Workloads.controllerUID($0) == cronJob.metaUID }
-            let next = await sync(cronJob, owned: owned, cronStore: cronStore, jobStore: jobStore, events: events, logger: logger, now: now)
+            let next = await Workloads.reconcile(cronJob, component: component, backoff: backoff, logger: logger) {
+                try await sync(cronJob, owned: owned, cronStore: cronStore, jobStore: jobStore, events: events, logger: logger, now: now)
+            }
             if let next { wake = min(wake ?? next, next) }
         }
         return wake
     }
 
     static func sync(_ cronJob: JSONValue, owned: [JSONValue], cronStore: GenericStore, jobStore: GenericStore,
-                     events: ControllerEvents, logger: Logger, now: Date) async -> Double? {
+                     events: ControllerEvents, logger: Logger, now: Date) async throws -> Double? {
         let context = Workloads.context(component)
         let spec = cronJob["spec"] ?? .emptyObject
         var status = cronJob["status"]?.object ?? [:]
@@ -75,7 +79,7 @@ actor CronJobController: InProcessController {
             let lastText = status["lastScheduleTime"]?.string ?? cronJob.metaCreationTimestamp
             let earliest = Date(timeIntervalSince1970: lastText.flatMap(Timestamp.parse) ?? now.timeIntervalSince1970)
             if let scheduled = schedule.mostRecent(atOrBefore: now, after: earliest, in: zone) {
-                let deadline = spec["startingDeadlineSeconds"]?.int
+                let deadline = spec.goInt64(["startingDeadlineSeconds"])
                 let policy = spec["concurrencyPolicy"]?.string ?? "Allow"
                 if let deadline, now.timeIntervalSince(scheduled) > Double(deadline) {
                     await events.record(cronJob, type: "Warning", reason: "MissSchedule",
@@ -110,14 +114,14 @@ actor CronJobController: InProcessController {
              "uid": .string(job.metaUID), "resourceVersion": .string(job.metaResourceVersion)]
         }
         status["active"] = refs.isEmpty ? nil : .array(refs)
-        await Workloads.updateStatus(cronJob, .object(status), store: cronStore, component: component)
+        try await Workloads.updateStatus(cronJob, .object(status), store: cronStore, component: component)
         return wake
     }
 
     private static func createJob(_ cronJob: JSONValue, scheduled: Date, zone: TimeZone, store: GenericStore,
                                   events: ControllerEvents, logger: Logger) async -> JSONValue? {
         let template = cronJob[path: ["spec", "jobTemplate"]] ?? .emptyObject
-        let name = "\(cronJob.metaName)-\(Int(scheduled.timeIntervalSince1970 / 60))"
+        let name = "\(cronJob.metaName)-\(Int(saturating: scheduled.timeIntervalSince1970 / 60))"
         var annotations = template[path: ["metadata", "annotations"]]?.object ?? [:]
         annotations[scheduledTimestampAnnotation] = .string(format(scheduled, in: zone))
         var metadata: JSONValue = ["name": .string(name), "namespace": .string(cronJob.metaNamespace),
@@ -147,7 +151,7 @@ actor CronJobController: InProcessController {
     /// Finished Jobs beyond successfulJobsHistoryLimit / failedJobsHistoryLimit go, oldest first.
     private static func trimHistory(_ cronJob: JSONValue, owned: [JSONValue], store: GenericStore, events: ControllerEvents) async {
         for (condition, field, fallback) in [("Complete", "successfulJobsHistoryLimit", 3), ("Failed", "failedJobsHistoryLimit", 1)] {
-            let limit = Int(cronJob[path: ["spec", field]]?.int ?? Int64(fallback))
+            let limit = max(0, cronJob.goInt32(["spec", field]) ?? fallback)
             let finished = owned.filter { finishedCondition($0) == condition && $0.metaDeletionTimestamp == nil }
                 .sorted { startTime($0) < startTime($1) }
             guard finished.count > limit else { continue }

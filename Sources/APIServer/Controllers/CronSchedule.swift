@@ -1,4 +1,5 @@
 import Foundation
+import KubeAPI
 
 /// A CronJob's `spec.schedule` as upstream reads it (robfig/cron's standard parser): five fields (minute hour
 /// day-of-month month day-of-week) with `*`, `?`, lists, ranges, steps and month/day names; the @yearly … @hourly
@@ -86,21 +87,9 @@ struct CronSchedule: Sendable {
         return (values, star)
     }
 
-    /// A Go duration ("1h30m", "90s", "2.5m").
+    /// A Go duration ("1h30m", "90s", "2.5m") in seconds; nil beyond Go's time.Duration, as time.ParseDuration refuses it.
     static func goDuration(_ text: String) -> Double? {
-        let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
-        var rest = Substring(text)
-        var total = 0.0
-        guard !rest.isEmpty else { return nil }
-        while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
-            guard !number.isEmpty, let value = Double(number) else { return nil }
-            rest = rest.dropFirst(number.count)
-            guard let unit = units.first(where: { rest.hasPrefix($0.0) && !(($0.0 == "m") && rest.hasPrefix("ms")) }) else { return nil }
-            rest = rest.dropFirst(unit.0.count)
-            total += value * unit.1
-        }
-        return total
+        GoDuration(text)?.seconds
     }
 
     // MARK: evaluation

@@ -1,3 +1,4 @@
+import KubeAPI
 import KubeJSON
 import Logging
 
@@ -11,14 +12,16 @@ actor DaemonSetController: InProcessController {
     static let hashLabel = "controller-revision-hash"
     private let logger: Logger
     private var task: Task<Void, Never>?
+    private let backoff = RetryBackoff()
 
     init(logger: Logger) { self.logger = logger }
 
     func start(server: APIServer) {
-        let logger = self.logger
+        let logger = self.logger, backoff = self.backoff
         task = Task {
-            await Workloads.run(server: server, prefixes: ["/registry/daemonsets/", "/registry/pods/", "/registry/minions/"], logger: logger) {
-                await Self.syncAll(server: server, logger: logger)
+            await Workloads.run(server: server, prefixes: ["/registry/daemonsets/", "/registry/pods/", "/registry/minions/"],
+                                logger: logger) { () async -> Double? in
+                await Self.syncAll(server: server, logger: logger, backoff: backoff)
             }
         }
     }
@@ -35,24 +38,30 @@ actor DaemonSetController: InProcessController {
         ("node.kubernetes.io/pid-pressure", "NoSchedule"), ("node.kubernetes.io/unschedulable", "NoSchedule"),
     ]
 
-    static func syncAll(server: APIServer, logger: Logger) async {
+    static func syncAll(server: APIServer, logger: Logger, backoff: RetryBackoff = RetryBackoff()) async -> Double? {
         guard let sets = server.store("apps", "v1", "daemonsets"), let podStore = server.store("", "v1", "pods"),
               let nodeStore = server.store("", "v1", "nodes"),
               let daemonSets = try? await sets.list(namespace: "", options: ListOptions()).items, !daemonSets.isEmpty,
               let pods = try? await podStore.list(namespace: "", options: ListOptions()).items,
-              let nodes = try? await nodeStore.list(namespace: "", options: ListOptions()).items else { return }
+              let nodes = try? await nodeStore.list(namespace: "", options: ListOptions()).items else { return nil }
         let events = ControllerEvents(server: server, component: component)
+        var wake: Double?
         for ds in daemonSets where ds.metaDeletionTimestamp == nil {
             let owned = pods.filter { Workloads.controllerUID($0) == ds.metaUID }
-            await sync(ds, owned: owned, nodes: nodes, sets: sets, podStore: podStore, events: events)
+            let retry = await Workloads.reconcile(ds, component: component, backoff: backoff, logger: logger) {
+                try await sync(ds, owned: owned, nodes: nodes, sets: sets, podStore: podStore, events: events)
+                return nil
+            }
+            if let retry { wake = min(wake ?? retry, retry) }
         }
+        return wake
     }
 
     static func sync(_ ds: JSONValue, owned: [JSONValue], nodes: [JSONValue], sets: GenericStore, podStore: GenericStore,
-                     events: ControllerEvents) async {
+                     events: ControllerEvents) async throws {
         let context = Workloads.context(component)
         let template = ds[path: ["spec", "template"]] ?? .emptyObject
-        let hash = DeploymentController.templateHash(template, collisionCount: ds[path: ["status", "collisionCount"]]?.int ?? 0)
+        let hash = DeploymentController.templateHash(template, collisionCount: Int64(ds.goInt32(["status", "collisionCount"]) ?? 0))
         let probe = daemonPod(ds, template: template, hash: hash, node: "")
         let rollingUpdate = ds[path: ["spec", "updateStrategy", "type"]]?.string != "OnDelete"
         let maxUnavailable = max(1, Workloads.scaled(ds[path: ["spec", "updateStrategy", "rollingUpdate", "maxUnavailable"]],
@@ -112,6 +121,8 @@ actor DaemonSetController: InProcessController {
                 await events.record(ds, reason: "SuccessfulDelete", message: "Deleted pod: \(pod.metaName)")
             }
         }
+        // A failed creation is retried with backoff once the rest of this pass (other nodes, the status) is done.
+        var failure: (any Error)?
         for node in toCreate {
             do {
                 let created = try await podStore.create(namespace: ds.metaNamespace, object: daemonPod(ds, template: template, hash: hash, node: node),
@@ -120,24 +131,27 @@ actor DaemonSetController: InProcessController {
             } catch {
                 await events.record(ds, type: "Warning", reason: "FailedCreate",
                                     message: "Error creating: \((error as? StatusError)?.message ?? "\(error)")")
+                failure = failure ?? error
             }
         }
         var status: JSONValue = [
-            "currentNumberScheduled": .int(Int64(current)), "desiredNumberScheduled": .int(Int64(desired)),
-            "numberMisscheduled": .int(Int64(misscheduled)), "numberReady": .int(Int64(ready)),
-            "updatedNumberScheduled": .int(Int64(updated)), "numberAvailable": .int(Int64(ready)),
-            "numberUnavailable": .int(Int64(unavailable)),
-            "observedGeneration": .int(ds[path: ["metadata", "generation"]]?.int ?? 1),
+            "currentNumberScheduled": Workloads.int32(current), "desiredNumberScheduled": Workloads.int32(desired),
+            "numberMisscheduled": Workloads.int32(misscheduled), "numberReady": Workloads.int32(ready),
+            "updatedNumberScheduled": Workloads.int32(updated), "numberAvailable": Workloads.int32(ready),
+            "numberUnavailable": Workloads.int32(unavailable),
+            "observedGeneration": .int(max(0, ds.goInt64(["metadata", "generation"]) ?? 1)),
         ]
         status = status.droppingZeros(keep: ["currentNumberScheduled", "desiredNumberScheduled", "numberMisscheduled", "numberReady"])
+        // Kept as stored: status validation refuses a collisionCount that goes away or down.
         if let collisions = ds[path: ["status", "collisionCount"]] { status["collisionCount"] = collisions }
-        await Workloads.updateStatus(ds, status, store: sets, component: component)
+        try await Workloads.updateStatus(ds, status, store: sets, component: component)
+        if let failure { throw failure }
     }
 
     /// A daemon pod for `node`: the template, its revision hash label, the default tolerations, and required node
     /// affinity on the node's name (the scheduler binds it, as upstream since 1.12).
     static func daemonPod(_ ds: JSONValue, template: JSONValue, hash: String, node: String) -> JSONValue {
-        let generation = String(ds[path: ["metadata", "generation"]]?.int ?? 1)
+        let generation = String(ds.goInt64(["metadata", "generation"]) ?? 1)
         var pod = Workloads.pod(from: template, owner: ds, namePrefix: ds.metaName,
                                 extraLabels: [hashLabel: hash, "pod-template-generation": generation])
         var tolerations = pod[path: ["spec", "tolerations"]]?.array ?? []

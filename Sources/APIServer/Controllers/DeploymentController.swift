@@ -1,3 +1,4 @@
+import KubeAPI
 import KubeJSON
 import Logging
 
@@ -11,14 +12,15 @@ actor DeploymentController: InProcessController {
     static let hashLabel = "pod-template-hash"
     private let logger: Logger
     private var task: Task<Void, Never>?
+    private let backoff = RetryBackoff()
 
     init(logger: Logger) { self.logger = logger }
 
     func start(server: APIServer) {
-        let logger = self.logger
+        let logger = self.logger, backoff = self.backoff
         task = Task {
-            await Workloads.run(server: server, prefixes: ["/registry/deployments/", "/registry/replicasets/"], logger: logger) {
-                await Self.syncAll(server: server, logger: logger)
+            await Workloads.run(server: server, prefixes: ["/registry/deployments/", "/registry/replicasets/"], logger: logger) { () async -> Double? in
+                await Self.syncAll(server: server, logger: logger, backoff: backoff)
             }
         }
     }
@@ -63,33 +65,43 @@ actor DeploymentController: InProcessController {
         }
     }
 
-    static func syncAll(server: APIServer, logger: Logger) async {
+    static func syncAll(server: APIServer, logger: Logger, backoff: RetryBackoff = RetryBackoff()) async -> Double? {
         guard let deployments = server.store("apps", "v1", "deployments"), let sets = server.store("apps", "v1", "replicasets"),
               let all = try? await deployments.list(namespace: "", options: ListOptions()).items, !all.isEmpty,
-              let replicaSets = try? await sets.list(namespace: "", options: ListOptions()).items else { return }
+              let replicaSets = try? await sets.list(namespace: "", options: ListOptions()).items else { return nil }
+        var wake: Double?
         for deployment in all where deployment.metaDeletionTimestamp == nil {
             let owned = replicaSets.filter { $0.metaNamespace == deployment.metaNamespace && Workloads.controllerUID($0) == deployment.metaUID }
-            await sync(deployment, owned, deployments: deployments, sets: sets, events: ControllerEvents(server: server, component: component))
+            let retry = await Workloads.reconcile(deployment, component: component, backoff: backoff, logger: logger) {
+                try await sync(deployment, owned, deployments: deployments, sets: sets,
+                               events: ControllerEvents(server: server, component: component))
+                return nil
+            }
+            if let retry { wake = min(wake ?? retry, retry) }
         }
+        return wake
     }
 
-    static func replicas(_ rs: JSONValue) -> Int { Int(rs[path: ["spec", "replicas"]]?.int ?? 0) }
-    static func available(_ rs: JSONValue) -> Int { Int(rs[path: ["status", "availableReplicas"]]?.int ?? 0) }
+    // Counts are int32 fields, read clamped (a stored object may predate range checks) and never below zero.
+    static func replicas(_ rs: JSONValue) -> Int { max(0, rs.goInt32(["spec", "replicas"]) ?? 0) }
+    static func available(_ rs: JSONValue) -> Int { max(0, rs.goInt32(["status", "availableReplicas"]) ?? 0) }
+    static func revisionNumber(_ rs: JSONValue) -> Int { rs[path: ["metadata", "annotations", revision]]?.string.flatMap { Int($0) } ?? 0 }
 
     static func sync(_ deployment: JSONValue, _ owned: [JSONValue], deployments: GenericStore, sets: GenericStore,
-                     events: ControllerEvents) async {
+                     events: ControllerEvents) async throws {
         let context = Workloads.context(component)
         let namespace = deployment.metaNamespace
-        let wanted = Int(deployment[path: ["spec", "replicas"]]?.int ?? 1)
+        let wanted = max(0, deployment.goInt32(["spec", "replicas"]) ?? 1)
         let template = withoutNulls(deployment[path: ["spec", "template"]] ?? .emptyObject)
-        let collisions = deployment[path: ["status", "collisionCount"]]?.int ?? 0
+        let collisions = max(0, deployment.goInt32(["status", "collisionCount"]) ?? 0)
         var newRS = owned.first { Self.template(withoutHash: $0[path: ["spec", "template"]] ?? .null) == template }
         var old = owned.filter { $0.metaUID != newRS?.metaUID }
-        let maxRevision = owned.compactMap { $0[path: ["metadata", "annotations", revision]]?.string.flatMap { Int($0) } }.max() ?? 0
+        // Revisions are annotation text anyone can write: the next one saturates rather than overflows.
+        let maxRevision = owned.map(revisionNumber).max() ?? 0
         let paused = deployment[path: ["spec", "paused"]]?.bool == true
 
         if newRS == nil, !paused {
-            let hash = templateHash(template, collisionCount: collisions)
+            let hash = templateHash(template, collisionCount: Int64(collisions))
             var rsTemplate = template
             rsTemplate[path: ["metadata", "labels", hashLabel]] = .string(hash)
             var selector = deployment[path: ["spec", "selector"]] ?? .emptyObject
@@ -104,11 +116,11 @@ actor DeploymentController: InProcessController {
             let rs: JSONValue = [
                 "apiVersion": "apps/v1", "kind": "ReplicaSet",
                 "metadata": ["name": .string("\(deployment.metaName)-\(hash)"), "namespace": .string(namespace), "labels": labels,
-                             "annotations": [revision: .string(String(maxRevision + 1)),
+                             "annotations": [revision: .string(String(maxRevision.addingSaturated(1))),
                                              "deployment.kubernetes.io/desired-replicas": .string(String(wanted)),
                                              "deployment.kubernetes.io/max-replicas": .string(String(wanted + surge))],
                              "ownerReferences": [Workloads.ownerReference(deployment)]],
-                "spec": ["replicas": .int(Int64(initial)), "minReadySeconds": deployment[path: ["spec", "minReadySeconds"]] ?? 0,
+                "spec": ["replicas": Workloads.int32(initial), "minReadySeconds": Workloads.int32(deployment.goInt32(["spec", "minReadySeconds"]) ?? 0),
                          "selector": selector, "template": rsTemplate],
             ]
             do {
@@ -118,47 +130,48 @@ actor DeploymentController: InProcessController {
             } catch let error as StatusError where error.code == 409 {
                 // A ReplicaSet of that name with another template: count the collision (upstream bumps collisionCount).
                 var status = deployment["status"] ?? .emptyObject
-                status["collisionCount"] = .int(collisions + 1)
-                await Workloads.updateStatus(deployment, status, store: deployments, component: component)
+                status["collisionCount"] = Workloads.int32(collisions + 1)
+                try await Workloads.updateStatus(deployment, status, store: deployments, component: component)
                 return
             } catch {
-                await events.record(deployment, type: "Warning", reason: "FailedCreate", message: "\(error)")
-                return
+                await events.record(deployment, type: "Warning", reason: "FailedCreate", message: "\((error as? StatusError)?.message ?? "\(error)")")
+                throw error
             }
         }
         guard let current = newRS else { return }
         // The revision of the template in use: a rollback to an old ReplicaSet makes it the newest revision again.
-        if current[path: ["metadata", "annotations", revision]]?.string.flatMap({ Int($0) }) ?? 0 < maxRevision {
-            newRS = await annotate(current, revision: maxRevision + 1, sets: sets, context: context) ?? current
+        if revisionNumber(current) < maxRevision {
+            newRS = try await annotate(current, revision: maxRevision.addingSaturated(1), sets: sets, context: context) ?? current
         }
         if !paused {
-            await rollout(deployment, newRS: newRS ?? current, old: &old, wanted: wanted, sets: sets, context: context, events: events)
+            try await rollout(deployment, newRS: newRS ?? current, old: &old, wanted: wanted, sets: sets, context: context, events: events)
         }
         await cleanup(deployment, old: old, sets: sets, context: context)
-        await updateStatus(deployment, newRS: newRS ?? current, all: [newRS ?? current] + old, wanted: wanted, store: deployments)
+        try await updateStatus(deployment, newRS: newRS ?? current, all: [newRS ?? current] + old, wanted: wanted, store: deployments)
     }
 
-    static func scale(_ rs: JSONValue, to count: Int, sets: GenericStore, context: RequestContext, events: ControllerEvents, deployment: JSONValue) async {
+    static func scale(_ rs: JSONValue, to count: Int, sets: GenericStore, context: RequestContext, events: ControllerEvents,
+                      deployment: JSONValue) async throws {
         let from = replicas(rs)
         guard from != count else { return }
         do {
             _ = try await sets.guaranteedUpdate(namespace: rs.metaNamespace, name: rs.metaName, context: context) { latest in
                 guard var r = latest else { throw StatusError.notFound(sets.groupResource, rs.metaName) }
-                r[path: ["spec", "replicas"]] = .int(Int64(count))
+                r[path: ["spec", "replicas"]] = Workloads.int32(count)
                 return r
             }
             await events.record(deployment, reason: "ScalingReplicaSet",
                                 message: "Scaled \(count > from ? "up" : "down") replica set \(rs.metaName) from \(from) to \(count)")
-        } catch {}
+        } catch where Workloads.isExpected(error) {}
     }
 
     static func rollout(_ deployment: JSONValue, newRS: JSONValue, old: inout [JSONValue], wanted: Int, sets: GenericStore,
-                        context: RequestContext, events: ControllerEvents) async {
+                        context: RequestContext, events: ControllerEvents) async throws {
         if deployment[path: ["spec", "strategy", "type"]]?.string == "Recreate" {
-            for rs in old where replicas(rs) > 0 { await scale(rs, to: 0, sets: sets, context: context, events: events, deployment: deployment) }
+            for rs in old where replicas(rs) > 0 { try await scale(rs, to: 0, sets: sets, context: context, events: events, deployment: deployment) }
             // The new pods start once the old ones are gone.
-            let oldPods = old.map { Int($0[path: ["status", "replicas"]]?.int ?? 0) }.reduce(0, +)
-            if oldPods == 0 { await scale(newRS, to: wanted, sets: sets, context: context, events: events, deployment: deployment) }
+            let oldPods = old.map { max(0, $0.goInt32(["status", "replicas"]) ?? 0) }.reduce(0, +)
+            if oldPods == 0 { try await scale(newRS, to: wanted, sets: sets, context: context, events: events, deployment: deployment) }
             return
         }
         var surge = Workloads.scaled(deployment[path: ["spec", "strategy", "rollingUpdate", "maxSurge"]], of: wanted, roundUp: true, default: 1)
@@ -169,10 +182,10 @@ actor DeploymentController: InProcessController {
         var newCount = replicas(newRS)
         if newCount < wanted, total < wanted + surge {
             newCount = min(wanted, newCount + (wanted + surge - total))
-            await scale(newRS, to: newCount, sets: sets, context: context, events: events, deployment: deployment)
+            try await scale(newRS, to: newCount, sets: sets, context: context, events: events, deployment: deployment)
         } else if newCount > wanted, old.allSatisfy({ replicas($0) == 0 }) {
             newCount = wanted
-            await scale(newRS, to: wanted, sets: sets, context: context, events: events, deployment: deployment)
+            try await scale(newRS, to: wanted, sets: sets, context: context, events: events, deployment: deployment)
         }
         // Down: old ReplicaSets shrink while enough pods stay available; their unavailable pods go first.
         let minAvailable = wanted - unavailable
@@ -186,34 +199,37 @@ actor DeploymentController: InProcessController {
             let cut = min(current, unhealthy + budget)
             guard cut > 0 else { continue }
             budget -= max(0, cut - unhealthy)
-            await scale(rs, to: current - cut, sets: sets, context: context, events: events, deployment: deployment)
-            old[i][path: ["spec", "replicas"]] = .int(Int64(current - cut))
+            try await scale(rs, to: current - cut, sets: sets, context: context, events: events, deployment: deployment)
+            old[i][path: ["spec", "replicas"]] = Workloads.int32(current - cut)
         }
     }
 
-    static func annotate(_ rs: JSONValue, revision value: Int, sets: GenericStore, context: RequestContext) async -> JSONValue? {
-        try? await sets.guaranteedUpdate(namespace: rs.metaNamespace, name: rs.metaName, context: context) { latest in
-            guard var r = latest else { throw StatusError.notFound(sets.groupResource, rs.metaName) }
-            r[path: ["metadata", "annotations", revision]] = .string(String(value))
-            return r
-        }.0
+    static func annotate(_ rs: JSONValue, revision value: Int, sets: GenericStore, context: RequestContext) async throws -> JSONValue? {
+        do {
+            return try await sets.guaranteedUpdate(namespace: rs.metaNamespace, name: rs.metaName, context: context) { latest in
+                guard var r = latest else { throw StatusError.notFound(sets.groupResource, rs.metaName) }
+                r[path: ["metadata", "annotations", revision]] = .string(String(value))
+                return r
+            }.0
+        } catch where Workloads.isExpected(error) {
+            return nil
+        }
     }
 
     /// Old ReplicaSets scaled to zero beyond revisionHistoryLimit go, oldest first.
     static func cleanup(_ deployment: JSONValue, old: [JSONValue], sets: GenericStore, context: RequestContext) async {
-        let limit = Int(deployment[path: ["spec", "revisionHistoryLimit"]]?.int ?? 10)
-        let idle = old.filter { replicas($0) == 0 && ($0[path: ["status", "replicas"]]?.int ?? 0) == 0 }
-            .sorted { ($0[path: ["metadata", "annotations", revision]]?.string.flatMap { Int($0) } ?? 0)
-                < ($1[path: ["metadata", "annotations", revision]]?.string.flatMap { Int($0) } ?? 0) }
+        let limit = max(0, deployment.goInt32(["spec", "revisionHistoryLimit"]) ?? 10)
+        let idle = old.filter { replicas($0) == 0 && ($0.goInt32(["status", "replicas"]) ?? 0) == 0 }
+            .sorted { revisionNumber($0) < revisionNumber($1) }
         for rs in idle.prefix(max(0, idle.count - limit)) {
             _ = try? await sets.delete(namespace: rs.metaNamespace, name: rs.metaName, options: DeleteOptions(), context: context)
         }
     }
 
-    static func updateStatus(_ deployment: JSONValue, newRS: JSONValue, all: [JSONValue], wanted: Int, store: GenericStore) async {
-        func sum(_ field: String) -> Int { all.map { Int($0[path: ["status", field]]?.int ?? 0) }.reduce(0, +) }
-        let total = sum("replicas"), ready = sum("readyReplicas"), availableCount = sum("availableReplicas")
-        let updated = Int(newRS[path: ["status", "replicas"]]?.int ?? 0)
+    static func updateStatus(_ deployment: JSONValue, newRS: JSONValue, all: [JSONValue], wanted: Int, store: GenericStore) async throws {
+        func sum(_ field: String) -> Int { all.map { max(0, $0.goInt32(["status", field]) ?? 0) }.reduce(0, +) }
+        let total = sum("replicas"), ready = min(sum("readyReplicas"), total), availableCount = min(sum("availableReplicas"), ready)
+        let updated = min(max(0, newRS.goInt32(["status", "replicas"]) ?? 0), total)
         let unavailable = Workloads.scaled(deployment[path: ["spec", "strategy", "rollingUpdate", "maxUnavailable"]], of: wanted, roundUp: false, default: 0)
         let now = Timestamp.format(Timestamp.now())
         let old = deployment[path: ["status", "conditions"]]?.array ?? []
@@ -228,9 +244,9 @@ actor DeploymentController: InProcessController {
         let isAvailable = availableCount >= wanted - unavailable
         let complete = updated == wanted && total == wanted && availableCount == wanted
         var status: JSONValue = [
-            "observedGeneration": .int(deployment[path: ["metadata", "generation"]]?.int ?? 1),
-            "replicas": .int(Int64(total)), "updatedReplicas": .int(Int64(updated)), "readyReplicas": .int(Int64(ready)),
-            "availableReplicas": .int(Int64(availableCount)), "unavailableReplicas": .int(Int64(max(0, wanted - availableCount))),
+            "observedGeneration": .int(max(0, deployment.goInt64(["metadata", "generation"]) ?? 1)),
+            "replicas": Workloads.int32(total), "updatedReplicas": Workloads.int32(updated), "readyReplicas": Workloads.int32(ready),
+            "availableReplicas": Workloads.int32(availableCount), "unavailableReplicas": Workloads.int32(max(0, wanted - availableCount)),
             "conditions": [
                 condition("Available", isAvailable, isAvailable ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
                           isAvailable ? "Deployment has minimum availability." : "Deployment does not have minimum availability."),
@@ -238,8 +254,10 @@ actor DeploymentController: InProcessController {
                           complete ? "ReplicaSet \"\(newRS.metaName)\" has successfully progressed." : "ReplicaSet \"\(newRS.metaName)\" is progressing."),
             ],
         ]
+        status = status.droppingZeros(keep: ["observedGeneration", "conditions"])
+        // Kept as stored, even 0: status validation refuses a collisionCount that goes away or down.
         if let collisions = deployment[path: ["status", "collisionCount"]] { status["collisionCount"] = collisions }
-        await Workloads.updateStatus(deployment, status.droppingZeros(keep: ["observedGeneration", "conditions"]), store: store, component: component)
+        try await Workloads.updateStatus(deployment, status, store: store, component: component)
         // The Deployment carries its newest revision too.
         if let rev = newRS[path: ["metadata", "annotations", revision]], deployment[path: ["metadata", "annotations", revision]] != rev {
             _ = try? await store.guaranteedUpdate(namespace: deployment.metaNamespace, name: deployment.metaName, context: Workloads.context(component)) { latest in

@@ -1,3 +1,4 @@
+import KubeAPI
 import KubeJSON
 import Logging
 
@@ -13,14 +14,15 @@ actor JobController: InProcessController {
     static let indexAnnotation = "batch.kubernetes.io/job-completion-index"
     private let logger: Logger
     private var task: Task<Void, Never>?
+    private let backoff = RetryBackoff()
 
     init(logger: Logger) { self.logger = logger }
 
     func start(server: APIServer) {
-        let logger = self.logger
+        let logger = self.logger, backoff = self.backoff
         task = Task {
             await Workloads.run(server: server, prefixes: ["/registry/jobs/", "/registry/pods/"], logger: logger) { () async -> Double? in
-                await Self.syncAll(server: server, logger: logger)
+                await Self.syncAll(server: server, logger: logger, backoff: backoff)
             }
         }
     }
@@ -31,7 +33,7 @@ actor JobController: InProcessController {
     }
 
     /// One pass over every Job; the seconds until a Job next needs attention (a backoff, deadline or TTL), if any.
-    static func syncAll(server: APIServer, logger: Logger) async -> Double? {
+    static func syncAll(server: APIServer, logger: Logger, backoff: RetryBackoff = RetryBackoff()) async -> Double? {
         guard let jobStore = server.store("batch", "v1", "jobs"), let podStore = server.store("", "v1", "pods"),
               let jobs = try? await jobStore.list(namespace: "", options: ListOptions()).items,
               let pods = try? await podStore.list(namespace: "", options: ListOptions()).items else { return nil }
@@ -43,7 +45,8 @@ actor JobController: InProcessController {
             live.insert(job.metaUID)
             var sync = JobSync(job: job, pods: byJob[job.metaUID] ?? [], jobStore: jobStore, podStore: podStore,
                                events: ControllerEvents(server: server, component: component), logger: logger)
-            if let next = await sync.run() { wake = min(wake ?? next, next) }
+            let next = await Workloads.reconcile(job, component: component, backoff: backoff, logger: logger) { try await sync.run() }
+            if let next { wake = min(wake ?? next, next) }
         }
         // Pods whose Job is gone keep no tracking finalizer (they would never be deleted).
         for pod in pods where pod.metaFinalizers.contains(trackingFinalizer) {
@@ -95,15 +98,19 @@ struct JobSync {
     }
 
     private var spec: JSONValue { job["spec"] ?? .emptyObject }
-    private var completions: Int? { spec["completions"]?.int.map(Int.init) }
-    private var parallelism: Int { Int(spec["parallelism"]?.int ?? 1) }
+    // int32 fields, clamped and non-negative (see goInt32), so the arithmetic below cannot overflow.
+    private var completions: Int? { spec.goInt32(["completions"]).map { max(0, $0) } }
+    private var parallelism: Int { max(0, spec.goInt32(["parallelism"]) ?? 1) }
+    private func counter(_ name: String) -> Int { max(0, status.goInt32([name]) ?? 0) }
+    /// The first pod creation this pass that failed: the Job is retried with backoff after the pass.
+    private var creationFailure: (any Error)?
     private var indexed: Bool { spec["completionMode"]?.string == "Indexed" }
     private var suspended: Bool { spec["suspend"]?.bool == true }
 
-    mutating func run() async -> Double? {
+    mutating func run() async throws -> Double? {
         if isFinished { return await expireIfDone() }
         guard job.metaDeletionTimestamp == nil else { return nil }
-        guard await trackFinishedPods() else { return nil }
+        guard try await trackFinishedPods() else { return nil }
         var wake: Double?
         let active = pods.filter(Workloads.isActive)
         let terminating = pods.filter { $0.metaDeletionTimestamp != nil && !Self.isTerminal($0) }
@@ -119,12 +126,13 @@ struct JobSync {
             if status["startTime"] == nil { status["startTime"] = .string(Timestamp.format(now)) }
             wake = await reconcile(active: active, terminating: terminating)
         }
-        status["active"] = .int(Int64(pods.filter(Workloads.isActive).count - deletedCount + createdCount))
-        status["ready"] = .int(Int64(pods.filter { Workloads.isActive($0) && Workloads.isReady($0) }.count))
-        status["terminating"] = .int(Int64(terminating.count + deletedCount))
+        status["active"] = Workloads.int32(max(0, pods.filter(Workloads.isActive).count - deletedCount + createdCount))
+        status["ready"] = Workloads.int32(pods.filter { Workloads.isActive($0) && Workloads.isReady($0) }.count)
+        status["terminating"] = Workloads.int32(terminating.count + deletedCount)
         if status["active"] == .int(0) { status["active"] = nil }
         status["observedGeneration"] = nil
-        await Workloads.updateStatus(job, status, store: jobStore, component: JobController.component)
+        try await Workloads.updateStatus(job, status, store: jobStore, component: JobController.component)
+        if let creationFailure { throw creationFailure }
         if isFinished { return await expireIfDone() }
         return wake
     }
@@ -134,7 +142,7 @@ struct JobSync {
     /// Moves pods that finished into the counters through uncountedTerminatedPods, then lets go of their finalizer,
     /// so that a crash between the two steps neither loses nor double-counts a pod.
     /// false when the Job changed under this pass (which the next pass picks up).
-    private mutating func trackFinishedPods() async -> Bool {
+    private mutating func trackFinishedPods() async throws -> Bool {
         var uncountedSucceeded = Set(status[path: ["uncountedTerminatedPods", "succeeded"]]?.array?.compactMap(\.string) ?? [])
         var uncountedFailed = Set(status[path: ["uncountedTerminatedPods", "failed"]]?.array?.compactMap(\.string) ?? [])
         var newlyFinished: [JSONValue] = []
@@ -153,7 +161,9 @@ struct JobSync {
         setUncounted(uncountedSucceeded, uncountedFailed)
         if !newlyFinished.isEmpty {
             if job["status"] != status {
-                guard let written = await Workloads.updateStatus(job, status, store: jobStore, component: JobController.component) else { return false }
+                guard let written = try await Workloads.updateStatus(job, status, store: jobStore, component: JobController.component) else {
+                    return false
+                }
                 job = written
             }
         }
@@ -182,9 +192,9 @@ struct JobSync {
         status["uncountedTerminatedPods"] = .object(uncounted)
     }
 
-    private mutating func add(_ n: Int, to counter: String) {
-        let total = (status[counter]?.int ?? 0) + Int64(n)
-        status[counter] = total == 0 ? nil : .int(total)
+    private mutating func add(_ n: Int, to name: String) {
+        let total = counter(name) + n
+        status[name] = total == 0 ? nil : Workloads.int32(total)
     }
 
     // MARK: success, failure, pods
@@ -194,17 +204,17 @@ struct JobSync {
     private var createdCount = 0
 
     private mutating func reconcile(active: [JSONValue], terminating: [JSONValue]) async -> Double? {
-        let succeeded = Int(status["succeeded"]?.int ?? 0)
-        let failed = Int(status["failed"]?.int ?? 0)
+        let succeeded = counter("succeeded")
+        let failed = counter("failed")
         let restarts = spec[path: ["template", "spec", "restartPolicy"]]?.string == "OnFailure"
-            ? active.reduce(0) { $0 + Self.restartCount($1) } : 0
-        let backoffLimit = Int(spec["backoffLimit"]?.int ?? 6)
+            ? active.map(Self.restartCount).saturatedSum() : 0
+        let backoffLimit = max(0, spec.goInt32(["backoffLimit"]) ?? 6)
         var wake: Double?
 
         if condition("FailureTarget") != "True", condition("SuccessCriteriaMet") != "True" {
-            if failed + restarts > backoffLimit {
+            if failed.addingSaturated(restarts) > backoffLimit {
                 setCondition("FailureTarget", reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit")
-            } else if let deadline = spec["activeDeadlineSeconds"]?.int,
+            } else if let deadline = spec.goInt64(["activeDeadlineSeconds"]),
                       let start = status["startTime"]?.string.flatMap(Timestamp.parse) {
                 if now >= start + Double(deadline) {
                     setCondition("FailureTarget", reason: "DeadlineExceeded", message: "Job was active longer than specified deadline")
@@ -249,7 +259,7 @@ struct JobSync {
                 wanted = succeeded > 0 ? min(active.count, parallelism) : parallelism
             }
             if active.count < wanted {
-                for _ in 0..<(wanted - active.count) {
+                for _ in 0..<min(wanted - active.count, ReplicaSetController.burst) {
                     guard await create(index: nil) else { break }
                 }
             } else if active.count > wanted {
@@ -269,9 +279,15 @@ struct JobSync {
     private mutating func createIndexed(active: [JSONValue]) async {
         let completed = CompletedIndexes(status["completedIndexes"]?.string ?? "")
         let running = Set(active.compactMap(Self.index))
-        let pending = (0..<(completions ?? 0)).filter { !completed.contains($0) && !running.contains($0) }
-        for index in pending.prefix(max(0, parallelism - active.count)) {
-            guard await create(index: index) else { break }
+        // The first free indexes, found without walking all of 0..<completions (which may be two billion).
+        var wanted = min(max(0, parallelism - active.count), ReplicaSetController.burst)
+        var index = 0
+        while wanted > 0, index < (completions ?? 0) {
+            if !completed.contains(index), !running.contains(index) {
+                guard await create(index: index) else { break }
+                wanted -= 1
+            }
+            index += 1
         }
     }
 
@@ -305,7 +321,7 @@ struct JobSync {
             return true
         } catch {
             await events.record(job, type: "Warning", reason: "FailedCreate", message: "Error creating: \((error as? StatusError)?.message ?? "\(error)")")
-            logger.warning("job-controller: creating a pod for job \(job.metaNamespace)/\(job.metaName): \(error)")
+            creationFailure = creationFailure ?? error
             return false
         }
     }
@@ -328,7 +344,7 @@ struct JobSync {
 
     /// upstream's ttl-after-finished controller: deletes the Job (its pods follow through the garbage collector).
     private func expireIfDone() async -> Double? {
-        guard let ttl = spec["ttlSecondsAfterFinished"]?.int, job.metaDeletionTimestamp == nil else { return nil }
+        guard let ttl = spec.goInt32(["ttlSecondsAfterFinished"]), job.metaDeletionTimestamp == nil else { return nil }
         let finishedText = status["completionTime"]?.string ?? conditionObject("Failed")?["lastTransitionTime"]?.string
         guard let finished = finishedText.flatMap(Timestamp.parse) else { return nil }
         let expires = finished + Double(ttl)
@@ -374,7 +390,7 @@ struct JobSync {
     }
 
     static func restartCount(_ pod: JSONValue) -> Int {
-        (pod[path: ["status", "containerStatuses"]]?.array ?? []).reduce(0) { $0 + Int($1["restartCount"]?.int ?? 0) }
+        (pod[path: ["status", "containerStatuses"]]?.array ?? []).map { max(0, $0.goInt32(["restartCount"]) ?? 0) }.saturatedSum()
     }
 
     /// When the pod's last container finished, or (without container states) when it was created.

@@ -1,3 +1,4 @@
+import KubeAPI
 import KubeJSON
 import Logging
 
@@ -13,14 +14,15 @@ actor StatefulSetController: InProcessController {
     static let podIndexLabel = "apps.kubernetes.io/pod-index"
     private let logger: Logger
     private var task: Task<Void, Never>?
+    private let backoff = RetryBackoff()
 
     init(logger: Logger) { self.logger = logger }
 
     func start(server: APIServer) {
-        let logger = self.logger
+        let logger = self.logger, backoff = self.backoff
         task = Task {
-            await Workloads.run(server: server, prefixes: ["/registry/statefulsets/", "/registry/pods/"], logger: logger) {
-                await Self.syncAll(server: server, logger: logger)
+            await Workloads.run(server: server, prefixes: ["/registry/statefulsets/", "/registry/pods/"], logger: logger) { () async -> Double? in
+                await Self.syncAll(server: server, logger: logger, backoff: backoff)
             }
         }
     }
@@ -30,17 +32,23 @@ actor StatefulSetController: InProcessController {
         task = nil
     }
 
-    static func syncAll(server: APIServer, logger: Logger) async {
+    static func syncAll(server: APIServer, logger: Logger, backoff: RetryBackoff = RetryBackoff()) async -> Double? {
         guard let sets = server.store("apps", "v1", "statefulsets"), let podStore = server.store("", "v1", "pods"),
               let claimStore = server.store("", "v1", "persistentvolumeclaims"),
               let statefulSets = try? await sets.list(namespace: "", options: ListOptions()).items, !statefulSets.isEmpty,
-              let pods = try? await podStore.list(namespace: "", options: ListOptions()).items else { return }
+              let pods = try? await podStore.list(namespace: "", options: ListOptions()).items else { return nil }
         let events = ControllerEvents(server: server, component: component)
+        var wake: Double?
         for sts in statefulSets where sts.metaDeletionTimestamp == nil {
             let owned = pods.filter { Workloads.controllerUID($0) == sts.metaUID }
             let sync = StatefulSetSync(sts: sts, owned: owned, sets: sets, podStore: podStore, claimStore: claimStore, events: events, logger: logger)
-            await sync.run()
+            let retry = await Workloads.reconcile(sts, component: component, backoff: backoff, logger: logger) {
+                try await sync.run()
+                return nil
+            }
+            if let retry { wake = min(wake ?? retry, retry) }
         }
+        return wake
     }
 }
 
@@ -57,12 +65,13 @@ struct StatefulSetSync {
     private var spec: JSONValue { sts["spec"] ?? .emptyObject }
     private var context: RequestContext { Workloads.context(StatefulSetController.component) }
 
-    func run() async {
-        let replicas = Int(spec["replicas"]?.int ?? 1)
-        let start = Int(spec[path: ["ordinals", "start"]]?.int ?? 0)
+    func run() async throws {
+        // int32 fields, clamped and non-negative: the ordinal range below then fits an Int.
+        let replicas = max(0, spec.goInt32(["replicas"]) ?? 1)
+        let start = max(0, spec.goInt32(["ordinals", "start"]) ?? 0)
         let ordered = spec["podManagementPolicy"]?.string != "Parallel"
         let revision = "\(sts.metaName)-" + DeploymentController.templateHash(spec["template"] ?? .emptyObject,
-                                                                              collisionCount: sts[path: ["status", "collisionCount"]]?.int ?? 0)
+                                                                              collisionCount: Int64(sts.goInt32(["status", "collisionCount"]) ?? 0))
         var byOrdinal: [Int: JSONValue] = [:]
         for pod in owned { if let n = ordinal(of: pod) { byOrdinal[n] = pod } }
         let wanted = start..<(start + replicas)
@@ -73,11 +82,15 @@ struct StatefulSetSync {
             byOrdinal[n] = nil
         }
 
+        // The walk stops once blocked or after a burst of creations, so a huge (valid) replica count costs a pass what
+        // it creates, not a walk over two billion ordinals.
         var blocked = false
+        var created = 0
         for n in wanted {
+            if blocked || created >= ReplicaSetController.burst { break }
             guard let pod = byOrdinal[n] else {
-                if blocked { continue }
                 await create(ordinal: n, revision: revision)
+                created += 1
                 if ordered { blocked = true }
                 continue
             }
@@ -101,7 +114,7 @@ struct StatefulSetSync {
 
         // Rolling update: highest ordinal first down to the partition, one pod at a time, each once all are ready.
         if spec[path: ["updateStrategy", "type"]]?.string != "OnDelete", !blocked {
-            let partition = Int(spec[path: ["updateStrategy", "rollingUpdate", "partition"]]?.int ?? 0)
+            let partition = spec.goInt32(["updateStrategy", "rollingUpdate", "partition"]) ?? 0
             let allReady = wanted.allSatisfy { byOrdinal[$0].map { isRunningAndReady($0) && $0.metaDeletionTimestamp == nil } ?? false }
             if allReady, let n = wanted.reversed().first(where: { $0 >= partition && byOrdinal[$0]?.metaLabels[StatefulSetController.hashLabel] != revision }),
                let pod = byOrdinal[n] {
@@ -109,10 +122,10 @@ struct StatefulSetSync {
             }
         }
 
-        await writeStatus(byOrdinal: byOrdinal, wanted: wanted, revision: revision)
+        try await writeStatus(byOrdinal: byOrdinal, wanted: wanted, revision: revision)
     }
 
-    private func writeStatus(byOrdinal: [Int: JSONValue], wanted: Range<Int>, revision: String) async {
+    private func writeStatus(byOrdinal: [Int: JSONValue], wanted: Range<Int>, revision: String) async throws {
         let live = byOrdinal.values.filter { $0.metaDeletionTimestamp == nil }
         let updated = live.filter { $0.metaLabels[StatefulSetController.hashLabel] == revision }.count
         let ready = live.filter(isRunningAndReady).count
@@ -120,14 +133,15 @@ struct StatefulSetSync {
         let current = updated == wanted.count && live.count == wanted.count || previous.isEmpty ? revision : previous
         let currentReplicas = live.filter { $0.metaLabels[StatefulSetController.hashLabel] == current }.count
         var status: JSONValue = [
-            "observedGeneration": .int(sts[path: ["metadata", "generation"]]?.int ?? 1),
+            "observedGeneration": .int(max(0, sts.goInt64(["metadata", "generation"]) ?? 1)),
             "replicas": .int(Int64(live.count)), "readyReplicas": .int(Int64(ready)), "availableReplicas": .int(Int64(ready)),
             "currentReplicas": .int(Int64(currentReplicas)), "updatedReplicas": .int(Int64(updated)),
             "currentRevision": .string(current), "updateRevision": .string(revision),
-            "collisionCount": .int(sts[path: ["status", "collisionCount"]]?.int ?? 0),
+            // Kept as stored: status validation refuses a collisionCount that goes away or down.
+            "collisionCount": sts[path: ["status", "collisionCount"]] ?? 0,
         ]
         status = status.droppingZeros(keep: ["replicas", "availableReplicas", "collisionCount", "observedGeneration"])
-        await Workloads.updateStatus(sts, status, store: sets, component: StatefulSetController.component)
+        try await Workloads.updateStatus(sts, status, store: sets, component: StatefulSetController.component)
     }
 
     // MARK: pods and claims

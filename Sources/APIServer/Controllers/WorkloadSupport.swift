@@ -2,6 +2,7 @@ import KubeAPI
 import KubeJSON
 import KubeStorage
 import Logging
+import Synchronization
 
 /// What the workload controllers share: owner references, pods made from templates, readiness, and the coalescing
 /// loop that runs one controller pass after a burst of changes.
@@ -57,7 +58,7 @@ enum Workloads {
                     timer = nil
                     if let delay = await pass() {
                         timer = Task {
-                            try? await Task.sleep(for: .milliseconds(Int64(max(delay, 0.05) * 1000)))
+                            try? await Task.sleep(for: .milliseconds(Self.milliseconds(delay)))
                             if !Task.isCancelled { mark.yield() }
                         }
                     }
@@ -67,6 +68,41 @@ enum Workloads {
         }
     }
 
+    /// A pass's requested delay as a sleep: at least 50 ms, at most a day (a deadline years away, from an int64
+    /// field, is still looked at daily), and never a trap on NaN or infinity.
+    static func milliseconds(_ seconds: Double) -> Int64 {
+        guard seconds.isFinite else { return seconds == .infinity ? 86_400_000 : 50 }
+        return Int64(saturating: min(max(seconds, 0.05), 86_400) * 1000)
+    }
+
+    /// Reconciles one object on its own, as upstream's rate-limited work queues do: an error is logged with the
+    /// object and brings a retry with backoff, and the pass goes on with the others. The seconds until this object
+    /// wants another pass (its own wish, or the retry), if any.
+    static func reconcile(_ object: JSONValue, component: String, backoff: RetryBackoff, logger: Logger,
+                          _ body: () async throws -> Double?) async -> Double? {
+        let kind = object["kind"]?.string ?? "object"
+        let key = "\(kind) \(object.metaNamespace.isEmpty ? "" : object.metaNamespace + "/")\(object.metaName)"
+        do {
+            let next = try await body()
+            backoff.succeeded(key)
+            return next
+        } catch {
+            let delay = backoff.failed(key)
+            logger.warning("\(component): syncing \(key) failed, retrying in \(oneDecimal(delay))s: \((error as? StatusError)?.message ?? "\(error)")")
+            return delay
+        }
+    }
+
+    /// A write that lost a race (409) or whose object went away (404) needs no retry: the change that caused it brings
+    /// another pass. Anything else is a failure of this object's reconciliation.
+    static func isExpected(_ error: any Error) -> Bool {
+        guard let status = error as? StatusError else { return false }
+        return status.code == 409 || status.code == 404
+    }
+
+    /// A count for an int32 field, at Int32's bounds (sums of clamped fields can pass them).
+    static func int32(_ n: Int) -> JSONValue { .int(Int64(Int32(clamping: n))) }
+
     static func context(_ component: String) -> RequestContext {
         RequestContext(user: UserInfo(name: "system:kube-controller-manager", groups: ["system:masters"]), fieldManager: component)
     }
@@ -74,33 +110,63 @@ enum Workloads {
     /// Writes `status` through the status subresource when it differs from the object's, only over the version it
     /// was computed from (as upstream's UpdateStatus): a status from a stale read must not undo another writer's
     /// change, and that change brings another pass anyway. The object as written, or nil when nothing was.
+    /// Throws what is not a lost race (a refused status is this object's failure, retried with backoff).
     @discardableResult
-    static func updateStatus(_ object: JSONValue, _ status: JSONValue, store: GenericStore, component: String) async -> JSONValue? {
+    static func updateStatus(_ object: JSONValue, _ status: JSONValue, store: GenericStore, component: String) async throws -> JSONValue? {
         guard object["status"] != status else { return nil }
         var context = context(component)
         context.subresource = "status"
-        return try? await store.guaranteedUpdate(namespace: object.metaNamespace, name: object.metaName, context: context) { current in
-            guard var latest = current, latest.metaUID == object.metaUID else {
-                throw StatusError.notFound(store.definition.groupResource, object.metaName)
-            }
-            guard latest.metaResourceVersion == object.metaResourceVersion else {
-                throw StatusError.conflict(store.definition.groupResource, object.metaName, StatusError.optimisticLockMessage)
-            }
-            latest["status"] = status
-            return latest
-        }.0
+        do {
+            return try await store.guaranteedUpdate(namespace: object.metaNamespace, name: object.metaName, context: context) { current in
+                guard var latest = current, latest.metaUID == object.metaUID else {
+                    throw StatusError.notFound(store.definition.groupResource, object.metaName)
+                }
+                guard latest.metaResourceVersion == object.metaResourceVersion else {
+                    throw StatusError.conflict(store.definition.groupResource, object.metaName, StatusError.optimisticLockMessage)
+                }
+                latest["status"] = status
+                return latest
+            }.0
+        } catch where isExpected(error) {
+            return nil
+        }
     }
 
-    /// An int-or-percent (maxSurge, maxUnavailable) of `total`, rounding up or down as upstream does.
+    /// An int-or-percent (maxSurge, maxUnavailable) of `total`, rounding up or down as upstream does, within
+    /// 0...Int32.max whatever the stored value (so that sums of a few of them cannot overflow).
     static func scaled(_ value: JSONValue?, of total: Int, roundUp: Bool, default fallback: Int) -> Int {
-        switch value {
-        case .int(let n)?: return Int(n)
-        case .string(let s)? where s.hasSuffix("%"):
-            guard let percent = Double(s.dropLast()) else { return fallback }
-            let exact = Double(total) * percent / 100
-            return Int(roundUp ? exact.rounded(.up) : exact.rounded(.down))
-        case .string(let s)?: return Int(s) ?? fallback
-        default: return fallback
+        let int32Max = Int(Int32.max)
+        let result: Int
+        if let percent = NumericValidation.percent(value) {
+            // Both factors are within int32, so the product fits an Int.
+            let product = min(max(total, 0), int32Max) * min(percent, int32Max)
+            result = roundUp ? (product + 99) / 100 : product / 100
+        } else if let s = value?.string {
+            result = Int(s) ?? fallback
+        } else {
+            result = value?.goInt32 ?? fallback
         }
+        return min(max(result, 0), int32Max)
+    }
+}
+
+/// Consecutive failures per object, for the retry delay: 0.5 s doubling to 5 minutes (upstream's controllers use
+/// 5 ms doubling to 1000 s; a busy single host retries less eagerly).
+final class RetryBackoff: Sendable {
+    private let failures = Mutex<[String: Int]>([:])
+
+    init() {}
+
+    func failed(_ key: String) -> Double {
+        let count = failures.withLock { counts -> Int in
+            let n = (counts[key] ?? 0) + 1
+            counts[key] = n
+            return n
+        }
+        return min(0.5 * Double(1 << min(count - 1, 10)), 300)
+    }
+
+    func succeeded(_ key: String) {
+        _ = failures.withLock { $0.removeValue(forKey: key) }
     }
 }

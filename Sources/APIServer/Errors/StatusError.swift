@@ -72,6 +72,11 @@ public struct StatusError: Error, Sendable, CustomStringConvertible {
         StatusError(code: 400, reason: "BadRequest", message: message)
     }
 
+    /// A body Go's decoder could not store in the kind's struct, worded as upstream's codec wraps the decoder's error.
+    public static func undecodable(kind: String, version: String, _ error: FieldPruner.TypeError) -> StatusError {
+        badRequest("\(kind) in version \"\(version)\" cannot be handled as a \(kind): \(error)")
+    }
+
     public static func methodNotSupported(_ resource: GroupResource, _ verb: String) -> StatusError {
         StatusError(code: 405, reason: "MethodNotAllowed", message: "\(verb) is not supported on resources of kind \"\(resource)\"",
                     details: details(name: nil, group: resource.group, kind: resource.resource))

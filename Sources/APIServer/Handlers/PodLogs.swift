@@ -38,6 +38,11 @@ extension ResourceHandler {
         }
         guard let host else { throw StatusError.badRequest("node \(nodeName) has no address to reach its kubelet") }
         let port = Int(node[path: ["status", "daemonEndpoints", "kubeletEndpoint", "Port"]]?.int ?? 10250)
+        // The node's status says where its kubelet listens; a port no socket can have is refused here, not by a trap
+        // converting it for the connect.
+        guard (1...65535).contains(port) else {
+            throw StatusError.internalError("node \(nodeName) reports kubelet port \(port), which is not a valid port")
+        }
         var params: [String] = []
         for key in ["follow", "previous", "timestamps", "tailLines", "sinceSeconds", "limitBytes", "sinceTime"] {
             if let v = query[key], !v.isEmpty { params.append("\(key)=\(v)") }

@@ -162,8 +162,10 @@ struct ResourceHandler {
     }
 
     /// Upstream's field validation: unknown fields are dropped (Ignore), reported as warnings (Warn, the
-    /// default) or refused (Strict); values of the wrong JSON type are always a 400.
-    func validateFields(_ object: inout JSONValue) throws -> [String] {
+    /// default) or refused (Strict); values of the wrong JSON type are always a 400, unless `current` (the stored
+    /// object a PUT or patch replaces) holds the very same ones: an older binary's values are not the patch's fault, and
+    /// the patch may be what fixes them one by one.
+    func validateFields(_ object: inout JSONValue, current: JSONValue? = nil) throws -> [String] {
         let directive = query["fieldValidation"] ?? "Warn"
         guard ["Strict", "Warn", "Ignore"].contains(directive) else {
             throw StatusError.badRequest("fieldValidation parameter unsupported: \(directive)")
@@ -176,7 +178,10 @@ struct ResourceHandler {
             do {
                 try pruner.prune(&object, schema: schema)
             } catch {
-                throw StatusError.badRequest("\(def.kind) in version \"\(def.version)\" cannot be handled as a \(def.kind): json: cannot unmarshal \(error.found) into Go struct field \(error.path) of type \(error.expected)")
+                guard let current else { throw StatusError.undecodable(kind: def.kind, version: def.version, error) }
+                if let added = FieldPruner.newError(in: object, comparedTo: current, schema: schema) {
+                    throw StatusError.undecodable(kind: def.kind, version: def.version, added)
+                }
             }
             unknownFields = pruner.unknownFields
         } else {
@@ -202,7 +207,12 @@ struct ResourceHandler {
     func update(_ media: MediaType) async throws -> APIResponse {
         var object = try body()
         guard object.object != nil else { throw StatusError.badRequest("the body of the request must be a JSON object") }
-        let warnings = try validateFields(&object)
+        // Only a body that would not decode needs the stored object: to see whether its bad values are the store's own.
+        var current: JSONValue?
+        if let schema = def.schema, !FieldPruner.errors(in: object, schema: schema).isEmpty {
+            current = try? await store.get(namespace: namespace, name: info.name)
+        }
+        let warnings = try validateFields(&object, current: current)
         let (result, created) = try await store.update(namespace: namespace, name: info.name, object: object, context: context)
         return try await respond(result, status: created ? 201 : 200, media: media, warnings: warnings)
     }
@@ -262,7 +272,7 @@ struct ResourceHandler {
             case "application/merge-patch+json": patched = MergePatch.apply(config, to: current)
             default: patched = try StrategicMergePatch.apply(config, to: current, schema: schema)
             }
-            box.value = try handler.validateFields(&patched)
+            box.value = try handler.validateFields(&patched, current: current)
             let requested = patched.metaResourceVersion
             if !requested.isEmpty, requested != current.metaResourceVersion {
                 throw StatusError.conflict(handler.def.groupResource, name, StatusError.optimisticLockMessage)

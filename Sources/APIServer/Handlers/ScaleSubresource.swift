@@ -5,6 +5,7 @@ import KubeJSON
 /// read from the object, and written back as `spec.replicas` only.
 extension ResourceHandler {
     static let scaledResources: Set<String> = ["apps/deployments", "apps/replicasets", "apps/statefulsets"]
+    static let scaleDefinition = "io.k8s.api.autoscaling.v1.Scale"
 
     var servesScale: Bool { Self.scaledResources.contains("\(def.group)/\(def.resource)") }
 
@@ -32,6 +33,14 @@ extension ResourceHandler {
                     wanted = try JSONPatch.apply(body, to: before)
                 } else {
                     wanted = MergePatch.apply(body, to: before)
+                }
+                // The Scale is decoded as upstream decodes it into autoscaling/v1's struct: a replicas count beyond
+                // int32 is a 400 before it can reach the object.
+                do throws(FieldPruner.TypeError) {
+                    var pruner = FieldPruner()
+                    try pruner.prune(&wanted, schema: .ref(Self.scaleDefinition))
+                } catch {
+                    throw StatusError.undecodable(kind: "Scale", version: "v1", error)
                 }
                 guard let replicas = wanted[path: ["spec", "replicas"]]?.int else {
                     throw StatusError.invalid(kind: "Scale", group: "autoscaling", name: name, [.required("spec.replicas")])

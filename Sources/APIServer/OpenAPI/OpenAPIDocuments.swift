@@ -70,7 +70,7 @@ struct OpenAPIDocuments: Sendable {
         case .intOrString: return ["type": "string", "format": "int-or-string", "x-kubernetes-int-or-string": true]
         case .quantity: return ["type": "string", "format": "quantity", "x-kubernetes-int-or-string": true]
         case .time: return ["type": "string", "format": "date-time"]
-        case .object(let properties, let required, let description):
+        case .object(let properties, let required, let description, _):
             var j: JSONValue = ["type": "object",
                                 "properties": .object(properties.mapValues { json($0, refPrefix: refPrefix) })]
             if !required.isEmpty { j["required"] = .array(required.map { .string($0) }) }

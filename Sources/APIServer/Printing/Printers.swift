@@ -1,3 +1,4 @@
+import KubeAPI
 import KubeJSON
 
 /// upstream's columns (pkg/printers/internalversion) for the kinds kubectl users look at most.
@@ -13,7 +14,7 @@ enum Printers {
         TableColumn("Status", description: "The aggregate status of the containers in this pod.") { pod, _ in .string(podStatus(pod)) },
         TableColumn("Restarts", description: "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.") { pod, now in
             let statuses = pod[path: ["status", "containerStatuses"]]?.array ?? []
-            let restarts = statuses.reduce(Int64(0)) { $0 + ($1["restartCount"]?.int ?? 0) }
+            let restarts = statuses.map { $0["restartCount"]?.int ?? 0 }.saturatedSum()
             let last = statuses.compactMap { $0[path: ["lastState", "terminated", "finishedAt"]]?.string }.compactMap(Timestamp.parse).max()
             if restarts > 0, let last { return .string("\(restarts) (\(HumanDuration.format(now - last)) ago)") }
             return .string(String(restarts))

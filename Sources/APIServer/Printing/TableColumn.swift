@@ -1,3 +1,4 @@
+import KubeAPI
 import KubeJSON
 
 /// One column of server-side printing (meta/v1 TableColumnDefinition) with the function that fills its cell.
@@ -49,7 +50,8 @@ public enum HumanDuration {
     }
 
     public static func format(_ interval: Double) -> String {
-        let seconds = Int(interval.rounded(.down))
+        // An age from a stored timestamp: any Double, NaN included, must print rather than trap.
+        let seconds = Int(saturating: interval.rounded(.down))
         if seconds < -1 { return "<invalid>" }
         if seconds < 0 { return "0s" }
         if seconds < 120 { return "\(seconds)s" }

@@ -188,6 +188,7 @@ public struct GenericStore: Sendable {
             try await plugin.admit(.create, resource: definition, namespace: ns, object: &object, old: nil, context: context)
         }
         Self.normalizeObjectMeta(&object)
+        try checkDecodable(object)
         var errors = validateObjectMeta(object, isCreate: true)
         errors += strategy.validate(object)
         if !errors.isEmpty { throw invalid(object.metaName, errors) }
@@ -383,13 +384,14 @@ public struct GenericStore: Sendable {
                 // Saturating: the stored value is read back from storage, which a test hook or another writer may
                 // have filled with anything.
                 let generation = old[path: ["metadata", "generation"]]?.int ?? 1
-                object.setMeta("generation", .int(generation == .max ? .max : generation + 1))
+                object.setMeta("generation", .int(generation.addingSaturated(1)))
             }
         }
         for plugin in admission {
             try await plugin.admit(.update, resource: definition, namespace: namespace, object: &object, old: old, context: context)
         }
         Self.normalizeObjectMeta(&object)
+        try checkDecodable(object, old: old)
         errors += validateObjectMeta(object, isCreate: false)
         errors += strategy.validateUpdate(object, old: old)
         if !errors.isEmpty { throw invalid(name, errors) }

@@ -1,44 +1,46 @@
 /// Storage, policy, networking and scheduling kinds: their fields down to where kubectl users make typos; deeper
 /// structures are kept as given.
 extension Schemas {
-    static let typedLocalObjectReference = obj(["apiGroup": s, "kind": s, "name": s], required: ["kind", "name"])
+    static let typedLocalObjectReference = obj(["apiGroup": s, "kind": s, "name": s], required: ["kind", "name"],
+                                               go: "TypedLocalObjectReference")
     static let ingressBackend = obj([
-        "service": obj(["name": s, "port": obj(["name": s, "number": i32])], required: ["name"]),
+        "service": obj(["name": s, "port": obj(["name": s, "number": i32], go: "ServiceBackendPort")], required: ["name"],
+                       go: "IngressServiceBackend"),
         "resource": typedLocalObjectReference,
-    ])
+    ], go: "IngressBackend")
 
     static let clusterResourceDefinitions: [String: Schema] = [
         "io.k8s.api.core.v1.PersistentVolume": kindSchema([
             "spec": obj([
                 "capacity": .map(.quantity), "accessModes": strings, "claimRef": objectReference, "persistentVolumeReclaimPolicy": s,
                 "storageClassName": s, "mountOptions": strings, "volumeMode": s, "nodeAffinity": .preserveUnknown,
-                "volumeAttributesClassName": s, "hostPath": obj(["path": s, "type": s], required: ["path"]), "local": .preserveUnknown,
+                "volumeAttributesClassName": s, "hostPath": obj(["path": s, "type": s], required: ["path"], go: "HostPathVolumeSource"), "local": .preserveUnknown,
                 "nfs": .preserveUnknown, "csi": .preserveUnknown, "iscsi": .preserveUnknown, "fc": .preserveUnknown,
                 "cephfs": .preserveUnknown, "rbd": .preserveUnknown, "glusterfs": .preserveUnknown, "azureDisk": .preserveUnknown,
                 "azureFile": .preserveUnknown, "awsElasticBlockStore": .preserveUnknown, "gcePersistentDisk": .preserveUnknown,
                 "cinder": .preserveUnknown, "flexVolume": .preserveUnknown, "vsphereVolume": .preserveUnknown,
                 "portworxVolume": .preserveUnknown, "scaleIO": .preserveUnknown, "storageos": .preserveUnknown,
                 "photonPersistentDisk": .preserveUnknown, "quobyte": .preserveUnknown, "flocker": .preserveUnknown,
-            ]),
+            ], go: "PersistentVolumeSpec"),
             "status": .preserveUnknown,
         ]),
         "io.k8s.api.core.v1.PersistentVolumeClaim": kindSchema([
             "spec": obj([
-                "accessModes": strings, "selector": labelSelector, "resources": obj(["limits": .map(.quantity), "requests": .map(.quantity)]),
+                "accessModes": strings, "selector": labelSelector, "resources": obj(["limits": .map(.quantity), "requests": .map(.quantity)], go: "VolumeResourceRequirements"),
                 "volumeName": s, "storageClassName": s, "volumeMode": s, "dataSource": typedLocalObjectReference,
                 "dataSourceRef": .preserveUnknown, "volumeAttributesClassName": s,
-            ]),
+            ], go: "PersistentVolumeClaimSpec"),
             "status": .preserveUnknown,
         ]),
         "io.k8s.api.core.v1.ResourceQuota": kindSchema([
-            "spec": obj(["hard": .map(.quantity), "scopes": strings, "scopeSelector": .preserveUnknown]),
-            "status": obj(["hard": .map(.quantity), "used": .map(.quantity)]),
+            "spec": obj(["hard": .map(.quantity), "scopes": strings, "scopeSelector": .preserveUnknown], go: "ResourceQuotaSpec"),
+            "status": obj(["hard": .map(.quantity), "used": .map(.quantity)], go: "ResourceQuotaStatus"),
         ]),
         "io.k8s.api.core.v1.LimitRange": kindSchema([
             "spec": obj(["limits": .list(obj([
                 "type": s, "max": .map(.quantity), "min": .map(.quantity), "default": .map(.quantity),
                 "defaultRequest": .map(.quantity), "maxLimitRequestRatio": .map(.quantity),
-            ], required: ["type"]))], required: ["limits"]),
+            ], required: ["type"], go: "LimitRangeItem"))], required: ["limits"], go: "LimitRangeSpec"),
         ]),
         "io.k8s.api.storage.v1.StorageClass": kindSchema([
             "provisioner": s, "parameters": stringMap, "reclaimPolicy": s, "mountOptions": strings, "allowVolumeExpansion": b,
@@ -47,21 +49,21 @@ extension Schemas {
         "io.k8s.api.networking.v1.Ingress": kindSchema([
             "spec": obj([
                 "ingressClassName": s, "defaultBackend": ingressBackend,
-                "tls": .list(obj(["hosts": strings, "secretName": s])),
+                "tls": .list(obj(["hosts": strings, "secretName": s], go: "IngressTLS")),
                 "rules": .list(obj(["host": s, "http": obj(["paths": .list(obj(["path": s, "pathType": s, "backend": ingressBackend],
-                                                                                required: ["pathType", "backend"]))],
-                                                            required: ["paths"])])),
-            ]),
+                                                                                required: ["pathType", "backend"], go: "HTTPIngressPath"))],
+                                                            required: ["paths"], go: "HTTPIngressRuleValue")], go: "IngressRule")),
+            ], go: "IngressSpec"),
             "status": .preserveUnknown,
         ]),
-        "io.k8s.api.networking.v1.IngressClass": kindSchema(["spec": obj(["controller": s, "parameters": .preserveUnknown])]),
+        "io.k8s.api.networking.v1.IngressClass": kindSchema(["spec": obj(["controller": s, "parameters": .preserveUnknown], go: "IngressClassSpec")]),
         "io.k8s.api.networking.v1.NetworkPolicy": kindSchema([
             "spec": obj(["podSelector": labelSelector, "ingress": .list(.preserveUnknown), "egress": .list(.preserveUnknown),
-                         "policyTypes": strings]),
+                         "policyTypes": strings], go: "NetworkPolicySpec"),
         ]),
         "io.k8s.api.policy.v1.PodDisruptionBudget": kindSchema([
             "spec": obj(["minAvailable": .intOrString, "maxUnavailable": .intOrString, "selector": labelSelector,
-                         "unhealthyPodEvictionPolicy": s]),
+                         "unhealthyPodEvictionPolicy": s], go: "PodDisruptionBudgetSpec"),
             "status": .preserveUnknown,
         ]),
         "io.k8s.api.scheduling.v1.PriorityClass": kindSchema([

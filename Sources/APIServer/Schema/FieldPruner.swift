@@ -1,53 +1,106 @@
 import KubeJSON
 
 /// Walks an object against its schema the way upstream's typed decoding does: unknown fields are reported (for
-/// `fieldValidation=Strict|Warn`) and dropped, and a value of the wrong JSON type is a decode error.
+/// `fieldValidation=Strict|Warn`) and dropped, and a value Go's decoder could not store in the field is a decode
+/// error: the wrong JSON type, a fraction for an integer, or an integer beyond the field's int32 or int64 (upstream
+/// never holds such a value, so neither may this server: the controllers do arithmetic on these fields).
 public struct FieldPruner {
-    public struct TypeError: Error {
+    /// Go's UnmarshalTypeError, as sigs.k8s.io/json reports it.
+    public struct TypeError: Error, CustomStringConvertible {
+        /// The field's path from the root as Go's decoder tracks it: struct fields only, no list indexes or map keys.
         public var path: String
+        /// The innermost Go struct holding the field (`RollingUpdateDeployment`).
+        public var goStruct: String
+        /// The Go type of the field (`int32`, `[]v1.Container`).
         public var expected: String
+        /// What the JSON held: `string`, `object`, … or `number <literal>` for a number the field cannot hold.
         public var found: String
+
+        public var description: String {
+            let field = goStruct.isEmpty ? path : "\(goStruct).\(path)"
+            return "json: cannot unmarshal \(found) into Go struct field \(field) of type \(expected)"
+        }
     }
 
     public private(set) var unknownFields: [String] = []
+    /// When set, type errors are collected here and the walk goes on, instead of stopping at the first.
+    private var collected: [TypeError]?
 
     public init() {}
 
     public mutating func prune(_ value: inout JSONValue, schema: Schema) throws(TypeError) {
-        try walk(&value, schema, path: "")
+        try walk(&value, schema, path: "", goPath: "", goStruct: "")
     }
 
-    private mutating func walk(_ value: inout JSONValue, _ schema: Schema, path: String) throws(TypeError) {
+    /// Checks `value` against `schema` without keeping what pruning would change (the type errors only).
+    public static func check(_ value: JSONValue, schema: Schema) throws(TypeError) {
+        var copy = value
+        var pruner = FieldPruner()
+        try pruner.prune(&copy, schema: schema)
+    }
+
+    /// Every decode error in `value` (Go's decoder reports the first; an update is judged on whether it adds any).
+    public static func errors(in value: JSONValue, schema: Schema) -> [TypeError] {
+        var copy = value
+        var pruner = FieldPruner()
+        pruner.collected = []
+        try? pruner.walk(&copy, schema, path: "", goPath: "", goStruct: "")
+        return pruner.collected ?? []
+    }
+
+    /// The first decode error of `value` that `old` does not have too (the same value at the same field, left by an
+    /// older binary); nil when the update makes the object no worse.
+    public static func newError(in value: JSONValue, comparedTo old: JSONValue, schema: Schema) -> TypeError? {
+        let before = Set(errors(in: old, schema: schema).map(\.description))
+        return errors(in: value, schema: schema).first { !before.contains($0.description) }
+    }
+
+    private mutating func fail(_ error: TypeError) throws(TypeError) {
+        guard collected != nil else { throw error }
+        collected?.append(error)
+    }
+
+    /// `path` names fields for unknown-field reports (`spec.containers[0].foo`, as upstream's strict decoding);
+    /// `goPath` and `goStruct` name them for type errors, as Go's decoder does.
+    private mutating func walk(_ value: inout JSONValue, _ schema: Schema, path: String, goPath: String,
+                               goStruct: String) throws(TypeError) {
         if value == .null { return }
-        switch schema.resolved {
-        case .preserveUnknown:
+        let resolved = schema.resolved
+        func mismatch(_ found: String? = nil) -> TypeError {
+            TypeError(path: goPath, goStruct: goStruct, expected: Self.goType(resolved), found: found ?? value.typeName)
+        }
+        switch resolved {
+        case .preserveUnknown, .ref:
             return
-        case .string:
-            guard value.string != nil else { throw TypeError(path: path, expected: "string", found: value.typeName) }
-        case .time:
-            guard value.string != nil else { throw TypeError(path: path, expected: "string", found: value.typeName) }
-        case .integer:
-            guard value.int != nil else { throw TypeError(path: path, expected: "int", found: value.typeName) }
+        case .string, .time:
+            if value.string == nil { try fail(mismatch()) }
+        case .integer(let format):
+            do { value = try Self.integer(value, bits32: format == "int32", mismatch) } catch { try fail(error) }
         case .number:
-            switch value { case .int, .double: break; default: throw TypeError(path: path, expected: "number", found: value.typeName) }
+            switch value { case .int, .double: break; default: try fail(mismatch()) }
         case .boolean:
-            guard value.bool != nil else { throw TypeError(path: path, expected: "bool", found: value.typeName) }
-        case .intOrString, .quantity:
-            switch value { case .int, .double, .string: break; default: throw TypeError(path: path, expected: "string", found: value.typeName) }
+            if value.bool == nil { try fail(mismatch()) }
+        case .intOrString:
+            // IntOrString decodes a non-string into its int32 (so the error names int32, as upstream's does).
+            if value.string == nil {
+                do { value = try Self.integer(value, bits32: true, mismatch) } catch { try fail(error) }
+            }
+        case .quantity:
+            switch value { case .int, .double, .string: break; default: try fail(mismatch()) }
         case .map(let element):
-            guard var o = value.object else { throw TypeError(path: path, expected: "map", found: value.typeName) }
+            guard var o = value.object else { return try fail(mismatch()) }
             for key in o.keys.sorted() {
                 guard var v = o[key] else { continue }
-                try walk(&v, element, path: path.isEmpty ? key : "\(path).\(key)")
+                try walk(&v, element, path: path.isEmpty ? key : "\(path).\(key)", goPath: goPath, goStruct: goStruct)
                 o[key] = v
             }
             value = .object(o)
         case .list(let element, _, _):
-            guard var a = value.array else { throw TypeError(path: path, expected: "array", found: value.typeName) }
-            for i in a.indices { try walk(&a[i], element, path: "\(path)[\(i)]") }
+            guard var a = value.array else { return try fail(mismatch()) }
+            for i in a.indices { try walk(&a[i], element, path: "\(path)[\(i)]", goPath: goPath, goStruct: goStruct) }
             value = .array(a)
-        case .object(let properties, _, _):
-            guard var o = value.object else { throw TypeError(path: path, expected: "object", found: value.typeName) }
+        case .object(let properties, _, _, let goType):
+            guard var o = value.object else { return try fail(mismatch()) }
             for key in o.keys.sorted() {
                 let childPath = path.isEmpty ? key : "\(path).\(key)"
                 guard let childSchema = properties[key] else {
@@ -58,12 +111,52 @@ public struct FieldPruner {
                     continue
                 }
                 guard var v = o[key] else { continue }
-                try walk(&v, childSchema, path: childPath)
+                try walk(&v, childSchema, path: childPath, goPath: goPath.isEmpty ? key : "\(goPath).\(key)",
+                         goStruct: goType.isEmpty ? goStruct : goType)
                 o[key] = v
             }
             value = .object(o)
-        case .ref:
-            return
+        }
+    }
+
+    /// An integer field's value: within int32 or int64 and integral, as Go's strconv.ParseInt into the field
+    /// accepts it. An integral double (YAML, or a patch that went through floats) becomes the integer it is.
+    private static func integer(_ value: JSONValue, bits32: Bool, _ mismatch: (String?) -> TypeError) throws(TypeError) -> JSONValue {
+        let number: Int64
+        switch value {
+        case .int(let i):
+            number = i
+        case .double(let d):
+            guard let exact = Int64(exactly: d) else { throw mismatch("number \(literal(d))") }
+            number = exact
+        default:
+            throw mismatch(nil)
+        }
+        if bits32, Int32(exactly: number) == nil { throw mismatch("number \(number)") }
+        return .int(number)
+    }
+
+    /// The number as its JSON text most likely read (the parser keeps the value, not the text): whole numbers in
+    /// digits, as a literal beyond Int64 such as 9223372036854775808 was written.
+    static func literal(_ d: Double) -> String {
+        if d == d.rounded(), let whole = UInt64(exactly: d.magnitude) { return (d < 0 ? "-" : "") + String(whole) }
+        return JSONWriter.format(d)
+    }
+
+    /// The Go type a field of this schema has, as `reflect.Type.String()` prints it in decode errors.
+    static func goType(_ schema: Schema) -> String {
+        switch schema.resolved {
+        case .string(let format, _): return format == "byte" ? "[]uint8" : "string"
+        case .time: return "string"
+        case .integer(let format): return format == "int64" ? "int64" : "int32"
+        case .number: return "float64"
+        case .boolean: return "bool"
+        case .intOrString: return "int32"
+        case .quantity: return "resource.Quantity"
+        case .object(_, _, _, let goType): return goType.isEmpty ? "map[string]interface {}" : "v1.\(goType)"
+        case .map(let element): return "map[string]" + goType(element)
+        case .list(let element, _, _): return "[]" + goType(element)
+        case .preserveUnknown, .ref: return "interface {}"
         }
     }
 }

@@ -11,7 +11,8 @@ public indirect enum Schema: Sendable {
     case intOrString
     case quantity
     case time
-    case object(properties: [String: Schema], required: [String] = [], description: String = "")
+    /// `goType` is upstream's Go struct (`DeploymentSpec`): decode errors name the field through it, as Go's do.
+    case object(properties: [String: Schema], required: [String] = [], description: String = "", goType: String = "")
     /// map[string]T
     case map(Schema)
     /// A list; `mergeKey` makes strategic merge patch merge elements by that field; `atomic` replaces the list.
@@ -22,7 +23,7 @@ public indirect enum Schema: Sendable {
     public static let str = Schema.string()
 
     public func property(_ name: String) -> Schema? {
-        if case .object(let props, _, _) = resolved { return props[name] }
+        if case .object(let props, _, _, _) = resolved { return props[name] }
         if case .map(let value) = resolved { return value }
         return nil
     }

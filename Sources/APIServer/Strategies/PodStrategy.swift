@@ -106,8 +106,9 @@ struct PodStrategy: ResourceStrategy {
         if let policy = spec["dnsPolicy"]?.string, !dnsPolicies.contains(policy) {
             errors.append(.notSupported("spec.dnsPolicy", policy, dnsPolicies))
         }
-        if let grace = spec["terminationGracePeriodSeconds"]?.int, grace < 0 {
-            errors.append(.invalid("spec.terminationGracePeriodSeconds", String(grace), "must be greater than or equal to 0"))
+        errors += NumericValidation.nonNegative(pod, ["spec", "terminationGracePeriodSeconds"])
+        if let deadline = spec["activeDeadlineSeconds"]?.int, !(1...Int64(Int32.max)).contains(deadline) {
+            errors.append(.invalid("spec.activeDeadlineSeconds", number: deadline, NumericValidation.range(1, Int64(Int32.max))))
         }
         var volumeNames = Set<String>()
         for (i, volume) in (spec["volumes"]?.array ?? []).enumerated() {
@@ -134,11 +135,16 @@ struct PodStrategy: ResourceStrategy {
                 }
                 if (c["image"]?.string ?? "").isEmpty { errors.append(.required("\(path).image")) }
                 for (p, port) in (c["ports"]?.array ?? []).enumerated() {
-                    let number = port["containerPort"]?.int ?? 0
-                    if number < 1 || number > 65535 {
-                        errors.append(.invalid("\(path).ports[\(p)].containerPort", String(number), "must be between 1 and 65535, inclusive"))
+                    if (port["containerPort"]?.int ?? 0) == 0 {
+                        errors.append(.required("\(path).ports[\(p)].containerPort"))
+                    } else {
+                        errors += NumericValidation.port(port["containerPort"], field: "\(path).ports[\(p)].containerPort")
+                    }
+                    if let host = port["hostPort"], (host.int ?? 0) != 0 {
+                        errors += NumericValidation.port(host, field: "\(path).ports[\(p)].hostPort")
                     }
                 }
+                errors += Self.validateProbes(c, path: path, isInit: kind == "initContainers")
                 for (m, mount) in (c["volumeMounts"]?.array ?? []).enumerated() {
                     let mountName = mount["name"]?.string ?? ""
                     if !volumeNames.contains(mountName) { errors.append(.notFound("\(path).volumeMounts[\(m)].name", mountName)) }
@@ -153,9 +159,34 @@ struct PodStrategy: ResourceStrategy {
         return errors
     }
 
+    /// upstream's validateProbe for each probe of a container: non-negative timings, a positive grace period, ports in
+    /// range, and a success threshold of 1 where only 1 makes sense.
+    static func validateProbes(_ container: JSONValue, path: String, isInit: Bool) -> [FieldError] {
+        var errors: [FieldError] = []
+        for name in ["livenessProbe", "readinessProbe", "startupProbe"] {
+            guard let probe = container[name], probe.object != nil else { continue }
+            let p = "\(path).\(name)"
+            for field in ["initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"] {
+                if let n = probe[field]?.int, n < 0 { errors.append(.invalid("\(p).\(field)", number: n, NumericValidation.negative)) }
+            }
+            if let grace = probe["terminationGracePeriodSeconds"]?.int, grace <= 0 {
+                errors.append(.invalid("\(p).terminationGracePeriodSeconds", number: grace, "must be greater than 0"))
+            }
+            if name != "readinessProbe", !isInit, let threshold = probe["successThreshold"]?.int, threshold != 1 {
+                errors.append(.invalid("\(p).successThreshold", number: threshold, "must be 1"))
+            }
+            errors += NumericValidation.portNumberOrName(probe[path: ["httpGet", "port"]], field: "\(p).httpGet.port")
+            errors += NumericValidation.portNumberOrName(probe[path: ["tcpSocket", "port"]], field: "\(p).tcpSocket.port")
+            if let grpc = probe["grpc"], grpc.object != nil {
+                errors += NumericValidation.port(grpc["port"], field: "\(p).grpc.port")
+            }
+        }
+        return errors
+    }
+
     /// Only images, activeDeadlineSeconds, added tolerations and the grace period may change on a pod.
     func validateUpdate(_ pod: JSONValue, old: JSONValue) -> [FieldError] {
-        var errors = validate(pod)
+        var errors = specUnchanged(pod, old, defaulted: applyDefaults) ? [] : validate(pod)
         func mutableStripped(_ p: JSONValue) -> JSONValue {
             var spec = p["spec"] ?? .null
             for kind in ["initContainers", "containers"] {

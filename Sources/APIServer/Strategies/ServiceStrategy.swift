@@ -7,6 +7,9 @@ struct ServiceStrategy: ResourceStrategy {
 
     func validateName(_ name: String) -> String? { NameRules.dns1035Label(name) }
 
+    /// kube-apiserver's default --service-node-port-range.
+    static let nodePorts: ClosedRange<Int64> = 30000...32767
+
     func prepareForCreate(_ object: inout JSONValue) { object["status"] = ["loadBalancer": .emptyObject] }
 
     func applyDefaults(_ object: inout JSONValue) {
@@ -35,9 +38,16 @@ struct ServiceStrategy: ResourceStrategy {
         if ports.isEmpty, type != "ExternalName", !headless { errors.append(.required("spec.ports")) }
         var names = Set<String>()
         for (i, port) in ports.enumerated() {
-            let number = port["port"]?.int ?? 0
-            if number < 1 || number > 65535 {
-                errors.append(.invalid("spec.ports[\(i)].port", String(number), "must be between 1 and 65535, inclusive"))
+            errors += NumericValidation.port(port["port"], field: "spec.ports[\(i)].port")
+            errors += NumericValidation.portNumberOrName(port["targetPort"], field: "spec.ports[\(i)].targetPort")
+            if let nodePort = port["nodePort"]?.int, nodePort != 0 {
+                if type == "ClusterIP" {
+                    errors.append(.forbidden("spec.ports[\(i)].nodePort", "may not be used when `type` is 'ClusterIP'"))
+                } else if !Self.nodePorts.contains(nodePort) {
+                    // The allocator's refusal (no node port is allocated here, so the range is checked as it would be).
+                    errors.append(.invalid("spec.ports[\(i)].nodePort", number: nodePort,
+                                           "provided port is not in the valid range. The range of valid ports is 30000-32767"))
+                }
             }
             let name = port["name"]?.string ?? ""
             if ports.count > 1, name.isEmpty { errors.append(.required("spec.ports[\(i)].name")) }

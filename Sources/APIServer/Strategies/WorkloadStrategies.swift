@@ -34,6 +34,10 @@ protocol WorkloadStrategy: ResourceStrategy {
     var templatePath: [String] { get }
     var restartPolicies: [String] { get }
     func defaults(_ spec: inout [String: JSONValue], _ object: JSONValue)
+    /// The kind's own spec rules (ranges, strategies).
+    func validateSpec(_ object: JSONValue) -> [FieldError]
+    /// upstream's Validate<Kind>StatusUpdate: the counters a status write may hold.
+    func validateStatus(_ object: JSONValue, old: JSONValue) -> [FieldError]
 }
 
 extension WorkloadStrategy {
@@ -41,6 +45,8 @@ extension WorkloadStrategy {
     var tracksGeneration: Bool { true }
     var templatePath: [String] { ["spec", "template"] }
     var restartPolicies: [String] { ["Always"] }
+    func validateSpec(_ object: JSONValue) -> [FieldError] { [] }
+    func validateStatus(_ object: JSONValue, old: JSONValue) -> [FieldError] { [] }
 
     func applyDefaults(_ object: inout JSONValue) {
         var spec = object["spec"]?.object ?? [:]
@@ -54,6 +60,7 @@ extension WorkloadStrategy {
         if let replicas = object[path: ["spec", "replicas"]]?.int, replicas < 0 {
             errors.append(.invalid("spec.replicas", number: replicas, "must be greater than or equal to 0"))
         }
+        errors += validateSpec(object)
         errors += WorkloadSelector.validate(object, templateLabels: templatePath + ["metadata", "labels"], kind: kindName)
         // A StatefulSet's claim templates are volumes its pods will have (upstream validates them the same way).
         var withClaims = object
@@ -69,10 +76,36 @@ extension WorkloadStrategy {
     }
 
     func validateUpdate(_ object: JSONValue, old: JSONValue) -> [FieldError] {
-        var errors = validate(object)
+        var errors = specUnchanged(object, old, defaulted: applyDefaults) ? [] : validate(object)
+        // Status changes only through /status (a spec update keeps the old one), so a changed status is a status write.
+        if object["status"] != old["status"] { errors += validateStatus(object, old: old) }
         if let selector = object[path: ["spec", "selector"]], selector != old[path: ["spec", "selector"]] {
             errors.append(FieldError(kind: .invalid, field: "spec.selector", value: WorkloadSelector.goString(selector),
                                      detail: "field is immutable", numeric: true))
+        }
+        return errors
+    }
+}
+
+/// The status rules the apps/v1 kinds share (upstream's Validate<Kind>Status): counters are not negative, parts
+/// of `replicas` are not more than it, availability is not more than readiness, collisionCount only grows.
+enum WorkloadStatus {
+    static func validate(_ object: JSONValue, old: JSONValue, nonNegative: [String], atMostReplicas: [String], readyField: String?,
+                         collisions: Bool = true) -> [FieldError] {
+        var errors = NumericValidation.nonNegative(object, ["status"], nonNegative)
+        func count(_ field: String) -> Int64 { object[path: ["status", field]]?.int ?? 0 }
+        for field in atMostReplicas where count(field) > count("replicas") {
+            errors.append(.invalid("status.\(field)", number: count(field), "cannot be greater than status.replicas"))
+        }
+        if let readyField, count("availableReplicas") > count("readyReplicas") {
+            errors.append(.invalid("status.availableReplicas", number: count("availableReplicas"), "cannot be greater than \(readyField)"))
+        }
+        // IsDecremented: a collision count, once set, may not go down (nor be removed).
+        if collisions, let was = old[path: ["status", "collisionCount"]]?.int {
+            let now = object[path: ["status", "collisionCount"]]?.int
+            if now.map({ $0 < was }) ?? true {
+                errors.append(.invalid("status.collisionCount", number: now ?? 0, "cannot be decremented"))
+            }
         }
         return errors
     }
@@ -134,6 +167,41 @@ func setDefault(_ spec: inout [String: JSONValue], _ key: String, _ value: JSONV
 
 struct DeploymentStrategy: WorkloadStrategy {
     var kindName: String { "deployment" }
+
+    func validateSpec(_ object: JSONValue) -> [FieldError] {
+        var errors = NumericValidation.nonNegative(object, ["spec"], ["minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds"])
+        if let deadline = object[path: ["spec", "progressDeadlineSeconds"]]?.int,
+           deadline <= object[path: ["spec", "minReadySeconds"]]?.int ?? 0 {
+            errors.append(.invalid("spec.progressDeadlineSeconds", number: deadline, "must be greater than minReadySeconds"))
+        }
+        switch object[path: ["spec", "strategy", "type"]]?.string {
+        case "Recreate":
+            if let rolling = object[path: ["spec", "strategy", "rollingUpdate"]], rolling != .null {
+                errors.append(.forbidden("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'"))
+            }
+        case "RollingUpdate":
+            let rolling = object[path: ["spec", "strategy", "rollingUpdate"]]
+            let unavailable = rolling?["maxUnavailable"], surge = rolling?["maxSurge"]
+            let path = "spec.strategy.rollingUpdate"
+            errors += NumericValidation.positiveIntOrPercent(unavailable, field: "\(path).maxUnavailable")
+            errors += NumericValidation.positiveIntOrPercent(surge, field: "\(path).maxSurge")
+            if NumericValidation.intOrPercentValue(unavailable) == 0, NumericValidation.intOrPercentValue(surge) == 0 {
+                errors.append(NumericValidation.invalidIntOrString("\(path).maxUnavailable", unavailable ?? .int(0),
+                                                                   "may not be 0 when `maxSurge` is 0"))
+            }
+            errors += NumericValidation.notMoreThan100Percent(unavailable, field: "\(path).maxUnavailable")
+        default:
+            break
+        }
+        return errors
+    }
+
+    func validateStatus(_ object: JSONValue, old: JSONValue) -> [FieldError] {
+        WorkloadStatus.validate(object, old: old, nonNegative: ["observedGeneration", "replicas", "updatedReplicas", "readyReplicas",
+                                                               "availableReplicas", "unavailableReplicas", "collisionCount"],
+                                atMostReplicas: ["updatedReplicas", "readyReplicas", "availableReplicas"], readyField: "readyReplicas")
+    }
+
     func defaults(_ spec: inout [String: JSONValue], _ object: JSONValue) {
         setDefault(&spec, "replicas", 1)
         var strategy = spec["strategy"]?.object ?? [:]
@@ -152,11 +220,49 @@ struct DeploymentStrategy: WorkloadStrategy {
 
 struct ReplicaSetStrategy: WorkloadStrategy {
     var kindName: String { "replicaset" }
+
+    func validateSpec(_ object: JSONValue) -> [FieldError] {
+        NumericValidation.nonNegative(object, ["spec", "minReadySeconds"])
+    }
+
+    func validateStatus(_ object: JSONValue, old: JSONValue) -> [FieldError] {
+        WorkloadStatus.validate(object, old: old, nonNegative: ["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas",
+                                                               "observedGeneration"],
+                                atMostReplicas: ["fullyLabeledReplicas", "readyReplicas", "availableReplicas"], readyField: "readyReplicas",
+                                collisions: false)
+    }
+
     func defaults(_ spec: inout [String: JSONValue], _ object: JSONValue) { setDefault(&spec, "replicas", 1) }
 }
 
 struct StatefulSetStrategy: WorkloadStrategy {
     var kindName: String { "statefulset" }
+
+    func validateSpec(_ object: JSONValue) -> [FieldError] {
+        var errors = NumericValidation.nonNegative(object, ["spec", "minReadySeconds"])
+        errors += NumericValidation.nonNegative(object, ["spec", "ordinals", "start"])
+        if object[path: ["spec", "updateStrategy", "type"]]?.string == "RollingUpdate",
+           let rolling = object[path: ["spec", "updateStrategy", "rollingUpdate"]], rolling != .null {
+            let path = "spec.updateStrategy.rollingUpdate"
+            errors += NumericValidation.nonNegative(object, ["spec", "updateStrategy", "rollingUpdate", "partition"])
+            if let unavailable = rolling["maxUnavailable"], unavailable != .null {
+                errors += NumericValidation.positiveIntOrPercent(unavailable, field: "\(path).maxUnavailable")
+                if NumericValidation.intOrPercentValue(unavailable) == 0 {
+                    errors.append(NumericValidation.invalidIntOrString("\(path).maxUnavailable", unavailable, "cannot be 0"))
+                }
+                errors += NumericValidation.notMoreThan100Percent(unavailable, field: "\(path).maxUnavailable")
+            }
+        }
+        return errors
+    }
+
+    func validateStatus(_ object: JSONValue, old: JSONValue) -> [FieldError] {
+        WorkloadStatus.validate(object, old: old, nonNegative: ["replicas", "readyReplicas", "currentReplicas", "updatedReplicas",
+                                                               "availableReplicas", "observedGeneration", "collisionCount"],
+                                atMostReplicas: ["readyReplicas", "currentReplicas", "updatedReplicas", "availableReplicas"],
+                                readyField: "status.readyReplicas")
+    }
+
     func defaults(_ spec: inout [String: JSONValue], _ object: JSONValue) {
         setDefault(&spec, "replicas", 1)
         setDefault(&spec, "podManagementPolicy", "OrderedReady")
@@ -175,6 +281,36 @@ struct StatefulSetStrategy: WorkloadStrategy {
 
 struct DaemonSetStrategy: WorkloadStrategy {
     var kindName: String { "daemonset" }
+
+    func validateSpec(_ object: JSONValue) -> [FieldError] {
+        var errors = NumericValidation.nonNegative(object, ["spec"], ["minReadySeconds", "revisionHistoryLimit"])
+        guard object[path: ["spec", "updateStrategy", "type"]]?.string == "RollingUpdate" else { return errors }
+        let path = "spec.updateStrategy.rollingUpdate"
+        guard let rolling = object[path: ["spec", "updateStrategy", "rollingUpdate"]], rolling != .null else {
+            return errors + [.required(path)]
+        }
+        let unavailable = rolling["maxUnavailable"], surge = rolling["maxSurge"]
+        errors += NumericValidation.positiveIntOrPercent(unavailable, field: "\(path).maxUnavailable")
+        errors += NumericValidation.positiveIntOrPercent(surge, field: "\(path).maxSurge")
+        errors += NumericValidation.notMoreThan100Percent(unavailable, field: "\(path).maxUnavailable")
+        errors += NumericValidation.notMoreThan100Percent(surge, field: "\(path).maxSurge")
+        let hasUnavailable = NumericValidation.intOrPercentValue(unavailable) != 0
+        let hasSurge = NumericValidation.intOrPercentValue(surge) != 0
+        if hasUnavailable, hasSurge {
+            errors.append(NumericValidation.invalidIntOrString("\(path).maxSurge", surge ?? .int(0), "may not be set when maxUnavailable is non-zero"))
+        } else if !hasUnavailable, !hasSurge {
+            errors.append(.required("\(path).maxUnavailable", "cannot be 0 when maxSurge is 0"))
+        }
+        return errors
+    }
+
+    func validateStatus(_ object: JSONValue, old: JSONValue) -> [FieldError] {
+        WorkloadStatus.validate(object, old: old, nonNegative: ["currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled",
+                                                               "numberReady", "observedGeneration", "updatedNumberScheduled",
+                                                               "numberAvailable", "numberUnavailable", "collisionCount"],
+                                atMostReplicas: [], readyField: nil)
+    }
+
     func defaults(_ spec: inout [String: JSONValue], _ object: JSONValue) {
         var update = spec["updateStrategy"]?.object ?? [:]
         setDefault(&update, "type", "RollingUpdate")
@@ -241,12 +377,24 @@ struct JobStrategy: ResourceStrategy {
         Self.validateSpec(object, at: ["spec"], selector: true)
     }
 
+    static let maxParallelismForIndexedJob: Int64 = 100_000
+
     static func validateSpec(_ object: JSONValue, at path: [String], selector: Bool) -> [FieldError] {
         var errors: [FieldError] = []
         let prefix = path.joined(separator: ".")
-        for field in ["parallelism", "completions", "backoffLimit"] {
-            if let n = object[path: path + [field]]?.int, n < 0 {
-                errors.append(.invalid("\(prefix).\(field)", number: n, "must be greater than or equal to 0"))
+        errors += NumericValidation.nonNegative(object, path, ["parallelism", "completions", "activeDeadlineSeconds", "backoffLimit",
+                                                               "ttlSecondsAfterFinished", "backoffLimitPerIndex", "maxFailedIndexes"])
+        let modes = ["NonIndexed", "Indexed"]
+        let mode = object[path: path + ["completionMode"]]?.string
+        if let mode, !modes.contains(mode) { errors.append(.notSupported("\(prefix).completionMode", mode, modes)) }
+        if mode == "Indexed" {
+            if object[path: path + ["completions"]]?.int == nil {
+                errors.append(.required("\(prefix).completions", "when completion mode is Indexed"))
+            }
+            // Caps the Job controller's per-index work and the length of completedIndexes, as upstream's limit does.
+            if let parallelism = object[path: path + ["parallelism"]]?.int, parallelism > Self.maxParallelismForIndexedJob {
+                errors.append(.invalid("\(prefix).parallelism", number: parallelism,
+                                       "must be less than or equal to \(Self.maxParallelismForIndexedJob) when completion mode is Indexed"))
             }
         }
         if selector {
@@ -257,7 +405,13 @@ struct JobStrategy: ResourceStrategy {
     }
 
     func validateUpdate(_ object: JSONValue, old: JSONValue) -> [FieldError] {
-        var errors = validate(object)
+        // Compared with the stored Job as today's defaults complete it (an older binary stored fewer defaults).
+        var old = old
+        applyDefaults(&old)
+        var errors = specUnchanged(object, old, defaulted: { _ in }) ? [] : validate(object)
+        if object["status"] != old["status"] {
+            errors += NumericValidation.nonNegative(object, ["status"], ["active", "succeeded", "failed", "ready", "terminating"])
+        }
         // The template may change only while the job is suspended (upstream's rule for mutable scheduling).
         let suspended = old[path: ["spec", "suspend"]]?.bool == true
         for field in suspended ? ["selector"] : ["selector", "template"] where object[path: ["spec", field]] != old[path: ["spec", field]] {
@@ -289,6 +443,10 @@ struct CronJobStrategy: ResourceStrategy {
         return NameValidation.isDNS1123Subdomain(name) ? nil : NameValidation.dns1123SubdomainMessage
     }
 
+    func validateUpdate(_ object: JSONValue, old: JSONValue) -> [FieldError] {
+        specUnchanged(object, old, defaulted: applyDefaults) ? [] : validate(object)
+    }
+
     func validate(_ object: JSONValue) -> [FieldError] {
         var errors: [FieldError] = []
         let schedule = object[path: ["spec", "schedule"]]?.string ?? ""
@@ -304,6 +462,8 @@ struct CronJobStrategy: ResourceStrategy {
         if let zone = object[path: ["spec", "timeZone"]]?.string, TimeZone(identifier: zone) == nil || zone.hasPrefix(" ") {
             errors.append(.invalid("spec.timeZone", zone, "unknown time zone \(zone)"))
         }
+        errors += NumericValidation.nonNegative(object, ["spec"], ["startingDeadlineSeconds", "successfulJobsHistoryLimit",
+                                                                  "failedJobsHistoryLimit"])
         errors += JobStrategy.validateSpec(object, at: ["spec", "jobTemplate", "spec"], selector: false)
         return errors
     }

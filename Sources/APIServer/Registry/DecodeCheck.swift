@@ -1,0 +1,19 @@
+import KubeJSON
+
+extension GenericStore {
+    /// Every write, whatever its path (a request, a patch's or an apply's result, a subresource, a controller), holds
+    /// only values upstream's typed decoding could: a number beyond its field's int32 or int64, or of the wrong JSON
+    /// type, is the 400 upstream answers. An update that leaves such a value where an older binary stored it is let
+    /// through, so that a bad object can still lose its finalizers, get a status or be fixed field by field.
+    func checkDecodable(_ object: JSONValue, old: JSONValue? = nil) throws {
+        guard let schema = definition.schema else { return }
+        do {
+            try FieldPruner.check(object, schema: schema)
+        } catch {
+            guard let old else { throw StatusError.undecodable(kind: definition.kind, version: definition.version, error) }
+            if let added = FieldPruner.newError(in: object, comparedTo: old, schema: schema) {
+                throw StatusError.undecodable(kind: definition.kind, version: definition.version, added)
+            }
+        }
+    }
+}
