@@ -8,6 +8,7 @@ import NIOHTTP1
 /// client's window resets it with CANCEL: kubectl's 4 MiB stream window made every list above 4 MiB end that way.
 struct ResponseWriter {
     let channel: any Channel
+    static let slice = 1 << 20
 
     enum Outcome {
         /// The response ended; an HTTP/1.1 connection may carry the next request.
@@ -27,7 +28,15 @@ struct ResponseWriter {
             headers.replaceOrAdd(name: "content-length", value: String(bytes.count))
             channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: status, headers: headers)), promise: nil)
             if head.method != .HEAD, !bytes.isEmpty {
-                channel.write(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: bytes))), promise: nil)
+                // A big body goes out a slice at a time, each copied into the channel only once the one before has
+                // left: the response costs its own bytes plus one slice, not a second full copy.
+                var offset = 0
+                while bytes.count - offset > Self.slice {
+                    let buffer = channel.allocator.buffer(bytes: bytes[offset..<(offset + Self.slice)])
+                    try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer))).get()
+                    offset += Self.slice
+                }
+                channel.write(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: bytes[offset...]))), promise: nil)
             }
             try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
             return .complete

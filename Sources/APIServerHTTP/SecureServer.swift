@@ -31,8 +31,7 @@ public final class SecureServer: Sendable {
     }
 
     typealias HTTPChannel = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
-    typealias Negotiated = NIONegotiatedHTTPVersion<(HTTPChannel, Identity),
-                                                     (Identity, NIOHTTP2Handler.AsyncStreamMultiplexer<HTTPChannel>)>
+    typealias Negotiated = NIONegotiatedHTTPVersion<(HTTPChannel, Identity), NIOHTTP2Handler.AsyncStreamMultiplexer<Void>>
 
     /// The authenticated identity of a connection (nil: anonymous; rejected: a certificate that did not verify).
     struct Identity: Sendable {
@@ -99,7 +98,7 @@ public final class SecureServer: Sendable {
                 }.flatMap {
                     channel.configureHTTP2AsyncSecureUpgrade(
                         http1ConnectionInitializer: { ch in Self.configureHTTP1(ch) },
-                        http2ConnectionInitializer: { ch in Self.configureHTTP2(ch, timeouts: timeouts) })
+                        http2ConnectionInitializer: { ch in self.configureHTTP2(ch, timeouts: timeouts) })
                 }
             }
         serverChannel.withLock { $0 = channel.channel }
@@ -142,20 +141,31 @@ public final class SecureServer: Sendable {
             case .http1_1(let (channel, raw)):
                 let identity = authenticate(raw)
                 await serveRequests(channel, identity)
-            case .http2(let (raw, multiplexer)):
-                let identity = authenticate(raw)
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await stream in multiplexer.inbound {
-                        group.addTask { await self.serveRequests(stream, identity, singleRequest: true) }
-                    }
-                }
+            case .http2(let multiplexer):
+                // Each stream is served by its HTTP2RequestHandler; this only follows the connection to its end.
+                for try await _ in multiplexer.inbound {}
             }
         } catch {
             logger.debug("connection ended: \(error)")
         }
     }
 
-    /// Serves requests on an HTTP/1.1 connection (keep-alive) or on one HTTP/2 stream (one request).
+    /// Answers one request of an HTTP/2 stream, then closes the stream (a no-op once both sides ended it).
+    func serveStream(_ channel: any Channel, head: HTTPRequestHead, body: [UInt8], tooLarge: Bool, identity: ConnectionIdentity) async {
+        inFlight.withLock { $0 += 1 }
+        defer { inFlight.withLock { $0 -= 1 } }
+        let response = await respond(head: head, body: body, tooLarge: tooLarge, identity: identity.resolve(self))
+        do {
+            _ = try await ResponseWriter(channel: channel).write(response, head: head, extraHeaders: [("audit-id", RandomNames.uuid())])
+        } catch {
+            logger.debug("response on an HTTP/2 stream not delivered: \(error)")
+        }
+        channel.close(promise: nil)
+    }
+
+    var maxRequestBodyBytes: Int { api.options.maxRequestBodyBytes }
+
+    /// Serves requests on an HTTP/1.1 connection (keep-alive).
     func serveRequests(_ channel: HTTPChannel, _ identity: Identity, singleRequest: Bool = false) async {
         do {
             try await channel.executeThenClose { inbound, _ in

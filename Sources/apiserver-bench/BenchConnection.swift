@@ -41,7 +41,11 @@ final class HTTP1BenchConnection: BenchConnection {
         try await BenchClient.request(method, uri, body: body, iterator: &iterator, outbound: outbound)
     }
 
-    func close() async { try? await channel.channel.close() }
+    func close() async {
+        // An NIOAsyncChannel used outside executeThenClose must have its writer finished before it goes away.
+        outbound.finish()
+        try? await channel.channel.close()
+    }
 }
 
 /// Settings as Go's HTTP/2 transport (kubectl) sends them: a 4 MiB stream window, a 1 GiB connection window, and the

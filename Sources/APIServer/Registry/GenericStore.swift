@@ -86,7 +86,8 @@ public struct GenericStore: Sendable {
     /// Reads what a list selects and hands each matching object to `body` as soon as it is decoded, so a caller that
     /// encodes as it goes holds one decoded object at a time instead of a tree per item (a 20,000-item list of
     /// ConfigMaps cost about 20 bytes of memory per byte of response that way).
-    public func scan(namespace: String, options: ListOptions, _ body: (JSONValue) throws -> Void) async throws -> ListPage {
+    public func scan(namespace: String, options: ListOptions, reserve: (Int) -> Void = { _ in },
+                     _ body: (JSONValue) throws -> Void) async throws -> ListPage {
         if let fieldSelector = options.fieldSelector { try fieldSelector.validate(supported: supportedFields) }
         var startAfter: String?
         var tokenRevision: Int64?
@@ -112,6 +113,8 @@ public struct GenericStore: Sendable {
             } catch { throw mapStorageError(error, name: "") }
             if revision == 0 { revision = page.revision }
             remaining = page.count - page.kvs.count
+            // What the page's objects take stored, for a caller that sizes its output once.
+            reserve(page.kvs.reduce(0) { $0 + $1.value.count })
             for kv in page.kvs {
                 let object = try decode(kv)
                 if matches(object, options: options) {
