@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(name: "KubeadmAPITests", dependencies: ["KubeadmAPI"]),
         .testTarget(name: "BootstrapWorkflowTests", dependencies: ["BootstrapWorkflow"]),
         .testTarget(name: "BootstrapPhasesTests", dependencies: ["BootstrapPhases", "PKI", "KubeConfig", "KubestrapTesting"]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CLITests", dependencies: ["KubestrapTesting"]),
         .testTarget(name: "KubestrapTestingTests", dependencies: ["KubestrapTesting"]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "KubeJSONTests", dependencies: ["KubeJSON"]),
