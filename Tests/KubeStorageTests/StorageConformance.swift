@@ -7,6 +7,31 @@ import Testing
 enum StorageConformance {
     static func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
+    /// The events of `stream` up to the batch after which `enough` holds; a watch that stays silent fails the test
+    /// after `timeout` instead of hanging it. Stops iterating (which ends the watch) either way.
+    static func events(from stream: AsyncThrowingStream<[StorageEvent], any Error>, timeout: Duration = .seconds(60),
+                       until enough: @escaping @Sendable ([StorageEvent]) -> Bool) async throws -> [StorageEvent] {
+        try await withThrowingTaskGroup(of: [StorageEvent]?.self) { group in
+            group.addTask {
+                var events: [StorageEvent] = []
+                for try await batch in stream {
+                    events += batch
+                    if enough(events) { return events }
+                }
+                throw WatchTestError("the watch ended after \(events.count) events: \(events.map(\.kv.key))")
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let events = try await group.next() ?? nil else {
+                throw WatchTestError("the watch delivered too little within \(timeout)")
+            }
+            return events
+        }
+    }
+
     static func createGetUpdateDelete(_ store: any StorageBackend) async throws {
         let r1 = try await store.create("/registry/configmaps/ns/a", value: bytes("1"))
         await #expect(throws: StorageError.keyExists(key: "/registry/configmaps/ns/a")) {
@@ -67,11 +92,7 @@ enum StorageConformance {
         let r2 = try await store.update("/registry/leases/ns/a", value: bytes("2"), expectedModRevision: start + 1)
         _ = try await store.create("/registry/other/ns/z", value: bytes("ignored"))
         _ = try await store.delete("/registry/leases/ns/a", expectedModRevision: r2)
-        var events: [StorageEvent] = []
-        for try await batch in stream {
-            events += batch
-            if events.count >= 3 { break }
-        }
+        let events = try await Self.events(from: stream) { $0.count >= 3 }
         #expect(events.map(\.type) == [.put, .put, .delete])
         #expect(events[0].isCreate && !events[1].isCreate)
         #expect(events[1].prevKV?.value == bytes("1"))
@@ -79,10 +100,7 @@ enum StorageConformance {
         #expect(events.map(\.kv.modRevision) == events.map(\.kv.modRevision).sorted())
         // Resuming from the revision of the second event replays only the third.
         let resumed = try await store.watch(prefix: "/registry/leases/", afterRevision: events[1].kv.modRevision)
-        for try await batch in resumed {
-            #expect(batch.map(\.type) == [.delete])
-            break
-        }
+        #expect(try await Self.events(from: resumed) { !$0.isEmpty }.map(\.type) == [.delete])
     }
 }
 
@@ -115,10 +133,7 @@ enum StorageConformance {
         #expect(try await reopened.range(prefix: "/registry/configmaps/", startAfter: nil, limit: 0).kvs.count == 50)
         // History is rebuilt from the log, so a watch can resume from before the restart.
         let stream = try await reopened.watch(prefix: "/registry/configmaps/", afterRevision: revision - 1)
-        for try await batch in stream {
-            #expect(batch.map(\.kv.modRevision) == [revision])
-            break
-        }
+        #expect(try await StorageConformance.events(from: stream) { !$0.isEmpty }.map(\.kv.modRevision) == [revision])
     }
 
     @Test func aTornTailIsCutOffOnStart() async throws {
@@ -172,4 +187,9 @@ enum StorageConformance {
         #expect(try await store.range(prefix: "/registry/", startAfter: nil, limit: 0).kvs.count == 199)
         #expect(try await store.currentRevision() == 201)
     }
+}
+
+struct WatchTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
