@@ -122,12 +122,13 @@ final class EtcdGateway: Sendable {
 
     /// A streaming call (watch): each line of the chunked answer is one JSON message. The connection is closed when
     /// `cancel` is called, when the reader stops iterating or drops the stream, or when the gateway is closed; the
-    /// stream ends with an error when the connection closes under it or the reader falls `streamBuffer` behind.
+    /// stream ends with an error when the connection closes under it, when etcd does not start answering within
+    /// `timeout`, or when the reader falls `streamBuffer` behind. Once etcd answered, a silent watch is fine.
     func stream(_ path: String, _ body: JSONValue) async throws -> (messages: AsyncThrowingStream<JSONValue, any Error>, cancel: @Sendable () -> Void) {
         let (messages, continuation) = AsyncThrowingStream<JSONValue, any Error>.makeStream(bufferingPolicy: .bufferingOldest(Self.streamBuffer))
         let channel: any Channel
         do {
-            channel = try await connect(handler: StreamHandler(continuation: continuation))
+            channel = try await connect(handler: StreamHandler(continuation: continuation, answerTimeout: timeout, endpoint: endpoint))
         } catch {
             continuation.finish(throwing: error)
             throw error
@@ -337,21 +338,36 @@ final class UnaryHandler: ChannelDuplexHandler, @unchecked Sendable {
 
 /// A watch: the gateway streams one JSON object per line for as long as the connection lives. The stream is
 /// finished on every way the connection ends; a reader too slow to keep `EtcdGateway.streamBuffer` messages
-/// ends the watch.
+/// ends the watch, and so does an etcd that does not start answering within `answerTimeout`.
 final class StreamHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPClientResponsePart
 
     private let continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation
+    private let answerTimeout: TimeAmount
+    private let endpoint: EtcdGateway.Endpoint
+    private var answerDeadline: Scheduled<Void>?
     private var status = 0
     private var carry: [UInt8] = []
 
-    init(continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation) {
+    init(continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation, answerTimeout: TimeAmount, endpoint: EtcdGateway.Endpoint) {
         self.continuation = continuation
+        self.answerTimeout = answerTimeout
+        self.endpoint = endpoint
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        let message = "\(endpoint)/v3/watch: no answer within \(EtcdGateway.format(answerTimeout))"
+        answerDeadline = context.eventLoop.scheduleTask(in: answerTimeout) {
+            bound.value.handler.end(bound.value.context, EtcdError(message))
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            answerDeadline?.cancel()
+            answerDeadline = nil
             status = Int(head.status.code)
         case .body(var buffer):
             carry += buffer.readBytes(length: buffer.readableBytes) ?? []
@@ -391,6 +407,8 @@ final class StreamHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        answerDeadline?.cancel()
+        answerDeadline = nil
         continuation.finish(throwing: EtcdError("the watch connection closed"))
     }
 
