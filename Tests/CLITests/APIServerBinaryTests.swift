@@ -117,7 +117,7 @@ struct APIServerBinaryTests {
         let curl = try #require(curlPath), kubectl = try #require(kubectlPath)
         let base = "https://127.0.0.1:\(port)"
         let deadline = Date().addingTimeInterval(60)
-        while try await run(curl, ["-sk", "\(base)/readyz"]).out != "ok", Date() < deadline {
+        while try await run(curl, ["-sk", "--max-time", "10", "\(base)/readyz"]).out != "ok", Date() < deadline {
             try await Task.sleep(nanoseconds: 20_000_000)
         }
         #expect(try await run(curl, ["-s", "--cacert", "\(dir)/pki/ca.crt", "\(base)/readyz"]).out == "ok")
@@ -137,7 +137,7 @@ struct APIServerBinaryTests {
 
         // Service accounts, as a CKA exercise uses them: the default one appears, a token for it authenticates as it,
         // RBAC decides, impersonation answers can-i for it.
-        let deadlineSA = Date().addingTimeInterval(30)
+        let deadlineSA = Date().addingTimeInterval(60)
         while try await run(kubectl, kc + ["-n", "demo", "get", "sa", "default"]).code != 0, Date() < deadlineSA {
             try await Task.sleep(nanoseconds: 20_000_000)
         }
@@ -155,7 +155,7 @@ struct APIServerBinaryTests {
         #expect(try await run(kubectl, kc + ["auth", "can-i", "list", "configmaps", "-n", "demo", "--as=system:serviceaccount:demo:default"]).out == "no\n")
         #expect(try await run(kubectl, kc + ["-n", "demo", "create", "rolebinding", "sa-view", "--clusterrole=view",
                                         "--serviceaccount=demo:default"]).code == 0)
-        let canNow = Date().addingTimeInterval(30)
+        let canNow = Date().addingTimeInterval(60)
         while try await run(kubectl, asSA + ["-n", "demo", "get", "cm", "c", "-o", "name"]).out != "configmap/c\n", Date() < canNow {
             try await Task.sleep(nanoseconds: 20_000_000)
         }
