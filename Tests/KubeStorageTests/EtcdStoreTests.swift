@@ -16,6 +16,7 @@ final class EtcdProcess {
     private(set) var process: TetheredProcess
     let dir: String
     private var layout: Layout
+    private(set) var attempts = 0
     var clientURL: String { layout.clientURL }
 
     private struct Layout {
@@ -26,10 +27,12 @@ final class EtcdProcess {
 
     /// Starts etcd and waits until it listens on its ports. A port chosen free can be taken by another process before
     /// etcd binds it; then etcd exits at once saying so, and starts again on fresh ports.
-    static func start(extraArguments: [String] = [], scheme: String = "http") async throws -> EtcdProcess {
+    /// `takenClientPort` is for testing that: the first attempt gets it as its client port.
+    static func start(extraArguments: [String] = [], scheme: String = "http", takenClientPort: Int? = nil) async throws -> EtcdProcess {
         guard let binary else { throw EtcdTestError("etcd is not installed") }
-        let etcd = try EtcdProcess(binary: binary, extraArguments: extraArguments, scheme: scheme)
+        let etcd = try EtcdProcess(binary: binary, extraArguments: extraArguments, scheme: scheme, clientPort: takenClientPort)
         for attempt in 1...5 {
+            etcd.attempts = attempt
             if try await etcd.waitUntilListening() { return etcd }
             let log = etcd.log
             guard log.contains("address already in use"), attempt < 5 else {
@@ -45,15 +48,15 @@ final class EtcdProcess {
         throw EtcdTestError("etcd did not start")
     }
 
-    private init(binary: String, extraArguments: [String], scheme: String) throws {
+    private init(binary: String, extraArguments: [String], scheme: String, clientPort: Int?) throws {
         dir = NSTemporaryDirectory() + "kubestrap-etcd-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        layout = try Self.layout(dir: dir, scheme: scheme, extraArguments: extraArguments)
+        layout = try Self.layout(dir: dir, scheme: scheme, extraArguments: extraArguments, clientPort: clientPort)
         process = try Self.spawn(binary, layout, dir: dir)
     }
 
-    private static func layout(dir: String, scheme: String, extraArguments: [String]) throws -> Layout {
-        let clientPort = try freeTCPPort()
+    private static func layout(dir: String, scheme: String, extraArguments: [String], clientPort: Int? = nil) throws -> Layout {
+        let clientPort = try clientPort ?? freeTCPPort()
         var peerPort = try freeTCPPort()
         while peerPort == clientPort { peerPort = try freeTCPPort() }
         let clientURL = "\(scheme)://127.0.0.1:\(clientPort)"
@@ -211,6 +214,19 @@ struct EtcdStoreTests {
             #expect(kv?.value == [UInt8(i)])
         }
         withExtendedLifetime(etcd) {}
+    }
+
+    /// A port chosen free can be taken before etcd binds it: etcd exits saying so, and starts again on fresh ports.
+    @Test func etcdStartsOnFreshPortsWhenItsPortWasTaken() async throws {
+        let holder = try SilentServer()
+        let etcd = try await EtcdProcess.start(takenClientPort: holder.port)
+        #expect(!etcd.clientURL.hasSuffix(":\(holder.port)"))
+        #expect(etcd.attempts == 2, "\(etcd.attempts) attempts")
+        var options = EtcdStore.Options(servers: [etcd.clientURL])
+        options.compactionInterval = .zero
+        let store = try EtcdStore(options: options, logger: Logger(label: "test"))
+        try await etcd.waitUntilReady(store)
+        #expect(try await store.create("/registry/x", value: [1]) > 0)
     }
 
     @Test func anUnreachableEtcdIsUnavailableNamingTheServer() async throws {
