@@ -18,7 +18,7 @@ enum StorageConformance {
                     events += batch
                     if enough(events) { return events }
                 }
-                throw WatchTestError("the watch ended after \(events.count) events: \(events.map(\.kv.key))")
+                throw StorageTestError("the watch ended after \(events.count) events: \(events.map(\.kv.key))")
             }
             group.addTask {
                 try await Task.sleep(for: timeout)
@@ -26,7 +26,7 @@ enum StorageConformance {
             }
             defer { group.cancelAll() }
             guard let events = try await group.next() ?? nil else {
-                throw WatchTestError("the watch delivered too little within \(timeout)")
+                throw StorageTestError("the watch delivered too little within \(timeout)")
             }
             return events
         }
@@ -105,6 +105,20 @@ enum StorageConformance {
 }
 
 @Suite struct EmbeddedStoreTests {
+    /// A store lets go of its directory when the last reference to it goes, which a task still finishing its work
+    /// can delay (on a loaded machine, noticeably): polls until the directory's lock is free.
+    static func waitUntilReleased(_ dir: String, timeout: Duration = .seconds(60)) async throws {
+        let fd = open(dir + "/lock", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let deadline = ContinuousClock.now + timeout
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard ContinuousClock.now < deadline else { throw StorageTestError("\(dir) is still locked after \(timeout)") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        flock(fd, LOCK_UN)
+    }
+
     func withStore(_ body: (EmbeddedStore, String) async throws -> Void) async throws {
         let dir = NSTemporaryDirectory() + "kubestrap-store-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -128,6 +142,7 @@ enum StorageConformance {
             }
             revision = try await store.currentRevision()
         }
+        try await Self.waitUntilReleased(dir)
         let reopened = try EmbeddedStore(options: .init(directory: dir))
         #expect(try await reopened.currentRevision() == revision)
         #expect(try await reopened.range(prefix: "/registry/configmaps/", startAfter: nil, limit: 0).kvs.count == 50)
@@ -143,6 +158,7 @@ enum StorageConformance {
             let store = try EmbeddedStore(options: .init(directory: dir))
             _ = try await store.create("/registry/a", value: Array("kept".utf8))
         }
+        try await Self.waitUntilReleased(dir)
         // A power cut in the middle of an append leaves a partial record.
         let handle = try #require(FileHandle(forWritingAtPath: dir + "/wal-0000000000000001"))
         handle.seekToEndOfFile()
@@ -189,7 +205,7 @@ enum StorageConformance {
     }
 }
 
-struct WatchTestError: Error, CustomStringConvertible {
+struct StorageTestError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
