@@ -34,12 +34,30 @@ final class EtcdGateway: Sendable {
 
     let endpoint: Endpoint
     private let tlsContext: NIOSSLContext?
-    private let idle = Mutex<[any Channel]>([])
+    /// How long a unary call may wait for etcd's answer, the write included.
+    let timeout: TimeAmount
+    /// Tests only: adds handlers to every new connection's pipeline after the gateway's own (to make writes fail
+    /// before or after the gateway's handler sees them, as a connection torn down under it does).
+    private let interceptor: (@Sendable (ChannelPipeline.SynchronousOperations) throws -> Void)?
+    private let connections = Mutex<Connections>(Connections())
     static let maxIdle = 64
-    static let timeout: TimeAmount = .seconds(10)
+    /// Watch messages buffered for a reader that has not taken them yet; past this the watch ends instead of
+    /// growing without bound (the reader watches again from its last revision, as after any ended watch).
+    static let streamBuffer = 1024
+    /// The longest watch message taken before it must end in a newline; etcd's own limit on a message is far below.
+    static let maxLine = 256 << 20
 
-    init(endpoint: Endpoint, caFile: String?, certFile: String?, keyFile: String?) throws {
+    private struct Connections {
+        var idle: [any Channel] = []
+        var watches: [ObjectIdentifier: any Channel] = [:]
+        var closed = false
+    }
+
+    init(endpoint: Endpoint, caFile: String?, certFile: String?, keyFile: String?, timeout: TimeAmount = .seconds(10),
+         interceptor: (@Sendable (ChannelPipeline.SynchronousOperations) throws -> Void)? = nil) throws {
         self.endpoint = endpoint
+        self.timeout = timeout
+        self.interceptor = interceptor
         guard endpoint.tls else {
             tlsContext = nil
             return
@@ -59,27 +77,37 @@ final class EtcdGateway: Sendable {
     }
 
     /// A unary call: `POST path` with a JSON body; the decoded JSON answer, or `EtcdError` with etcd's message.
+    /// A cancelled caller gets `CancellationError` at once; the connection is dropped, not reused.
     func call(_ path: String, _ body: JSONValue) async throws -> JSONValue {
         let response = try await exchange(path, JSONWriter.write(body), mayRetry: path == "/v3/kv/range")
         return try Self.decode(response.status, response.body, path: path)
     }
 
     private func exchange(_ path: String, _ body: [UInt8], mayRetry: Bool) async throws -> UnaryResponse {
+        try Task.checkCancellation()
         let (channel, reused) = try await checkout()
+        // NIO traps on a promise that is dropped unfulfilled ("leaking promise"), and the handler only takes this one
+        // over if the request reaches it; so each way out completes it here as well (a second completion is a no-op).
         let promise = channel.eventLoop.makePromise(of: UnaryResponse.self)
-        let timeout = channel.eventLoop.scheduleTask(in: Self.timeout) {
-            promise.fail(EtcdError("\(self.endpoint): no answer to \(path) within 10 s"))
-            channel.close(promise: nil)
+        let endpoint = endpoint, timeout = timeout
+        let deadline = channel.eventLoop.scheduleTask(in: timeout) {
+            promise.fail(EtcdError("\(endpoint)\(path): no answer within \(Self.format(timeout))"))
         }
+        promise.futureResult.whenComplete { _ in deadline.cancel() }
+        channel.writeAndFlush(UnaryRequest(head: head(path), body: body, promise: promise)).whenFailure { error in
+            promise.fail(WriteFailed(underlying: error))
+        }
+        let response: UnaryResponse
         do {
-            try await channel.writeAndFlush(UnaryRequest(head: head(path), body: body, promise: promise))
-            let response = try await promise.futureResult.get()
-            timeout.cancel()
-            checkin(channel, keepAlive: response.keepAlive)
-            return response
+            response = try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: {
+                promise.fail(CancellationError())
+            }
         } catch {
-            timeout.cancel()
+            // Whatever is still in flight on it, the connection cannot carry another request.
             channel.close(promise: nil)
+            if error is CancellationError { throw error }
             // A pooled connection that etcd closed while it sat idle (etcd restarted) fails on its first use; a read
             // can safely go again on a fresh connection. A write cannot: it may have been applied.
             if reused, mayRetry, !(error is EtcdError) {
@@ -88,27 +116,63 @@ final class EtcdGateway: Sendable {
             if let error = error as? EtcdError { throw error }
             throw EtcdError("\(endpoint)\(path): \(error)")
         }
+        checkin(channel, keepAlive: response.keepAlive)
+        return response
     }
 
-    /// A streaming call (watch): each line of the chunked answer is one JSON message.
+    /// A streaming call (watch): each line of the chunked answer is one JSON message. The connection is closed when
+    /// `cancel` is called, when the reader stops iterating or drops the stream, or when the gateway is closed; the
+    /// stream ends with an error when the connection closes under it, when etcd does not start answering within
+    /// `timeout`, or when the reader falls `streamBuffer` behind. Once etcd answered, a silent watch is fine.
     func stream(_ path: String, _ body: JSONValue) async throws -> (messages: AsyncThrowingStream<JSONValue, any Error>, cancel: @Sendable () -> Void) {
-        let (messages, continuation) = AsyncThrowingStream<JSONValue, any Error>.makeStream()
-        let channel = try await connect(handler: StreamHandler(continuation: continuation))
-        channel.closeFuture.whenComplete { _ in continuation.finish(throwing: EtcdError("\(self.endpoint): the watch connection closed")) }
+        let (messages, continuation) = AsyncThrowingStream<JSONValue, any Error>.makeStream(bufferingPolicy: .bufferingOldest(Self.streamBuffer))
+        let channel: any Channel
+        do {
+            channel = try await connect(handler: StreamHandler(continuation: continuation, answerTimeout: timeout, endpoint: endpoint))
+        } catch {
+            continuation.finish(throwing: error)
+            throw error
+        }
+        continuation.onTermination = { _ in channel.close(promise: nil) }
+        let id = ObjectIdentifier(channel)
+        let registered = connections.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            state.watches[id] = channel
+            return true
+        }
+        let endpoint = endpoint
+        channel.closeFuture.whenComplete { _ in
+            _ = self.connections.withLock { $0.watches.removeValue(forKey: id) }
+            continuation.finish(throwing: EtcdError("\(endpoint): the watch connection closed"))
+        }
+        guard registered else {
+            channel.close(promise: nil)
+            throw EtcdError("\(endpoint)\(path): the etcd client is closed")
+        }
         var head = head(path)
         head.headers.replaceOrAdd(name: "connection", value: "close")
         let bytes = JSONWriter.write(body)
         head.headers.replaceOrAdd(name: "content-length", value: String(bytes.count))
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: bytes))), promise: nil)
-        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil))
+        do {
+            try await channel.writeAndFlush(HTTPClientRequestPart.end(nil))
+        } catch {
+            channel.close(promise: nil)
+            throw EtcdError("\(endpoint)\(path): cannot send the watch request: \(error)")
+        }
         return (messages, { channel.close(promise: nil) })
     }
 
+    /// Closes the pooled connections and the open watches; calls after this fail, answers in flight are not pooled.
     func close() {
-        let channels = idle.withLock { list in
-            defer { list.removeAll() }
-            return list
+        let channels = connections.withLock { state in
+            state.closed = true
+            defer {
+                state.idle.removeAll()
+                state.watches.removeAll()
+            }
+            return state.idle + Array(state.watches.values)
         }
         for channel in channels { channel.close(promise: nil) }
     }
@@ -128,9 +192,16 @@ final class EtcdGateway: Sendable {
         return value
     }
 
+    static func format(_ amount: TimeAmount) -> String {
+        amount.nanoseconds % 1_000_000_000 == 0 ? "\(amount.nanoseconds / 1_000_000_000) s" : "\(amount.nanoseconds / 1_000_000) ms"
+    }
+
     /// An idle connection from the pool (reused: true) or a new one.
     private func checkout() async throws -> (any Channel, reused: Bool) {
-        while let channel = idle.withLock({ $0.popLast() }) {
+        while let channel = try connections.withLock({ state throws(EtcdError) -> (any Channel)? in
+            guard !state.closed else { throw EtcdError("\(endpoint): the etcd client is closed") }
+            return state.idle.popLast()
+        }) {
             if channel.isActive { return (channel, true) }
         }
         return (try await connect(handler: UnaryHandler()), false)
@@ -141,16 +212,16 @@ final class EtcdGateway: Sendable {
             channel.close(promise: nil)
             return
         }
-        let kept = idle.withLock { list -> Bool in
-            guard list.count < Self.maxIdle else { return false }
-            list.append(channel)
+        let kept = connections.withLock { state -> Bool in
+            guard !state.closed, state.idle.count < Self.maxIdle else { return false }
+            state.idle.append(channel)
             return true
         }
         if !kept { channel.close(promise: nil) }
     }
 
     private func connect(handler: some ChannelHandler & Sendable) async throws -> any Channel {
-        let tlsContext = self.tlsContext
+        let tlsContext = self.tlsContext, interceptor = self.interceptor
         do {
             return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.seconds(5))
@@ -161,6 +232,7 @@ final class EtcdGateway: Sendable {
                         }
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         try channel.pipeline.syncOperations.addHandler(handler)
+                        try interceptor?(channel.pipeline.syncOperations)
                     }
                 }
                 .connect(host: endpoint.host, port: endpoint.port).get()
@@ -184,6 +256,12 @@ struct ConnectionClosed: Error, CustomStringConvertible {
     var description: String { "etcd closed the connection before answering" }
 }
 
+/// The request could not be written (the connection was closed or broke under it).
+struct WriteFailed: Error, CustomStringConvertible {
+    var underlying: any Error
+    var description: String { "cannot send the request: \(underlying)" }
+}
+
 struct UnaryRequest: Sendable {
     var head: HTTPRequestHead
     var body: [UInt8]
@@ -196,7 +274,8 @@ struct UnaryResponse: Sendable {
     var keepAlive: Bool
 }
 
-/// One request at a time per connection: writes it, collects the answer, completes the promise.
+/// One request at a time per connection: writes it, collects the answer, completes the promise. Whatever ends the
+/// connection or removes the handler fails a request still waiting.
 final class UnaryHandler: ChannelDuplexHandler, @unchecked Sendable {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = UnaryRequest
@@ -207,6 +286,13 @@ final class UnaryHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         var request = unwrapOutboundIn(data)
+        guard pending == nil else {
+            // The pool hands a connection to one caller at a time; a second request would get the first one's answer.
+            let error = EtcdError("an etcd connection was given a second request while one was in flight")
+            request.promise.fail(error)
+            promise?.fail(error)
+            return
+        }
         pending = request.promise
         response = UnaryResponse(status: 0, body: [], keepAlive: true)
         request.head.headers.replaceOrAdd(name: "content-length", value: String(request.body.count))
@@ -230,54 +316,103 @@ final class UnaryHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        pending?.fail(ConnectionClosed())
-        pending = nil
+        fail(ConnectionClosed())
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        pending?.fail(error)
-        pending = nil
+        fail(error)
         context.close(promise: nil)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        fail(ConnectionClosed())
+    }
+
+    private func fail(_ error: any Error) {
+        let promise = pending
+        pending = nil
+        promise?.fail(error)
     }
 }
 
-/// A watch: the gateway streams one JSON object per line for as long as the connection lives.
+/// A watch: the gateway streams one JSON object per line for as long as the connection lives. The stream is
+/// finished on every way the connection ends; a reader too slow to keep `EtcdGateway.streamBuffer` messages
+/// ends the watch, and so does an etcd that does not start answering within `answerTimeout`.
 final class StreamHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPClientResponsePart
 
     private let continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation
+    private let answerTimeout: TimeAmount
+    private let endpoint: EtcdGateway.Endpoint
+    private var answerDeadline: Scheduled<Void>?
     private var status = 0
     private var carry: [UInt8] = []
 
-    init(continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation) {
+    init(continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation, answerTimeout: TimeAmount, endpoint: EtcdGateway.Endpoint) {
         self.continuation = continuation
+        self.answerTimeout = answerTimeout
+        self.endpoint = endpoint
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        let message = "\(endpoint)/v3/watch: no answer within \(EtcdGateway.format(answerTimeout))"
+        answerDeadline = context.eventLoop.scheduleTask(in: answerTimeout) {
+            bound.value.handler.end(bound.value.context, EtcdError(message))
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            answerDeadline?.cancel()
+            answerDeadline = nil
             status = Int(head.status.code)
         case .body(var buffer):
             carry += buffer.readBytes(length: buffer.readableBytes) ?? []
-            while let newline = carry.firstIndex(of: 0x0a) {
-                let line = Array(carry[..<newline])
-                carry.removeSubrange(...newline)
+            var start = carry.startIndex
+            defer { carry.removeSubrange(..<start) }
+            while let newline = carry[start...].firstIndex(of: 0x0a) {
+                let line = carry[start..<newline]
+                start = carry.index(after: newline)
                 if line.isEmpty { continue }
+                let message: JSONValue
                 do {
-                    continuation.yield(try EtcdGateway.decode(status, line, path: "/v3/watch"))
+                    message = try EtcdGateway.decode(status, Array(line), path: "/v3/watch")
                 } catch {
-                    continuation.finish(throwing: error)
-                    context.close(promise: nil)
+                    end(context, error)
+                    return
+                }
+                if case .dropped = continuation.yield(message) {
+                    end(context, EtcdError("the watch reader fell \(EtcdGateway.streamBuffer) messages behind"))
                     return
                 }
             }
+            if carry.count - start > EtcdGateway.maxLine {
+                end(context, EtcdError("etcd sent a watch message longer than \(EtcdGateway.maxLine) bytes"))
+            }
         case .end:
-            continuation.finish(throwing: EtcdError("etcd ended the watch"))
+            end(context, EtcdError("etcd ended the watch"))
         }
     }
 
+    func channelInactive(context: ChannelHandlerContext) {
+        continuation.finish(throwing: EtcdError("the watch connection closed"))
+        context.fireChannelInactive()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        end(context, error)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        answerDeadline?.cancel()
+        answerDeadline = nil
+        continuation.finish(throwing: EtcdError("the watch connection closed"))
+    }
+
+    private func end(_ context: ChannelHandlerContext, _ error: any Error) {
         continuation.finish(throwing: error)
         context.close(promise: nil)
     }

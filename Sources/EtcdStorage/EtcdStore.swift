@@ -131,36 +131,60 @@ public final class EtcdStore: StorageBackend {
             ],
         ])
         var iterator = messages.makeAsyncIterator()
-        // The first message says whether the watch exists or was refused (history compacted).
-        guard let first = try await iterator.next()?["result"] else { throw EtcdError("etcd ended the watch before it started") }
-        if let compacted = Self.number(first["compact_revision"]), compacted > 0 {
+        let pending: [[StorageEvent]]
+        do {
+            // The first message says whether the watch exists or was refused (history compacted).
+            guard let first = try await iterator.next()?["result"] else { throw EtcdError("etcd ended the watch before it started") }
+            if let compacted = Self.number(first["compact_revision"]), compacted > 0 {
+                throw StorageError.compacted(requested: afterRevision, compactedRevision: compacted)
+            }
+            pending = try Self.batches(first)
+        } catch {
             cancel()
-            throw StorageError.compacted(requested: afterRevision, compactedRevision: compacted)
+            throw error is StorageError || error is CancellationError ? error : StorageError.unavailable("\(error)")
         }
-        let (stream, continuation) = AsyncThrowingStream<[StorageEvent], any Error>.makeStream()
-        let pending = try Self.batches(first)
+        let (stream, continuation) = AsyncThrowingStream<[StorageEvent], any Error>.makeStream(bufferingPolicy: .bufferingOldest(Self.watcherBuffer))
         let task = Task { [iterator] in
             var iterator = iterator
+            // However the relay ends (the reader left, etcd ended the watch, a bad message), the connection goes too.
+            defer { cancel() }
             do {
-                for batch in pending { continuation.yield(batch) }
+                for batch in pending {
+                    guard Self.deliver(batch, to: continuation) else { return }
+                }
                 while let message = try await iterator.next() {
                     guard let result = message["result"] else { continue }
                     if let compacted = Self.number(result["compact_revision"]), compacted > 0 {
                         throw StorageError.compacted(requested: afterRevision, compactedRevision: compacted)
                     }
                     if result["canceled"]?.bool == true { throw EtcdError("etcd cancelled the watch: \(result["cancel_reason"]?.string ?? "")") }
-                    for batch in try Self.batches(result) { continuation.yield(batch) }
+                    for batch in try Self.batches(result) {
+                        guard Self.deliver(batch, to: continuation) else { return }
+                    }
                 }
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error is StorageError ? error : StorageError.unavailable("\(error)"))
             }
         }
-        continuation.onTermination = { _ in
-            task.cancel()
-            cancel()
-        }
+        continuation.onTermination = { _ in task.cancel() }
         return stream
+    }
+
+    /// Commits a watch reader may fall behind before its watch is ended (as the embedded store ends its watchers):
+    /// the relay does not buffer without bound for a reader that stopped reading.
+    static let watcherBuffer = 10_000
+
+    /// False when the relay should stop: the reader is gone, or fell `watcherBuffer` behind (its stream is finished).
+    private static func deliver(_ batch: [StorageEvent], to continuation: AsyncThrowingStream<[StorageEvent], any Error>.Continuation) -> Bool {
+        switch continuation.yield(batch) {
+        case .enqueued: return true
+        case .dropped:
+            continuation.finish()
+            return false
+        case .terminated: return false
+        @unknown default: return false
+        }
     }
 
     public func currentRevision() async throws -> Int64 {

@@ -6,8 +6,8 @@ import Testing
 let systemdAnalyzePath = which("systemd-analyze")
 
 @Suite(.serialized) struct InitBinaryTests {
-    @Test func dryRunWritesTheManifestAndUnitsAndStartsNothing() throws {
-        let result = try run(bootstrapBinary, ["init", "--dry-run", "--node-name", "n1", "--apiserver-advertise-address", "10.0.0.5"])
+    @Test func dryRunWritesTheManifestAndUnitsAndStartsNothing() async throws {
+        let result = try await run(bootstrapBinary, ["init", "--dry-run", "--node-name", "n1", "--apiserver-advertise-address", "10.0.0.5"])
         #expect(result.code == 0, "\(result.err)")
         let out = result.out
         #expect(out.contains("[control-plane] Creating static Pod manifest for \"kube-apiserver\""))
@@ -32,8 +32,8 @@ let systemdAnalyzePath = which("systemd-analyze")
     }
 
     /// `--storage-backend=etcd3`: kubeadm's stacked etcd, its manifest and the apiserver's --etcd-* flags.
-    @Test func dryRunWithAStackedEtcdWritesItsManifest() throws {
-        let result = try run(bootstrapBinary, ["init", "--dry-run", "--node-name", "n1", "--apiserver-advertise-address", "10.0.0.5",
+    @Test func dryRunWithAStackedEtcdWritesItsManifest() async throws {
+        let result = try await run(bootstrapBinary, ["init", "--dry-run", "--node-name", "n1", "--apiserver-advertise-address", "10.0.0.5",
                                                "--storage-backend=etcd3"])
         #expect(result.code == 0, "\(result.err)")
         #expect(result.out.contains("[etcd] Creating static Pod manifest for local etcd in"))
@@ -67,15 +67,15 @@ let systemdAnalyzePath = which("systemd-analyze")
         #expect(mode == 0o700)
     }
 
-    @Test func anUnknownStorageBackendIsRefused() throws {
-        let result = try run(bootstrapBinary, ["init", "--dry-run", "--storage-backend=etcd2"])
+    @Test func anUnknownStorageBackendIsRefused() async throws {
+        let result = try await run(bootstrapBinary, ["init", "--dry-run", "--storage-backend=etcd2"])
         #expect(result.code != 0)
         #expect(result.err.contains("--storage-backend etcd2: expected 'embedded' or 'etcd3'"), "\(result.err)")
     }
 
     @Test(.enabled(if: systemdAnalyzePath != nil, "needs systemd-analyze"))
-    func systemdAcceptsTheGeneratedUnits() throws {
-        let result = try run(bootstrapBinary, ["init", "--dry-run", "--node-name", "n1", "--apiserver-advertise-address", "10.0.0.5"])
+    func systemdAcceptsTheGeneratedUnits() async throws {
+        let result = try await run(bootstrapBinary, ["init", "--dry-run", "--node-name", "n1", "--apiserver-advertise-address", "10.0.0.5"])
         let root = try #require(result.out.split(separator: "\n").first { $0.hasPrefix("[dryrun] Writing everything under ") }
             .map { String($0.dropFirst("[dryrun] Writing everything under ".count)) })
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -89,19 +89,19 @@ let systemdAnalyzePath = which("systemd-analyze")
             try text.replacingOccurrences(of: root + "/usr/local/bin/kubelet", with: kubelet)
                 .write(toFile: dir + "/" + unit, atomically: true, encoding: .utf8)
         }
-        let verify = try run(try #require(systemdAnalyzePath), ["verify", dir + "/kubelet.service"])
+        let verify = try await run(try #require(systemdAnalyzePath), ["verify", dir + "/kubelet.service"])
         #expect(verify.code == 0, "\(verify.out) \(verify.err)")
         // systemd-analyze only warns (rc 0) about unknown keys: any stderr is a failure.
         #expect(verify.err.isEmpty, "\(verify.err)")
     }
 
-    @Test func preflightRefusesAHostThatIsAlreadyInitialized() throws {
+    @Test func preflightRefusesAHostThatIsAlreadyInitialized() async throws {
         let dir = try makeTempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createDirectory(atPath: dir + "/etc/kubernetes/manifests", withIntermediateDirectories: true)
         try "x".write(toFile: dir + "/etc/kubernetes/manifests/kube-apiserver.yaml", atomically: true, encoding: .utf8)
         try "x".write(toFile: dir + "/etc/kubernetes/admin.conf", atomically: true, encoding: .utf8)
-        let result = try run(bootstrapBinary, ["init", "--root-prefix", dir, "--kubeconfig-dir", dir + "/etc/kubernetes",
+        let result = try await run(bootstrapBinary, ["init", "--root-prefix", dir, "--kubeconfig-dir", dir + "/etc/kubernetes",
                                                "--cert-dir", dir + "/etc/kubernetes/pki", "--node-name", "n1",
                                                "--ignore-preflight-errors=IsPrivilegedUser,Port-6443,Port-10248,Port-10250"])
         #expect(result.code == 1)

@@ -27,20 +27,13 @@ let canBootSystemd = geteuid() == 0 && which("debootstrap") != nil && which("sys
 
 @Suite(.serialized, .enabled(if: canBootSystemd, "needs root, debootstrap, systemd-nspawn, kubectl and free ports 6443/10248/10250"))
 struct SystemdEndToEndTests {
-    @Test func bootstrapInitUnderSystemd() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [e2eScript]
+    @Test func bootstrapInitUnderSystemd() async throws {
         var env = ProcessInfo.processInfo.environment
         env["KUBESTRAP_E2E_BIN"] = productsDirectory().path
-        process.environment = env
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        // Tethered (by run): the script does not outlive a test process that dies meanwhile; its own cleanup is its own.
+        let result = try await run("/bin/sh", [e2eScript], environment: env)
+        let text = result.out + result.err
+        #expect(result.code == 0, "\(text)")
         #expect(text.contains("systemctl is-active kubelet: active"))
         #expect(text.contains("[e2e] PASS"))
     }

@@ -1,55 +1,104 @@
 import EtcdStorage
 import Foundation
 import KubeStorage
+import KubestrapTesting
 import Logging
 import PKI
 import Testing
 
-/// A real etcd (Debian's etcd-server) on ephemeral loopback ports with its data in a temp dir, for one test.
+/// A real etcd (Debian's etcd-server) on ephemeral loopback ports with its data in a temp dir, for one test. It is
+/// tethered to the test process (it dies with it, even on a crash) and killed when this object goes away.
 final class EtcdProcess {
     static let binary = ["/usr/bin/etcd", "/usr/local/bin/etcd"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    /// etcd starts in well under a second; on a loaded 2-core machine it has taken tens of seconds.
+    static let startTimeout: Duration = .seconds(90)
 
-    private(set) var process = Process()
-    let dir = NSTemporaryDirectory() + "kubestrap-etcd-" + UUID().uuidString
-    let clientURL: String
-    private let arguments: [String]
+    private(set) var process: TetheredProcess
+    let dir: String
+    private var layout: Layout
+    private(set) var attempts = 0
+    var clientURL: String { layout.clientURL }
 
-    init(extraArguments: [String] = [], scheme: String = "http") throws {
-        guard let binary = Self.binary else { throw EtcdTestError("etcd is not installed") }
-        let clientPort = try Self.freePort()
-        var peerPort = try Self.freePort()
-        while peerPort == clientPort { peerPort = try Self.freePort() }
-        clientURL = "\(scheme)://127.0.0.1:\(clientPort)"
-        arguments = ["--name", "test", "--data-dir", dir, "--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
-                             "--listen-peer-urls", "http://127.0.0.1:\(peerPort)", "--initial-advertise-peer-urls", "http://127.0.0.1:\(peerPort)",
-                             "--initial-cluster", "test=http://127.0.0.1:\(peerPort)", "--log-level", "error"] + extraArguments
+    private struct Layout {
+        var ports: [Int]
+        var clientURL: String
+        var arguments: [String]
+    }
+
+    /// Starts etcd and waits until it listens on its ports. A port chosen free can be taken by another process before
+    /// etcd binds it; then etcd exits at once saying so, and starts again on fresh ports.
+    /// `takenClientPort` is for testing that: the first attempt gets it as its client port.
+    static func start(extraArguments: [String] = [], scheme: String = "http", takenClientPort: Int? = nil) async throws -> EtcdProcess {
+        guard let binary else { throw EtcdTestError("etcd is not installed") }
+        let etcd = try EtcdProcess(binary: binary, extraArguments: extraArguments, scheme: scheme, clientPort: takenClientPort)
+        for attempt in 1...5 {
+            etcd.attempts = attempt
+            if try await etcd.waitUntilListening() { return etcd }
+            let log = etcd.log
+            guard log.contains("address already in use"), attempt < 5 else {
+                throw EtcdTestError("etcd (\(etcd.layout.arguments.joined(separator: " "))) exited before it listened on \(etcd.layout.ports) "
+                                    + "(exit status \(etcd.process.exitStatus.map(String.init) ?? "?"), attempt \(attempt)); its log: \(log.suffix(1500))")
+            }
+            // The failed start may have begun a data dir for the old peer URL, which the new one would not match.
+            try? FileManager.default.removeItem(atPath: etcd.dir)
+            try FileManager.default.createDirectory(atPath: etcd.dir, withIntermediateDirectories: true)
+            etcd.layout = try Self.layout(dir: etcd.dir, scheme: scheme, extraArguments: extraArguments)
+            etcd.process = try Self.spawn(binary, etcd.layout, dir: etcd.dir)
+        }
+        throw EtcdTestError("etcd did not start")
+    }
+
+    private init(binary: String, extraArguments: [String], scheme: String, clientPort: Int?) throws {
+        dir = NSTemporaryDirectory() + "kubestrap-etcd-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        layout = try Self.layout(dir: dir, scheme: scheme, extraArguments: extraArguments, clientPort: clientPort)
+        process = try Self.spawn(binary, layout, dir: dir)
+    }
+
+    private static func layout(dir: String, scheme: String, extraArguments: [String], clientPort: Int? = nil) throws -> Layout {
+        let clientPort = try clientPort ?? freeTCPPort()
+        var peerPort = try freeTCPPort()
+        while peerPort == clientPort { peerPort = try freeTCPPort() }
+        let clientURL = "\(scheme)://127.0.0.1:\(clientPort)"
+        let peerURL = "http://127.0.0.1:\(peerPort)"
+        return Layout(ports: [clientPort, peerPort], clientURL: clientURL, arguments: [
+            "--name", "test", "--data-dir", dir, "--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
+            "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
+            "--initial-cluster", "test=\(peerURL)", "--log-level", "error",
+        ] + extraArguments)
+    }
+
+    private static func spawn(_ binary: String, _ layout: Layout, dir: String) throws -> TetheredProcess {
         _ = FileManager.default.createFile(atPath: dir + ".log", contents: nil)
-        try start(binary)
+        return try TetheredProcess(executable: binary, arguments: layout.arguments,
+                                   standardOutput: FileHandle.nullDevice, standardError: FileHandle(forWritingAtPath: dir + ".log"))
     }
 
-    private func start(_ binary: String) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: dir + ".log")
-        try process.run()
+    var log: String { (try? String(contentsOfFile: dir + ".log", encoding: .utf8)) ?? "" }
+
+    /// True once etcd itself listens on both its ports; false when it exited first.
+    private func waitUntilListening() async throws -> Bool {
+        if await process.waitUntilListening(on: layout.ports, timeout: Self.startTimeout) { return true }
+        guard process.isRunning else { return false }
+        throw EtcdTestError("etcd did not listen on \(layout.ports) within \(Self.startTimeout) (still running); its log: \(log.suffix(1500))")
     }
 
-    /// Stops etcd and starts it again on the same ports and data: the connections a client holds are closed.
-    func restart() throws {
-        process.terminate()
-        process.waitUntilExit()
+    /// Stops etcd and starts it again on the same ports and data: the connections a client holds are closed. The
+    /// ports were etcd's a moment ago; if another process took one in between, this fails naming it.
+    func restart() async throws {
+        await process.stop()
         guard let binary = Self.binary else { throw EtcdTestError("etcd is not installed") }
-        try start(binary)
+        process = try Self.spawn(binary, layout, dir: dir)
+        guard try await waitUntilListening() else {
+            throw EtcdTestError("etcd did not start again on \(layout.ports) (exit status \(process.exitStatus.map(String.init) ?? "?")); its log: \(log.suffix(1500))")
+        }
     }
 
     /// Polls until etcd answers a read, with a deadline.
     func waitUntilReady(_ store: EtcdStore) async throws {
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = ContinuousClock.now + Self.startTimeout
         var lastError = ""
-        while Date() < deadline {
+        while ContinuousClock.now < deadline {
             do {
                 _ = try await store.currentRevision()
                 return
@@ -59,30 +108,13 @@ final class EtcdProcess {
             guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let log = (try? String(contentsOfFile: dir + ".log", encoding: .utf8)) ?? ""
         throw EtcdTestError("etcd at \(clientURL) did not answer (running: \(process.isRunning)); last error: \(lastError); its log: \(log.suffix(1500))")
     }
 
     deinit {
-        process.terminate()
-        process.waitUntilExit()
+        process.killAndWait()
         try? FileManager.default.removeItem(atPath: dir)
         try? FileManager.default.removeItem(atPath: dir + ".log")
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw EtcdTestError("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
@@ -94,7 +126,7 @@ struct EtcdTestError: Error, CustomStringConvertible {
 @Suite(.enabled(if: EtcdProcess.binary != nil, "needs etcd (apt-get install etcd-server)"), .serialized)
 struct EtcdStoreTests {
     func withStore(_ body: (EtcdStore) async throws -> Void) async throws {
-        let etcd = try EtcdProcess()
+        let etcd = try await EtcdProcess.start()
         var options = EtcdStore.Options(servers: [etcd.clientURL])
         options.compactionInterval = .zero
         let store = try EtcdStore(options: options, logger: Logger(label: "test"))
@@ -121,10 +153,8 @@ struct EtcdStoreTests {
             // From the compacted revision on, watching works.
             let stream = try await store.watch(prefix: "/registry/", afterRevision: last)
             _ = try await store.delete("/registry/a", expectedModRevision: nil)
-            for try await batch in stream {
-                #expect(batch.map(\.type) == [.delete] && batch.first?.kv.value == [2])
-                break
-            }
+            let batch = try await StorageConformance.events(from: stream) { !$0.isEmpty }
+            #expect(batch.map(\.type) == [.delete] && batch.first?.kv.value == [2])
         }
     }
 
@@ -145,7 +175,7 @@ struct EtcdStoreTests {
         try issue("client", CertificateRequest(commonName: "kube-apiserver-etcd-client", usages: [.clientAuth]))
         try CertificateStore.write(certificate: ca, key: caKey, to: CertificatePaths(directory: pki, baseName: "ca"))
 
-        let etcd = try EtcdProcess(extraArguments: ["--cert-file", "\(pki)/server.crt", "--key-file", "\(pki)/server.key",
+        let etcd = try await EtcdProcess.start(extraArguments: ["--cert-file", "\(pki)/server.crt", "--key-file", "\(pki)/server.key",
                                                     "--client-cert-auth", "--trusted-ca-file", "\(pki)/ca.crt"], scheme: "https")
         var options = EtcdStore.Options(servers: [etcd.clientURL], caFile: "\(pki)/ca.crt", certFile: "\(pki)/client.crt", keyFile: "\(pki)/client.key")
         options.compactionInterval = .zero
@@ -165,7 +195,7 @@ struct EtcdStoreTests {
     /// Pooled keep-alive connections die with the etcd that served them; reads after etcd is back must not fail on
     /// them (a closed connection noticed in time is skipped; one used in the moment it closes is retried, for reads).
     @Test func readsWorkOnTheFirstTryAfterEtcdRestarted() async throws {
-        let etcd = try EtcdProcess()
+        let etcd = try await EtcdProcess.start()
         var options = EtcdStore.Options(servers: [etcd.clientURL])
         options.compactionInterval = .zero
         let store = try EtcdStore(options: options, logger: Logger(label: "test"))
@@ -175,7 +205,7 @@ struct EtcdStoreTests {
             for i in 0..<4 { group.addTask { _ = try await store.create("/registry/r/\(i)", value: [UInt8(i)]) } }
             try await group.waitForAll()
         }
-        try etcd.restart()
+        try await etcd.restart()
         // A fresh store tells when the restarted etcd answers, without touching the first store's pool.
         let probe = try EtcdStore(options: options, logger: Logger(label: "probe"))
         try await etcd.waitUntilReady(probe)
@@ -186,8 +216,21 @@ struct EtcdStoreTests {
         withExtendedLifetime(etcd) {}
     }
 
+    /// A port chosen free can be taken before etcd binds it: etcd exits saying so, and starts again on fresh ports.
+    @Test func etcdStartsOnFreshPortsWhenItsPortWasTaken() async throws {
+        let holder = try SilentServer()
+        let etcd = try await EtcdProcess.start(takenClientPort: holder.port)
+        #expect(!etcd.clientURL.hasSuffix(":\(holder.port)"))
+        #expect(etcd.attempts == 2, "\(etcd.attempts) attempts")
+        var options = EtcdStore.Options(servers: [etcd.clientURL])
+        options.compactionInterval = .zero
+        let store = try EtcdStore(options: options, logger: Logger(label: "test"))
+        try await etcd.waitUntilReady(store)
+        #expect(try await store.create("/registry/x", value: [1]) > 0)
+    }
+
     @Test func anUnreachableEtcdIsUnavailableNamingTheServer() async throws {
-        let port = try EtcdProcess.freePort()
+        let port = try freeTCPPort()
         let store = try EtcdStore(options: .init(servers: ["http://127.0.0.1:\(port)"]), logger: Logger(label: "test"))
         let error = await #expect(throws: StorageError.self) { try await store.currentRevision() }
         #expect("\(error.map { "\($0)" } ?? "")".contains("127.0.0.1:\(port)"))

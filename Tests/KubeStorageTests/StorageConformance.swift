@@ -7,6 +7,31 @@ import Testing
 enum StorageConformance {
     static func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
+    /// The events of `stream` up to the batch after which `enough` holds; a watch that stays silent fails the test
+    /// after `timeout` instead of hanging it. Stops iterating (which ends the watch) either way.
+    static func events(from stream: AsyncThrowingStream<[StorageEvent], any Error>, timeout: Duration = .seconds(60),
+                       until enough: @escaping @Sendable ([StorageEvent]) -> Bool) async throws -> [StorageEvent] {
+        try await withThrowingTaskGroup(of: [StorageEvent]?.self) { group in
+            group.addTask {
+                var events: [StorageEvent] = []
+                for try await batch in stream {
+                    events += batch
+                    if enough(events) { return events }
+                }
+                throw StorageTestError("the watch ended after \(events.count) events: \(events.map(\.kv.key))")
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let events = try await group.next() ?? nil else {
+                throw StorageTestError("the watch delivered too little within \(timeout)")
+            }
+            return events
+        }
+    }
+
     static func createGetUpdateDelete(_ store: any StorageBackend) async throws {
         let r1 = try await store.create("/registry/configmaps/ns/a", value: bytes("1"))
         await #expect(throws: StorageError.keyExists(key: "/registry/configmaps/ns/a")) {
@@ -67,11 +92,7 @@ enum StorageConformance {
         let r2 = try await store.update("/registry/leases/ns/a", value: bytes("2"), expectedModRevision: start + 1)
         _ = try await store.create("/registry/other/ns/z", value: bytes("ignored"))
         _ = try await store.delete("/registry/leases/ns/a", expectedModRevision: r2)
-        var events: [StorageEvent] = []
-        for try await batch in stream {
-            events += batch
-            if events.count >= 3 { break }
-        }
+        let events = try await Self.events(from: stream) { $0.count >= 3 }
         #expect(events.map(\.type) == [.put, .put, .delete])
         #expect(events[0].isCreate && !events[1].isCreate)
         #expect(events[1].prevKV?.value == bytes("1"))
@@ -79,14 +100,25 @@ enum StorageConformance {
         #expect(events.map(\.kv.modRevision) == events.map(\.kv.modRevision).sorted())
         // Resuming from the revision of the second event replays only the third.
         let resumed = try await store.watch(prefix: "/registry/leases/", afterRevision: events[1].kv.modRevision)
-        for try await batch in resumed {
-            #expect(batch.map(\.type) == [.delete])
-            break
-        }
+        #expect(try await Self.events(from: resumed) { !$0.isEmpty }.map(\.type) == [.delete])
     }
 }
 
 @Suite struct EmbeddedStoreTests {
+    /// A store lets go of its directory when the last reference to it goes, which a task still finishing its work
+    /// can delay (on a loaded machine, noticeably): polls until the directory's lock is free.
+    static func waitUntilReleased(_ dir: String, timeout: Duration = .seconds(60)) async throws {
+        let fd = open(dir + "/lock", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let deadline = ContinuousClock.now + timeout
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard ContinuousClock.now < deadline else { throw StorageTestError("\(dir) is still locked after \(timeout)") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        flock(fd, LOCK_UN)
+    }
+
     func withStore(_ body: (EmbeddedStore, String) async throws -> Void) async throws {
         let dir = NSTemporaryDirectory() + "kubestrap-store-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -110,15 +142,13 @@ enum StorageConformance {
             }
             revision = try await store.currentRevision()
         }
+        try await Self.waitUntilReleased(dir)
         let reopened = try EmbeddedStore(options: .init(directory: dir))
         #expect(try await reopened.currentRevision() == revision)
         #expect(try await reopened.range(prefix: "/registry/configmaps/", startAfter: nil, limit: 0).kvs.count == 50)
         // History is rebuilt from the log, so a watch can resume from before the restart.
         let stream = try await reopened.watch(prefix: "/registry/configmaps/", afterRevision: revision - 1)
-        for try await batch in stream {
-            #expect(batch.map(\.kv.modRevision) == [revision])
-            break
-        }
+        #expect(try await StorageConformance.events(from: stream) { !$0.isEmpty }.map(\.kv.modRevision) == [revision])
     }
 
     @Test func aTornTailIsCutOffOnStart() async throws {
@@ -128,6 +158,7 @@ enum StorageConformance {
             let store = try EmbeddedStore(options: .init(directory: dir))
             _ = try await store.create("/registry/a", value: Array("kept".utf8))
         }
+        try await Self.waitUntilReleased(dir)
         // A power cut in the middle of an append leaves a partial record.
         let handle = try #require(FileHandle(forWritingAtPath: dir + "/wal-0000000000000001"))
         handle.seekToEndOfFile()
@@ -172,4 +203,9 @@ enum StorageConformance {
         #expect(try await store.range(prefix: "/registry/", startAfter: nil, limit: 0).kvs.count == 199)
         #expect(try await store.currentRevision() == 201)
     }
+}
+
+struct StorageTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
