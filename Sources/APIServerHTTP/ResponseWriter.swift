@@ -26,19 +26,21 @@ struct ResponseWriter {
         switch response.body {
         case .bytes(let bytes):
             headers.replaceOrAdd(name: "content-length", value: String(bytes.count))
-            channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: status, headers: headers)), promise: nil)
+            var parts = [HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: status, headers: headers))]
             if head.method != .HEAD, !bytes.isEmpty {
                 // A big body goes out a slice at a time, each copied into the channel only once the one before has
                 // left: the response costs its own bytes plus one slice, not a second full copy.
                 var offset = 0
                 while bytes.count - offset > Self.slice {
-                    let buffer = channel.allocator.buffer(bytes: bytes[offset..<(offset + Self.slice)])
-                    try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer))).get()
+                    parts.append(.body(.byteBuffer(channel.allocator.buffer(bytes: bytes[offset..<(offset + Self.slice)]))))
+                    try await send(parts)
+                    parts = []
                     offset += Self.slice
                 }
-                channel.write(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: bytes[offset...]))), promise: nil)
+                parts.append(.body(.byteBuffer(channel.allocator.buffer(bytes: bytes[offset...]))))
             }
-            try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+            parts.append(.end(nil))
+            try await send(parts)
             return .complete
         case .stream(let stream):
             if head.version.major < 2 { headers.replaceOrAdd(name: "transfer-encoding", value: "chunked") }
@@ -47,18 +49,39 @@ struct ResponseWriter {
         }
     }
 
-    /// Copies the stream's chunks until it ends or the client leaves, whichever comes first. Each chunk is awaited
-    /// before the next is taken, so a client that reads slowly slows the producer (a watch ends a watcher that falls
-    /// too far behind) instead of growing a buffer here.
+    /// Writes the parts in one visit to the channel's event loop (one wake-up instead of one per part), flushing after
+    /// the last, and returns once that has been written.
+    private func send(_ parts: [HTTPServerResponsePart]) async throws {
+        let channel = self.channel
+        try await channel.eventLoop.flatSubmit {
+            for part in parts.dropLast() { channel.write(part, promise: nil) }
+            guard let last = parts.last else { return channel.eventLoop.makeSucceededVoidFuture() }
+            return channel.writeAndFlush(last)
+        }.get()
+    }
+
+    /// Copies the stream's chunks until it ends or the client leaves, whichever comes first. Writes are pipelined
+    /// (no round trip to the event loop per event, which made a busy watch lag), but once the channel stops being
+    /// writable, or 64 writes are outstanding, the copy waits for them: a client that reads slowly slows the
+    /// producer (a watch ends a watcher that falls too far behind) instead of growing a buffer here.
     private func writeStream(_ stream: AsyncStream<[UInt8]>) async throws -> Outcome {
         let channel = self.channel
         let (closed, closedSignal) = AsyncStream<Void>.makeStream()
         channel.closeFuture.whenComplete { _ in closedSignal.finish() }
         return try await withThrowingTaskGroup(of: Outcome.self) { group in
             group.addTask {
+                var last: EventLoopFuture<Void>?
+                var outstanding = 0
                 for await chunk in stream {
-                    try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: chunk)))).get()
+                    let written: EventLoopFuture<Void> = channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(channel.allocator.buffer(bytes: chunk))))
+                    last = written
+                    outstanding += 1
+                    if outstanding >= 64 || !channel.isWritable {
+                        try await written.get()
+                        outstanding = 0
+                    }
                 }
+                try await last?.get()
                 // Cancelled because the client left: there is nobody to end the response for.
                 if Task.isCancelled { return .clientGone }
                 try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()

@@ -126,15 +126,7 @@ struct ResourceHandler {
         out += Array(#"{"apiVersion":"#.utf8)
         JSONWriter.appendString(def.apiVersion, to: &out)
         out += Array(#","items":["#.utf8)
-        var first = true
-        // Stored bytes plus what decoding adds back (resourceVersion) and the separators, so the buffer is
-        // allocated once instead of doubling (and copying) its way up.
-        let page = try await store.scan(namespace: namespace, options: options,
-                                        reserve: { out.reserveCapacity(out.count + $0 + $0 / 16 + 4096) }) { item in
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            JSONWriter.append(item, to: &out)
-        }
+        let page = try await store.appendListItems(namespace: namespace, options: options, to: &out)
         out += Array(#"],"kind":"#.utf8)
         JSONWriter.appendString(def.kind + "List", to: &out)
         out += Array(#","metadata":"#.utf8)

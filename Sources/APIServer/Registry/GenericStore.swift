@@ -88,6 +88,43 @@ public struct GenericStore: Sendable {
     /// ConfigMaps cost about 20 bytes of memory per byte of response that way).
     public func scan(namespace: String, options: ListOptions, reserve: (Int) -> Void = { _ in },
                      _ body: (JSONValue) throws -> Void) async throws -> ListPage {
+        try await scanStored(namespace: namespace, options: options, reserve: reserve) { kv in
+            let object = try decode(kv)
+            guard matches(object, options: options) else { return false }
+            try body(object)
+            return true
+        }
+    }
+
+    /// Appends the JSON of each object the list selects to `out`, comma-separated. Stored bytes are copied with the
+    /// resourceVersion spliced in where possible (MetadataSplice); decoding happens only to apply selectors or a
+    /// storage conversion, or for bytes in another form than JSONWriter's.
+    public func appendListItems(namespace: String, options: ListOptions, to out: inout [UInt8]) async throws -> ListPage {
+        let selects = !options.labelSelector.isEmpty || !(options.fieldSelector?.isEmpty ?? true)
+        let spliceable = definition.storageConversion == nil
+        var first = true
+        return try await scanStored(namespace: namespace, options: options,
+                                    reserve: { out.reserveCapacity(out.count + $0 + $0 / 16 + 4096) }) { kv in
+            var decoded: JSONValue?
+            if selects || !spliceable {
+                let object = try decode(kv)
+                guard matches(object, options: options) else { return false }
+                decoded = object
+            }
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            if spliceable, MetadataSplice.append(kv.value, inserting: "resourceVersion", value: String(kv.modRevision), to: &out) {
+                return true
+            }
+            JSONWriter.append(try decoded ?? decode(kv), to: &out)
+            return true
+        }
+    }
+
+    /// The range loop under both: pages are read until the limit is filled by items `handle` counts (it returns
+    /// whether the item was selected), as upstream fills a limit after filtering.
+    private func scanStored(namespace: String, options: ListOptions, reserve: (Int) -> Void,
+                            _ handle: (KeyValue) throws -> Bool) async throws -> ListPage {
         if let fieldSelector = options.fieldSelector { try fieldSelector.validate(supported: supportedFields) }
         var startAfter: String?
         var tokenRevision: Int64?
@@ -104,7 +141,6 @@ public struct GenericStore: Sendable {
         var more = false
         var revision: Int64 = 0
         var remaining = 0
-        // Filtering happens after the range, so keep reading pages until the limit is filled (as upstream does).
         repeat {
             let page: RangeResult
             do {
@@ -116,11 +152,7 @@ public struct GenericStore: Sendable {
             // What the page's objects take stored, for a caller that sizes its output once.
             reserve(page.kvs.reduce(0) { $0 + $1.value.count })
             for kv in page.kvs {
-                let object = try decode(kv)
-                if matches(object, options: options) {
-                    try body(object)
-                    count += 1
-                }
+                if try handle(kv) { count += 1 }
                 lastKey = kv.key
             }
             more = page.more
@@ -172,7 +204,9 @@ public struct GenericStore: Sendable {
         } else if !bodyNamespace.isEmpty {
             object.setMeta("namespace", nil)
         }
+        var generatedFrom: String?
         if object.metaName.isEmpty, let generate = object[path: ["metadata", "generateName"]]?.string, !generate.isEmpty {
+            generatedFrom = String(generate.prefix(58))
             object.setMeta("name", .string(String(generate.prefix(58)) + RandomNames.suffix()))
         }
         if !object.metaResourceVersion.isEmpty {
@@ -205,10 +239,17 @@ public struct GenericStore: Sendable {
             }
             return object
         }
-        let revision: Int64
-        do {
-            revision = try await storage.create(definition.key(namespace: ns, name: object.metaName), value: encode(object))
-        } catch { throw mapStorageError(error, name: object.metaName) }
+        var revision: Int64 = 0
+        // A generated name that is taken is generated again, up to 7 times (upstream's RetryGenerateName, GA in
+        // 1.32): five random characters collide once in a few thousand names.
+        for attempt in 0...7 {
+            do {
+                revision = try await storage.create(definition.key(namespace: ns, name: object.metaName), value: encode(object))
+                break
+            } catch StorageError.keyExists where generatedFrom != nil && attempt < 7 {
+                object.setMeta("name", .string((generatedFrom ?? "") + RandomNames.suffix()))
+            } catch { throw mapStorageError(error, name: object.metaName) }
+        }
         object.setMeta("resourceVersion", .string(String(revision)))
         return object
     }
