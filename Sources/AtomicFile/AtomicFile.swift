@@ -129,8 +129,9 @@ public enum AtomicFile {
         let buffer = Array(bytes)
         var offset = 0
         while offset < buffer.count {
-            let n = buffer.withUnsafeBytes { raw in
-                Glibc.write(fd, raw.baseAddress!.advanced(by: offset), raw.count - offset)
+            let n = buffer.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return Glibc.write(fd, base.advanced(by: offset), raw.count - offset)
             }
             if n < 0 {
                 if errno == EINTR { continue }

@@ -181,6 +181,15 @@ struct APIServerBinaryTests {
                                   "\(base)/openid/v1/jwks"])
         #expect(jwks.out.contains(#""kty":"RSA""#), "\(jwks.out)")
 
+        // A pooling HTTP/1.1 client (curl with two URLs) reuses its connection after a watch that ended on its own
+        // timeoutSeconds: the second request is answered on the same connection (num_connects 0), at once.
+        let cert = ["--cacert", "\(dir)/pki/ca.crt", "--cert", "\(dir)/pki/apiserver-kubelet-client.crt",
+                    "--key", "\(dir)/pki/apiserver-kubelet-client.key"]
+        let reuse = try await run(curl, ["-s", "--http1.1", "--max-time", "20", "-w", "%{http_code}:%{num_connects};"] + cert + [
+            "-o", "/dev/null", "\(base)/api/v1/namespaces/demo/configmaps?watch=true&timeoutSeconds=1",
+            "-o", "/dev/null", "\(base)/api/v1/namespaces/demo/configmaps/c"])
+        #expect(reuse.out == "200:1;200:0;", "\(reuse.out) \(reuse.err)")
+
         // Bad input on purpose: mutated objects, patches and protobuf garbage for 10 s; no 5xx, no crash.
         if let python = which("python3") {
             let fuzzer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

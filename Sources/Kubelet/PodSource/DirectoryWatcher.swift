@@ -34,9 +34,12 @@ final class DirectoryWatcher: @unchecked Sendable {
                 var gone = false
                 while offset + MemoryLayout<inotify_event>.size <= count {
                     let (mask, length, name) = buffer.withUnsafeBytes { raw -> (UInt32, Int, String?) in
-                        let base = raw.baseAddress!.advanced(by: offset)
+                        guard let start = raw.baseAddress else { return (0, count, nil) }
+                        let base = start.advanced(by: offset)
                         let mask = base.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
                         let len = Int(base.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+                        // A name running past what read() returned would be a kernel bug; stop at the end instead.
+                        guard offset + 16 + len <= count else { return (0, count, nil) }
                         var name: String? = nil
                         if len > 0 {
                             let bytes = UnsafeRawBufferPointer(start: base.advanced(by: 16), count: len)
