@@ -127,7 +127,8 @@ public final class EtcdStore: StorageBackend {
         let (messages, cancel) = try await gateway.stream("/v3/watch", [
             "create_request": [
                 "key": Self.key(prefix), "range_end": Self.key(Self.prefixEnd(prefix)),
-                "start_revision": .string(String(afterRevision + 1)), "prev_kv": true,
+                // Saturating: afterRevision may come straight from a client's resourceVersion.
+                "start_revision": .string(String(afterRevision == .max ? .max : afterRevision + 1)), "prev_kv": true,
             ],
         ])
         var iterator = messages.makeAsyncIterator()

@@ -106,9 +106,11 @@ public final class TetheredProcess: @unchecked Sendable {
         return exitStatus
     }
 
-    /// Blocking, for a `deinit` or other synchronous code: SIGKILLs the child and waits until it is gone.
+    /// Blocking, for a `deinit` or a `defer`: SIGKILLs the child and waits until it is gone. The signal is also sent
+    /// here, not only by the watcher, so this cannot hang if the watcher is gone; the wait is then one exit.
     public func killAndWait() {
         cut()
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 

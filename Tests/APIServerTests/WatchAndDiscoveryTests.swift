@@ -35,6 +35,19 @@ import Testing
         #expect(bookmark.0 == "BOOKMARK" && !bookmark.1.metaResourceVersion.isEmpty)
     }
 
+    /// Upstream's watch cache: a resourceVersion the store has not reached is waited for briefly, then a 504 with
+    /// cause ResourceVersionTooLarge (the largest int64 used to trap the etcd backend).
+    @Test func tooLargeResourceVersionIsATimeoutWithItsCause() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        let reply = try await s.request("GET", "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=9223372036854775807")
+        #expect(reply.status == 504)
+        #expect(reply.body["reason"]?.string == "Timeout")
+        #expect(reply.body["message"]?.string?.hasPrefix("Timeout: Too large resource version: 9223372036854775807, current: ") == true)
+        #expect(reply.body[path: ["details", "causes"]]?.array?.first?["reason"]?.string == "ResourceVersionTooLarge")
+        #expect(try await s.request("GET", "/readyz").status == 200)
+    }
+
     @Test func tooOldResourceVersionIsGone() async throws {
         let s = try await TestServer.start(historyLimit: 20)
         defer { Task { await s.stop() } }

@@ -140,6 +140,17 @@ struct EtcdStoreTests {
     @Test func concurrentWrites() async throws { try await withStore { try await StorageConformance.concurrentWritesReturnTheirOwnRevisions($0) } }
     @Test func watchFromRevision() async throws { try await withStore { try await StorageConformance.watchFromRevisionDeliversEachEventOnce($0) } }
 
+    /// The revision comes from a client's resourceVersion: the largest one must neither trap nor fail the store.
+    @Test func aWatchFromTheLargestRevisionDoesNotTrap() async throws {
+        try await withStore { store in
+            let watch = try await store.watch(prefix: "/registry/", afterRevision: .max)
+            let task = Task { for try await _ in watch {} }
+            _ = try await store.create("/registry/x", value: [1])
+            task.cancel()
+            #expect(try await store.currentRevision() > 1)
+        }
+    }
+
     @Test func aWatchFromCompactedHistoryIsRefusedWithTheCompactedRevision() async throws {
         try await withStore { store in
             let first = try await store.create("/registry/a", value: [1])

@@ -12,6 +12,26 @@ struct WatchStream {
     var def: ResourceDefinition { handler.def }
     var store: GenericStore { handler.store }
 
+    /// A resourceVersion beyond the store's is waited for a moment (it may be a write this server has not seen yet,
+    /// on etcd) and then refused as upstream's watch cache refuses it: 504 with cause ResourceVersionTooLarge, so a
+    /// client retries instead of watching from a revision that may never come.
+    static func waitUntilFresh(_ revision: Int64, storage: any StorageBackend, wait: Duration = .seconds(3)) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: wait)
+        var current = try await storage.currentRevision()
+        while current < revision, clock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            current = try await storage.currentRevision()
+        }
+        guard current < revision else { return }
+        var error = StatusError(code: 504, reason: "Timeout",
+                                message: "Timeout: Too large resource version: \(revision), current: \(current)",
+                                details: ["causes": [["reason": "ResourceVersionTooLarge", "message": "Too large resource version"]],
+                                          "retryAfterSeconds": 1])
+        error.headers = [("Retry-After", "1")]
+        throw error
+    }
+
     func start() async throws -> APIResponse {
         let options = try handler.listOptions()
         if let fs = options.fieldSelector { try fs.validate(supported: store.supportedFields) }
@@ -36,6 +56,7 @@ struct WatchStream {
             guard let n = Int64(rv), n >= 0 else {
                 throw StatusError.badRequest("invalid resource version: \(rv)")
             }
+            try await Self.waitUntilFresh(n, storage: storage)
             afterRevision = n
         }
         let events: AsyncThrowingStream<[StorageEvent], any Error>?
