@@ -95,20 +95,40 @@ struct ResourceHandler {
 
     func list(_ media: MediaType) async throws -> APIResponse {
         let options = try listOptions()
-        if media.form == .object { return try await encodedList(options) }
-        let result = try await store.list(namespace: namespace, options: options)
-        let meta = listMeta(GenericStore.ListPage(resourceVersion: result.resourceVersion, continueToken: result.continueToken,
-                                                  remainingItemCount: result.remainingItemCount))
         switch media.form {
-        case .table:
-            var table = TableConverter(definition: def, includeObject: query["includeObject"], version: media.tableVersion)
-                .table(result.items, wide: true)
-            table["metadata"] = meta
-            return .json(table)
+        case .object: return try await encodedList(options)
+        case .table: return try await encodedTable(options, version: media.tableVersion)
         default:
+            let result = try await store.list(namespace: namespace, options: options)
+            let meta = listMeta(GenericStore.ListPage(resourceVersion: result.resourceVersion, continueToken: result.continueToken,
+                                                      remainingItemCount: result.remainingItemCount))
             return .json(["kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
                           "items": .array(result.items.map(TableConverter.partialMetadata))])
         }
+    }
+
+    /// A list as a Table (`kubectl get`), its rows written as the store yields the objects: one decoded object at a
+    /// time, not a tree per item (an unpaged Table of 20,000 ConfigMaps held about 180 MiB). `rows` sorts last among
+    /// the Table's keys, so it is appended to the header's encoding: the same bytes as encoding the whole Table.
+    func encodedTable(_ options: ListOptions, version: String) async throws -> APIResponse {
+        let converter = TableConverter(definition: def, includeObject: query["includeObject"], version: version)
+        let now = Timestamp.now()
+        var rows: [UInt8] = []
+        var first = true
+        let page = try await store.scan(namespace: namespace, options: options) { object in
+            if !first { rows.append(UInt8(ascii: ",")) }
+            first = false
+            JSONWriter.append(converter.row(object, now: now), to: &rows)
+        }
+        var header = converter.header()
+        header["metadata"] = listMeta(page)
+        var out = JSONWriter.write(header)
+        out.reserveCapacity(out.count + rows.count + 16)
+        out.removeLast()   // the header's closing brace
+        out += Array(#","rows":["#.utf8)
+        out += rows
+        out += Array("]}".utf8)
+        return APIResponse(status: 200, headers: [("content-type", "application/json")], body: .bytes(out))
     }
 
     func listMeta(_ page: GenericStore.ListPage) -> JSONValue {

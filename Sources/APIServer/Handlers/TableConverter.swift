@@ -9,18 +9,25 @@ struct TableConverter {
 
     func table(_ objects: [JSONValue], wide: Bool) -> JSONValue {
         let now = Timestamp.now()
-        let columns = definition.columns
-        let rows: [JSONValue] = objects.map { object in
-            var row: JSONValue = ["cells": .array(columns.map { $0.cell(object, now) })]
-            switch includeObject {
-            case "None": break
-            case "Object": row["object"] = object
-            default: row["object"] = Self.partialMetadata(object)
-            }
-            return row
+        var table = header()
+        table["rows"] = .array(objects.map { row($0, now: now) })
+        return table
+    }
+
+    /// The Table without its rows.
+    func header() -> JSONValue {
+        ["kind": "Table", "apiVersion": .string("meta.k8s.io/\(version)"), "metadata": .emptyObject,
+         "columnDefinitions": .array(definition.columns.map(\.definition))]
+    }
+
+    func row(_ object: JSONValue, now: Double) -> JSONValue {
+        var row: JSONValue = ["cells": .array(definition.columns.map { $0.cell(object, now) })]
+        switch includeObject {
+        case "None": break
+        case "Object": row["object"] = object
+        default: row["object"] = Self.partialMetadata(object)
         }
-        return ["kind": "Table", "apiVersion": .string("meta.k8s.io/\(version)"), "metadata": .emptyObject,
-                "columnDefinitions": .array(columns.map(\.definition)), "rows": .array(rows)]
+        return row
     }
 
     static func partialMetadata(_ object: JSONValue) -> JSONValue {
