@@ -165,6 +165,53 @@ func setDefault(_ spec: inout [String: JSONValue], _ key: String, _ value: JSONV
     if spec[key] == nil || spec[key] == .null { spec[key] = value }
 }
 
+/// An update strategy's `type` as the defaults see it: Go's "" is unset, as a missing one is.
+func setDefaultStrategyType(_ strategy: inout [String: JSONValue], _ value: String) {
+    if strategy["type"] == .string("") { strategy["type"] = nil }
+    setDefault(&strategy, "type", .string(value))
+}
+
+/// The apps validators report an unknown strategy type with the whole strategy struct as the value, printed as Go's
+/// %#v prints the internal type (`apps.DeploymentStrategy{Type:"Foo", RollingUpdate:(*apps.RollingUpdateDeployment)(nil)}`).
+enum StrategyValue {
+    static func goString(_ strategy: JSONValue?, goType: String, rollingGoType: String) -> String {
+        let type = strategy?["type"]?.string ?? ""
+        let rolling = strategy?["rollingUpdate"].map { $0 != .null } ?? false
+        // Upstream prints a set pointer as its address, which means nothing outside that process.
+        let pointer = rolling ? "(*apps.\(rollingGoType))(non-nil)" : "(*apps.\(rollingGoType))(nil)"
+        return "apps.\(goType){Type:\(goQuoted(type)), RollingUpdate:\(pointer)}"
+    }
+
+    /// strconv.Quote for the strings a type field holds: quotes and backslashes escaped, control characters as \x..
+    static func goQuoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\x" + (hex.count < 2 ? "0" + hex : hex)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    static func notSupported(_ field: String, _ strategy: JSONValue?, goType: String, rollingGoType: String,
+                             _ supported: [String]) -> FieldError {
+        let error = FieldError.notSupported(field, "", supported)
+        return FieldError(kind: .notSupported, field: field,
+                          value: goString(strategy, goType: goType, rollingGoType: rollingGoType), detail: error.detail, numeric: true)
+    }
+}
+
 struct DeploymentStrategy: WorkloadStrategy {
     var kindName: String { "deployment" }
 
@@ -191,7 +238,8 @@ struct DeploymentStrategy: WorkloadStrategy {
             }
             errors += NumericValidation.notMoreThan100Percent(unavailable, field: "\(path).maxUnavailable")
         default:
-            break
+            errors.append(StrategyValue.notSupported("spec.strategy", object[path: ["spec", "strategy"]], goType: "DeploymentStrategy",
+                                                     rollingGoType: "RollingUpdateDeployment", ["Recreate", "RollingUpdate"]))
         }
         return errors
     }
@@ -205,7 +253,7 @@ struct DeploymentStrategy: WorkloadStrategy {
     func defaults(_ spec: inout [String: JSONValue], _ object: JSONValue) {
         setDefault(&spec, "replicas", 1)
         var strategy = spec["strategy"]?.object ?? [:]
-        setDefault(&strategy, "type", "RollingUpdate")
+        setDefaultStrategyType(&strategy, "RollingUpdate")
         if strategy["type"] == "RollingUpdate" {
             var rolling = strategy["rollingUpdate"]?.object ?? [:]
             setDefault(&rolling, "maxUnavailable", "25%")
@@ -241,6 +289,17 @@ struct StatefulSetStrategy: WorkloadStrategy {
     func validateSpec(_ object: JSONValue) -> [FieldError] {
         var errors = NumericValidation.nonNegative(object, ["spec", "minReadySeconds"])
         errors += NumericValidation.nonNegative(object, ["spec", "ordinals", "start"])
+        let strategy = object[path: ["spec", "updateStrategy"]]
+        switch strategy?["type"]?.string {
+        case "RollingUpdate", "OnDelete":
+            break
+        default:
+            // ValidateStatefulSetSpec words this one as Invalid, not NotSupported.
+            errors.append(FieldError(kind: .invalid, field: "spec.updateStrategy",
+                                     value: StrategyValue.goString(strategy, goType: "StatefulSetUpdateStrategy",
+                                                                   rollingGoType: "RollingUpdateStatefulSetStrategy"),
+                                     detail: "must be 'RollingUpdate' or 'OnDelete'", numeric: true))
+        }
         if object[path: ["spec", "updateStrategy", "type"]]?.string == "RollingUpdate",
            let rolling = object[path: ["spec", "updateStrategy", "rollingUpdate"]], rolling != .null {
             let path = "spec.updateStrategy.rollingUpdate"
@@ -267,7 +326,7 @@ struct StatefulSetStrategy: WorkloadStrategy {
         setDefault(&spec, "replicas", 1)
         setDefault(&spec, "podManagementPolicy", "OrderedReady")
         var update = spec["updateStrategy"]?.object ?? [:]
-        setDefault(&update, "type", "RollingUpdate")
+        setDefaultStrategyType(&update, "RollingUpdate")
         if update["type"] == "RollingUpdate" {
             var rolling = update["rollingUpdate"]?.object ?? [:]
             setDefault(&rolling, "partition", 0)
@@ -284,7 +343,13 @@ struct DaemonSetStrategy: WorkloadStrategy {
 
     func validateSpec(_ object: JSONValue) -> [FieldError] {
         var errors = NumericValidation.nonNegative(object, ["spec"], ["minReadySeconds", "revisionHistoryLimit"])
-        guard object[path: ["spec", "updateStrategy", "type"]]?.string == "RollingUpdate" else { return errors }
+        let type = object[path: ["spec", "updateStrategy", "type"]]?.string
+        if type != "RollingUpdate", type != "OnDelete" {
+            errors.append(StrategyValue.notSupported("spec.updateStrategy", object[path: ["spec", "updateStrategy"]],
+                                                     goType: "DaemonSetUpdateStrategy", rollingGoType: "RollingUpdateDaemonSet",
+                                                     ["RollingUpdate", "OnDelete"]))
+        }
+        guard type == "RollingUpdate" else { return errors }
         let path = "spec.updateStrategy.rollingUpdate"
         guard let rolling = object[path: ["spec", "updateStrategy", "rollingUpdate"]], rolling != .null else {
             return errors + [.required(path)]
@@ -313,7 +378,7 @@ struct DaemonSetStrategy: WorkloadStrategy {
 
     func defaults(_ spec: inout [String: JSONValue], _ object: JSONValue) {
         var update = spec["updateStrategy"]?.object ?? [:]
-        setDefault(&update, "type", "RollingUpdate")
+        setDefaultStrategyType(&update, "RollingUpdate")
         if update["type"] == "RollingUpdate" {
             var rolling = update["rollingUpdate"]?.object ?? [:]
             setDefault(&rolling, "maxUnavailable", 1)
