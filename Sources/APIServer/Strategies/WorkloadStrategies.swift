@@ -179,29 +179,7 @@ enum StrategyValue {
         let rolling = strategy?["rollingUpdate"].map { $0 != .null } ?? false
         // Upstream prints a set pointer as its address, which means nothing outside that process.
         let pointer = rolling ? "(*apps.\(rollingGoType))(non-nil)" : "(*apps.\(rollingGoType))(nil)"
-        return "apps.\(goType){Type:\(goQuoted(type)), RollingUpdate:\(pointer)}"
-    }
-
-    /// strconv.Quote for the strings a type field holds: quotes and backslashes escaped, control characters as \x..
-    static func goQuoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\x" + (hex.count < 2 ? "0" + hex : hex)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        return "apps.\(goType){Type:\(GoFormat.quoted(type)), RollingUpdate:\(pointer)}"
     }
 
     static func notSupported(_ field: String, _ strategy: JSONValue?, goType: String, rollingGoType: String,
@@ -469,6 +447,42 @@ struct JobStrategy: ResourceStrategy {
         return errors
     }
 
+    /// upstream's index rules for a Job status write (JobManagedBy's status validation, on by default in 1.32), each
+    /// applied only when its field changes, as upstream's status strategy does: a Job stored with bad indexes can
+    /// still have its other status fields written, and the Job controller may leave indexes beyond a lowered
+    /// `completions` until its next pass. The text is read one interval at a time, so a huge one costs no memory.
+    static func validateIndexes(_ object: JSONValue, old: JSONValue) -> [FieldError] {
+        var errors: [FieldError] = []
+        let completed = object[path: ["status", "completedIndexes"]]?.string ?? ""
+        let failed = object[path: ["status", "failedIndexes"]]?.string
+        let completedChanged = completed != (old[path: ["status", "completedIndexes"]]?.string ?? "")
+        let failedChanged = failed != old[path: ["status", "failedIndexes"]]?.string
+        let completions = object.goInt32(["spec", "completions"])
+        let indexed = object[path: ["spec", "completionMode"]]?.string == "Indexed"
+        let perIndex = object[path: ["spec", "backoffLimitPerIndex"]].map { $0 != .null } ?? false
+        if completedChanged {
+            if let completions, let problem = CompletedIndexes.formatError(completed, completions: completions) {
+                errors.append(.invalid("status.completedIndexes", completed, "error parsing completedIndexes: \(problem)"))
+            }
+            if !completed.isEmpty, !indexed {
+                errors.append(.invalid("status.completedIndexes", completed, "cannot set non-empty completedIndexes when non-indexed completion mode"))
+            }
+        }
+        if failedChanged, let failed {
+            if let completions, perIndex, let problem = CompletedIndexes.formatError(failed, completions: completions) {
+                errors.append(.invalid("status.failedIndexes", failed, "error parsing failedIndexes: \(problem)"))
+            }
+            if !perIndex {
+                errors.append(.invalid("status.failedIndexes", failed, "cannot set non-null failedIndexes when backoffLimitPerIndex is null"))
+            }
+        }
+        if completedChanged || failedChanged, let completions, let failed,
+           let overlap = CompletedIndexes.overlapError(completed: completed, failed: failed, completions: completions) {
+            errors.append(.invalid("status.failedIndexes", failed, overlap))
+        }
+        return errors
+    }
+
     func validateUpdate(_ object: JSONValue, old: JSONValue) -> [FieldError] {
         // Compared with the stored Job as today's defaults complete it (an older binary stored fewer defaults).
         var old = old
@@ -476,6 +490,7 @@ struct JobStrategy: ResourceStrategy {
         var errors = specUnchanged(object, old, defaulted: { _ in }) ? [] : validate(object)
         if object["status"] != old["status"] {
             errors += NumericValidation.nonNegative(object, ["status"], ["active", "succeeded", "failed", "ready", "terminating"])
+            errors += Self.validateIndexes(object, old: old)
         }
         // The template may change only while the job is suspended (upstream's rule for mutable scheduling).
         let suspended = old[path: ["spec", "suspend"]]?.bool == true
