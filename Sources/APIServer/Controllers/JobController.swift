@@ -35,8 +35,9 @@ actor JobController: InProcessController {
     /// One pass over every Job; the seconds until a Job next needs attention (a backoff, deadline or TTL), if any.
     static func syncAll(server: APIServer, logger: Logger, backoff: RetryBackoff = RetryBackoff()) async -> Double? {
         guard let jobStore = server.store("batch", "v1", "jobs"), let podStore = server.store("", "v1", "pods"),
-              let jobs = try? await jobStore.list(namespace: "", options: ListOptions()).items,
-              let pods = try? await podStore.list(namespace: "", options: ListOptions()).items else { return nil }
+              let jobs = try? await jobStore.list(namespace: "", options: ListOptions()).items else { return nil }
+        backoff.keep(only: jobs)
+        guard let pods = try? await podStore.list(namespace: "", options: ListOptions()).items else { return nil }
         var byJob: [String: [JSONValue]] = [:]
         for pod in pods { if let uid = Workloads.controllerUID(pod) { byJob[uid, default: []].append(pod) } }
         var wake: Double?
