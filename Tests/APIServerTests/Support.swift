@@ -22,11 +22,14 @@ struct TestServer {
         return try await launch(store: store, directory: dir, kubelets: kubelets, configure: configure)
     }
 
-    /// The same data directory under a new APIServer, as a restart of the process would find it.
+    /// The same data directory under a new APIServer, as a restart of the process would find it: the old server
+    /// stopped (no controller pass still running) and its store closed (its writes durable, its lock let go) before
+    /// the directory is opened again, so two stores never share it.
     func restarted(configure: (inout APIServerOptions) throws -> Void = { _ in }) async throws -> TestServer {
         await api.stop()
-        let store = try EmbeddedStore.reopenForTesting(self.store, directory: directory)
-        return try await Self.launch(store: store, directory: directory, configure: configure)
+        await store.close()
+        let store = try EmbeddedStore(options: .init(directory: directory))
+        return try await Self.launch(store: store, directory: directory, kubelets: api.kubelets, configure: configure)
     }
 
     private static func launch(store: EmbeddedStore, directory dir: String, kubelets: (any KubeletConnector)? = nil,
@@ -47,6 +50,7 @@ struct TestServer {
 
     func stop() async {
         await api.stop()
+        await store.close()
         try? FileManager.default.removeItem(atPath: directory)
     }
 

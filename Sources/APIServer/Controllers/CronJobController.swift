@@ -25,9 +25,11 @@ actor CronJobController: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
     }
 
     /// One pass over every CronJob; the seconds until the next scheduled run of any of them.

@@ -26,9 +26,11 @@ actor DaemonSetController: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
     }
 
     /// The tolerations upstream adds to every daemon pod, so that node conditions and cordoning do not evict it.

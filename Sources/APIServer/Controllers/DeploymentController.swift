@@ -25,9 +25,11 @@ actor DeploymentController: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
     }
 
     /// The pod-template-hash: FNV-1a of the template, in the consonant-and-digit alphabet upstream encodes it with.

@@ -27,9 +27,11 @@ actor JobController: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
     }
 
     /// One pass over every Job; the seconds until a Job next needs attention (a backoff, deadline or TTL), if any.
