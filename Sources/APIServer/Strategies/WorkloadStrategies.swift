@@ -224,7 +224,8 @@ struct DeploymentStrategy: WorkloadStrategy {
 
     func validateStatus(_ object: JSONValue, old: JSONValue) -> [FieldError] {
         WorkloadStatus.validate(object, old: old, nonNegative: ["observedGeneration", "replicas", "updatedReplicas", "readyReplicas",
-                                                               "availableReplicas", "unavailableReplicas", "collisionCount"],
+                                                               "availableReplicas", "unavailableReplicas", "terminatingReplicas",
+                                                               "collisionCount"],
                                 atMostReplicas: ["updatedReplicas", "readyReplicas", "availableReplicas"], readyField: "readyReplicas")
     }
 
@@ -253,7 +254,7 @@ struct ReplicaSetStrategy: WorkloadStrategy {
 
     func validateStatus(_ object: JSONValue, old: JSONValue) -> [FieldError] {
         WorkloadStatus.validate(object, old: old, nonNegative: ["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas",
-                                                               "observedGeneration"],
+                                                               "terminatingReplicas", "observedGeneration"],
                                 atMostReplicas: ["fullyLabeledReplicas", "readyReplicas", "availableReplicas"], readyField: "readyReplicas",
                                 collisions: false)
     }
