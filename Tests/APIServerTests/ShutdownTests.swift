@@ -7,7 +7,8 @@ import Synchronization
 import Testing
 
 /// Stopping the apiserver ends its controllers' passes before it returns, and a closed store is done with its
-/// directory: a restart on the same data never has two writers.
+/// directory: a restart on the same data never has two writers. (With the storage seen from below, also what a watch
+/// at a hostile resourceVersion asks of it.)
 @Suite struct ShutdownTests {
     /// A store whose writes wait at a gate while it is shut, and a log of what happened in which order.
     final class GatedStorage: StorageBackend {
@@ -17,6 +18,8 @@ import Testing
             var log: [String] = []
             /// Writes begun and not yet ended.
             var writing = 0
+            /// The revisions watches were asked to start after.
+            var watched: [Int64] = []
         }
 
         let inner: any StorageBackend
@@ -80,10 +83,28 @@ import Testing
             return try await inner.delete(key, expectedModRevision: expectedModRevision)
         }
         func watch(prefix: String, afterRevision: Int64) async throws -> AsyncThrowingStream<[StorageEvent], any Error> {
-            try await inner.watch(prefix: prefix, afterRevision: afterRevision)
+            state.withLock { $0.watched.append(afterRevision) }
+            return try await inner.watch(prefix: prefix, afterRevision: afterRevision)
         }
         func currentRevision() async throws -> Int64 { try await inner.currentRevision() }
         func healthCheck() async throws { try await inner.healthCheck() }
+    }
+
+    /// An APIServer on `storage`, started and answering the admin.
+    static func server(on storage: any StorageBackend) async throws -> APIServer {
+        var options = APIServerOptions()
+        options.serviceClusterIPRange = IPv4Range("10.96.0.0/12")!
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        let api = APIServer(options: options, storage: storage, logger: logger)
+        try await api.start()
+        try await eventually { await request(api, "GET", "/api/v1/namespaces").status == 200 }
+        return api
+    }
+
+    static func request(_ api: APIServer, _ method: String, _ uri: String, _ body: JSONValue? = nil) async -> APIResponse {
+        await api.handle(APIRequest(method: method, uri: uri, headers: [("content-type", "application/json")],
+                                    body: body.map { JSONWriter.write($0) } ?? [], user: TestServer.admin))
     }
 
     @Test func stopReturnsOnlyOnceTheControllersPassesHaveEnded() async throws {
@@ -91,17 +112,10 @@ import Testing
         let store = try EmbeddedStore(options: .init(directory: dir))
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let gated = GatedStorage(store)
-        var options = APIServerOptions()
-        options.serviceClusterIPRange = IPv4Range("10.96.0.0/12")!
-        var logger = Logger(label: "test")
-        logger.logLevel = .error
-        let api = APIServer(options: options, storage: gated, logger: logger)
-        try await api.start()
+        let api = try await Self.server(on: gated)
         func request(_ method: String, _ uri: String, _ body: JSONValue? = nil) async -> APIResponse {
-            await api.handle(APIRequest(method: method, uri: uri, headers: [("content-type", "application/json")],
-                                        body: body.map { JSONWriter.write($0) } ?? [], user: TestServer.admin))
+            await Self.request(api, method, uri, body)
         }
-        try await eventually { await request("GET", "/api/v1/namespaces").status == 200 }
 
         #expect(await request("POST", WorkloadTests.deployments, WorkloadTests.deployment("busy")).status == 201)
         // The controllers' next write (a ReplicaSet, its pods, a status) waits at the gate, mid-pass.
@@ -141,5 +155,19 @@ import Testing
         let found = try await second.range(prefix: "/k/", startAfter: nil, limit: 0).kvs.count
         #expect(found == acknowledged, "every acknowledged write is there, and only those")
         await second.close()
+    }
+
+    @Test func aWatchFromTheLargestResourceVersionAsksNoBackendForTheRevisionAfterIt() async throws {
+        let dir = NSTemporaryDirectory() + "kubestrap-watch-rv-" + UUID().uuidString
+        let store = try EmbeddedStore(options: .init(directory: dir))
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let gated = GatedStorage(store)
+        let api = try await Self.server(on: gated)
+        let watch = await Self.request(api, "GET", "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1&resourceVersion=9223372036854775807")
+        #expect(watch.status == 200)
+        let watched = gated.state.withLock { $0.watched }
+        #expect(watched.contains(Int64.max - 1) && !watched.contains(Int64.max), "\(watched)")
+        await api.stop()
+        await store.close()
     }
 }

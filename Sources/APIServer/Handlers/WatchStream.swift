@@ -36,7 +36,9 @@ struct WatchStream {
             guard let n = Int64(rv), n >= 0 else {
                 throw StatusError.badRequest("invalid resource version: \(rv)")
             }
-            afterRevision = n
+            // A backend asks for the revision after this one (etcd's start_revision): at Int64.max that would
+            // overflow. Nothing can come after Int64.max - 1 either, so the watch is the same one.
+            afterRevision = min(n, Int64.max - 1)
         }
         let events: AsyncThrowingStream<[StorageEvent], any Error>?
         var expired: StatusError?
