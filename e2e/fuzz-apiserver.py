@@ -9,7 +9,9 @@ deep, unicode and boundary values), sent as JSON, YAML, merge/JSON/strategic/app
 Every workload kind (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Pod) also gets its numeric fields,
 spec and status, set to int64/int32 edges, fractions, huge floats, strings and nulls, through the main resource, the
 /status and /scale subresources: a stored object must never be able to crash the server, so after the run /readyz must
-still answer 200. Only the standard library is used. The seed is printed so a failure can be replayed.
+keep answering 200 for a few seconds (a controller that traps on what was stored does so a pass later). Reads (GET,
+LIST, WATCH) come with hostile resourceVersions (int64 edges, negative, exponents, text). Only the standard library is
+used. The seed is printed so a failure can be replayed.
 """
 import http.client
 import json
@@ -214,6 +216,33 @@ def numeric_request():
     return request("PATCH", f"{target}?fieldManager=fuzz&force=true", to_yaml(body).encode(), "application/apply-patch+yaml")
 
 
+# resourceVersions no store has: int64 and uint64 edges, negative, exponent and fraction forms, text, padding.
+RESOURCE_VERSIONS = ["9223372036854775807", "9223372036854775808", "18446744073709551615", "18446744073709551616", "-1",
+                     "-9223372036854775808", "1e30", "1.5", "abc", "", "0", "00", " 1", "1 ", "+1", "0x10", "\u0661"]
+
+
+def read_request():
+    """A GET of one object, a LIST or a short WATCH of a kind, at a hostile resourceVersion."""
+    collection, template = rng.choice(TARGETS)
+    query = {"resourceVersion": rng.choice(RESOURCE_VERSIONS)}
+    match = rng.choice([None, "NotOlderThan", "Exact", "bogus"])
+    if match:
+        query["resourceVersionMatch"] = match
+    how = rng.random()
+    if how < 0.3:
+        path = f"{collection}/{(template.get('metadata') or {}).get('name', 'x')}"
+    elif how < 0.6:
+        path = collection
+        if rng.random() < 0.5:
+            query["limit"] = str(rng.choice([1, 2, 500]))
+    else:
+        path = collection
+        query.update(watch="true", timeoutSeconds="1")
+        if rng.random() < 0.3:
+            query.update(sendInitialEvents="true", allowWatchBookmarks="true")
+    return request("GET", f"{path}?{urllib.parse.urlencode(query)}", None, "application/json")
+
+
 def request(method, path, body, content_type):
     last.update(method=method, path=path, content_type=content_type, body=body)
     conn = http.client.HTTPSConnection(url.hostname, url.port, context=context, timeout=30)
@@ -258,9 +287,13 @@ while time.time() < deadline:
     kind = rng.random()
     name = (template.get("metadata") or {}).get("name", "x")
     try:
-        if rng.random() < 0.4:
+        draw = rng.random()
+        if draw < 0.4:
             path = "numeric fields of a workload"
             status = numeric_request()
+        elif draw < 0.5:
+            path = "read at a hostile resourceVersion"
+            status = read_request()
         elif kind < 0.35:
             status = request("POST", path, json.dumps(body_value).encode(), "application/json")
         elif kind < 0.5:
@@ -295,16 +328,22 @@ while time.time() < deadline:
         failures += 1
         print(f"FAIL: {status} for a {path} request (#{count}); seed {seed}", flush=True)
 print(f"{count} requests, {failures} answered 5xx; by status: {dict(sorted(by_status.items()))}", flush=True)
-# What was stored is now in the controllers' hands: the server must still be there and ready (an object that makes a
-# controller trap takes the whole process down, usually within a pass of being written).
-ready = None
-for _ in range(3):
+# What was stored is now in the controllers' hands: the server must stay there and ready. An object that makes a
+# controller trap takes the whole process down a pass after it was written (or after a retry's backoff), so /readyz is
+# asked again and again for a few seconds, not once right after the last write.
+settle_deadline = time.time() + 5
+checks = 0
+while True:
     try:
         ready = request("GET", "/readyz", None, "application/json")
-        break
     except (ConnectionError, http.client.HTTPException, OSError) as error:
         ready = error
-if ready != 200:
-    print(f"FAIL: /readyz after the run: {ready}; seed {seed}", flush=True)
-    sys.exit(1)
+    checks += 1
+    if ready != 200:
+        print(f"FAIL: /readyz {time.time() - settle_deadline + 5:.1f}s after the run (check {checks}): {ready}; seed {seed}", flush=True)
+        sys.exit(1)
+    if time.time() >= settle_deadline:
+        break
+    time.sleep(0.25)
+print(f"/readyz answered 200 {checks} times over 5 s after the run", flush=True)
 sys.exit(1 if failures else 0)

@@ -101,9 +101,13 @@ public final class APIServer: Sendable {
         await health.set("informer-sync", ok: true)
     }
 
+    /// Stops the controllers and ends the watches. When it returns no controller pass is under way or will start:
+    /// nothing this server runs on its own writes to the storage any more (a restart on the same data may follow).
     public func stop() async {
         await rbac?.stop()
-        for controller in controllers { await controller.stop() }
+        await withTaskGroup(of: Void.self) { group in
+            for controller in controllers { group.addTask { await controller.stop() } }
+        }
         await health.setShuttingDown()
         await watches.closeAll()
     }

@@ -17,7 +17,7 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
     public let field: String
     public let value: String?
     public let detail: String
-    /// The value is a number and printed bare, as Go prints an int (`Invalid value: 60: …`).
+    /// The value is printed bare, as Go prints an int (`Invalid value: 60: …`) or a struct with %#v.
     public let numeric: Bool
 
     public init(kind: Kind, field: String, value: String?, detail: String, numeric: Bool = false) {
@@ -57,6 +57,7 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
         case .required: return "\(field): Required value" + (detail.isEmpty ? "" : ": \(detail)")
         case .invalid where numeric: return "\(field): Invalid value: \(value ?? ""): \(detail)"
         case .invalid: return "\(field): Invalid value: \"\(value ?? "")\": \(detail)"
+        case .notSupported where numeric: return "\(field): Unsupported value: \(value ?? ""): \(detail)"
         case .notSupported: return "\(field): Unsupported value: \"\(value ?? "")\": \(detail)"
         case .duplicate: return "\(field): Duplicate value: \"\(value ?? "")\""
         case .forbidden: return "\(field): Forbidden: \(detail)"

@@ -35,12 +35,22 @@ public enum PodDefaults {
         return c
     }
 
+    /// SetDefaults_Probe's timings and thresholds by field name (the apiserver defaults probes in JSON with these):
+    /// Go's zero value means unset, so 0 takes the default as a missing field does.
+    public static let probeDefaults: [(field: String, value: Int32)] = [
+        ("timeoutSeconds", 1), ("periodSeconds", 10), ("successThreshold", 1), ("failureThreshold", 3),
+    ]
+
+    static func probeDefault(_ field: String) -> Int32 {
+        probeDefaults.first { $0.field == field }?.value ?? 0
+    }
+
     static func defaulted(_ probe: Probe) -> Probe {
         var p = probe
-        if p.timeoutSeconds == nil || p.timeoutSeconds == 0 { p.timeoutSeconds = 1 }
-        if p.periodSeconds == nil || p.periodSeconds == 0 { p.periodSeconds = 10 }
-        if p.successThreshold == nil || p.successThreshold == 0 { p.successThreshold = 1 }
-        if p.failureThreshold == nil || p.failureThreshold == 0 { p.failureThreshold = 3 }
+        if p.timeoutSeconds == nil || p.timeoutSeconds == 0 { p.timeoutSeconds = probeDefault("timeoutSeconds") }
+        if p.periodSeconds == nil || p.periodSeconds == 0 { p.periodSeconds = probeDefault("periodSeconds") }
+        if p.successThreshold == nil || p.successThreshold == 0 { p.successThreshold = probeDefault("successThreshold") }
+        if p.failureThreshold == nil || p.failureThreshold == 0 { p.failureThreshold = probeDefault("failureThreshold") }
         if p.initialDelaySeconds == nil { p.initialDelaySeconds = 0 }
         if var http = p.httpGet {
             if http.path?.isEmpty ?? true { http.path = "/" }

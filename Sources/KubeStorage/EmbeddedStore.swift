@@ -53,6 +53,8 @@ public actor EmbeddedStore: StorageBackend {
 
     private var watchers: [Int: Watcher] = [:]
     private var nextWatcherID = 0
+    /// `close` callers waiting for the flushes and the snapshot under way to end.
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
     public init(options: Options) throws {
         self.options = options
@@ -235,6 +237,7 @@ public actor EmbeddedStore: StorageBackend {
             flushing = true
             Task { await self.flushLoop() }
         }
+        resumeIdleWaiters()
     }
 
     /// Rotates to a new segment at the current revision (nothing is pending: called right after a flush), then
@@ -271,6 +274,27 @@ public actor EmbeddedStore: StorageBackend {
         snapshotting = false
         // A failed snapshot loses nothing (the older segments stay); the next one retries.
         if !ok { snapshotFailures += 1 }
+        resumeIdleWaiters()
+    }
+
+    private func resumeIdleWaiters() {
+        guard !flushing, !snapshotting else { return }
+        let waiting = idleWaiters
+        idleWaiters = []
+        for waiter in waiting { waiter.resume() }
+    }
+
+    /// Stops taking requests (they fail as unavailable), waits until the writes under way are durable and a snapshot
+    /// being written is done, ends the watches and lets go of the directory's lock: once it returns another store
+    /// may open the directory and find every acknowledged write, with nothing of this one still writing there.
+    public func close() async {
+        if failure == nil { failure = .unavailable("the store at \(files.directory) is closed") }
+        while flushing || snapshotting {
+            await withCheckedContinuation { idleWaiters.append($0) }
+        }
+        for watcher in watchers.values { watcher.continuation.finish() }
+        watchers = [:]
+        files.releaseLock()
     }
 
     // MARK: watch

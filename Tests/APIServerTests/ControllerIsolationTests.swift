@@ -27,19 +27,32 @@ import Testing
         }
     }
 
+    /// A clock the test moves by hand.
+    final class Clock: Sendable {
+        let seconds = Mutex<Double>(1000)
+        var now: Double { seconds.withLock { $0 } }
+        func advance(_ by: Double) { seconds.withLock { $0 += by } }
+    }
+
+    static func object(_ name: String, version: String = "1") -> JSONValue {
+        ["kind": "Deployment", "metadata": ["name": .string(name), "namespace": "ns", "resourceVersion": .string(version)]]
+    }
+
+    struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
+
     @Test func aFailingObjectIsLoggedWithItsNameAndRetriedWithBackoffWhileOthersSucceed() async {
         let lines = Lines()
         let logger = Logger(label: "test") { _ in Collector(lines: lines) }
-        let backoff = RetryBackoff()
-        let bad: JSONValue = ["kind": "Deployment", "metadata": ["name": "bad", "namespace": "ns"]]
-        let good: JSONValue = ["kind": "Deployment", "metadata": ["name": "good", "namespace": "ns"]]
-        struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
+        let clock = Clock()
+        let backoff = RetryBackoff(now: { clock.now })
+        let bad = Self.object("bad"), good = Self.object("good")
 
         var delays: [Double?] = []
         for _ in 0..<4 {
             delays.append(await Workloads.reconcile(bad, component: "deployment-controller", backoff: backoff, logger: logger) { throw Boom() })
             let fine = await Workloads.reconcile(good, component: "deployment-controller", backoff: backoff, logger: logger) { 7 }
             #expect(fine == 7)
+            clock.advance(delays.last.flatMap { $0 } ?? 0)
         }
         #expect(delays == [0.5, 1, 2, 4])
         #expect(lines.all.first == "warning deployment-controller: syncing Deployment ns/bad failed, retrying in 0.5s: boom", "\(lines.all)")
@@ -47,8 +60,69 @@ import Testing
         // Success forgets the failures; the delay is capped.
         #expect(await Workloads.reconcile(bad, component: "c", backoff: backoff, logger: logger) { nil } == nil)
         #expect(await Workloads.reconcile(bad, component: "c", backoff: backoff, logger: logger) { throw Boom() } == 0.5)
-        for _ in 0..<20 { _ = backoff.failed("x") }
+        for _ in 0..<20 { backoff.failed("x") }
         #expect(backoff.failed("x") == 300)
+    }
+
+    @Test func aFailedObjectIsLeftAloneUntilItsRetryIsDueUnlessItChanged() async {
+        let lines = Lines()
+        let logger = Logger(label: "test") { _ in Collector(lines: lines) }
+        let clock = Clock()
+        let backoff = RetryBackoff(now: { clock.now })
+        let calls = Mutex(0)
+        func attempt(_ object: JSONValue) async -> Double? {
+            await Workloads.reconcile(object, component: "deployment-controller", backoff: backoff, logger: logger) {
+                calls.withLock { $0 += 1 }
+                throw Boom()
+            }
+        }
+        #expect(await attempt(Self.object("bad")) == 0.5)
+        // Passes brought by other objects' changes: not tried, not logged, and told when the retry is due.
+        clock.advance(0.2)
+        for _ in 0..<5 { #expect(await attempt(Self.object("bad")).map { abs($0 - 0.3) < 1e-9 } == true) }
+        #expect(calls.withLock { $0 } == 1 && lines.all.count == 1, "\(lines.all)")
+        // Due: tried again, and the delay doubles.
+        clock.advance(0.3)
+        #expect(await attempt(Self.object("bad")) == 1)
+        #expect(calls.withLock { $0 } == 2)
+        // Changed (a new resourceVersion): tried at once.
+        #expect(await attempt(Self.object("bad", version: "2")) == 2)
+        #expect(calls.withLock { $0 } == 3 && lines.all.count == 3)
+        // Objects that are gone are forgotten.
+        backoff.failed("Deployment ns/other")
+        backoff.keep(only: [Self.object("other")])
+        #expect(backoff.keys == ["Deployment ns/other"])
+        backoff.keep(only: [])
+        #expect(backoff.keys.isEmpty)
+    }
+
+    @Test func aControllerPassRetriesAFailingObjectOnlyWhenDueAndForgetsItOnceDeleted() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        // Pods of this template are refused by the Priority admission plugin, so every sync of the set fails.
+        var rs = WorkloadFixtures.replicaSet("refused", replicas: 1)
+        rs[path: ["spec", "template", "spec", "priority"]] = 5
+        let created = try await s.request("POST", "/apis/apps/v1/namespaces/default/replicasets", rs)
+        #expect(created.status == 201, "\(created.text)")
+        let lines = Lines()
+        let logger = Logger(label: "test") { _ in Collector(lines: lines) }
+        let clock = Clock()
+        let backoff = RetryBackoff(now: { clock.now })
+        func failures() -> Int { lines.all.filter { $0.contains("syncing ReplicaSet default/refused failed") }.count }
+
+        #expect(await ReplicaSetController.syncAll(server: s.api, logger: logger, backoff: backoff) == 0.5)
+        #expect(failures() == 1, "\(lines.all)")
+        for _ in 0..<3 { _ = await ReplicaSetController.syncAll(server: s.api, logger: logger, backoff: backoff) }
+        #expect(failures() == 1, "not retried before its time: \(lines.all)")
+        clock.advance(0.5)
+        _ = await ReplicaSetController.syncAll(server: s.api, logger: logger, backoff: backoff)
+        #expect(failures() == 2, "\(lines.all)")
+        #expect(backoff.keys == ["ReplicaSet default/refused"])
+
+        let deleted = try await s.request("DELETE", "/apis/apps/v1/namespaces/default/replicasets/refused")
+        #expect(deleted.status == 200, "\(deleted.text)")
+        _ = await ReplicaSetController.syncAll(server: s.api, logger: logger, backoff: backoff)
+        #expect(backoff.keys.isEmpty)
     }
 
     @Test func derivedNumbersStayInBounds() {

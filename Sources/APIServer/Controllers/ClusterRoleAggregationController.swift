@@ -20,9 +20,11 @@ actor ClusterRoleAggregationController: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
     }
 
     static func aggregateAll(server: APIServer, logger: Logger) async {

@@ -25,16 +25,19 @@ actor CronJobController: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
     }
 
     /// One pass over every CronJob; the seconds until the next scheduled run of any of them.
     static func syncAll(server: APIServer, logger: Logger, now: Date = Date(), backoff: RetryBackoff = RetryBackoff()) async -> Double? {
         guard let cronStore = server.store("batch", "v1", "cronjobs"), let jobStore = server.store("batch", "v1", "jobs"),
-              let cronJobs = try? await cronStore.list(namespace: "", options: ListOptions()).items, !cronJobs.isEmpty,
-              let jobs = try? await jobStore.list(namespace: "", options: ListOptions()).items else { return nil }
+              let cronJobs = try? await cronStore.list(namespace: "", options: ListOptions()).items else { return nil }
+        backoff.keep(only: cronJobs)
+        guard !cronJobs.isEmpty, let jobs = try? await jobStore.list(namespace: "", options: ListOptions()).items else { return nil }
         let events = ControllerEvents(server: server, component: component)
         var wake: Double?
         for cronJob in cronJobs where cronJob.metaDeletionTimestamp == nil {

@@ -11,7 +11,8 @@ actor CustomResourceDefinitionController: InProcessController {
 
     private let logger: Logger
     private var task: Task<Void, Never>?
-    private var finalizing: Set<String> = []
+    /// CRDs being finalized (their custom resources deleted), by name.
+    private var finalizations: [String: Task<Void, Never>] = [:]
 
     init(logger: Logger) { self.logger = logger }
 
@@ -35,17 +36,21 @@ actor CustomResourceDefinitionController: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
+        // Finalizations under way delete custom resources: they end before the controller counts as stopped.
+        for finalization in finalizations.values { await finalization.value }
     }
 
     private func sync(_ crd: JSONValue, server: APIServer) async {
         let name = crd.metaName
         if crd.metaDeletionTimestamp != nil {
-            guard finalizing.insert(name).inserted else { return }
+            guard finalizations[name] == nil else { return }
             let logger = self.logger
-            Task {
+            finalizations[name] = Task {
                 await Self.finalize(crd, server: server, logger: logger)
                 await self.finished(name)
             }
@@ -64,7 +69,7 @@ actor CustomResourceDefinitionController: InProcessController {
         await updateStatus(crd, conflict: conflict, server: server)
     }
 
-    private func finished(_ name: String) { finalizing.remove(name) }
+    private func finished(_ name: String) { finalizations[name] = nil }
 
     /// Status as upstream writes it: acceptedNames, NamesAccepted and Established conditions, storedVersions.
     private func updateStatus(_ crd: JSONValue, conflict: String?, server: APIServer) async {

@@ -26,9 +26,11 @@ actor DaemonSetController: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
     }
 
     /// The tolerations upstream adds to every daemon pod, so that node conditions and cordoning do not evict it.
@@ -41,8 +43,9 @@ actor DaemonSetController: InProcessController {
     static func syncAll(server: APIServer, logger: Logger, backoff: RetryBackoff = RetryBackoff()) async -> Double? {
         guard let sets = server.store("apps", "v1", "daemonsets"), let podStore = server.store("", "v1", "pods"),
               let nodeStore = server.store("", "v1", "nodes"),
-              let daemonSets = try? await sets.list(namespace: "", options: ListOptions()).items, !daemonSets.isEmpty,
-              let pods = try? await podStore.list(namespace: "", options: ListOptions()).items,
+              let daemonSets = try? await sets.list(namespace: "", options: ListOptions()).items else { return nil }
+        backoff.keep(only: daemonSets)
+        guard !daemonSets.isEmpty, let pods = try? await podStore.list(namespace: "", options: ListOptions()).items,
               let nodes = try? await nodeStore.list(namespace: "", options: ListOptions()).items else { return nil }
         let events = ControllerEvents(server: server, component: component)
         var wake: Double?

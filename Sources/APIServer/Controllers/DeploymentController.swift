@@ -25,9 +25,11 @@ actor DeploymentController: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
     }
 
     /// The pod-template-hash: FNV-1a of the template, in the consonant-and-digit alphabet upstream encodes it with.
@@ -67,8 +69,9 @@ actor DeploymentController: InProcessController {
 
     static func syncAll(server: APIServer, logger: Logger, backoff: RetryBackoff = RetryBackoff()) async -> Double? {
         guard let deployments = server.store("apps", "v1", "deployments"), let sets = server.store("apps", "v1", "replicasets"),
-              let all = try? await deployments.list(namespace: "", options: ListOptions()).items, !all.isEmpty,
-              let replicaSets = try? await sets.list(namespace: "", options: ListOptions()).items else { return nil }
+              let all = try? await deployments.list(namespace: "", options: ListOptions()).items else { return nil }
+        backoff.keep(only: all)
+        guard !all.isEmpty, let replicaSets = try? await sets.list(namespace: "", options: ListOptions()).items else { return nil }
         var wake: Double?
         for deployment in all where deployment.metaDeletionTimestamp == nil {
             let owned = replicaSets.filter { $0.metaNamespace == deployment.metaNamespace && Workloads.controllerUID($0) == deployment.metaUID }

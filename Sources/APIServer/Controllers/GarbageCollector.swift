@@ -34,9 +34,11 @@ actor GarbageCollector: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
     }
 
     static func collect(server: APIServer, logger: Logger) async {

@@ -27,16 +27,19 @@ actor JobController: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
     }
 
     /// One pass over every Job; the seconds until a Job next needs attention (a backoff, deadline or TTL), if any.
     static func syncAll(server: APIServer, logger: Logger, backoff: RetryBackoff = RetryBackoff()) async -> Double? {
         guard let jobStore = server.store("batch", "v1", "jobs"), let podStore = server.store("", "v1", "pods"),
-              let jobs = try? await jobStore.list(namespace: "", options: ListOptions()).items,
-              let pods = try? await podStore.list(namespace: "", options: ListOptions()).items else { return nil }
+              let jobs = try? await jobStore.list(namespace: "", options: ListOptions()).items else { return nil }
+        backoff.keep(only: jobs)
+        guard let pods = try? await podStore.list(namespace: "", options: ListOptions()).items else { return nil }
         var byJob: [String: [JSONValue]] = [:]
         for pod in pods { if let uid = Workloads.controllerUID(pod) { byJob[uid, default: []].append(pod) } }
         var wake: Double?
@@ -178,7 +181,7 @@ struct JobSync {
         add(failed.count, to: "failed")
         if indexed {
             let done = pods.filter { succeeded.contains($0.metaUID) }.compactMap(Self.index)
-            let indexes = CompletedIndexes(status["completedIndexes"]?.string ?? "").adding(done, below: completions ?? 0)
+            let indexes = CompletedIndexes(status["completedIndexes"]?.string ?? "", below: completions ?? 0).adding(done, below: completions ?? 0)
             status["completedIndexes"] = indexes.isEmpty ? nil : .string(indexes.description)
         }
         setUncounted(uncountedSucceeded.subtracting(succeeded), uncountedFailed.subtracting(failed))
@@ -272,18 +275,22 @@ struct JobSync {
 
     private func isSuccessful(succeeded: Int, active: Int) -> Bool {
         guard let completions else { return succeeded > 0 && active == 0 }
-        if indexed { return CompletedIndexes(status["completedIndexes"]?.string ?? "").count >= completions }
+        if indexed { return CompletedIndexes(status["completedIndexes"]?.string ?? "", below: completions).count >= completions }
         return succeeded >= completions
     }
 
     private mutating func createIndexed(active: [JSONValue]) async {
-        let completed = CompletedIndexes(status["completedIndexes"]?.string ?? "")
+        let limit = completions ?? 0
+        let completed = CompletedIndexes(status["completedIndexes"]?.string ?? "", below: limit)
         let running = Set(active.compactMap(Self.index))
-        // The first free indexes, found without walking all of 0..<completions (which may be two billion).
+        // The first free indexes: a run of completed ones is skipped in one step, so a pass takes steps for the pods it
+        // creates, the running ones and the intervals, never for each of up to two billion completed indexes.
         var wanted = min(max(0, parallelism - active.count), ReplicaSetController.burst)
         var index = 0
-        while wanted > 0, index < (completions ?? 0) {
-            if !completed.contains(index), !running.contains(index) {
+        while wanted > 0 {
+            index = completed.firstMissing(from: index)
+            guard index < limit else { break }
+            if !running.contains(index) {
                 guard await create(index: index) else { break }
                 wanted -= 1
             }

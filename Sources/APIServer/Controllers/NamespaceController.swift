@@ -38,9 +38,11 @@ actor NamespaceController: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
     }
 
     static func finalize(_ name: String, server: APIServer, namespaces: GenericStore, logger: Logger) async {

@@ -34,9 +34,11 @@ actor PersistentVolumeBinder: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
     }
 
     static func sync(server: APIServer, context: RequestContext, logger: Logger) async {

@@ -25,16 +25,18 @@ actor ReplicaSetController: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
     }
 
     static func syncAll(server: APIServer, logger: Logger, backoff: RetryBackoff = RetryBackoff()) async -> Double? {
         guard let sets = server.store("apps", "v1", "replicasets"), let podStore = server.store("", "v1", "pods"),
-              let replicaSets = try? await sets.list(namespace: "", options: ListOptions()).items,
-              !replicaSets.isEmpty,
-              let pods = try? await podStore.list(namespace: "", options: ListOptions()).items else { return nil }
+              let replicaSets = try? await sets.list(namespace: "", options: ListOptions()).items else { return nil }
+        backoff.keep(only: replicaSets)
+        guard !replicaSets.isEmpty, let pods = try? await podStore.list(namespace: "", options: ListOptions()).items else { return nil }
         let events = ControllerEvents(server: server, component: component)
         var wake: Double?
         for rs in replicaSets where rs.metaDeletionTimestamp == nil {

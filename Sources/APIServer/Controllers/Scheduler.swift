@@ -37,9 +37,11 @@ actor Scheduler: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
     }
 
     struct NodeState {

@@ -27,16 +27,19 @@ actor StatefulSetController: InProcessController {
         }
     }
 
-    func stop() {
-        task?.cancel()
+    func stop() async {
+        let running = task
         task = nil
+        running?.cancel()
+        await running?.value
     }
 
     static func syncAll(server: APIServer, logger: Logger, backoff: RetryBackoff = RetryBackoff()) async -> Double? {
         guard let sets = server.store("apps", "v1", "statefulsets"), let podStore = server.store("", "v1", "pods"),
               let claimStore = server.store("", "v1", "persistentvolumeclaims"),
-              let statefulSets = try? await sets.list(namespace: "", options: ListOptions()).items, !statefulSets.isEmpty,
-              let pods = try? await podStore.list(namespace: "", options: ListOptions()).items else { return nil }
+              let statefulSets = try? await sets.list(namespace: "", options: ListOptions()).items else { return nil }
+        backoff.keep(only: statefulSets)
+        guard !statefulSets.isEmpty, let pods = try? await podStore.list(namespace: "", options: ListOptions()).items else { return nil }
         let events = ControllerEvents(server: server, component: component)
         var wake: Double?
         for sts in statefulSets where sts.metaDeletionTimestamp == nil {

@@ -75,19 +75,28 @@ enum Workloads {
         return Int64(saturating: min(max(seconds, 0.05), 86_400) * 1000)
     }
 
+    /// How an object is named in logs and in its controller's retry bookkeeping (`Deployment ns/web`).
+    static func key(_ object: JSONValue) -> String {
+        let kind = object["kind"]?.string ?? "object"
+        return "\(kind) \(object.metaNamespace.isEmpty ? "" : object.metaNamespace + "/")\(object.metaName)"
+    }
+
     /// Reconciles one object on its own, as upstream's rate-limited work queues do: an error is logged with the
-    /// object and brings a retry with backoff, and the pass goes on with the others. The seconds until this object
-    /// wants another pass (its own wish, or the retry), if any.
+    /// object and brings a retry with backoff, and the pass goes on with the others. Until that retry is due the
+    /// object is left alone, unless it changed (a new resourceVersion may be the fix): passes brought by changes to
+    /// other objects do not retry it, nor log it again. The seconds until this object wants another pass (its own
+    /// wish, or the retry), if any.
     static func reconcile(_ object: JSONValue, component: String, backoff: RetryBackoff, logger: Logger,
                           _ body: () async throws -> Double?) async -> Double? {
-        let kind = object["kind"]?.string ?? "object"
-        let key = "\(kind) \(object.metaNamespace.isEmpty ? "" : object.metaNamespace + "/")\(object.metaName)"
+        let key = key(object)
+        let version = object.metaResourceVersion
+        if let wait = backoff.wait(key, resourceVersion: version) { return wait }
         do {
             let next = try await body()
             backoff.succeeded(key)
             return next
         } catch {
-            let delay = backoff.failed(key)
+            let delay = backoff.failed(key, resourceVersion: version)
             logger.warning("\(component): syncing \(key) failed, retrying in \(oneDecimal(delay))s: \((error as? StatusError)?.message ?? "\(error)")")
             return delay
         }
@@ -150,23 +159,64 @@ enum Workloads {
     }
 }
 
-/// Consecutive failures per object, for the retry delay: 0.5 s doubling to 5 minutes (upstream's controllers use
-/// 5 ms doubling to 1000 s; a busy single host retries less eagerly).
+/// Per object that failed: how often in a row, when it may be tried again, and the version that failed. Delays are
+/// 0.5 s doubling to 5 minutes (upstream's controllers use 5 ms doubling to 1000 s; a busy single host retries less
+/// eagerly).
 final class RetryBackoff: Sendable {
-    private let failures = Mutex<[String: Int]>([:])
+    private struct Entry {
+        var failures: Int
+        var retryAt: Double
+        var resourceVersion: String
+    }
 
-    init() {}
+    private let entries = Mutex<[String: Entry]>([:])
+    private let now: @Sendable () -> Double
 
-    func failed(_ key: String) -> Double {
-        let count = failures.withLock { counts -> Int in
-            let n = (counts[key] ?? 0) + 1
-            counts[key] = n
-            return n
+    /// `now` is seconds on a monotonic clock (tests pass their own).
+    init(now: @escaping @Sendable () -> Double = RetryBackoff.monotonicSeconds) {
+        self.now = now
+    }
+
+    private static let epoch = ContinuousClock.now
+
+    static func monotonicSeconds() -> Double {
+        let elapsed = ContinuousClock.now - epoch
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    /// The seconds until `key` may be tried again, or nil when it may be now: nothing failed, its retry is due, or
+    /// the object changed since it failed.
+    func wait(_ key: String, resourceVersion: String) -> Double? {
+        let current = now()
+        return entries.withLock { entries -> Double? in
+            guard let entry = entries[key], entry.resourceVersion == resourceVersion, entry.retryAt > current else { return nil }
+            return entry.retryAt - current
         }
-        return min(0.5 * Double(1 << min(count - 1, 10)), 300)
+    }
+
+    /// Records a failure of `key` at `resourceVersion`; the delay until its retry.
+    @discardableResult
+    func failed(_ key: String, resourceVersion: String = "") -> Double {
+        let current = now()
+        return entries.withLock { entries -> Double in
+            let count = (entries[key]?.failures ?? 0) + 1
+            let delay = min(0.5 * Double(1 << min(count - 1, 10)), 300)
+            entries[key] = Entry(failures: count, retryAt: current + delay, resourceVersion: resourceVersion)
+            return delay
+        }
     }
 
     func succeeded(_ key: String) {
-        _ = failures.withLock { $0.removeValue(forKey: key) }
+        _ = entries.withLock { $0.removeValue(forKey: key) }
     }
+
+    /// Forgets the objects a pass no longer lists (deleted ones), so the bookkeeping is only ever as large as the
+    /// objects that exist and fail.
+    func keep(only objects: [JSONValue]) {
+        let live = Set(objects.map(Workloads.key))
+        entries.withLock { entries in entries = entries.filter { live.contains($0.key) } }
+    }
+
+    /// The objects with a failure on record.
+    var keys: Set<String> { entries.withLock { Set($0.keys) } }
 }

@@ -52,7 +52,9 @@ indirect enum FieldShape: Sendable {
         switch self {
         case .structure(let schema):
             guard case .list(_, let mergeKey, let listType) = schema.resolved else { return .atomic }
-            if let mergeKey { return .map(keys: [mergeKey]) }
+            // A list can be merged by key in strategic merge patches and still be atomic to server-side apply
+            // (JobStatus.conditions: patchMergeKey=type, listType=atomic); the listType decides ownership.
+            if listType != "atomic", let mergeKey { return .map(keys: [mergeKey]) }
             return listType == "set" ? .set : .atomic
         case .custom(let schema):
             switch schema.listType {

@@ -8,6 +8,9 @@ public protocol KubeletConnector: Sendable {
 
 /// `pods/log`: finds the pod's node and its kubelet endpoint, and relays the kubelet's `/containerLogs` answer.
 extension ResourceHandler {
+    /// kube-apiserver's --kubelet-port default.
+    static let defaultKubeletPort = 10250
+
     func podLogs() async throws -> APIResponse {
         guard let connector = server.kubelets else {
             throw StatusError(code: 503, reason: "ServiceUnavailable",
@@ -37,10 +40,12 @@ extension ResourceHandler {
             if let a = addresses.first(where: { $0["type"]?.string == type })?["address"]?.string { host = a; break }
         }
         guard let host else { throw StatusError.badRequest("node \(nodeName) has no address to reach its kubelet") }
-        let port = Int(node[path: ["status", "daemonEndpoints", "kubeletEndpoint", "Port"]]?.int ?? 10250)
-        // The node's status says where its kubelet listens; a port no socket can have is refused here, not by a trap
-        // converting it for the connect.
-        guard (1...65535).contains(port) else {
+        var port = Int(node[path: ["status", "daemonEndpoints", "kubeletEndpoint", "Port"]]?.int ?? 0)
+        // upstream's GetConnectionInfo: a kubelet that reports no port (0, or less) is reached on the default one.
+        if port <= 0 { port = Self.defaultKubeletPort }
+        // Beyond that the node's status says where its kubelet listens; a port no socket can have is refused here,
+        // not by a trap converting it for the connect.
+        guard port <= 65535 else {
             throw StatusError.internalError("node \(nodeName) reports kubelet port \(port), which is not a valid port")
         }
         var params: [String] = []

@@ -178,7 +178,7 @@ struct ResourceHandler {
 
     /// Upstream's field validation: unknown fields are dropped (Ignore), reported as warnings (Warn, the
     /// default) or refused (Strict); values of the wrong JSON type are always a 400, unless `current` (the stored
-    /// object a PUT or patch replaces) holds the very same ones: an older binary's values are not the patch's fault, and
+    /// object a PUT or patch replaces) holds the very same values in the same places: an older binary's values are not the patch's fault, and
     /// the patch may be what fixes them one by one.
     func validateFields(_ object: inout JSONValue, current: JSONValue? = nil) throws -> [String] {
         let directive = query["fieldValidation"] ?? "Warn"
@@ -191,12 +191,9 @@ struct ResourceHandler {
         } else if let schema = def.schema {
             var pruner = FieldPruner()
             do {
-                try pruner.prune(&object, schema: schema)
+                try pruner.prune(&object, schema: schema, tolerating: current)
             } catch {
-                guard let current else { throw StatusError.undecodable(kind: def.kind, version: def.version, error) }
-                if let added = FieldPruner.newError(in: object, comparedTo: current, schema: schema) {
-                    throw StatusError.undecodable(kind: def.kind, version: def.version, added)
-                }
+                throw StatusError.undecodable(kind: def.kind, version: def.version, error)
             }
             unknownFields = pruner.unknownFields
         } else {

@@ -7,13 +7,12 @@ extension GenericStore {
     /// through, so that a bad object can still lose its finalizers, get a status or be fixed field by field.
     func checkDecodable(_ object: JSONValue, old: JSONValue? = nil) throws {
         guard let schema = definition.schema else { return }
+        var copy = object
+        var pruner = FieldPruner()
         do {
-            try FieldPruner.check(object, schema: schema)
+            try pruner.prune(&copy, schema: schema, tolerating: old)
         } catch {
-            guard let old else { throw StatusError.undecodable(kind: definition.kind, version: definition.version, error) }
-            if let added = FieldPruner.newError(in: object, comparedTo: old, schema: schema) {
-                throw StatusError.undecodable(kind: definition.kind, version: definition.version, added)
-            }
+            throw StatusError.undecodable(kind: definition.kind, version: definition.version, error)
         }
     }
 }

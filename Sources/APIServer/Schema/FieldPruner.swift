@@ -15,6 +15,11 @@ public struct FieldPruner {
         public var expected: String
         /// What the JSON held: `string`, `object`, … or `number <literal>` for a number the field cannot hold.
         public var found: String
+        /// Where the value is, with list indexes and map keys (`spec.containers[1].ports[0].containerPort`,
+        /// `metadata.labels["a.b"]`): Go's path above names every element of a list alike.
+        public var location: String = ""
+        /// The value that did not decode, as the JSON held it.
+        public var value: JSONValue = .null
 
         public var description: String {
             let field = goStruct.isEmpty ? path : "\(goStruct).\(path)"
@@ -26,17 +31,40 @@ public struct FieldPruner {
     /// When set, type errors are collected here and the walk goes on, instead of stopping at the first.
     private var collected: [TypeError]?
 
+    private enum Step { case field(String), index(Int), key(String) }
+    private var trail: [Step] = []
+
+    /// `spec.containers[1].ports[0].containerPort`, `metadata.labels["a.b"]`: one spelling per place.
+    private static func location(_ trail: [Step]) -> String {
+        var out = ""
+        for step in trail {
+            switch step {
+            case .field(let name): out += out.isEmpty ? name : "." + name
+            case .index(let i): out += "[\(i)]"
+            case .key(let key): out += "[" + JSONWriter.string(.string(key)) + "]"
+            }
+        }
+        return out
+    }
+
     public init() {}
 
     public mutating func prune(_ value: inout JSONValue, schema: Schema) throws(TypeError) {
         try walk(&value, schema, path: "", goPath: "", goStruct: "")
     }
 
-    /// Checks `value` against `schema` without keeping what pruning would change (the type errors only).
-    public static func check(_ value: JSONValue, schema: Schema) throws(TypeError) {
-        var copy = value
-        var pruner = FieldPruner()
-        try pruner.prune(&copy, schema: schema)
+    /// Prunes `value` (unknown fields dropped, integral doubles made integers) and checks that it decodes, allowing
+    /// the type errors `stored` has too: the object a PUT or patch replaces, whose bad values an older binary left and
+    /// the update may carry along untouched. Past such an error the walk goes on, so the rest of the object is pruned
+    /// and checked all the same. Throws the first error `value` adds (a bad value in a new place, changed, or copied
+    /// to more places); without `stored`, the first error.
+    public mutating func prune(_ value: inout JSONValue, schema: Schema, tolerating stored: JSONValue?) throws(TypeError) {
+        guard let stored else { return try prune(&value, schema: schema) }
+        collected = []
+        defer { collected = nil }
+        try walk(&value, schema, path: "", goPath: "", goStruct: "")
+        guard let found = collected, !found.isEmpty else { return }
+        if let added = Self.firstAdded(found, comparedTo: Self.errors(in: stored, schema: schema)) { throw added }
     }
 
     /// Every decode error in `value` (Go's decoder reports the first; an update is judged on whether it adds any).
@@ -48,11 +76,18 @@ public struct FieldPruner {
         return pruner.collected ?? []
     }
 
-    /// The first decode error of `value` that `old` does not have too (the same value at the same field, left by an
-    /// older binary); nil when the update makes the object no worse.
-    public static func newError(in value: JSONValue, comparedTo old: JSONValue, schema: Schema) -> TypeError? {
-        let before = Set(errors(in: old, schema: schema).map(\.description))
-        return errors(in: value, schema: schema).first { !before.contains($0.description) }
+    /// The first of `errors` that `old` does not account for: each of `old`'s errors excuses one error of the same
+    /// value at the same place, so a bad value that moved, changed or was copied elsewhere is not excused.
+    static func firstAdded(_ errors: [TypeError], comparedTo old: [TypeError]) -> TypeError? {
+        struct Key: Hashable { var location: String, value: JSONValue }
+        var excused: [Key: Int] = [:]
+        for error in old { excused[Key(location: error.location, value: error.value), default: 0] += 1 }
+        for error in errors {
+            let key = Key(location: error.location, value: error.value)
+            guard let n = excused[key], n > 0 else { return error }
+            excused[key] = n - 1
+        }
+        return nil
     }
 
     private mutating func fail(_ error: TypeError) throws(TypeError) {
@@ -61,13 +96,16 @@ public struct FieldPruner {
     }
 
     /// `path` names fields for unknown-field reports (`spec.containers[0].foo`, as upstream's strict decoding);
-    /// `goPath` and `goStruct` name them for type errors, as Go's decoder does.
+    /// `goPath` and `goStruct` name them for type errors, as Go's decoder does; `trail` is where the walk is, spelled
+    /// out only for an error's `location`.
     private mutating func walk(_ value: inout JSONValue, _ schema: Schema, path: String, goPath: String,
                                goStruct: String) throws(TypeError) {
         if value == .null { return }
         let resolved = schema.resolved
+        // Called before `value` is changed, so it reports the value as the JSON held it.
         func mismatch(_ found: String? = nil) -> TypeError {
-            TypeError(path: goPath, goStruct: goStruct, expected: Self.goType(resolved), found: found ?? value.typeName)
+            TypeError(path: goPath, goStruct: goStruct, expected: Self.goType(resolved), found: found ?? value.typeName,
+                      location: Self.location(trail), value: value)
         }
         switch resolved {
         case .preserveUnknown, .ref:
@@ -91,13 +129,19 @@ public struct FieldPruner {
             guard var o = value.object else { return try fail(mismatch()) }
             for key in o.keys.sorted() {
                 guard var v = o[key] else { continue }
+                trail.append(.key(key))
+                defer { trail.removeLast() }
                 try walk(&v, element, path: path.isEmpty ? key : "\(path).\(key)", goPath: goPath, goStruct: goStruct)
                 o[key] = v
             }
             value = .object(o)
         case .list(let element, _, _):
             guard var a = value.array else { return try fail(mismatch()) }
-            for i in a.indices { try walk(&a[i], element, path: "\(path)[\(i)]", goPath: goPath, goStruct: goStruct) }
+            for i in a.indices {
+                trail.append(.index(i))
+                defer { trail.removeLast() }
+                try walk(&a[i], element, path: "\(path)[\(i)]", goPath: goPath, goStruct: goStruct)
+            }
             value = .array(a)
         case .object(let properties, _, _, let goType):
             guard var o = value.object else { return try fail(mismatch()) }
@@ -111,6 +155,8 @@ public struct FieldPruner {
                     continue
                 }
                 guard var v = o[key] else { continue }
+                trail.append(.field(key))
+                defer { trail.removeLast() }
                 try walk(&v, childSchema, path: childPath, goPath: goPath.isEmpty ? key : "\(goPath).\(key)",
                          goStruct: goType.isEmpty ? goStruct : goType)
                 o[key] = v

@@ -24,7 +24,7 @@ extension Schemas {
     ], required: ["template"], go: "JobSpec")
 
     static let jobStatus = obj([
-        "conditions": .list(workloadCondition("JobCondition"), listType: "atomic"), "startTime": .time, "completionTime": .time,
+        "conditions": .list(workloadCondition("JobCondition"), mergeKey: "type", listType: "atomic"), "startTime": .time, "completionTime": .time,
         "active": i32, "succeeded": i32, "failed": i32, "terminating": i32, "completedIndexes": s, "failedIndexes": s,
         "uncountedTerminatedPods": obj(["succeeded": .list(.str, listType: "set"), "failed": .list(.str, listType: "set")],
                                        go: "UncountedTerminatedPods"),

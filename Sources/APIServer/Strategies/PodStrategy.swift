@@ -44,8 +44,10 @@ struct PodStrategy: ResourceStrategy {
                 }
                 for probe in ["livenessProbe", "readinessProbe", "startupProbe"] where c[probe]?.object != nil {
                     var p = c[probe] ?? .emptyObject
-                    for (field, value) in [("timeoutSeconds", 1), ("periodSeconds", 10), ("successThreshold", 1), ("failureThreshold", 3)] as [(String, Int64)]
-                    where p[field] == nil { p[field] = .int(value) }
+                    // SetDefaults_Probe: 0 is Go's unset, so `successThreshold: 0` is 1 as upstream stores it.
+                    for (field, value) in PodDefaults.probeDefaults where p[field] == nil || p[field] == .null || p[field] == .int(0) {
+                        p[field] = .int(Int64(value))
+                    }
                     if p[path: ["httpGet"]]?.object != nil {
                         if p[path: ["httpGet", "path"]] == nil { p[path: ["httpGet", "path"]] = "/" }
                         if p[path: ["httpGet", "scheme"]] == nil { p[path: ["httpGet", "scheme"]] = "HTTP" }
@@ -200,7 +202,11 @@ struct PodStrategy: ResourceStrategy {
             spec["terminationGracePeriodSeconds"] = nil
             return spec
         }
-        if mutableStripped(pod) != mutableStripped(old) {
+        // The stored pod as today's defaults complete it, as the update was (an older binary may have stored a probe
+        // threshold of 0, which is 1 now): a field the defaults alone changed is not a change the client made.
+        var defaultedOld = old
+        applyDefaults(&defaultedOld)
+        if mutableStripped(pod) != mutableStripped(defaultedOld) {
             errors.append(.forbidden("spec", "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"))
         }
         if let oldNode = old[path: ["spec", "nodeName"]]?.string, !oldNode.isEmpty,

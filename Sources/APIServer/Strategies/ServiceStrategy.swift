@@ -20,7 +20,11 @@ struct ServiceStrategy: ResourceStrategy {
         if var ports = spec["ports"]?.array {
             for i in ports.indices {
                 if ports[i]["protocol"] == nil { ports[i]["protocol"] = "TCP" }
-                if ports[i]["targetPort"] == nil, let port = ports[i]["port"] { ports[i]["targetPort"] = port }
+                // SetDefaults_Service: IntOrString's zero values (0 or "") mean unset, as a missing targetPort does.
+                let target = ports[i]["targetPort"]
+                if target == nil || target == .null || target == .int(0) || target == .string(""), let port = ports[i]["port"] {
+                    ports[i]["targetPort"] = port
+                }
             }
             spec["ports"] = .array(ports)
         }
@@ -58,8 +62,10 @@ struct ServiceStrategy: ResourceStrategy {
         return errors
     }
 
+    /// A spec left as stored is not judged again (see `specUnchanged`): a Service an older binary stored with a port
+    /// today's rules refuse can still lose its finalizers, so its namespace can go.
     func validateUpdate(_ object: JSONValue, old: JSONValue) -> [FieldError] {
-        var errors = validate(object)
+        var errors = specUnchanged(object, old, defaulted: applyDefaults) ? [] : validate(object)
         let oldIP = old[path: ["spec", "clusterIP"]]?.string ?? ""
         let newIP = object[path: ["spec", "clusterIP"]]?.string ?? ""
         if !oldIP.isEmpty, newIP != oldIP {
@@ -78,5 +84,24 @@ struct ServiceStrategy: ResourceStrategy {
         for field in ["ipFamilies", "ipFamilyPolicy"] where object[path: ["spec", field]] == nil {
             object[path: ["spec", field]] = old[path: ["spec", field]]
         }
+        Self.dropTypeDependentFields(&object, old: old)
+    }
+
+    static func type(_ service: JSONValue) -> String { service[path: ["spec", "type"]]?.string ?? "ClusterIP" }
+
+    static func needsNodePorts(_ service: JSONValue) -> Bool { ["NodePort", "LoadBalancer"].contains(type(service)) }
+
+    static func nodePorts(_ service: JSONValue) -> Set<Int64> {
+        Set((service[path: ["spec", "ports"]]?.array ?? []).compactMap { $0["nodePort"]?.int }.filter { $0 != 0 })
+    }
+
+    /// upstream's dropTypeDependentFields: a Service leaving NodePort or LoadBalancer for a type without node ports
+    /// loses the node ports it had, when the update adds none of its own (a client that changes only `type` sends
+    /// the allocated ones back; one that asks for a new node port is told it may not have one).
+    static func dropTypeDependentFields(_ object: inout JSONValue, old: JSONValue) {
+        guard needsNodePorts(old), !needsNodePorts(object), nodePorts(old).isSuperset(of: nodePorts(object)),
+              var ports = object[path: ["spec", "ports"]]?.array else { return }
+        for i in ports.indices where ports[i]["nodePort"] != nil { ports[i]["nodePort"] = nil }
+        object[path: ["spec", "ports"]] = .array(ports)
     }
 }

@@ -165,6 +165,31 @@ func setDefault(_ spec: inout [String: JSONValue], _ key: String, _ value: JSONV
     if spec[key] == nil || spec[key] == .null { spec[key] = value }
 }
 
+/// An update strategy's `type` as the defaults see it: Go's "" is unset, as a missing one is.
+func setDefaultStrategyType(_ strategy: inout [String: JSONValue], _ value: String) {
+    if strategy["type"] == .string("") { strategy["type"] = nil }
+    setDefault(&strategy, "type", .string(value))
+}
+
+/// The apps validators report an unknown strategy type with the whole strategy struct as the value, printed as Go's
+/// %#v prints the internal type (`apps.DeploymentStrategy{Type:"Foo", RollingUpdate:(*apps.RollingUpdateDeployment)(nil)}`).
+enum StrategyValue {
+    static func goString(_ strategy: JSONValue?, goType: String, rollingGoType: String) -> String {
+        let type = strategy?["type"]?.string ?? ""
+        let rolling = strategy?["rollingUpdate"].map { $0 != .null } ?? false
+        // Upstream prints a set pointer as its address, which means nothing outside that process.
+        let pointer = rolling ? "(*apps.\(rollingGoType))(non-nil)" : "(*apps.\(rollingGoType))(nil)"
+        return "apps.\(goType){Type:\(GoFormat.quoted(type)), RollingUpdate:\(pointer)}"
+    }
+
+    static func notSupported(_ field: String, _ strategy: JSONValue?, goType: String, rollingGoType: String,
+                             _ supported: [String]) -> FieldError {
+        let error = FieldError.notSupported(field, "", supported)
+        return FieldError(kind: .notSupported, field: field,
+                          value: goString(strategy, goType: goType, rollingGoType: rollingGoType), detail: error.detail, numeric: true)
+    }
+}
+
 struct DeploymentStrategy: WorkloadStrategy {
     var kindName: String { "deployment" }
 
@@ -191,21 +216,23 @@ struct DeploymentStrategy: WorkloadStrategy {
             }
             errors += NumericValidation.notMoreThan100Percent(unavailable, field: "\(path).maxUnavailable")
         default:
-            break
+            errors.append(StrategyValue.notSupported("spec.strategy", object[path: ["spec", "strategy"]], goType: "DeploymentStrategy",
+                                                     rollingGoType: "RollingUpdateDeployment", ["Recreate", "RollingUpdate"]))
         }
         return errors
     }
 
     func validateStatus(_ object: JSONValue, old: JSONValue) -> [FieldError] {
         WorkloadStatus.validate(object, old: old, nonNegative: ["observedGeneration", "replicas", "updatedReplicas", "readyReplicas",
-                                                               "availableReplicas", "unavailableReplicas", "collisionCount"],
+                                                               "availableReplicas", "unavailableReplicas", "terminatingReplicas",
+                                                               "collisionCount"],
                                 atMostReplicas: ["updatedReplicas", "readyReplicas", "availableReplicas"], readyField: "readyReplicas")
     }
 
     func defaults(_ spec: inout [String: JSONValue], _ object: JSONValue) {
         setDefault(&spec, "replicas", 1)
         var strategy = spec["strategy"]?.object ?? [:]
-        setDefault(&strategy, "type", "RollingUpdate")
+        setDefaultStrategyType(&strategy, "RollingUpdate")
         if strategy["type"] == "RollingUpdate" {
             var rolling = strategy["rollingUpdate"]?.object ?? [:]
             setDefault(&rolling, "maxUnavailable", "25%")
@@ -227,7 +254,7 @@ struct ReplicaSetStrategy: WorkloadStrategy {
 
     func validateStatus(_ object: JSONValue, old: JSONValue) -> [FieldError] {
         WorkloadStatus.validate(object, old: old, nonNegative: ["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas",
-                                                               "observedGeneration"],
+                                                               "terminatingReplicas", "observedGeneration"],
                                 atMostReplicas: ["fullyLabeledReplicas", "readyReplicas", "availableReplicas"], readyField: "readyReplicas",
                                 collisions: false)
     }
@@ -241,6 +268,17 @@ struct StatefulSetStrategy: WorkloadStrategy {
     func validateSpec(_ object: JSONValue) -> [FieldError] {
         var errors = NumericValidation.nonNegative(object, ["spec", "minReadySeconds"])
         errors += NumericValidation.nonNegative(object, ["spec", "ordinals", "start"])
+        let strategy = object[path: ["spec", "updateStrategy"]]
+        switch strategy?["type"]?.string {
+        case "RollingUpdate", "OnDelete":
+            break
+        default:
+            // ValidateStatefulSetSpec words this one as Invalid, not NotSupported.
+            errors.append(FieldError(kind: .invalid, field: "spec.updateStrategy",
+                                     value: StrategyValue.goString(strategy, goType: "StatefulSetUpdateStrategy",
+                                                                   rollingGoType: "RollingUpdateStatefulSetStrategy"),
+                                     detail: "must be 'RollingUpdate' or 'OnDelete'", numeric: true))
+        }
         if object[path: ["spec", "updateStrategy", "type"]]?.string == "RollingUpdate",
            let rolling = object[path: ["spec", "updateStrategy", "rollingUpdate"]], rolling != .null {
             let path = "spec.updateStrategy.rollingUpdate"
@@ -267,7 +305,7 @@ struct StatefulSetStrategy: WorkloadStrategy {
         setDefault(&spec, "replicas", 1)
         setDefault(&spec, "podManagementPolicy", "OrderedReady")
         var update = spec["updateStrategy"]?.object ?? [:]
-        setDefault(&update, "type", "RollingUpdate")
+        setDefaultStrategyType(&update, "RollingUpdate")
         if update["type"] == "RollingUpdate" {
             var rolling = update["rollingUpdate"]?.object ?? [:]
             setDefault(&rolling, "partition", 0)
@@ -284,7 +322,13 @@ struct DaemonSetStrategy: WorkloadStrategy {
 
     func validateSpec(_ object: JSONValue) -> [FieldError] {
         var errors = NumericValidation.nonNegative(object, ["spec"], ["minReadySeconds", "revisionHistoryLimit"])
-        guard object[path: ["spec", "updateStrategy", "type"]]?.string == "RollingUpdate" else { return errors }
+        let type = object[path: ["spec", "updateStrategy", "type"]]?.string
+        if type != "RollingUpdate", type != "OnDelete" {
+            errors.append(StrategyValue.notSupported("spec.updateStrategy", object[path: ["spec", "updateStrategy"]],
+                                                     goType: "DaemonSetUpdateStrategy", rollingGoType: "RollingUpdateDaemonSet",
+                                                     ["RollingUpdate", "OnDelete"]))
+        }
+        guard type == "RollingUpdate" else { return errors }
         let path = "spec.updateStrategy.rollingUpdate"
         guard let rolling = object[path: ["spec", "updateStrategy", "rollingUpdate"]], rolling != .null else {
             return errors + [.required(path)]
@@ -313,7 +357,7 @@ struct DaemonSetStrategy: WorkloadStrategy {
 
     func defaults(_ spec: inout [String: JSONValue], _ object: JSONValue) {
         var update = spec["updateStrategy"]?.object ?? [:]
-        setDefault(&update, "type", "RollingUpdate")
+        setDefaultStrategyType(&update, "RollingUpdate")
         if update["type"] == "RollingUpdate" {
             var rolling = update["rollingUpdate"]?.object ?? [:]
             setDefault(&rolling, "maxUnavailable", 1)
@@ -404,6 +448,42 @@ struct JobStrategy: ResourceStrategy {
         return errors
     }
 
+    /// upstream's index rules for a Job status write (JobManagedBy's status validation, on by default in 1.32), each
+    /// applied only when its field changes, as upstream's status strategy does: a Job stored with bad indexes can
+    /// still have its other status fields written, and the Job controller may leave indexes beyond a lowered
+    /// `completions` until its next pass. The text is read one interval at a time, so a huge one costs no memory.
+    static func validateIndexes(_ object: JSONValue, old: JSONValue) -> [FieldError] {
+        var errors: [FieldError] = []
+        let completed = object[path: ["status", "completedIndexes"]]?.string ?? ""
+        let failed = object[path: ["status", "failedIndexes"]]?.string
+        let completedChanged = completed != (old[path: ["status", "completedIndexes"]]?.string ?? "")
+        let failedChanged = failed != old[path: ["status", "failedIndexes"]]?.string
+        let completions = object.goInt32(["spec", "completions"])
+        let indexed = object[path: ["spec", "completionMode"]]?.string == "Indexed"
+        let perIndex = object[path: ["spec", "backoffLimitPerIndex"]].map { $0 != .null } ?? false
+        if completedChanged {
+            if let completions, let problem = CompletedIndexes.formatError(completed, completions: completions) {
+                errors.append(.invalid("status.completedIndexes", completed, "error parsing completedIndexes: \(problem)"))
+            }
+            if !completed.isEmpty, !indexed {
+                errors.append(.invalid("status.completedIndexes", completed, "cannot set non-empty completedIndexes when non-indexed completion mode"))
+            }
+        }
+        if failedChanged, let failed {
+            if let completions, perIndex, let problem = CompletedIndexes.formatError(failed, completions: completions) {
+                errors.append(.invalid("status.failedIndexes", failed, "error parsing failedIndexes: \(problem)"))
+            }
+            if !perIndex {
+                errors.append(.invalid("status.failedIndexes", failed, "cannot set non-null failedIndexes when backoffLimitPerIndex is null"))
+            }
+        }
+        if completedChanged || failedChanged, let completions, let failed,
+           let overlap = CompletedIndexes.overlapError(completed: completed, failed: failed, completions: completions) {
+            errors.append(.invalid("status.failedIndexes", failed, overlap))
+        }
+        return errors
+    }
+
     func validateUpdate(_ object: JSONValue, old: JSONValue) -> [FieldError] {
         // Compared with the stored Job as today's defaults complete it (an older binary stored fewer defaults).
         var old = old
@@ -411,6 +491,7 @@ struct JobStrategy: ResourceStrategy {
         var errors = specUnchanged(object, old, defaulted: { _ in }) ? [] : validate(object)
         if object["status"] != old["status"] {
             errors += NumericValidation.nonNegative(object, ["status"], ["active", "succeeded", "failed", "ready", "terminating"])
+            errors += Self.validateIndexes(object, old: old)
         }
         // The template may change only while the job is suspended (upstream's rule for mutable scheduling).
         let suspended = old[path: ["spec", "suspend"]]?.bool == true
