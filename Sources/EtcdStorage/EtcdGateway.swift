@@ -339,8 +339,10 @@ final class UnaryHandler: ChannelDuplexHandler, @unchecked Sendable {
 /// A watch: the gateway streams one JSON object per line for as long as the connection lives. The stream is
 /// finished on every way the connection ends; a reader too slow to keep `EtcdGateway.streamBuffer` messages
 /// ends the watch, and so does an etcd that does not start answering within `answerTimeout`.
-final class StreamHandler: ChannelInboundHandler, @unchecked Sendable {
+final class StreamHandler: ChannelDuplexHandler, @unchecked Sendable {
     typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
 
     private let continuation: AsyncThrowingStream<JSONValue, any Error>.Continuation
     private let answerTimeout: TimeAmount
@@ -355,12 +357,19 @@ final class StreamHandler: ChannelInboundHandler, @unchecked Sendable {
         self.endpoint = endpoint
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    /// The deadline for etcd's answer runs from the moment the whole request is written: counted from the connect,
+    /// a loaded machine could use it up before the request was even sent.
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .end = unwrapOutboundIn(data), answerDeadline == nil, status == 0 else {
+            context.write(data, promise: promise)
+            return
+        }
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         let message = "\(endpoint)/v3/watch: no answer within \(EtcdGateway.format(answerTimeout))"
         answerDeadline = context.eventLoop.scheduleTask(in: answerTimeout) {
             bound.value.handler.end(bound.value.context, EtcdError(message))
         }
+        context.write(data, promise: promise)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

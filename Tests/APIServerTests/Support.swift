@@ -112,7 +112,7 @@ final class WatchRecorder: Sendable {
     var isEnded: Bool { ended.value }
 
     /// The next event (type, object), within a deadline.
-    func next(timeout: Double = 30) async throws -> (String, JSONValue) {
+    func next(timeout: Double = 90) async throws -> (String, JSONValue) {
         let index = cursor.value
         try await eventually(timeout: timeout) { lines.value.count > index || ended.value }
         guard lines.value.count > index else { throw TestFailure("watch ended") }
@@ -128,7 +128,7 @@ struct TestFailure: Error, CustomStringConvertible {
 }
 
 /// Polls `condition` until it holds or the deadline passes (no sleeps as synchronisation).
-func eventually(timeout: Double = 30, line: Int = #line, _ condition: () async throws -> Bool) async throws {
+func eventually(timeout: Double = 90, line: Int = #line, _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try await condition() { return }

@@ -16,7 +16,9 @@ struct TempDir: ~Copyable {
 
 /// Polls `condition` every 20 ms until it holds or `seconds` pass; no sleeps as synchronisation. The deadline is
 /// generous because the whole suite shares two cores with key generation and other suites on a cold CI run.
-func eventually(within seconds: Double = 30, _ condition: () async throws -> Bool) async rethrows -> Bool {
+/// Polls `condition` until it holds. The default deadline is generous on purpose: the whole suite runs in one
+/// process on two cooperative threads, and under a CPU hog a pod start here waited over 30 s for its turn.
+func eventually(within seconds: Double = 120, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try await condition() { return true }

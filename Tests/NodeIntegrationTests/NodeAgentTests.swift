@@ -35,7 +35,7 @@ import Testing
         try CertificateStore.write(certificate: cert, key: key, to: CertificatePaths(directory: dir, baseName: name))
     }
 
-    static func eventually(_ timeout: Double = 30, _ condition: () async throws -> Bool) async throws {
+    static func eventually(_ timeout: Double = 90, _ condition: () async throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if try await condition() { return }
