@@ -105,9 +105,11 @@ import Testing
         try await finish(s, first[0], "Failed")
         // The first retry waits ten seconds from the failure (the pod's creation time here, without container states).
         var job: JSONValue = .null
-        try await eventually(timeout: 40) {
+        // The replacement pod and the status that counts it are two writes: wait for both (the status read last).
+        try await eventually(timeout: 90) {
+            guard try await pods(s, of: "retry").count == 2 else { return false }
             job = try await s.request("GET", "\(Self.jobs)/retry").body
-            return try await pods(s, of: "retry").count == 2 && job[path: ["status", "active"]]?.int == 1
+            return job[path: ["status", "active"]]?.int == 1 && job[path: ["status", "failed"]]?.int == 1
         }
         #expect(job[path: ["status", "failed"]]?.int == 1 && condition(job, "Failed") == nil)
         let created = try await pods(s, of: "retry").compactMap { $0.metaCreationTimestamp.flatMap(Timestamp.parse) }.sorted()
