@@ -67,14 +67,18 @@ def request(method, path, body=None):
 
 
 try:
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if request("GET", "/readyz")[0] == 200:
-                break
-        except OSError:
-            pass
-        time.sleep(0.05)
+    def wait_for(what, check, seconds=60):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                if check():
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise SystemExit(f"{what} not within {seconds}s")
+
+    wait_for("/readyz", lambda: request("GET", "/readyz")[0] == 200)
 
     def fill(ns, n):
         request("POST", "/api/v1/namespaces", json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
@@ -100,7 +104,8 @@ try:
     for n in sizes:
         ns = f"list-{n}"
         fill(ns, n)
-        time.sleep(1)
+        # Each namespace also gets kube-root-ca.crt (n + 1 items are expected below).
+        wait_for(f"kube-root-ca.crt in {ns}", lambda: request("GET", f"/api/v1/namespaces/{ns}/configmaps/kube-root-ca.crt")[0] == 200)
         before = rss_mib()
         h1, h2 = [], []
         size = 0

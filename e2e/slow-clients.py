@@ -39,12 +39,14 @@ half_open = []
 for _ in range(handshakes):
     s = socket.create_connection((host, port))
     s.sendall(partial_hello)
+    s.setblocking(False)
     half_open.append(s)
 
 slow = []
 for _ in range(slow_headers):
     raw = socket.create_connection((host, port))
     s = context.wrap_socket(raw, server_hostname=host)
+    s.setblocking(False)
     slow.append(s)
 request = b"GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nUser-Agent: slow\r\nX-Pad: " + b"a" * 200 + b"\r\n\r\n"
 print(f"opened {len(half_open)} half-open handshakes and {len(slow)} slow-header connections in {time.time() - start:.1f}s",
@@ -76,13 +78,15 @@ checker.start()
 
 
 def closed(s):
-    """True once the server closed the connection (EOF or reset on read)."""
+    """True once the server closed the connection (EOF or reset on read). Sockets are non-blocking: a TLS record
+    that is not application data (a session ticket) makes the socket readable without anything to return."""
     try:
         r, _, _ = select.select([s], [], [], 0)
         if not r:
             return False
-        data = s.recv(4096) if not isinstance(s, ssl.SSLSocket) else s.recv(4096)
-        return data == b""
+        return s.recv(4096) == b""
+    except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+        return False
     except (ConnectionError, ssl.SSLError, OSError):
         return True
 
@@ -97,6 +101,8 @@ while (open_half or open_slow) and time.time() - start < limit:
         try:
             if offset < len(request):
                 s.send(request[offset:offset + 1])
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+            pass
         except (ConnectionError, ssl.SSLError, OSError):
             pass
     offset += 1
@@ -106,7 +112,6 @@ while (open_half or open_slow) and time.time() - start < limit:
             for s in list(group):
                 if closed(s):
                     group.remove(s)
-                    closed_at.setdefault("last", time.time() - start)
                     closed_at.setdefault("first", time.time() - start)
                     closed_at["last"] = time.time() - start
         time.sleep(0.1)

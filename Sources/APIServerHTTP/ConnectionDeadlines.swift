@@ -109,8 +109,9 @@ final class ConnectionDeadlineHandler: ChannelInboundHandler, RemovableChannelHa
     }
 }
 
-/// Between the HTTP/1.1 codec and the request loop: tells `ConnectionDeadlineHandler` when a request head arrived and
-/// when its response ended.
+/// Between the HTTP/1.1 codec and the request loop. It tells `ConnectionDeadlineHandler` when a request head arrived
+/// and when its response ended, and answers a request the decoder refused as Go's server does: 431 for a head beyond
+/// the header limit, 400 otherwise, then closes the connection (NIO's own responder answers 400 to both).
 final class HTTP1RequestTracker: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -118,6 +119,8 @@ final class HTTP1RequestTracker: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private var deadlines: ConnectionDeadlineHandler?
+    private var responding = false
+    private var answered = false
 
     func handlerAdded(context: ChannelHandlerContext) {
         deadlines = try? context.pipeline.syncOperations.handler(type: ConnectionDeadlineHandler.self)
@@ -126,34 +129,18 @@ final class HTTP1RequestTracker: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) { deadlines = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) { deadlines?.requestStarted() }
+        if case .head = unwrapInboundIn(data) {
+            responding = true
+            deadlines?.requestStarted()
+        }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { deadlines?.responseFinished() }
-        context.write(data, promise: promise)
-    }
-}
-
-/// Answers a request the HTTP/1.1 decoder refused, as Go's server does: 431 for a head beyond the header limit,
-/// 400 otherwise, then closes the connection (NIO's own responder answers 400 to both).
-final class HTTP1DecodeErrorResponder: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    private var responding = false
-    private var answered = false
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) { responding = true }
-        context.fireChannelRead(data)
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { responding = false }
+        if case .end = unwrapOutboundIn(data) {
+            responding = false
+            deadlines?.responseFinished()
+        }
         context.write(data, promise: promise)
     }
 

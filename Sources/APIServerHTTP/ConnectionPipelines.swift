@@ -21,15 +21,14 @@ enum ConnectionLimits {
 }
 
 extension SecureServer {
-    /// HTTP/1.1: NIO's codec with upstream's header limit, a 431/400 responder for heads it refuses, and the tracker
-    /// that lets `ConnectionDeadlineHandler` bound the wait for each request head.
+    /// HTTP/1.1: NIO's codec with upstream's header limit and the tracker that answers heads it refuses (431/400)
+    /// and lets `ConnectionDeadlineHandler` bound the wait for each request head.
     static func configureHTTP1(_ channel: any Channel) -> EventLoopFuture<(HTTPChannel, Identity)> {
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderListSize = ConnectionLimits.maxHeaderBytes
         limits.maxHeaderFieldSize = ConnectionLimits.maxHeaderBytes
         return channel.pipeline.configureHTTPServerPipeline(withErrorHandling: false, withDecoderLimitConfiguration: limits)
             .flatMapThrowing {
-                try channel.pipeline.syncOperations.addHandler(HTTP1DecodeErrorResponder())
                 try channel.pipeline.syncOperations.addHandler(HTTP1RequestTracker())
                 return (try HTTPChannel(wrappingChannelSynchronously: channel), Self.peerIdentity(channel))
             }
@@ -38,8 +37,9 @@ extension SecureServer {
     /// HTTP/2: upstream's settings, NIO's connection manager to close a connection idle (no open stream) for
     /// `timeouts.idle` with a graceful GOAWAY (as Go's IdleTimeout does), and a plain handler per stream: an async
     /// channel and a task group entry per stream made an HTTP/2 request cost about twice the CPU of one on HTTP/1.1.
-    func configureHTTP2(_ channel: any Channel, timeouts: ConnectionTimeouts) -> EventLoopFuture<NIOHTTP2Handler.AsyncStreamMultiplexer<Void>> {
-        channel.eventLoop.makeCompletedFuture {
+    func configureHTTP2(_ channel: any Channel) -> EventLoopFuture<NIOHTTP2Handler.AsyncStreamMultiplexer<Void>> {
+        let timeouts = configuration.timeouts
+        return channel.eventLoop.makeCompletedFuture {
             var http2 = NIOHTTP2Handler.Configuration()
             http2.connection.initialSettings = [
                 HTTP2Setting(parameter: .maxConcurrentStreams, value: ConnectionLimits.maxConcurrentStreams),
@@ -91,9 +91,7 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
 
     private let server: SecureServer
     private let identity: ConnectionIdentity
-    private var head: HTTPRequestHead?
-    private var body: [UInt8] = []
-    private var tooLarge = false
+    private var request: (head: HTTPRequestHead, body: RequestBody)?
 
     init(server: SecureServer, identity: ConnectionIdentity) {
         self.server = server
@@ -103,27 +101,18 @@ final class HTTP2RequestHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            self.head = head
-            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > server.maxRequestBodyBytes {
-                tooLarge = true
-            }
-        case .body(var buffer):
-            guard !tooLarge else { return }
-            if body.count + buffer.readableBytes > server.maxRequestBodyBytes {
-                tooLarge = true
-                body = []
-            } else {
-                body += buffer.readBytes(length: buffer.readableBytes) ?? []
-            }
+            request = (head, RequestBody(head: head, limit: server.maxRequestBodyBytes))
+        case .body(let buffer):
+            request?.body.append(buffer)
         case .end:
-            guard let head else {
+            guard let (head, body) = request else {
                 context.close(promise: nil)
                 return
             }
-            self.head = nil
-            let (server, identity, channel, body, tooLarge) = (self.server, self.identity, context.channel, self.body, self.tooLarge)
-            self.body = []
-            Task { await server.serveStream(channel, head: head, body: body, tooLarge: tooLarge, identity: identity) }
+            request = nil
+            let (server, identity, channel) = (self.server, self.identity, context.channel)
+            server.requestStarted()
+            Task { await server.serveStream(channel, head: head, body: body, identity: identity) }
         }
     }
 }

@@ -17,10 +17,10 @@ struct ResponseWriter {
         case clientGone
     }
 
-    func write(_ response: APIResponse, head: HTTPRequestHead, extraHeaders: [(String, String)]) async throws -> Outcome {
+    func write(_ response: APIResponse, head: HTTPRequestHead) async throws -> Outcome {
         var headers = HTTPHeaders()
         for (name, value) in response.headers { headers.add(name: name, value: value) }
-        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
+        headers.add(name: "audit-id", value: RandomNames.uuid())
         if !headers.contains(name: "cache-control") { headers.add(name: "cache-control", value: "no-cache, private") }
         let status = HTTPResponseStatus(statusCode: response.status)
         switch response.body {

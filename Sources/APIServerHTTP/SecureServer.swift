@@ -40,7 +40,7 @@ public final class SecureServer: Sendable {
         var rejection: String?
     }
 
-    private let configuration: Configuration
+    let configuration: Configuration
     private let api: APIServer
     private let logger: Logger
     private let sslContext: NIOSSLContext
@@ -98,7 +98,7 @@ public final class SecureServer: Sendable {
                 }.flatMap {
                     channel.configureHTTP2AsyncSecureUpgrade(
                         http1ConnectionInitializer: { ch in Self.configureHTTP1(ch) },
-                        http2ConnectionInitializer: { ch in self.configureHTTP2(ch, timeouts: timeouts) })
+                        http2ConnectionInitializer: { ch in self.configureHTTP2(ch) })
                 }
             }
         serverChannel.withLock { $0 = channel.channel }
@@ -150,13 +150,13 @@ public final class SecureServer: Sendable {
         }
     }
 
-    /// Answers one request of an HTTP/2 stream, then closes the stream (a no-op once both sides ended it).
-    func serveStream(_ channel: any Channel, head: HTTPRequestHead, body: [UInt8], tooLarge: Bool, identity: ConnectionIdentity) async {
-        inFlight.withLock { $0 += 1 }
-        defer { inFlight.withLock { $0 -= 1 } }
-        let response = await respond(head: head, body: body, tooLarge: tooLarge, identity: identity.resolve(self))
+    /// Answers one request of an HTTP/2 stream, then closes the stream (a no-op once both sides ended it). The
+    /// caller counted the request in flight (before its task started, so a shutdown cannot miss it); this uncounts it.
+    func serveStream(_ channel: any Channel, head: HTTPRequestHead, body: RequestBody, identity: ConnectionIdentity) async {
+        defer { requestFinished() }
+        let response = await respond(head: head, body: body, identity: identity.resolve(self))
         do {
-            _ = try await ResponseWriter(channel: channel).write(response, head: head, extraHeaders: [("audit-id", RandomNames.uuid())])
+            _ = try await ResponseWriter(channel: channel).write(response, head: head)
         } catch {
             logger.debug("response on an HTTP/2 stream not delivered: \(error)")
         }
@@ -164,9 +164,11 @@ public final class SecureServer: Sendable {
     }
 
     var maxRequestBodyBytes: Int { api.options.maxRequestBodyBytes }
+    func requestStarted() { inFlight.withLock { $0 += 1 } }
+    func requestFinished() { inFlight.withLock { $0 -= 1 } }
 
     /// Serves requests on an HTTP/1.1 connection (keep-alive).
-    func serveRequests(_ channel: HTTPChannel, _ identity: Identity, singleRequest: Bool = false) async {
+    func serveRequests(_ channel: HTTPChannel, _ identity: Identity) async {
         do {
             try await channel.executeThenClose { inbound, _ in
                 let writer = ResponseWriter(channel: channel.channel)
@@ -174,31 +176,18 @@ public final class SecureServer: Sendable {
                 while true {
                     guard let part = try await iterator.next() else { return }
                     guard case .head(let head) = part else { continue }
-                    var body: [UInt8] = []
-                    var tooLarge = false
-                    let limit = api.options.maxRequestBodyBytes
-                    if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limit { tooLarge = true }
+                    var body = RequestBody(head: head, limit: maxRequestBodyBytes)
                     readBody: while let next = try await iterator.next() {
                         switch next {
-                        case .body(var buffer):
-                            if !tooLarge {
-                                if body.count + buffer.readableBytes > limit {
-                                    tooLarge = true
-                                    body = []
-                                } else {
-                                    body += buffer.readBytes(length: buffer.readableBytes) ?? []
-                                }
-                            }
-                        case .end: break readBody
-                        case .head: break readBody
+                        case .body(let buffer): body.append(buffer)
+                        case .end, .head: break readBody
                         }
                     }
-                    inFlight.withLock { $0 += 1 }
-                    defer { inFlight.withLock { $0 -= 1 } }
-                    let response = await respond(head: head, body: body, tooLarge: tooLarge, identity: identity)
-                    let outcome = try await writer.write(response, head: head, extraHeaders: [("audit-id", RandomNames.uuid())])
-                    // The response is on its way (for HTTP/2, past flow control), so closing the channel now loses nothing.
-                    if singleRequest || outcome == .clientGone || !head.isKeepAlive || response.closesConnection { return }
+                    requestStarted()
+                    defer { requestFinished() }
+                    let response = await respond(head: head, body: body, identity: identity)
+                    let outcome = try await writer.write(response, head: head)
+                    if outcome == .clientGone || !head.isKeepAlive { return }
                 }
             }
         } catch {
@@ -206,7 +195,7 @@ public final class SecureServer: Sendable {
         }
     }
 
-    func respond(head: HTTPRequestHead, body: [UInt8], tooLarge: Bool, identity: Identity) async -> APIResponse {
+    func respond(head: HTTPRequestHead, body: RequestBody, identity: Identity) async -> APIResponse {
         // As upstream's union authenticator: a verified client certificate decides; otherwise a bearer token; a
         // credential that fails (a certificate of another CA, an unknown or invalid token) is 401, never anonymous.
         var user = identity.user ?? .anonymous
@@ -218,16 +207,9 @@ public final class SecureServer: Sendable {
             guard let tokenUser = await api.authenticateBearer(authorization) else { return .error(.unauthorized) }
             user = tokenUser
         }
-        if tooLarge { return .error(.tooLarge(api.options.maxRequestBodyBytes)) }
+        if body.tooLarge { return .error(.tooLarge(body.limit)) }
         let request = APIRequest(method: head.method.rawValue, uri: head.uri,
-                                 headers: head.headers.map { ($0.name, $0.value) }, body: body, user: user)
+                                 headers: head.headers.map { ($0.name, $0.value) }, body: body.bytes, user: user)
         return await api.handle(request)
-    }
-}
-
-extension APIResponse {
-    /// A handler that asked for the connection to end (upstream's `Connection: close` on a response).
-    var closesConnection: Bool {
-        headers.contains { $0.0.lowercased() == "connection" && $0.1.lowercased() == "close" }
     }
 }

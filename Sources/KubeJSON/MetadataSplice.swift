@@ -7,19 +7,32 @@
 /// takes the decoding path.
 public enum MetadataSplice {
     public static func append(_ stored: [UInt8], inserting field: String, value: String, to out: inout [UInt8]) -> Bool {
-        let key = Array(field.utf8)
+        append(stored, inserting: Array(field.utf8), to: &out) { JSONWriter.appendString(value, to: &$0) }
+    }
+
+    /// The same with the value written as a quoted decimal (a resourceVersion), the key given as its bytes: the
+    /// per-item path of a LIST, which allocates nothing but the output.
+    public static func append(_ stored: [UInt8], inserting field: [UInt8], quotedInteger value: Int64, to out: inout [UInt8]) -> Bool {
+        append(stored, inserting: field, to: &out) { out in
+            out.append(UInt8(ascii: "\""))
+            JSONWriter.appendInt(value, to: &out)
+            out.append(UInt8(ascii: "\""))
+        }
+    }
+
+    private static func append(_ stored: [UInt8], inserting field: [UInt8], to out: inout [UInt8],
+                               value writeValue: (inout [UInt8]) -> Void) -> Bool {
         // Unchecked indexing over the stored bytes (every index is compared with the count first): this scan runs
         // over every byte of every listed object.
-        guard let position = stored.withUnsafeBufferPointer({ insertionPoint($0, field: key) }) else { return false }
-        var member: [UInt8] = []
-        member.reserveCapacity(field.utf8.count + value.utf8.count + 8)
-        if position.needsLeadingComma { member.append(UInt8(ascii: ",")) }
-        JSONWriter.appendString(field, to: &member)
-        member.append(UInt8(ascii: ":"))
-        JSONWriter.appendString(value, to: &member)
-        if position.needsTrailingComma { member.append(UInt8(ascii: ",")) }
+        guard let position = stored.withUnsafeBufferPointer({ insertionPoint($0, field: field) }) else { return false }
         out.append(contentsOf: stored[..<position.offset])
-        out.append(contentsOf: member)
+        if position.needsLeadingComma { out.append(UInt8(ascii: ",")) }
+        // Keys with escapes are refused by insertionPoint's scan of the stored keys, and the callers' keys have none.
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: field)
+        out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        writeValue(&out)
+        if position.needsTrailingComma { out.append(UInt8(ascii: ",")) }
         out.append(contentsOf: stored[position.offset...])
         return true
     }

@@ -14,6 +14,7 @@ import Testing
 final class ServerHarness: Sendable {
     let dir: String
     let api: APIServer
+    let store: EmbeddedStore
     let port: Int
     let serving: Task<Void, Never>
 
@@ -51,12 +52,13 @@ final class ServerHarness: Sendable {
         var port = 0
         for await p in bound { port = p }
         guard port > 0 else { throw HarnessError("the server did not bind") }
-        return ServerHarness(dir: dir, api: api, port: port, serving: serving)
+        return ServerHarness(dir: dir, api: api, store: store, port: port, serving: serving)
     }
 
-    private init(dir: String, api: APIServer, port: Int, serving: Task<Void, Never>) {
+    private init(dir: String, api: APIServer, store: EmbeddedStore, port: Int, serving: Task<Void, Never>) {
         self.dir = dir
         self.api = api
+        self.store = store
         self.port = port
         self.serving = serving
     }
@@ -64,6 +66,7 @@ final class ServerHarness: Sendable {
     func stop() async {
         serving.cancel()
         await api.stop()
+        await store.close()
         try? FileManager.default.removeItem(atPath: dir)
     }
 

@@ -213,6 +213,8 @@ final class RetryBackoff: Sendable {
     /// Forgets the objects a pass no longer lists (deleted ones), so the bookkeeping is only ever as large as the
     /// objects that exist and fail.
     func keep(only objects: [JSONValue]) {
+        // Nothing on record (the usual case): no set of every listed key to build on each pass.
+        guard entries.withLock({ !$0.isEmpty }) else { return }
         let live = Set(objects.map(Workloads.key))
         entries.withLock { entries in entries = entries.filter { live.contains($0.key) } }
     }

@@ -99,11 +99,10 @@ struct ResourceHandler {
         case .object: return try await encodedList(options)
         case .table: return try await encodedTable(options, version: media.tableVersion)
         default:
-            let result = try await store.list(namespace: namespace, options: options)
-            let meta = listMeta(GenericStore.ListPage(resourceVersion: result.resourceVersion, continueToken: result.continueToken,
-                                                      remainingItemCount: result.remainingItemCount))
-            return .json(["kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
-                          "items": .array(result.items.map(TableConverter.partialMetadata))])
+            var items: [JSONValue] = []
+            let page = try await store.scan(namespace: namespace, options: options) { items.append(TableConverter.partialMetadata($0)) }
+            return .json(["kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": listMeta(page),
+                          "items": .array(items)])
         }
     }
 
@@ -160,7 +159,7 @@ struct ResourceHandler {
         switch media.form {
         case .table:
             response = .json(TableConverter(definition: def, includeObject: query["includeObject"], version: media.tableVersion)
-                .table([object], wide: true), status: status)
+                .table([object]), status: status)
         case .partialMetadata:
             response = .json(TableConverter.partialMetadata(object), status: status)
         default:
@@ -219,12 +218,17 @@ struct ResourceHandler {
     func update(_ media: MediaType) async throws -> APIResponse {
         var object = try body()
         guard object.object != nil else { throw StatusError.badRequest("the body of the request must be a JSON object") }
-        // Only a body that would not decode needs the stored object: to see whether its bad values are the store's own.
-        var current: JSONValue?
-        if let schema = def.schema, !FieldPruner.errors(in: object, schema: schema).isEmpty {
-            current = try? await store.get(namespace: namespace, name: info.name)
+        // Only a body that does not decode needs the stored object, to see whether its bad values are the store's own:
+        // the read (and the second walk) happen on that path alone.
+        let original = object
+        let warnings: [String]
+        do {
+            warnings = try validateFields(&object)
+        } catch let error as StatusError where error.code == 400 && def.schema != nil {
+            guard let current = try? await store.get(namespace: namespace, name: info.name) else { throw error }
+            object = original
+            warnings = try validateFields(&object, current: current)
         }
-        let warnings = try validateFields(&object, current: current)
         let (result, created) = try await store.update(namespace: namespace, name: info.name, object: object, context: context)
         return try await respond(result, status: created ? 201 : 200, media: media, warnings: warnings)
     }

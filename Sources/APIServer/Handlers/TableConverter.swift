@@ -7,7 +7,7 @@ struct TableConverter {
     let includeObject: String?
     let version: String
 
-    func table(_ objects: [JSONValue], wide: Bool) -> JSONValue {
+    func table(_ objects: [JSONValue]) -> JSONValue {
         let now = Timestamp.now()
         var table = header()
         table["rows"] = .array(objects.map { row($0, now: now) })

@@ -187,7 +187,7 @@ struct EventConverter: Sendable {
         switch media.form {
         case .table:
             var table = TableConverter(definition: store.definition, includeObject: includeObject, version: media.tableVersion)
-                .table([object], wide: true)
+                .table([object])
             table["metadata"] = ["resourceVersion": .string(object.metaResourceVersion)]
             return Self.line(type, table)
         case .partialMetadata:

@@ -86,9 +86,8 @@ public struct GenericStore: Sendable {
     /// Reads what a list selects and hands each matching object to `body` as soon as it is decoded, so a caller that
     /// encodes as it goes holds one decoded object at a time instead of a tree per item (a 20,000-item list of
     /// ConfigMaps cost about 20 bytes of memory per byte of response that way).
-    public func scan(namespace: String, options: ListOptions, reserve: (Int) -> Void = { _ in },
-                     _ body: (JSONValue) throws -> Void) async throws -> ListPage {
-        try await scanStored(namespace: namespace, options: options, reserve: reserve) { kv in
+    public func scan(namespace: String, options: ListOptions, _ body: (JSONValue) throws -> Void) async throws -> ListPage {
+        try await scanStored(namespace: namespace, options: options, reserve: { _ in }) { kv in
             let object = try decode(kv)
             guard matches(object, options: options) else { return false }
             try body(object)
@@ -113,13 +112,15 @@ public struct GenericStore: Sendable {
             }
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
-            if spliceable, MetadataSplice.append(kv.value, inserting: "resourceVersion", value: String(kv.modRevision), to: &out) {
+            if spliceable, MetadataSplice.append(kv.value, inserting: Self.resourceVersionKey, quotedInteger: kv.modRevision, to: &out) {
                 return true
             }
             JSONWriter.append(try decoded ?? decode(kv), to: &out)
             return true
         }
     }
+
+    static let resourceVersionKey = Array("resourceVersion".utf8)
 
     /// The range loop under both: pages are read until the limit is filled by items `handle` counts (it returns
     /// whether the item was selected), as upstream fills a limit after filtering.
@@ -204,10 +205,12 @@ public struct GenericStore: Sendable {
         } else if !bodyNamespace.isEmpty {
             object.setMeta("namespace", nil)
         }
+        // The prefix a generated name is made from (and made again from on a conflict); nil for a given name.
         var generatedFrom: String?
         if object.metaName.isEmpty, let generate = object[path: ["metadata", "generateName"]]?.string, !generate.isEmpty {
-            generatedFrom = String(generate.prefix(58))
-            object.setMeta("name", .string(String(generate.prefix(58)) + RandomNames.suffix()))
+            let prefix = String(generate.prefix(58))
+            generatedFrom = prefix
+            object.setMeta("name", .string(prefix + RandomNames.suffix()))
         }
         if !object.metaResourceVersion.isEmpty {
             throw StatusError.badRequest("resourceVersion should not be set on objects to be created")
@@ -246,7 +249,7 @@ public struct GenericStore: Sendable {
             do {
                 revision = try await storage.create(definition.key(namespace: ns, name: object.metaName), value: encode(object))
                 break
-            } catch StorageError.keyExists where generatedFrom != nil && attempt < 7 {
+            } catch StorageError.keyExists where attempt < 7 && generatedFrom != nil {
                 object.setMeta("name", .string((generatedFrom ?? "") + RandomNames.suffix()))
             } catch { throw mapStorageError(error, name: object.metaName) }
         }

@@ -26,6 +26,8 @@ public enum Timestamp {
 public enum RandomNames {
     /// A random (v4) UUID. Every response carries one (audit-id), so it takes two reads of the system generator
     /// and no intermediate strings (it took sixteen reads and fifty small strings).
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     public static func uuid() -> String {
         var g = SystemRandomNumberGenerator()
         let high = g.next(), low = g.next()
@@ -36,13 +38,12 @@ public enum RandomNames {
         }
         bytes[6] = (bytes[6] & 0x0F) | 0x40
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(36)
         for (i, byte) in bytes.enumerated() {
             if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0F)])
         }
         return String(decoding: out, as: UTF8.self)
     }
