@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "bootstrap", targets: ["bootstrap"]),
         .executable(name: "kubelet", targets: ["kubelet"]),
         .executable(name: "kube-apiserver", targets: ["kube-apiserver"]),
+        .executable(name: "kube-controller-manager", targets: ["kube-controller-manager"]),
+        .executable(name: "kube-scheduler", targets: ["kube-scheduler"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
@@ -61,6 +63,34 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
+        // The client side of the API (client-go): a REST client over one HTTP/2 connection, and a fake for tests.
+        .target(name: "KubeClient", dependencies: [
+            "KubeJSON", "KubeConfig",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // What controllers are built from: informers, work queues, leader election, events, health serving.
+        .target(name: "ControllerRuntime", dependencies: [
+            "KubeClient", "KubeJSON", "PKI",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // kube-controller-manager's controllers and command; kube-scheduler's queue, plugins and command.
+        .target(name: "KubeControllerManager", dependencies: [
+            "ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI", "KubeCommand", "KubeLog",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "KubeScheduler", dependencies: [
+            "ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI", "KubeCommand", "KubeLog", "KubeYAML",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "KubeStorage", dependencies: ["AtomicFile"]),
         .target(name: "EtcdStorage", dependencies: [
             "KubeStorage", "KubeJSON",
@@ -111,6 +141,8 @@ let package = Package(
             "ServiceAccountToken",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .executableTarget(name: "kube-controller-manager", dependencies: ["KubeControllerManager", "KubeCommand", "KubestrapVersion"]),
+        .executableTarget(name: "kube-scheduler", dependencies: ["KubeScheduler", "KubeCommand", "KubestrapVersion"]),
         .executableTarget(name: "kube-apiserver", dependencies: ["APIServerCommand", "KubeCommand", "KubestrapVersion"]),
         // Benchmark load generator (bench/apiserver.sh), not installed.
         .executableTarget(name: "apiserver-bench", dependencies: [
@@ -157,6 +189,12 @@ let package = Package(
         .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeStorage", "KubeJSON", "ServiceAccountToken",
                                                            .product(name: "Logging", package: "swift-log"),
                                                            .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeClient", "KubeJSON",
+                                                                   .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ControllerManagerTests", dependencies: ["KubeControllerManager", "ControllerRuntime", "KubeClient", "KubeJSON",
+                                                                   .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "SchedulerTests", dependencies: ["KubeScheduler", "ControllerRuntime", "KubeClient", "KubeJSON",
+                                                           .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI", "KubeLog",
                                                          .product(name: "Crypto", package: "swift-crypto")]),
     ],

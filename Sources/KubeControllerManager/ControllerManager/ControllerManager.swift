@@ -1,0 +1,91 @@
+import ControllerRuntime
+import KubeClient
+import KubeJSON
+import Logging
+
+/// Runs the enabled controllers of kube-controller-manager on one set of shared informers, while this process holds
+/// the leader lease (or always, without leader election).
+public struct ControllerManager: Sendable {
+    public var client: any KubernetesClient
+    /// The client a controller acts through: its own service account's with `--use-service-account-credentials`,
+    /// else the manager's.
+    public var clientFor: @Sendable (ControllerDescriptor) async throws -> any KubernetesClient
+    public var controllers: [ControllerDescriptor]
+    public var options: ControllerManagerOptions
+    public var clock: any RuntimeClock
+    public var logger: Logger
+    public var host: String?
+
+    public init(client: any KubernetesClient, controllers: [ControllerDescriptor], options: ControllerManagerOptions = ControllerManagerOptions(),
+                clock: any RuntimeClock = SystemClock(), logger: Logger, host: String? = nil,
+                clientFor: (@Sendable (ControllerDescriptor) async throws -> any KubernetesClient)? = nil) {
+        self.client = client
+        self.controllers = controllers
+        self.options = options
+        self.clock = clock
+        self.logger = logger
+        self.host = host
+        let shared = client
+        self.clientFor = clientFor ?? { _ in shared }
+    }
+
+    /// `--controllers` as upstream reads it: `*` for the default set, a name to enable, `-name` to disable.
+    public static func select(_ flags: [String], from all: [ControllerDescriptor]) throws -> [ControllerDescriptor] {
+        let names = Set(all.map(\.name))
+        for flag in flags where flag != "*" {
+            let name = flag.hasPrefix("-") ? String(flag.dropFirst()) : flag
+            guard names.contains(name) || knownUnimplemented.contains(name) else {
+                throw ControllerManagerError("--controllers: \"\(flag)\" is not in the list of known controllers: \(all.map(\.name).sorted().joined(separator: ", "))")
+            }
+        }
+        let star = flags.isEmpty || flags.contains("*")
+        return all.filter { d in
+            if flags.contains("-" + d.name) { return false }
+            if flags.contains(d.name) { return true }
+            return star && d.enabledByDefault
+        }
+    }
+
+    /// Upstream controllers kubeadm names that this build does not have yet: accepted in `--controllers`.
+    static let knownUnimplemented: Set<String> = ["bootstrapsigner", "tokencleaner", "csrsigning", "csrapproving", "csrcleaner",
+                                                  "nodeipam", "route", "service", "cloud-node-lifecycle", "attachdetach",
+                                                  "persistentvolume-expander", "ephemeral-volume", "horizontalpodautoscaling",
+                                                  "ttl", "certificatesigningrequest-cleaner", "taint-eviction-controller",
+                                                  "endpointslice-mirroring", "storage-version-gc", "validatingadmissionpolicy-status",
+                                                  "resourceclaim", "legacy-serviceaccount-token-cleaner",
+                                                  "service-cidr-controller", "storageversion-migrator", "selinux-warning"]
+
+    /// Makes and runs the controllers until the task is cancelled.
+    public func runControllers() async {
+        let informers = InformerFactory(client: client, clock: clock, logger: logger)
+        var running: [(String, any Controller, EventRecorder)] = []
+        for descriptor in controllers {
+            let controllerClient: any KubernetesClient
+            do {
+                controllerClient = try await clientFor(descriptor)
+            } catch {
+                logger.error("Error starting \"\(descriptor.name)\": cannot get credentials for \(descriptor.serviceAccount): \(error)")
+                continue
+            }
+            let recorder = EventRecorder(component: descriptor.component, host: host, client: controllerClient, clock: clock, logger: logger)
+            // The informers are the manager's (shared, listed once with its credentials); writes go through the
+            // controller's own client.
+            let context = ControllerContext(client: controllerClient, informers: informers, clock: clock,
+                                            logger: logger, options: options, recorder: recorder)
+            running.append((descriptor.name, descriptor.make(context), recorder))
+            logger.info("Started \"\(descriptor.name)\"")
+        }
+        informers.start()
+        await withTaskGroup(of: Void.self) { group in
+            for (_, controller, _) in running { group.addTask { await controller.run() } }
+            await group.waitForAll()
+        }
+        for (_, _, recorder) in running { recorder.stop() }
+        await informers.shutdown()
+    }
+}
+
+public struct ControllerManagerError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

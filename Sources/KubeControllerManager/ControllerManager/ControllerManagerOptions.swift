@@ -1,0 +1,32 @@
+/// kube-controller-manager's settings that controllers read (upstream's flag names in the comments).
+public struct ControllerManagerOptions: Sendable {
+    /// --concurrent-deployment-syncs, --concurrent-replicaset-syncs, … (upstream's defaults).
+    public var concurrentDeploymentSyncs = 5
+    public var concurrentReplicaSetSyncs = 5
+    public var concurrentStatefulSetSyncs = 5
+    public var concurrentDaemonSetSyncs = 2
+    public var concurrentJobSyncs = 5
+    public var concurrentCronJobSyncs = 5
+    public var concurrentGCSyncs = 20
+    public var concurrentNamespaceSyncs = 10
+    public var concurrentServiceAccountTokenSyncs = 5
+    public var concurrentEndpointSyncs = 5
+    public var concurrentServiceEndpointSyncs = 5
+    public var concurrentTTLSyncs = 5
+    public var concurrentResourceQuotaSyncs = 5
+    /// --node-monitor-grace-period (50 s in 1.32), --node-monitor-period (5 s), --node-startup-grace-period (60 s).
+    public var nodeMonitorGracePeriod: Double = 50
+    public var nodeMonitorPeriod: Double = 5
+    public var nodeStartupGracePeriod: Double = 60
+    /// --terminated-pod-gc-threshold.
+    public var terminatedPodGCThreshold = 12500
+    /// --root-ca-file: the CA published as kube-root-ca.crt in every namespace.
+    public var rootCAPEM: String?
+    /// --cluster-name.
+    public var clusterName = "kubernetes"
+    /// --cluster-signing-cert-file / --cluster-signing-key-file (the CSR signer, later).
+    public var clusterSigningCertFile: String?
+    public var clusterSigningKeyFile: String?
+
+    public init() {}
+}

@@ -1,0 +1,4 @@
+extension ControllerRegistry {
+    /// deployment, replicaset, statefulset, daemonset, job, cronjob, ttl-after-finished.
+    static var workloads: [ControllerDescriptor] { [] }
+}

@@ -1,0 +1,2 @@
+/// kube-scheduler: the scheduling queue, the framework's plugins and the command (being written).
+public enum KubeScheduler {}
