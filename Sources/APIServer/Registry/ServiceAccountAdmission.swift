@@ -1,3 +1,4 @@
+import KubeAPI
 import KubeJSON
 import KubeStorage
 

@@ -1,0 +1,109 @@
+import ControllerRuntime
+import KubeAPI
+import KubeClient
+import KubeJSON
+
+/// What the workload controllers share: owner references, pods made from templates, readiness, int-or-percent
+/// arithmetic within bounds, and the event handlers that map a dependent's change to its owner's key.
+enum Workloads {
+    static func ownerReference(_ owner: JSONValue, blockOwnerDeletion: Bool = true) -> JSONValue {
+        ["apiVersion": owner["apiVersion"] ?? "", "kind": owner["kind"] ?? "", "name": .string(owner.metaName),
+         "uid": .string(owner.metaUID), "controller": true, "blockOwnerDeletion": .bool(blockOwnerDeletion)]
+    }
+
+    /// The controlling owner reference, if any.
+    static func controllerRef(_ object: JSONValue) -> JSONValue? {
+        object[path: ["metadata", "ownerReferences"]]?.array?.first { $0["controller"]?.bool == true }
+    }
+
+    static func controllerUID(_ object: JSONValue) -> String? { controllerRef(object)?["uid"]?.string }
+
+    static func isActive(_ pod: JSONValue) -> Bool {
+        pod.metaDeletionTimestamp == nil && !["Succeeded", "Failed"].contains(pod[path: ["status", "phase"]]?.string ?? "")
+    }
+
+    static func isReady(_ pod: JSONValue) -> Bool {
+        pod[path: ["status", "conditions"]]?.array?.contains { $0["type"] == "Ready" && $0["status"] == "True" } == true
+    }
+
+    /// A pod from a template, owned by `owner` (upstream's GetPodFromTemplate): `<prefix>-<5 random>`.
+    static func pod(from template: JSONValue, owner: JSONValue, namePrefix: String, extraLabels: [String: String] = [:]) -> JSONValue {
+        var labels = template[path: ["metadata", "labels"]]?.object ?? [:]
+        for (k, v) in extraLabels { labels[k] = .string(v) }
+        var metadata: JSONValue = ["generateName": .string(namePrefix + "-"), "namespace": .string(owner.metaNamespace),
+                                   "labels": .object(labels), "ownerReferences": [ownerReference(owner)]]
+        if let annotations = template[path: ["metadata", "annotations"]] { metadata["annotations"] = annotations }
+        return ["apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"] ?? .emptyObject]
+    }
+
+    /// A count for an int32 field, at Int32's bounds (sums of clamped fields can pass them).
+    static func int32(_ n: Int) -> JSONValue { .int(Int64(Int32(clamping: n))) }
+
+    static func percent(_ value: JSONValue?) -> Int? {
+        guard let s = value?.string, s.hasSuffix("%") else { return nil }
+        let digits = s.dropLast()
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(digits) ?? Int.max
+    }
+
+    /// An int-or-percent (maxSurge, maxUnavailable) of `total`, rounding up or down as upstream does, within
+    /// 0...Int32.max whatever the stored value.
+    static func scaled(_ value: JSONValue?, of total: Int, roundUp: Bool, default fallback: Int) -> Int {
+        let int32Max = Int(Int32.max)
+        let result: Int
+        if let percent = percent(value) {
+            let product = min(max(total, 0), int32Max) * min(percent, int32Max)
+            result = roundUp ? (product + 99) / 100 : product / 100
+        } else if let s = value?.string {
+            result = Int(s) ?? fallback
+        } else {
+            result = value?.goInt32 ?? fallback
+        }
+        return min(max(result, 0), int32Max)
+    }
+
+    /// Handlers for a dependent kind (pods, ReplicaSets): a change is queued as its controlling owner's key when
+    /// that owner is of `ownerKind`; an orphan is queued for every owner in its namespace (one may adopt it).
+    static func dependentHandler(ownerKind: String, owners: ObjectCache, queue: WorkQueue,
+                                 expectations: Expectations? = nil) -> EventHandler {
+        let ownerKey: @Sendable (JSONValue) -> String? = { object in
+            guard let ref = controllerRef(object), ref["kind"]?.string == ownerKind, let name = ref["name"]?.string else { return nil }
+            return ObjectCache.key(namespace: object.metaNamespace, name: name)
+        }
+        let enqueue: @Sendable (JSONValue) -> Void = { object in
+            if controllerRef(object) != nil {
+                if let key = ownerKey(object) { queue.add(key) }
+                return
+            }
+            for owner in owners.byIndex(Indexes.namespace, object.metaNamespace) { queue.add(ObjectCache.key(owner)) }
+        }
+        return EventHandler(onAdd: { object in
+            if let key = ownerKey(object) { expectations?.creationObserved(key) }
+            enqueue(object)
+        }, onUpdate: { old, new in
+            // An owner reference that changed owners tells both.
+            if controllerRef(old)?["uid"] != controllerRef(new)?["uid"] { enqueue(old) }
+            // A pod marked for deletion counts as deleted for the owner's expectations (upstream does the same).
+            if old.metaDeletionTimestamp == nil, new.metaDeletionTimestamp != nil, let key = ownerKey(new) {
+                expectations?.deletionObserved(key)
+            }
+            enqueue(new)
+        }, onDelete: { object in
+            if object.metaDeletionTimestamp == nil, let key = ownerKey(object) { expectations?.deletionObserved(key) }
+            enqueue(object)
+        })
+    }
+
+    /// The handler for the primary kind: every change queues its key.
+    static func primaryHandler(queue: WorkQueue) -> EventHandler {
+        .any { queue.add(ObjectCache.key($0)) }
+    }
+}
+
+extension JSONValue {
+    /// Go's omitempty for a status of counters: zero fields left out (but `keep`).
+    func droppingZeros(keep: Set<String> = []) -> JSONValue {
+        guard let object else { return self }
+        return .object(object.filter { keep.contains($0.key) || $0.value != .int(0) })
+    }
+}
