@@ -3,6 +3,15 @@ extension ControllerRegistry {
     static var workloads: [ControllerDescriptor] {
         [
             ControllerDescriptor(name: "replicaset", serviceAccount: "replicaset-controller") { ReplicaSetController(context: $0) },
+            ControllerDescriptor(name: "statefulset", serviceAccount: "statefulset-controller") { StatefulSetController(context: $0) },
+            // upstream's service account is spelled daemon-set-controller; its events say daemonset-controller.
+            ControllerDescriptor(name: "daemonset", serviceAccount: "daemon-set-controller",
+                                 component: DaemonSetController.component) { DaemonSetController(context: $0) },
+            ControllerDescriptor(name: "job", serviceAccount: "job-controller") { JobController(context: $0) },
+            ControllerDescriptor(name: "cronjob", serviceAccount: "cronjob-controller") { CronJobController(context: $0) },
+            ControllerDescriptor(name: "ttl-after-finished", serviceAccount: "ttl-after-finished-controller") {
+                TTLAfterFinishedController(context: $0)
+            },
         ]
     }
 }
