@@ -111,7 +111,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "APIServerHTTP", dependencies: [
-            "APIServer", "PKI", "KubeHTTPClient",
+            "APIServer", "KubeAPI", "PKI", "KubeHTTPClient",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -186,7 +186,7 @@ let package = Package(
                                                              .product(name: "Logging", package: "swift-log"),
                                                              .product(name: "NIOCore", package: "swift-nio"),
                                                              .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeStorage", "KubeJSON", "ServiceAccountToken",
+        .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeAPI", "KubeStorage", "KubeJSON", "ServiceAccountToken",
                                                            .product(name: "Logging", package: "swift-log"),
                                                            .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeClient", "KubeJSON",

@@ -78,7 +78,9 @@ public final class LeaderElector: Sendable {
             return first
         }
         observed.withLock { $0.leading = false }
-        if !lost, config.releaseOnCancel { await release() }
+        // The caller is usually cancelled by now (a signal): the release runs outside that cancellation, or its
+        // request would be refused before it is sent.
+        if !lost, config.releaseOnCancel { await Task.detached { await self.release() }.value }
         return lost
     }
 
