@@ -1,3 +1,4 @@
+import KubeAPI
 import KubeClient
 import KubeJSON
 import Logging
@@ -148,7 +149,8 @@ public final class LeaderElector: Sendable {
         next[path: ["spec", "renewTime"]] = .string(nowText)
         if holder != config.identity {
             next[path: ["spec", "acquireTime"]] = .string(nowText)
-            next[path: ["spec", "leaseTransitions"]] = .int(holder.isEmpty && transitions == 0 ? 0 : transitions + 1)
+            // client-go counts every change of holder, a released lease's empty holder included.
+            next[path: ["spec", "leaseTransitions"]] = .int(transitions.addingSaturated(1))
         }
         do {
             let updated = try await client.update(.leases, next)
