@@ -123,7 +123,7 @@ let package = Package(
         .target(name: "BootstrapWorkflow", dependencies: ["KubeCommand"]),
         .target(name: "BootstrapPhases", dependencies: [
             "BootstrapWorkflow", "KubeadmAPI", "PKI", "KubeConfig", "KubeYAML", "AtomicFile", "KubeCommand",
-            "Kubelet", "KubeHTTPClient", "KubeJSON",
+            "Kubelet", "KubeHTTPClient", "KubeJSON", "KubestrapTesting",
         ]),
 
         // Thin executables.
