@@ -75,7 +75,7 @@ let package = Package(
         ]),
         // What controllers are built from: informers, work queues, leader election, events, health serving.
         .target(name: "ControllerRuntime", dependencies: [
-            "KubeClient", "KubeJSON", "PKI",
+            "KubeClient", "KubeJSON", "KubeAPI", "PKI",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -111,7 +111,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "APIServerHTTP", dependencies: [
-            "APIServer", "PKI", "KubeHTTPClient",
+            "APIServer", "KubeAPI", "PKI", "KubeHTTPClient",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -123,7 +123,7 @@ let package = Package(
         .target(name: "BootstrapWorkflow", dependencies: ["KubeCommand"]),
         .target(name: "BootstrapPhases", dependencies: [
             "BootstrapWorkflow", "KubeadmAPI", "PKI", "KubeConfig", "KubeYAML", "AtomicFile", "KubeCommand",
-            "Kubelet", "KubeHTTPClient", "KubeJSON",
+            "Kubelet", "KubeHTTPClient", "KubeJSON", "KubestrapTesting",
         ]),
 
         // Thin executables.
@@ -186,12 +186,12 @@ let package = Package(
                                                              .product(name: "Logging", package: "swift-log"),
                                                              .product(name: "NIOCore", package: "swift-nio"),
                                                              .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeStorage", "KubeJSON", "ServiceAccountToken",
+        .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeAPI", "KubeStorage", "KubeJSON", "ServiceAccountToken",
                                                            .product(name: "Logging", package: "swift-log"),
                                                            .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeClient", "KubeJSON",
+        .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI",
                                                                    .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ControllerManagerTests", dependencies: ["KubeControllerManager", "ControllerRuntime", "KubeClient", "KubeJSON",
+        .testTarget(name: "ControllerManagerTests", dependencies: ["KubeControllerManager", "ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI",
                                                                    .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SchedulerTests", dependencies: ["KubeScheduler", "ControllerRuntime", "KubeClient", "KubeJSON",
                                                            .product(name: "Logging", package: "swift-log")]),

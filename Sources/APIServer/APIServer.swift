@@ -63,7 +63,9 @@ public final class APIServer: Sendable {
         self.rbac = rbac
         self.authorizer = AuthorizerChain(authorizers)
         self.health = HealthChecks()
-        self.controllers = [
+        // The apiextensions server's own controller is part of the apiserver upstream too; the rest is
+        // kube-controller-manager's and kube-scheduler's.
+        self.controllers = !options.legacyInProcessControllers ? [CustomResourceDefinitionController(logger: logger)] : [
             CustomResourceDefinitionController(logger: logger), NamespaceController(logger: logger),
             ServiceAccountControllers(logger: logger), ClusterRoleAggregationController(logger: logger),
             PersistentVolumeBinder(logger: logger), Scheduler(logger: logger), DeploymentController(logger: logger),

@@ -1,3 +1,4 @@
+import KubeAPI
 import APIServer
 import NIOCore
 import NIOHTTP1

@@ -1,3 +1,4 @@
+import KubeAPI
 @testable import APIServer
 import Testing
 

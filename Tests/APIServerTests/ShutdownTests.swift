@@ -94,6 +94,7 @@ import Testing
     static func server(on storage: any StorageBackend) async throws -> APIServer {
         var options = APIServerOptions()
         options.serviceClusterIPRange = IPv4Range("10.96.0.0/12")!
+        options.legacyInProcessControllers = true
         var logger = Logger(label: "test")
         logger.logLevel = .error
         let api = APIServer(options: options, storage: storage, logger: logger)

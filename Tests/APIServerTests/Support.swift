@@ -37,6 +37,7 @@ struct TestServer {
         var options = APIServerOptions()
         options.serviceClusterIPRange = IPv4Range("10.96.0.0/12")!
         options.bookmarkInterval = 0.2
+        options.legacyInProcessControllers = true
         try configure(&options)
         var logger = Logger(label: "test")
         logger.logLevel = .warning

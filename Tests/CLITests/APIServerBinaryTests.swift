@@ -5,6 +5,7 @@ import Testing
 /// The built kube-apiserver, driven the way a user drives it: certificates from `bootstrap`, then kubectl and curl
 /// over TLS on a free loopback port, a SIGTERM at the end.
 let apiserverBinary = productsDirectory().appendingPathComponent("kube-apiserver").path
+let controllerManagerBinary = productsDirectory().appendingPathComponent("kube-controller-manager").path
 let curlPath = which("curl")
 let etcdPath = which("etcd")
 let etcdctlPath = which("etcdctl")
@@ -124,6 +125,14 @@ struct APIServerBinaryTests {
         let unauthorized = try await run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", "\(dir)/pki/ca.crt", "\(base)/api/v1/pods"])
         #expect(unauthorized.out == "401")
 
+        // Service accounts and kube-root-ca.crt are kube-controller-manager's work, as upstream.
+        let (controllerManager, _, _) = try await startServer("kube-controller-manager", ports: 1, log: { "\(dir)/kcm-\($0).log" }) { ports, log in
+            try TetheredProcess(executable: controllerManagerBinary, arguments: [
+                "--kubeconfig=\(dir)/admin.conf", "--bind-address=127.0.0.1", "--secure-port=\(ports[0])",
+                "--root-ca-file=\(dir)/pki/ca.crt", "--leader-elect=false",
+            ], standardOutput: FileHandle.nullDevice, standardError: FileHandle(forWritingAtPath: log))
+        }
+        defer { controllerManager.killAndWait() }
         let kc = ["--kubeconfig", "\(dir)/admin.conf"]
         let version = try await run(kubectl, kc + ["version"])
         #expect(version.code == 0 && version.out.contains("Server Version: v1.32"), "\(version.err)")

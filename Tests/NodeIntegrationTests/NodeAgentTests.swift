@@ -78,7 +78,9 @@ import Testing
         logger.logLevel = .warning
         let store = try EmbeddedStore(options: .init(directory: dir + "/data"))
         let apiPort = Self.freePort()
-        let api = APIServer(options: APIServerOptions(), storage: store,
+        var options = APIServerOptions()
+        options.legacyInProcessControllers = true
+        let api = APIServer(options: options, storage: store,
                             kubelets: try KubeletClient(certificateFile: pki + "/apiserver-kubelet-client.crt",
                                                         keyFile: pki + "/apiserver-kubelet-client.key"),
                             logger: logger)

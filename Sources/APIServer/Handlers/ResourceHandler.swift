@@ -40,6 +40,11 @@ struct ResourceHandler {
                 if def.group.isEmpty, def.resource == "pods", info.subresource == "binding", info.verb == "create", !info.name.isEmpty {
                     return try await binding()
                 }
+                if def.group.isEmpty, def.resource == "namespaces", info.subresource == "finalize", !info.name.isEmpty {
+                    guard info.verb == "update" else { throw StatusError.methodNotSupported(GroupResource(group: "", resource: "namespaces/finalize"), info.verb) }
+                    guard let media = MediaType.negotiate(request.header("accept")) else { throw StatusError.notAcceptable("only the following media types are accepted: application/json, application/yaml") }
+                    return try await respond(try await store.finalizeNamespace(info.name, body: try body(), context: context), media: media)
+                }
                 if def.group.isEmpty, def.resource == "serviceaccounts", info.subresource == "token", !info.name.isEmpty {
                     guard info.verb == "create" else { throw StatusError.methodNotSupported(GroupResource(group: "", resource: "serviceaccounts/token"), info.verb) }
                     return try await server.tokenRequest(request, info)

@@ -35,6 +35,7 @@ public enum BootstrapCommand {
                     └──────────────────────────────────────────────────────────┘
                 """,
             persistentFlags: [Flag("v", shorthand: "v", kind: .level, default: "0", usage: "number for the log level verbosity")],
-            subcommands: [InitCommand.make(host: host), ResetCommand.make(), CertsCommand.make(host: host), ConfigCommand.make(host: host), versionCommand])
+            subcommands: [InitCommand.make(host: host), ResetCommand.make(), CertsCommand.make(host: host), ConfigCommand.make(host: host),
+                          TestEnvCommand.make(), versionCommand])
     }
 }

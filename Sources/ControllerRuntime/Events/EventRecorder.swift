@@ -26,6 +26,7 @@ public final class EventRecorder: Sendable {
     }
 
     private let seen = Mutex<[String: Seen]>([:])
+    private let sequence = Mutex<UInt64>(0)
 
     public init(component: String, host: String? = nil, client: any KubernetesClient, clock: any RuntimeClock = SystemClock(),
                 logger: Logger, capacity: Int = 1000) {
@@ -68,6 +69,8 @@ public final class EventRecorder: Sendable {
         let now = clock.now()
         let timestamp = clock.timestamp()
         let (eventName, count, first) = seen.withLock { seen -> (String, Int64, String) in
+            var sequence = self.sequence.withLock { $0 }
+            defer { self.sequence.withLock { $0 = sequence } }
             if var entry = seen[key], now - entry.at < 600 {
                 entry.count += 1
                 entry.at = now
@@ -75,8 +78,10 @@ public final class EventRecorder: Sendable {
                 return (entry.name, entry.count, entry.first)
             }
             if seen.count > 4096 { seen = seen.filter { now - $0.value.at < 600 } }
-            // client-go names events <object>.<hex of the wall clock in nanoseconds>.
-            let nanos = UInt64(max(0, now) * 1_000_000_000)
+            // client-go names events <object>.<hex of the wall clock in nanoseconds>; the sequence keeps two events
+            // recorded within one clock reading apart.
+            sequence &+= 1
+            let nanos = UInt64(max(0, min(now, 1e10)) * 1_000_000_000) &+ sequence
             let entry = Seen(namespace: eventNamespace, name: "\(name).\(String(nanos, radix: 16))", count: 1, first: timestamp, at: now)
             seen[key] = entry
             return (entry.name, 1, timestamp)

@@ -1,3 +1,4 @@
+import KubeAPI
 import KubeClient
 import KubeJSON
 import Logging
@@ -78,7 +79,9 @@ public final class LeaderElector: Sendable {
             return first
         }
         observed.withLock { $0.leading = false }
-        if !lost, config.releaseOnCancel { await release() }
+        // The caller is usually cancelled by now (a signal): the release runs outside that cancellation, or its
+        // request would be refused before it is sent.
+        if !lost, config.releaseOnCancel { await Task.detached { await self.release() }.value }
         return lost
     }
 
@@ -146,7 +149,8 @@ public final class LeaderElector: Sendable {
         next[path: ["spec", "renewTime"]] = .string(nowText)
         if holder != config.identity {
             next[path: ["spec", "acquireTime"]] = .string(nowText)
-            next[path: ["spec", "leaseTransitions"]] = .int(holder.isEmpty && transitions == 0 ? 0 : transitions + 1)
+            // client-go counts every change of holder, a released lease's empty holder included.
+            next[path: ["spec", "leaseTransitions"]] = .int(transitions.addingSaturated(1))
         }
         do {
             let updated = try await client.update(.leases, next)

@@ -195,7 +195,18 @@ public final class FakeClient: KubernetesClient {
                 throw APIError(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on \(resource) \"\(key.name)\": the object has been modified; please apply your changes to the latest version and try again")
             }
             var next = current
-            if subresource == "status" {
+            if subresource == "finalize" {
+                // namespaces/<name>/finalize: only spec.finalizers; a terminating namespace left with none goes.
+                next[path: ["spec", "finalizers"]] = object[path: ["spec", "finalizers"]]
+                if next[path: ["metadata", "deletionTimestamp"]] != nil, (next[path: ["spec", "finalizers"]]?.array ?? []).isEmpty,
+                   (next[path: ["metadata", "finalizers"]]?.array ?? []).isEmpty {
+                    s.revision += 1
+                    s.objects[key] = nil
+                    s.actions.append(Action(verb: "update", resource: resource.resource, namespace: "", name: key.name, subresource: subresource))
+                    Self.notify(&s, resource.resource, WatchEvent(type: .deleted, object: next))
+                    return next
+                }
+            } else if subresource == "status" {
                 next["status"] = object["status"]
             } else {
                 next = object

@@ -60,13 +60,20 @@ public struct ControllerManager: Sendable {
         let informers = InformerFactory(client: client, clock: clock, logger: logger)
         var running: [(String, any Controller, EventRecorder)] = []
         for descriptor in controllers {
-            let controllerClient: any KubernetesClient
-            do {
-                controllerClient = try await clientFor(descriptor)
-            } catch {
-                logger.error("Error starting \"\(descriptor.name)\": cannot get credentials for \(descriptor.serviceAccount): \(error)")
-                continue
+            // Credentials can lag (RBAC not yet bootstrapped by a starting apiserver): retried, as upstream's client
+            // builder waits for its token.
+            var controllerClient: (any KubernetesClient)?
+            var delay = 0.5
+            while controllerClient == nil, !Task.isCancelled {
+                do {
+                    controllerClient = try await clientFor(descriptor)
+                } catch {
+                    logger.error("Error starting \"\(descriptor.name)\": cannot get credentials for \(descriptor.serviceAccount): \(error); retrying in \(delay)s")
+                    try? await clock.sleep(for: delay)
+                    delay = min(delay * 2, 10)
+                }
             }
+            guard let controllerClient else { return }
             let recorder = EventRecorder(component: descriptor.component, host: host, client: controllerClient, clock: clock, logger: logger)
             // The informers are the manager's (shared, listed once with its credentials); writes go through the
             // controller's own client.
