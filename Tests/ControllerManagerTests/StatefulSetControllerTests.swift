@@ -57,8 +57,9 @@ import Testing
             next[path: ["spec", "replicas"]] = 1
             return next
         }
-        try await eventually("web-2 gone") { live(h, "web") == ["web-0", "web-1"] }
-        try await eventually("web-1 gone") { live(h, "web") == ["web-0"] }
+        try await eventually("web-2 and web-1 gone") { live(h, "web") == ["web-0"] }
+        let deleted = h.fake.actions.filter { $0.verb == "delete" && $0.resource == "pods" }.map(\.name)
+        #expect(deleted == ["web-2", "web-1"])
         #expect(h.get(.persistentVolumeClaims, "data-web-2") != nil)
         let events = await h.events(about: "web")
         #expect(events.contains { $0["message"] == "create Pod web-0 in StatefulSet web successful" && $0[path: ["source", "component"]] == "statefulset-controller" })

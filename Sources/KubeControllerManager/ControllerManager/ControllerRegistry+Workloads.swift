@@ -1,5 +1,5 @@
 extension ControllerRegistry {
-    /// deployment, replicaset, statefulset, daemonset, job, cronjob, ttl-after-finished.
+    /// replicaset, statefulset, daemonset, job, cronjob, ttl-after-finished (deployment is with the core ones).
     static var workloads: [ControllerDescriptor] {
         [
             ControllerDescriptor(name: "replicaset", serviceAccount: "replicaset-controller") { ReplicaSetController(context: $0) },

@@ -13,7 +13,7 @@ struct DaemonSetSync {
     func run(owned: [JSONValue], nodes: [JSONValue], manage: Bool) async throws {
         typealias C = DaemonSetController
         let template = ds[path: ["spec", "template"]] ?? .emptyObject
-        let hash = TemplateHash.of(template, collisionCount: Int64(ds.goInt32(["status", "collisionCount"]) ?? 0))
+        let hash = DeploymentController.templateHash(template, collisionCount: Int64(ds.goInt32(["status", "collisionCount"]) ?? 0))
         let probe = C.daemonPod(ds, template: template, hash: hash, node: "")
         let rollingUpdate = ds[path: ["spec", "updateStrategy", "type"]]?.string != "OnDelete"
         let maxUnavailable = max(1, Workloads.scaled(ds[path: ["spec", "updateStrategy", "rollingUpdate", "maxUnavailable"]],

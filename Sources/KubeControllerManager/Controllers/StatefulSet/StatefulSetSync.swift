@@ -20,7 +20,7 @@ struct StatefulSetSync {
         let replicas = max(0, spec.goInt32(["replicas"]) ?? 1)
         let start = max(0, spec.goInt32(["ordinals", "start"]) ?? 0)
         let ordered = spec["podManagementPolicy"]?.string != "Parallel"
-        let revision = "\(sts.metaName)-" + TemplateHash.of(spec["template"] ?? .emptyObject,
+        let revision = "\(sts.metaName)-" + DeploymentController.templateHash(spec["template"] ?? .emptyObject,
                                                            collisionCount: Int64(sts.goInt32(["status", "collisionCount"]) ?? 0))
         var byOrdinal: [Int: JSONValue] = [:]
         for pod in owned { if let n = ordinal(of: pod) { byOrdinal[n] = pod } }

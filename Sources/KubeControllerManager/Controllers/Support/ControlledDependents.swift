@@ -58,20 +58,3 @@ extension Workloads {
         (error as? APIError)?.message ?? "\(error)"
     }
 }
-
-/// The pod-template-hash (and controller-revision-hash): FNV-1a of the template and the collision count, in the
-/// consonant-and-digit alphabet upstream encodes it with.
-enum TemplateHash {
-    static func of(_ template: JSONValue, collisionCount: Int64) -> String {
-        var hash: UInt32 = 2_166_136_261
-        for byte in JSONWriter.write(template) + Array(String(collisionCount).utf8) { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
-        var out = ""
-        var value = hash
-        repeat {
-            out.append(alphabet[Int(value % UInt32(alphabet.count))])
-            value /= UInt32(alphabet.count)
-        } while value > 0
-        return out
-    }
-}
