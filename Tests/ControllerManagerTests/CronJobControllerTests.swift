@@ -80,6 +80,25 @@ import Testing
         await h.stop(task)
     }
 
+    @Test func replaceDeletesTheActiveJobForTheNextRun() async throws {
+        let h = ControllerHarness(component: CronJobController.component,
+                                  objects: [(.cronJobs, Self.cronJob("swap", schedule: "*/5 * * * *", created: FakeClock().timestamp(), policy: "Replace"))])
+        let task = h.run(CronJobController(context: h.context))
+        try await eventually("the first sync") { h.fake.actions.contains { $0.resource == "cronjobs" && $0.subresource == "status" } }
+        let start = h.clock.now()
+        let due = (start / 300).rounded(.down) * 300 + 300
+        try await h.advance(by: due - start + 1)
+        try await eventually("the first job active") { h.get(.cronJobs, "swap")?[path: ["status", "active"]] != nil }
+        try await h.advance(by: 300)
+        try await eventually("only the second run's job") { jobs(h, of: "swap").map(\.name) == ["swap-\(Int(due / 60) + 5)"] }
+        try await eventually("the second job active") {
+            h.get(.cronJobs, "swap")?[path: ["status", "active"]]?.array?.map { $0["name"]?.string } == ["swap-\(Int(due / 60) + 5)"]
+        }
+        let events = await h.events(about: "swap")
+        #expect(events.contains { $0["reason"] == "SuccessfulDelete" && $0["message"]?.string == "Deleted job swap-\(Int(due / 60))" })
+        await h.stop(task)
+    }
+
     static func next(_ schedule: String, after: Double, zone: TimeZone = utc) throws -> Double? {
         try CronSchedule(schedule).next(after: Date(timeIntervalSince1970: after), in: zone)?.timeIntervalSince1970
     }

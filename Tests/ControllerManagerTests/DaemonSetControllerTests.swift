@@ -54,4 +54,28 @@ import Testing
         #expect(events.contains { $0["reason"] == "SuccessfulDelete" && $0[path: ["source", "component"]] == "daemonset-controller" })
         await h.stop(task)
     }
+
+    @Test func aRollingUpdateReplacesAtMostMaxUnavailableAtATime() async throws {
+        let h = ControllerHarness(component: DaemonSetController.component, objects: [
+            (.nodes, Self.node("a", labels: ["role": "worker"])), (.nodes, Self.node("b", labels: ["role": "worker"])),
+            (.daemonSets, Self.daemonSet),
+        ])
+        let task = h.run(DaemonSetController(context: h.context))
+        try await eventually("pods on a and b") { placement(h) == ["a", "b"] }
+        for pod in h.objects(.pods) { try await h.setPodStatus(pod.name, ["phase": "Running", "conditions": [["type": "Ready", "status": "True"]]]) }
+        try await eventually("both ready") { h.get(.daemonSets, "agent")?[path: ["status", "numberReady"]] == 2 }
+        let oldHash = try #require(h.objects(.pods).first?.labels[DaemonSetController.hashLabel])
+        _ = try await h.fake.retryUpdate(.daemonSets, namespace: "default", name: "agent") { current in
+            var next = current
+            next[path: ["spec", "template", "spec", "containers"]] = [["name": "c", "image": "busybox:2"]]
+            return next
+        }
+        let fresh = { h.objects(.pods).filter { $0.labels[DaemonSetController.hashLabel] != oldHash } }
+        try await eventually("one pod replaced") { fresh().count == 1 && h.objects(.pods).count == 2 }
+        #expect(h.fake.actions.filter { $0.verb == "delete" }.count == 1, "maxUnavailable 1: one old pod at a time")
+        for pod in fresh() { try await h.setPodStatus(pod.name, ["phase": "Running", "conditions": [["type": "Ready", "status": "True"]]]) }
+        try await eventually("both replaced") { fresh().count == 2 && h.objects(.pods).count == 2 }
+        #expect(placement(h) == ["a", "b"])
+        await h.stop(task)
+    }
 }

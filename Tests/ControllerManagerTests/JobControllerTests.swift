@@ -145,6 +145,26 @@ import Testing
         await h.stop(task)
     }
 
+    @Test func aSuspendedJobRunsNothingUntilResumed() async throws {
+        let h = ControllerHarness(component: JobController.component, objects: [(.jobs, Self.job("later", ["suspend": true]))])
+        let task = h.run(JobController(context: h.context))
+        try await eventually("Suspended") { h.get(.jobs, "later")?.trueCondition("Suspended")?["reason"] == "JobSuspended" }
+        #expect(pods(h, of: "later").isEmpty && h.get(.jobs, "later")?[path: ["status", "startTime"]] == nil)
+        _ = try await h.fake.retryUpdate(.jobs, namespace: "default", name: "later") { current in
+            var next = current
+            next[path: ["spec", "suspend"]] = false
+            return next
+        }
+        try await eventually("a pod") { pods(h, of: "later").count == 1 }
+        try await eventually("resumed") {
+            let job = h.get(.jobs, "later")
+            return job?[path: ["status", "conditions"]]?.array?.contains {
+                $0["type"] == "Suspended" && $0["status"] == "False" && $0["reason"] == "JobResumed"
+            } == true && job?[path: ["status", "startTime"]] != nil
+        }
+        await h.stop(task)
+    }
+
     @Test func podsOfADeletedJobLetGoOfTheirFinalizer() async throws {
         let h = ControllerHarness(component: JobController.component, objects: [(.jobs, Self.job("gone"))])
         let task = h.run(JobController(context: h.context))

@@ -67,6 +67,44 @@ import Testing
         await h.stop(task)
     }
 
+    @Test func aRollingUpdateReplacesPodsHighestOrdinalFirst() async throws {
+        let h = ControllerHarness(component: StatefulSetController.component, objects: [(.statefulSets, Self.statefulSet("app", replicas: 2))])
+        let task = h.run(StatefulSetController(context: h.context))
+        for name in ["app-0", "app-1"] {
+            try await eventually(name) { h.get(.pods, name) != nil }
+            try await makeReady(h, name)
+        }
+        try await eventually("both ready") { h.get(.statefulSets, "app")?[path: ["status", "readyReplicas"]] == 2 }
+        let old = try #require(h.get(.statefulSets, "app")?[path: ["status", "updateRevision"]]?.string)
+        _ = try await h.fake.retryUpdate(.statefulSets, namespace: "default", name: "app") { current in
+            var next = current
+            next[path: ["spec", "template", "spec", "containers"]] = [["name": "c", "image": "busybox:2"]]
+            return next
+        }
+        let revision = { h.get(.statefulSets, "app")?[path: ["status", "updateRevision"]]?.string }
+        try await eventually("app-1 replaced") { revision() != old && h.get(.pods, "app-1")?.labels[StatefulSetController.hashLabel] == revision() }
+        #expect(h.get(.pods, "app-0")?.labels[StatefulSetController.hashLabel] == old, "one pod at a time, the highest first")
+        try await makeReady(h, "app-1")
+        try await eventually("app-0 replaced") { h.get(.pods, "app-0")?.labels[StatefulSetController.hashLabel] == revision() }
+        try await makeReady(h, "app-0")
+        try await eventually("the current revision moves") {
+            let status = h.get(.statefulSets, "app")?["status"]
+            return status?["currentRevision"] == status?["updateRevision"] && status?["updatedReplicas"] == 2
+        }
+        #expect(h.fake.actions.filter { $0.verb == "delete" }.map(\.name) == ["app-1", "app-0"])
+        await h.stop(task)
+    }
+
+    @Test func aFailedPodIsMadeAgain() async throws {
+        let h = ControllerHarness(component: StatefulSetController.component, objects: [(.statefulSets, Self.statefulSet("one", replicas: 1))])
+        let task = h.run(StatefulSetController(context: h.context))
+        try await eventually("one-0") { h.get(.pods, "one-0") != nil }
+        let first = try #require(h.get(.pods, "one-0")).uid
+        try await h.setPodStatus("one-0", ["phase": "Failed"])
+        try await eventually("a new one-0") { h.get(.pods, "one-0").map { $0.uid != first && $0[path: ["status", "phase"]] == nil } ?? false }
+        await h.stop(task)
+    }
+
     @Test func parallelPodsComeUpTogether() async throws {
         let h = ControllerHarness(component: StatefulSetController.component,
                                   objects: [(.statefulSets, Self.statefulSet("db", replicas: 3, parallel: true))])
