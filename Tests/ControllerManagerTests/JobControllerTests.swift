@@ -165,6 +165,23 @@ import Testing
         await h.stop(task)
     }
 
+    @Test func aFailedCreationIsRetriedWithTheQueuesBackoff() async throws {
+        // A status that the first sync leaves as it is: no write, so no event of its own queues the Job again.
+        var job = Self.job("unlucky")
+        job["status"] = ["startTime": .string(FakeClock().timestamp()), "ready": 0, "terminating": 0, "uncountedTerminatedPods": .emptyObject]
+        let h = ControllerHarness(component: JobController.component, objects: [(.jobs, job)])
+        h.fake.failNext("create", .pods, with: APIError(code: 500, reason: "InternalError", message: "etcd is away"))
+        let task = h.run(JobController(context: h.context))
+        try await eventually("the FailedCreate event") {
+            await h.events(about: "unlucky").contains { $0["reason"] == "FailedCreate" && $0["message"] == "Error creating: etcd is away" }
+        }
+        #expect(pods(h, of: "unlucky").isEmpty)
+        // The retry waits on the queue's rate limiter, on the fake clock.
+        try await h.advance(by: 1)
+        try await eventually("the retry's pod") { pods(h, of: "unlucky").count == 1 }
+        await h.stop(task)
+    }
+
     @Test func podsOfADeletedJobLetGoOfTheirFinalizer() async throws {
         let h = ControllerHarness(component: JobController.component, objects: [(.jobs, Self.job("gone"))])
         let task = h.run(JobController(context: h.context))
