@@ -13,7 +13,7 @@ struct JobSync {
     let pods: [JSONValue]
     let controller: JobController
     let now: Double
-    private var status: JSONValue
+    private(set) var status: JSONValue
 
     init(job: JSONValue, key: String, pods: [JSONValue], controller: JobController, now: Double) {
         self.job = job
@@ -24,17 +24,17 @@ struct JobSync {
         status = job["status"] ?? .emptyObject
     }
 
-    private var spec: JSONValue { job["spec"] ?? .emptyObject }
+    var spec: JSONValue { job["spec"] ?? .emptyObject }
     // int32 fields, clamped and non-negative (see goInt32), so the arithmetic below cannot overflow.
-    private var completions: Int? { spec.goInt32(["completions"]).map { max(0, $0) } }
-    private var parallelism: Int { max(0, spec.goInt32(["parallelism"]) ?? 1) }
+    var completions: Int? { spec.goInt32(["completions"]).map { max(0, $0) } }
+    var parallelism: Int { max(0, spec.goInt32(["parallelism"]) ?? 1) }
     private func counter(_ name: String) -> Int { max(0, status.goInt32([name]) ?? 0) }
     /// The first write this sync that failed (a pod creation, a finalizer): the Job is retried with backoff after
     /// the rest of the sync, status included.
-    private var failure: (any Error)?
+    var failure: (any Error)?
     private var indexed: Bool { spec["completionMode"]?.string == "Indexed" }
     private var suspended: Bool { spec["suspend"]?.bool == true }
-    private var recorder: EventRecorder { controller.context.recorder }
+    var recorder: EventRecorder { controller.context.recorder }
 
     /// The seconds until the Job next needs attention (a backoff or deadline), if any.
     mutating func run() async throws -> Double? {
@@ -136,8 +136,8 @@ struct JobSync {
     // MARK: success, failure, pods
 
     /// Pods this sync deleted and created, which its pod list does not show yet.
-    private var deletedCount = 0
-    private var createdCount = 0
+    var deletedCount = 0
+    var createdCount = 0
 
     private mutating func reconcile(active: [JSONValue], terminating: [JSONValue]) async -> Double? {
         let succeeded = counter("succeeded")
@@ -210,86 +210,6 @@ struct JobSync {
         return succeeded >= completions
     }
 
-    private mutating func createIndexed(active: [JSONValue]) async {
-        let limit = completions ?? 0
-        let completed = CompletedIndexes(status["completedIndexes"]?.string ?? "", below: limit)
-        let running = Set(active.compactMap(Self.index))
-        // The first free indexes: a run of completed ones is skipped in one step, so a sync takes steps for the pods
-        // it creates, the running ones and the intervals, never for each of up to two billion completed indexes.
-        var wanted = min(max(0, parallelism - active.count), JobController.burst)
-        var index = 0
-        var chosen: [Int?] = []
-        while wanted > 0 {
-            index = completed.firstMissing(from: index)
-            guard index < limit else { break }
-            if !running.contains(index) {
-                chosen.append(index)
-                wanted -= 1
-            }
-            index += 1
-        }
-        await create(indexes: chosen)
-    }
-
-    /// Creates a pod per entry (nil: NonIndexed); the first failure skips the rest, as upstream's batches.
-    private mutating func create(indexes: [Int?]) async {
-        guard !indexes.isEmpty else { return }
-        controller.expectations.expect(key, adds: indexes.count)
-        for (made, index) in indexes.enumerated() {
-            do {
-                let created = try await controller.pods.create(namespace: job.metaNamespace, object: pod(index: index))
-                createdCount += 1
-                recorder.event(job, reason: "SuccessfulCreate", message: "Created pod: \(created.metaName)")
-            } catch {
-                controller.expectations.lower(key, adds: indexes.count - made)
-                recorder.event(job, type: "Warning", reason: "FailedCreate", message: "Error creating: \(Workloads.message(error))")
-                failure = failure ?? error
-                return
-            }
-        }
-    }
-
-    private func pod(index: Int?) -> JSONValue {
-        var pod = Workloads.pod(from: spec["template"] ?? .emptyObject, owner: job,
-                                namePrefix: index.map { "\(job.metaName)-\($0)" } ?? job.metaName,
-                                extraLabels: index.map { [JobController.indexAnnotation: String($0)] } ?? [:])
-        pod.setMeta("finalizers", [.string(JobController.trackingFinalizer)])
-        guard let index else { return pod }
-        var annotations = pod[path: ["metadata", "annotations"]]?.object ?? [:]
-        annotations[JobController.indexAnnotation] = .string(String(index))
-        pod[path: ["metadata", "annotations"]] = .object(annotations)
-        if pod[path: ["spec", "hostname"]] == nil { pod[path: ["spec", "hostname"]] = .string("\(job.metaName)-\(index)") }
-        for list in ["initContainers", "containers"] {
-            guard let containers = pod[path: ["spec", list]]?.array else { continue }
-            pod[path: ["spec", list]] = .array(containers.map { container in
-                var c = container
-                var env = c["env"]?.array ?? []
-                env.append(["name": "JOB_COMPLETION_INDEX", "valueFrom": ["fieldRef": [
-                    "apiVersion": "v1", "fieldPath": .string("metadata.annotations['\(JobController.indexAnnotation)']")]]])
-                c["env"] = .array(env)
-                return c
-            })
-        }
-        return pod
-    }
-
-    /// A pod that is already gone counts as deleted; any other failure leaves it active for the next sync.
-    private mutating func deletePods(_ victims: [JSONValue]) async {
-        let targets = victims.filter { $0.metaDeletionTimestamp == nil }
-        guard !targets.isEmpty else { return }
-        controller.expectations.expect(key, deletes: targets.count)
-        for pod in targets {
-            do {
-                try await controller.pods.delete(namespace: pod.metaNamespace, name: pod.metaName, options: Workloads.deleteOptions(pod))
-                deletedCount += 1
-                recorder.event(job, reason: "SuccessfulDelete", message: "Deleted pod: \(pod.metaName)")
-            } catch {
-                controller.expectations.deletionObserved(key)
-                if !((error as? APIError)?.isNotFound ?? false) { failure = failure ?? error }
-            }
-        }
-    }
-
     // MARK: conditions and pod facts
 
     static func isFinished(_ job: JSONValue) -> Bool {
@@ -298,11 +218,11 @@ struct JobSync {
         } == true
     }
 
-    private func conditionObject(_ type: String) -> JSONValue? {
+    func conditionObject(_ type: String) -> JSONValue? {
         status["conditions"]?.array?.first { $0["type"]?.string == type }
     }
 
-    private func condition(_ type: String) -> String? { conditionObject(type)?["status"]?.string }
+    func condition(_ type: String) -> String? { conditionObject(type)?["status"]?.string }
 
     private mutating func setCondition(_ type: String, status value: String = "True", reason: String, message: String) {
         var conditions = status["conditions"]?.array ?? []
