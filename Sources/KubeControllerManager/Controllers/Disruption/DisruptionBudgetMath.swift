@@ -31,7 +31,7 @@ extension DisruptionController {
             case .int(let value): return value
             case .percent(let percent):
                 let (product, overflow) = percent.multipliedReportingOverflow(by: total)
-                return overflow ? Int(Int32.max) : (product + 99) / 100
+                return overflow ? Int(Int32.max) : product / 100 + (product % 100 == 0 ? 0 : 1)
             }
         }
     }

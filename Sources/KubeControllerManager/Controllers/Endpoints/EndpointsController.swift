@@ -91,7 +91,13 @@ public final class EndpointsController: Controller {
             } catch let error as APIError where error.isNotFound {}
             return
         }
-        guard let selector = Self.selector(service) else { return }
+        guard let selector = Self.selector(service) else {
+            if let json = service[path: ["spec", "selector"]], json != .null, json.stringMap == nil {
+                context.logger.warning("Service \(key) has a selector that is not a map of strings; skipping it")
+            }
+            return
+        }
+        // The apiserver keeps this one's Endpoints (it has no selector; this guards against one being added).
         if namespace == "default" && name == "kubernetes" { return }
         let triggerTime = triggerTimes.take(key)
         do {

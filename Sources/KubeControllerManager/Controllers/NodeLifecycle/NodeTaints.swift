@@ -47,7 +47,12 @@ enum NodeTaints {
         switch Lifecycle.condition(node, "Ready")?["status"]?.string {
         case "False": wanted.append((notReady, "NoExecute"))
         case "Unknown": wanted.append((unreachable, "NoExecute"))
-        default: break
+        case "True": break
+        default:
+            // No Ready condition yet: upstream decides nothing about eviction, so NoExecute taints stay as they are.
+            for taint in current where taint["effect"]?.string == "NoExecute" {
+                if let key = taint["key"]?.string, managedNoExecuteKeys.contains(key) { wanted.append((key, "NoExecute")) }
+            }
         }
         for (key, effect) in wanted {
             if let taint = existing(key, effect) {
