@@ -95,7 +95,7 @@ extension NodeLifecycleController {
         guard newReady != observed || currentReady == nil else {
             return NodeHealthResult(observed: observed, current: newReady)
         }
-        context.logger.info("Node \"\(name)\" hasn't been updated for \(Int(now - entry.probeTimestamp))s; marking its conditions Unknown")
+        context.logger.info("Node \"\(name)\" hasn't been updated for \(Int(now - entry.probeTimestamp))s (grace period \(Int(gracePeriod))s); marking its conditions Unknown")
         let written = try await context.client.updateStatus(.nodes, node)
         health.withLock {
             $0[name] = NodeHealth(savedReady: Lifecycle.condition(written, "Ready"), probeTimestamp: entry.probeTimestamp,
