@@ -32,7 +32,9 @@ enum NodeTaints {
     /// its conditions call for (taintNodeByCondition for NoSchedule, processTaintBaseEviction for NoExecute). An
     /// owned taint already present keeps its `timeAdded`; a new NoExecute taint is stamped `now`, as
     /// AddOrUpdateTaintOnNode does, because taint eviction counts toleration time from it.
-    static func desired(for node: JSONValue, now: String) -> [JSONValue] {
+    /// `evictionStatus` is the Ready status the NoExecute taints follow (.none: not judged yet, taints stay).
+    static func desired(for node: JSONValue, now: String, policy: NoExecutePolicy = .normal,
+                        evictionStatus: String?? = .none) -> [JSONValue] {
         let current = node[path: ["spec", "taints"]]?.array ?? []
         var result = current.filter { !isManaged($0) }
         func existing(_ key: String, _ effect: String) -> JSONValue? {
@@ -44,12 +46,21 @@ enum NodeTaints {
             wanted.append((entry.taint, "NoSchedule"))
         }
         if node[path: ["spec", "unschedulable"]]?.bool == true { wanted.append((unschedulable, "NoSchedule")) }
-        switch Lifecycle.condition(node, "Ready")?["status"]?.string {
-        case "False": wanted.append((notReady, "NoExecute"))
-        case "Unknown": wanted.append((unreachable, "NoExecute"))
-        case "True": break
+        let hasNoExecute = current.contains { $0["effect"]?.string == "NoExecute" && managedNoExecuteKeys.contains($0["key"]?.string ?? "") }
+        let status = evictionStatus ?? nil
+        switch (status, policy) {
+        case (_, .removeAll), ("True", _):
+            break
+        case ("False", _) where policy == .normal || hasNoExecute:
+            // A node already tainted gets the other taint at once (SwapNodeControllerTaint), whatever the zone.
+            wanted.append((notReady, "NoExecute"))
+        case ("Unknown", _) where policy == .normal || hasNoExecute:
+            wanted.append((unreachable, "NoExecute"))
+        case ("False", _), ("Unknown", _):
+            break
         default:
-            // No Ready condition yet: upstream decides nothing about eviction, so NoExecute taints stay as they are.
+            // Not judged yet, or no Ready condition: upstream decides nothing about eviction, so NoExecute taints
+            // stay as they are.
             for taint in current where taint["effect"]?.string == "NoExecute" {
                 if let key = taint["key"]?.string, managedNoExecuteKeys.contains(key) { wanted.append((key, "NoExecute")) }
             }
