@@ -92,6 +92,24 @@ import Testing
         await h.stop(task)
     }
 
+    @Test func nodesOfAZoneAreTaintedNoExecuteOnePerTenSeconds() async throws {
+        let h = LifecycleHarness([(.nodes, Fixtures.node("healthy")), (.nodes, Fixtures.node("a")), (.nodes, Fixtures.node("b")),
+                                  (.leases, Self.lease("healthy", renew: "2026-05-28T20:26:40.000000Z"))])
+        let task = h.start(NodeLifecycleController(context: h.context))
+        func timeAdded(_ name: String) -> Double? {
+            h.object(.nodes, nil, name)?[path: ["spec", "taints"]]?.array?
+                .first { $0["effect"]?.string == "NoExecute" }?["timeAdded"]?.string.flatMap { SystemClock.parse($0) }
+        }
+        try await eventually("both silent nodes tainted NoExecute", advancing: h.clock, by: 1) {
+            try await Self.renew(h, "healthy")
+            return timeAdded("a") != nil && timeAdded("b") != nil
+        }
+        let first = try #require(timeAdded("a")), second = try #require(timeAdded("b"))
+        #expect(abs(first - second) >= 10, "tainted at \(first) and \(second)")
+        #expect(timeAdded("healthy") == nil)
+        await h.stop(task)
+    }
+
     @Test func aRenewedLeaseKeepsANodeWithAStaleStatusHealthy() async throws {
         let h = LifecycleHarness([(.nodes, Fixtures.node("n1")),
                                   (.leases, Self.lease("n1", renew: "2026-05-28T20:26:40.000000Z"))])

@@ -24,6 +24,8 @@ public final class NodeLifecycleController: Controller {
     let nodesToRetry = Mutex<Set<String>>([])
     /// The zone states of the last pass; the taint sync reads what NoExecute taints may do from them.
     let zones = Mutex(ZoneDisruption())
+    /// When each zone last had a node newly NoExecute-tainted (upstream's per-zone token buckets, burst one).
+    let lastTainted = Mutex<[String: Double]>([:])
 
     public init(context: ControllerContext) {
         self.context = context
@@ -188,13 +190,27 @@ public final class NodeLifecycleController: Controller {
     }
 
     /// Puts the node's condition taints in line with its conditions (taintNodeByCondition and the NoExecute
-    /// taints of processTaintBaseEviction, as the zone states allow; upstream's per-zone rate of 0.1 nodes a second
-    /// is not kept).
+    /// taints of processTaintBaseEviction, as the zone states allow, a zone's nodes newly tainted NoExecute at
+    /// most one per 10 s as upstream's --node-eviction-rate; a node kept waiting is queued again for its turn).
     func syncTaints(_ name: String) async throws {
         guard let node = nodes.cache.get(name) else { return }
         let current = node[path: ["spec", "taints"]]?.array ?? []
-        let (policy, status) = zones.withLock { ($0.policy(for: node), $0.readyStatus[name]) }
-        let desired = NodeTaints.desired(for: node, now: context.clock.timestamp(), policy: policy, evictionStatus: status)
+        let (policy, status, interval) = zones.withLock { ($0.policy(for: node), $0.readyStatus[name], $0.taintInterval(for: node)) }
+        let stamp = context.clock.timestamp()
+        var desired = NodeTaints.desired(for: node, now: stamp, policy: policy, evictionStatus: status)
+        if !NodeTaints.hasNoExecute(current) && NodeTaints.hasNoExecute(desired) {
+            let zone = ZoneDisruption.zoneKey(node)
+            let now = context.clock.now()
+            let wait = lastTainted.withLock { last -> Double in
+                if let at = last[zone], now - at < interval { return interval - (now - at) }
+                last[zone] = now
+                return 0
+            }
+            if wait > 0 {
+                desired = NodeTaints.desired(for: node, now: stamp, policy: .noNewTaints, evictionStatus: status)
+                worker.queue.add(name, after: wait)
+            }
+        }
         guard !NodeTaints.sameSet(current, desired) else { return }
         var updated = node
         updated[path: ["spec", "taints"]] = desired.isEmpty ? nil : .array(desired)

@@ -46,15 +46,15 @@ enum NodeTaints {
             wanted.append((entry.taint, "NoSchedule"))
         }
         if node[path: ["spec", "unschedulable"]]?.bool == true { wanted.append((unschedulable, "NoSchedule")) }
-        let hasNoExecute = current.contains { $0["effect"]?.string == "NoExecute" && managedNoExecuteKeys.contains($0["key"]?.string ?? "") }
+        let tainted = hasNoExecute(current)
         let status = evictionStatus ?? nil
         switch (status, policy) {
         case (_, .removeAll), ("True", _):
             break
-        case ("False", _) where policy == .normal || hasNoExecute:
+        case ("False", _) where policy == .normal || tainted:
             // A node already tainted gets the other taint at once (SwapNodeControllerTaint), whatever the zone.
             wanted.append((notReady, "NoExecute"))
-        case ("Unknown", _) where policy == .normal || hasNoExecute:
+        case ("Unknown", _) where policy == .normal || tainted:
             wanted.append((unreachable, "NoExecute"))
         case ("False", _), ("Unknown", _):
             break
@@ -75,6 +75,11 @@ enum NodeTaints {
             }
         }
         return result
+    }
+
+    /// Whether the list holds a NoExecute taint this controller owns.
+    static func hasNoExecute(_ taints: [JSONValue]) -> Bool {
+        taints.contains { $0["effect"]?.string == "NoExecute" && managedNoExecuteKeys.contains($0["key"]?.string ?? "") }
     }
 
     /// Whether two taint lists hold the same taints, whatever their order.

@@ -66,6 +66,16 @@ struct ZoneDisruption: Sendable {
         return result
     }
 
+    /// --node-eviction-rate and --secondary-node-eviction-rate at upstream's defaults (nodes a second per zone).
+    static let evictionRate = 0.1
+    static let secondaryEvictionRate = 0.01
+
+    /// Seconds between two nodes of a zone getting new NoExecute taints: the secondary rate for a partially
+    /// disrupted zone of a large cluster (a small one gets none at all, see `policy`).
+    func taintInterval(for node: JSONValue) -> Double {
+        states[Self.zoneKey(node)] == .partialDisruption ? 1 / Self.secondaryEvictionRate : 1 / Self.evictionRate
+    }
+
     func policy(for node: JSONValue) -> NoExecutePolicy {
         if allDisrupted { return .removeAll }
         if states[Self.zoneKey(node)] == .partialDisruption && nodeCount <= Self.largeClusterThreshold { return .noNewTaints }
