@@ -7,8 +7,9 @@ import Synchronization
 /// Upstream's node lifecycle controller without a cloud: every `--node-monitor-period` it checks each Node's Ready
 /// condition heartbeat and its Lease in kube-node-lease, marks the conditions of a node that went quiet for the grace
 /// period Unknown, and marks its pods NotReady; a work queue of node names keeps the condition taints
-/// (`node.kubernetes.io/unreachable`, `not-ready`, pressure and unschedulable) in line with the node's conditions.
-/// Evicting pods from NoExecute-tainted nodes is the taint-eviction controller's.
+/// (`node.kubernetes.io/unreachable`, `not-ready`, pressure and unschedulable) in line with the node's conditions,
+/// the NoExecute ones as the zone states allow (ZoneDisruption). Evicting pods from NoExecute-tainted nodes is the
+/// taint-eviction controller's.
 public final class NodeLifecycleController: Controller {
     static let leaseNamespace = "kube-node-lease"
 
