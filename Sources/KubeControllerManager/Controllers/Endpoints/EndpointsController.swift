@@ -1,0 +1,165 @@
+import ControllerRuntime
+import KubeClient
+import KubeJSON
+import Logging
+import Synchronization
+
+/// Upstream's endpoints controller: for each Service with a selector, an Endpoints object of the same name lists the
+/// IPs of the matching pods, ready ones under `addresses`, others under `notReadyAddresses`, with the Service's
+/// ports resolved against each pod. Services without a selector (the apiserver's `kubernetes`, user-managed ones)
+/// are left alone. The queue holds Service keys; a pod change queues the Services selecting it.
+public final class EndpointsController: Controller {
+    static let triggerTimeAnnotation = "endpoints.kubernetes.io/last-change-trigger-time"
+    static let overCapacityAnnotation = "endpoints.kubernetes.io/over-capacity"
+    static let leaderAnnotation = "control-plane.alpha.kubernetes.io/leader"
+    static let headlessLabel = "service.kubernetes.io/headless"
+    static let maxCapacity = 1000
+
+    let context: ControllerContext
+    let services: SharedInformer
+    let pods: SharedInformer
+    let endpoints: SharedInformer
+    let worker: QueueWorker
+    let triggerTimes = TriggerTimes()
+
+    public init(context: ControllerContext) {
+        self.context = context
+        services = context.informers.informer(.services)
+        pods = context.informers.informer(.pods)
+        endpoints = context.informers.informer(.endpoints)
+        worker = QueueWorker(name: "endpoint", workers: context.options.concurrentEndpointSyncs, clock: context.clock,
+                             logger: context.logger)
+        let queue = worker.queue
+        let triggerTimes = self.triggerTimes
+        let serviceCache = services.cache
+        @Sendable func note(_ key: String, _ time: String?) { triggerTimes.note(key, time) }
+        services.addEventHandler(EventHandler.any { service in
+            let key = ObjectCache.key(service)
+            note(key, service[path: ["metadata", "creationTimestamp"]]?.string)
+            queue.add(key)
+        })
+        // The Services in the pod's namespace whose selector matches it now or matched it before.
+        @Sendable func enqueue(_ pods: [JSONValue]) {
+            guard let namespace = pods.first.map(Lifecycle.namespace), let latest = pods.last else { return }
+            // The pod's last state change: its Ready transition, else its creation.
+            let changed = Lifecycle.condition(latest, "Ready")?["lastTransitionTime"]?.string
+                ?? latest[path: ["metadata", "creationTimestamp"]]?.string
+            for service in serviceCache.byIndex(Indexes.namespace, namespace) {
+                guard let selector = Self.selector(service), pods.contains(where: { selector.matches(object: $0) }) else { continue }
+                let key = ObjectCache.key(service)
+                note(key, changed)
+                queue.add(key)
+            }
+        }
+        pods.addEventHandler(EventHandler(
+            onAdd: { enqueue([$0]) },
+            onUpdate: { old, new in
+                // Resyncs and kubelet heartbeats that change nothing the endpoints show are skipped.
+                guard old[path: ["metadata", "resourceVersion"]] != new[path: ["metadata", "resourceVersion"]] else { return }
+                enqueue([old, new])
+            },
+            onDelete: { enqueue([$0]) }))
+        // A leftover or deleted Endpoints object: its Service decides (checkLeftoverEndpoints, onEndpointsDelete).
+        endpoints.addEventHandler(EventHandler(
+            onAdd: { ep in
+                guard ep[path: ["metadata", "annotations", Self.leaderAnnotation]] == nil else { return }
+                if serviceCache.get(ObjectCache.key(ep)) == nil { queue.add(ObjectCache.key(ep)) }
+            },
+            onDelete: { ep in queue.add(ObjectCache.key(ep)) }))
+    }
+
+    /// A Service's selector; nil for none (an absent or empty map), which leaves its Endpoints to others.
+    static func selector(_ service: JSONValue) -> Lifecycle.Selector? {
+        guard let json = service[path: ["spec", "selector"]], json != .null,
+              let selector = Lifecycle.Selector(map: json), !selector.isEmpty else { return nil }
+        return selector
+    }
+
+    public func run() async {
+        await worker.run(context: context) { try await self.sync($0) }
+    }
+
+    func sync(_ key: String) async throws {
+        let (namespace, name) = Lifecycle.split(key)
+        guard let service = services.cache.get(key) else {
+            _ = triggerTimes.take(key)
+            // The Service is gone: so is its Endpoints object (a leader-election lock of the same name stays).
+            if let existing = endpoints.cache.get(key), existing[path: ["metadata", "annotations", Self.leaderAnnotation]] != nil { return }
+            do {
+                try await context.client.delete(.endpoints, namespace: namespace, name: name)
+                context.logger.info("Deleted Endpoints \(key): its Service is gone")
+            } catch let error as APIError where error.isNotFound {}
+            return
+        }
+        guard let selector = Self.selector(service) else {
+            if let json = service[path: ["spec", "selector"]], json != .null, json.stringMap == nil {
+                context.logger.warning("Service \(key) has a selector that is not a map of strings; skipping it")
+            }
+            return
+        }
+        // The apiserver keeps this one's Endpoints (it has no selector; this guards against one being added).
+        if namespace == "default" && name == "kubernetes" { return }
+        let triggerTime = triggerTimes.take(key)
+        do {
+            try await write(service, subsets: subsets(for: service, selector: selector), triggerTime: triggerTime)
+        } catch {
+            triggerTimes.note(key, triggerTime)
+            throw error
+        }
+    }
+
+    /// syncService's loop over the selected pods.
+    func subsets(for service: JSONValue, selector: Lifecycle.Selector) -> [JSONValue] {
+        let publishNotReady = service[path: ["spec", "publishNotReadyAddresses"]]?.bool ?? false
+        let ports = service[path: ["spec", "ports"]]?.array ?? []
+        let headless = service[path: ["spec", "clusterIP"]]?.string == "None"
+        var entries: [(address: EndpointSubsets.Address, port: JSONValue?)] = []
+        for pod in pods.cache.byIndex(Indexes.namespace, Lifecycle.namespace(service)) where selector.matches(object: pod) {
+            // ShouldPodBeInEndpoints: not terminal, has an IP, not being deleted unless not-ready ones are published.
+            guard !Lifecycle.isPodTerminal(pod),
+                  let ip = pod[path: ["status", "podIP"]]?.string ?? pod[path: ["status", "podIPs"]]?.array?.first?["ip"]?.string,
+                  !ip.isEmpty,
+                  publishNotReady || !Lifecycle.isDeleting(pod) else { continue }
+            var address: JSONValue = ["ip": .string(ip),
+                                      "targetRef": ["kind": "Pod", "namespace": .string(Lifecycle.namespace(pod)),
+                                                    "name": .string(Lifecycle.name(pod)), "uid": .string(Lifecycle.uid(pod))]]
+            let node = Lifecycle.nodeName(pod)
+            if !node.isEmpty { address["nodeName"] = .string(node) }
+            // ShouldSetHostname: a pod naming this Service as its subdomain gets its hostname published.
+            if let hostname = pod[path: ["spec", "hostname"]]?.string, !hostname.isEmpty,
+               pod[path: ["spec", "subdomain"]]?.string == Lifecycle.name(service), headless {
+                address["hostname"] = .string(hostname)
+            }
+            let entry = EndpointSubsets.Address(address: address, ready: publishNotReady || Lifecycle.isPodReady(pod))
+            if ports.isEmpty {
+                // A headless Service may have no ports.
+                if headless { entries.append((entry, nil)) }
+                continue
+            }
+            for servicePort in ports {
+                guard let number = EndpointSubsets.findPort(pod: pod, servicePort: servicePort) else {
+                    context.logger.debug("Failed to find port for service \(ObjectCache.key(service)) in pod \(ObjectCache.key(pod))")
+                    continue
+                }
+                entries.append((entry, EndpointSubsets.endpointPort(servicePort, number)))
+            }
+        }
+        return EndpointSubsets.repack(entries)
+    }
+}
+
+/// The earliest change not yet written for each Service (upstream's TriggerTimeTracker, reduced to what the events
+/// carry): the pod's Ready transition or creation, or the Service's creation.
+final class TriggerTimes: Sendable {
+    private let times = Mutex<[String: String]>([:])
+
+    func note(_ key: String, _ time: String?) {
+        guard let time else { return }
+        times.withLock { times in
+            if let existing = times[key], (SystemClock.parse(existing) ?? 0) <= (SystemClock.parse(time) ?? 0) { return }
+            times[key] = time
+        }
+    }
+
+    func take(_ key: String) -> String? { times.withLock { $0.removeValue(forKey: key) } }
+}

@@ -1,0 +1,86 @@
+import ControllerRuntime
+import KubeClient
+import KubeJSON
+import Logging
+
+/// Upstream's resource quota controller: a quota's `status.hard` is its `spec.hard`, and `status.used` what its
+/// namespace uses of each of those resources, counted from the caches. The queue holds quota keys; a change of a
+/// counted object queues the quotas of its namespace (the queue folds a burst into one recount), and every quota
+/// is recounted each `--resource-quota-sync-period` (5 min) as upstream's full resync.
+public final class ResourceQuotaController: Controller {
+    static let resyncPeriod: Double = 300
+
+    let context: ControllerContext
+    let quotas: SharedInformer
+    let counted: [ResourceType: SharedInformer]
+    let worker: QueueWorker
+
+    public init(context: ControllerContext) {
+        self.context = context
+        quotas = context.informers.informer(.resourceQuotas)
+        var counted: [ResourceType: SharedInformer] = [:]
+        for type in QuotaUsage.countedTypes { counted[type] = context.informers.informer(type) }
+        self.counted = counted
+        worker = QueueWorker(name: "resourcequota_primary", workers: context.options.concurrentResourceQuotaSyncs,
+                             clock: context.clock, logger: context.logger)
+        let queue = worker.queue
+        // Every update: this apiserver resets `status.used` on any write of the quota itself, so a label change
+        // needs a recount too; the controller's own status write comes back and is found unchanged.
+        quotas.addEventHandler(EventHandler(
+            onAdd: { queue.add(ObjectCache.key($0)) },
+            onUpdate: { _, new in queue.add(ObjectCache.key(new)) }))
+        let quotaCache = quotas.cache
+        let enqueueNamespace: @Sendable (JSONValue) -> Void = { object in
+            for quota in quotaCache.byIndex(Indexes.namespace, Lifecycle.namespace(object)) { queue.add(ObjectCache.key(quota)) }
+        }
+        for informer in counted.values {
+            informer.addEventHandler(EventHandler(
+                onAdd: enqueueNamespace,
+                onUpdate: { old, new in
+                    if old["spec"] != new["spec"] || old[path: ["status", "phase"]] != new[path: ["status", "phase"]]
+                        || Lifecycle.isDeleting(old) != Lifecycle.isDeleting(new) { enqueueNamespace(new) }
+                },
+                onDelete: enqueueNamespace))
+        }
+    }
+
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in await worker.run(context: context) { try await self.sync($0) } }
+            group.addTask { [self] in
+                while (try? await context.clock.sleep(for: Self.resyncPeriod)) != nil {
+                    for key in quotas.cache.keys { worker.queue.add(key) }
+                }
+            }
+            await group.waitForAll()
+        }
+    }
+
+    func sync(_ key: String) async throws {
+        guard let quota = quotas.cache.get(key) else { return }
+        let namespace = Lifecycle.namespace(quota)
+        guard let hard = quota[path: ["spec", "hard"]]?.object else {
+            context.logger.warning("ResourceQuota \(key) has no spec.hard map; skipping")
+            return
+        }
+        let scopes = (quota[path: ["spec", "scopes"]]?.array ?? []).compactMap(\.string)
+        let pods = (counted[.pods]?.cache.byIndex(Indexes.namespace, namespace) ?? [])
+            .filter { QuotaUsage.podMatchesScopes($0, scopes) }
+        let now = context.clock.now()
+        var used: [String: JSONValue] = [:]
+        for resource in hard.keys {
+            let usage = QuotaUsage.usage(of: resource, pods: pods, objects: { type in
+                // Scopes narrow pods only; a scoped quota counts no other kinds (upstream's evaluators match none).
+                scopes.isEmpty ? (self.counted[type]?.cache.byIndex(Indexes.namespace, namespace) ?? []) : []
+            }, now: now)
+            if let usage { used[resource] = usage.json }
+        }
+        let status: JSONValue = ["hard": .object(hard), "used": .object(used)]
+        guard quota["status"] != status else { return }
+        var updated = quota
+        updated["status"] = status
+        do {
+            _ = try await context.client.updateStatus(.resourceQuotas, updated)
+        } catch let error as APIError where error.isNotFound {}
+    }
+}
