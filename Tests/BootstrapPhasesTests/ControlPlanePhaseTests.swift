@@ -165,6 +165,11 @@ import Testing
         let scheduler = try #require(sandbox.contents("etc/systemd/system/kube-scheduler.service").map { String(decoding: $0, as: UTF8.self) })
         #expect(scheduler.contains("ExecStart=\(sandbox.root)/usr/local/bin/kube-scheduler \\\n    --authentication-kubeconfig=\(sandbox.root)/etc/kubernetes/scheduler.conf"))
         #expect(!kcm.contains("{{") && !scheduler.contains("{{"))
+        // Without systemd as PID 1 the unit's command runs through a shell, where `*` must stay literal.
+        let command = try #require(KubeletLauncher.shellCommand(unit: kcm))
+        #expect(command.hasPrefix("'\(sandbox.root)/usr/local/bin/kube-controller-manager' '--authentication-kubeconfig="))
+        #expect(command.contains(" '--controllers=*,bootstrapsigner,tokencleaner' "))
+        #expect(command.hasSuffix(" '--use-service-account-credentials=true'"))
     }
 
     @Test func resetRemovesTheManifests() async throws {

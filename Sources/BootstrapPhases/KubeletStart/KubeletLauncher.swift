@@ -99,12 +99,9 @@ struct KubeletLauncher {
             }
             return
         }
-        guard let text = try? String(contentsOfFile: unit, encoding: .utf8),
-              let exec = text.components(separatedBy: "\nExecStart=").dropFirst().first else {
+        guard let text = try? String(contentsOfFile: unit, encoding: .utf8), let command = Self.shellCommand(unit: text) else {
             throw LaunchError(description: "cannot read ExecStart from \(unit)")
         }
-        let command = exec.components(separatedBy: "\n").prefix { !$0.hasPrefix("Restart") }.joined(separator: " ")
-            .replacingOccurrences(of: "\\", with: " ")
         let log = paths.logDir + "/" + name + ".log"
         try AtomicFile.makeDirectories(paths.logDir)
         try AtomicFile.makeDirectories(paths.runDir)
@@ -114,6 +111,16 @@ struct KubeletLauncher {
         }
         try AtomicFile.write("\(pid)\n", to: pidFile(component))
         reporter.say("[kubelet-start] started \(name) as a daemon (pid \(pid), pid file \(pidFile(component))); its log is \(log)")
+    }
+
+    /// A unit's ExecStart (continued over `\` lines) as a shell command line, each word quoted: the shell must not
+    /// glob `--controllers=*,bootstrapsigner,tokencleaner`.
+    static func shellCommand(unit text: String) -> String? {
+        guard let exec = text.components(separatedBy: "\nExecStart=").dropFirst().first else { return nil }
+        let words = exec.components(separatedBy: "\n").prefix { !$0.hasPrefix("Restart") }.joined(separator: " ")
+            .replacingOccurrences(of: "\\", with: " ").split(whereSeparator: { $0 == " " })
+        guard !words.isEmpty else { return nil }
+        return words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
     }
 
     /// Stops the control-plane components run by `startUnit`, the scheduler and controller manager first.
