@@ -15,12 +15,15 @@ public struct InitPaths: Sendable {
     public var logDir: String
     public var runDir: String
     public var podLogsDir: String
-    /// Where the kubelet and kube-apiserver binaries to install come from (the directory of `bootstrap` itself).
+    /// Where the binaries to install (`installedBinaries`) come from (the directory of `bootstrap` itself).
     public var sourceBinDir: String
     public var templatesDir: String?
     public var kubeletPort = 10250
     public var kubeletHealthzPort = 10248
     public var etcdPorts = [2379, 2380, 2381]
+    /// The secure ports kube-controller-manager and kube-scheduler serve their health on (upstream's defaults).
+    public var controllerManagerPort = 10257
+    public var schedulerPort = 10259
 
     public init(root: String = "/", sourceBinDir: String = InitPaths.executableDirectory(), templatesDir: String? = nil) {
         let r = root.hasSuffix("/") ? String(root.dropLast()) : root
@@ -45,6 +48,10 @@ public struct InitPaths: Sendable {
     public var kubeletLogFile: String { logDir + "/kubelet.log" }
     public var installedKubelet: String { binDir + "/kubelet" }
     public var installedAPIServer: String { binDir + "/kube-apiserver" }
+    public var installedControllerManager: String { binDir + "/kube-controller-manager" }
+    public var installedScheduler: String { binDir + "/kube-scheduler" }
+    /// What `kubelet-start` installs next to the kubelet and what preflight looks for: the static pods' commands.
+    public static let installedBinaries = ["kubelet", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "bootstrap"]
     /// etcd for the stacked etcd pod: Debian's etcd-server installs /usr/bin/etcd.
     public var etcdBinary: String? {
         ["/usr/bin/etcd", "/usr/local/bin/etcd"].first { FileManager.default.isExecutableFile(atPath: $0) }

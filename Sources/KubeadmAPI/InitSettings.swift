@@ -11,6 +11,7 @@ public struct FlagOverrides: Sendable, Equatable {
     public var controlPlaneEndpoint: String?
     public var nodeName: String?
     public var serviceSubnet: String?
+    public var podSubnet: String?
     public var dnsDomain: String?
     public var kubernetesVersion: String?
 
@@ -109,6 +110,14 @@ public struct InitSettings: Sendable {
                 problems.append("\(subnetField): Invalid value: \"\(text)\": must be a valid CIDR with room for at least 2 addresses, such as 10.96.0.0/12")
             }
         }
+        // The pod network (kubeadm's --pod-network-cidr): optional; when set, kube-controller-manager allocates node CIDRs from it.
+        let podSubnetText = flags.podSubnet ?? cluster.networking?.podSubnet
+        for part in (podSubnetText ?? "").split(separator: ",") {
+            let text = part.trimmingCharacters(in: .whitespaces)
+            if CIDR(text) == nil {
+                problems.append("\(name("networking.podSubnet", flag: "pod-network-cidr", flagSet: flags.podSubnet != nil)): Invalid value: \"\(text)\": must be a valid CIDR, such as 10.244.0.0/16")
+            }
+        }
         let dnsDomain = flags.dnsDomain ?? cluster.networking?.dnsDomain ?? KubeadmDefaults.dnsDomain
         if !DNSName.isValidSubdomain(dnsDomain) {
             problems.append("\(name("networking.dnsDomain", flag: "service-dns-domain", flagSet: flags.dnsDomain != nil)): Invalid value: \"\(dnsDomain)\": must be a valid DNS subdomain")
@@ -155,6 +164,7 @@ public struct InitSettings: Sendable {
         var networking = cluster.networking ?? V1Beta4.Networking()
         networking.serviceSubnet = subnetText
         networking.dnsDomain = dnsDomain
+        if let podSubnetText, !podSubnetText.isEmpty { networking.podSubnet = podSubnetText }
         cluster.networking = networking
         var apiServer = cluster.apiServer ?? V1Beta4.APIServer()
         if !certSANs.isEmpty { apiServer.certSANs = certSANs }
@@ -168,6 +178,11 @@ public struct InitSettings: Sendable {
             etcdServerCertSANs: cluster.etcd?.local?.serverCertSANs ?? [],
             etcdPeerCertSANs: cluster.etcd?.local?.peerCertSANs ?? [],
             kubernetesVersion: kubernetesVersion, initConfiguration: initCfg, clusterConfiguration: cluster)
+    }
+
+    /// `networking.podSubnet` (or --pod-network-cidr), nil when the cluster has none.
+    public var podSubnet: String? {
+        clusterConfiguration.networking?.podSubnet.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// The URL clients outside the node use: the control-plane endpoint if set, else the advertise address.

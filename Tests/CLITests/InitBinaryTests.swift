@@ -29,6 +29,35 @@ let systemdAnalyzePath = which("systemd-analyze")
         #expect(manifest.contains("    - --data-dir=\(root)/var/lib/kubestrap\n") && manifest.contains("    name: kubestrap-data\n"))
         #expect(!manifest.contains("--etcd-") && !manifest.contains("{{"))
         #expect(!FileManager.default.fileExists(atPath: root + "/etc/kubernetes/manifests/etcd.yaml"))
+        // kubeadm's other two components, run by the kubelet from the installed binaries.
+        #expect(out.contains("[control-plane] Creating static Pod manifest for \"kube-controller-manager\""))
+        #expect(out.contains("[control-plane] Creating static Pod manifest for \"kube-scheduler\""))
+        let kcm = try String(contentsOfFile: root + "/etc/kubernetes/manifests/kube-controller-manager.yaml", encoding: .utf8)
+        #expect(kcm.contains("    - \(root)/usr/local/bin/kube-controller-manager\n")
+                && kcm.contains("    - --kubeconfig=\(root)/etc/kubernetes/controller-manager.conf\n"))
+        let scheduler = try String(contentsOfFile: root + "/etc/kubernetes/manifests/kube-scheduler.yaml", encoding: .utf8)
+        #expect(scheduler.contains("    - \(root)/usr/local/bin/kube-scheduler\n") && scheduler.contains("        port: 10259\n"))
+    }
+
+    @Test(.enabled(if: systemdAnalyzePath != nil, "needs systemd-analyze"))
+    func systemdAcceptsTheControlPlaneUnits() async throws {
+        let result = try await run(bootstrapBinary, ["init", "--dry-run", "--node-name", "n1", "--apiserver-advertise-address", "10.0.0.5",
+                                               "--control-plane-mode=systemd"])
+        #expect(result.code == 0, "\(result.err)")
+        let root = try #require(result.out.split(separator: "\n").first { $0.hasPrefix("[dryrun] Writing everything under ") }
+            .map { String($0.dropFirst("[dryrun] Writing everything under ".count)) })
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for component in ["kube-apiserver", "kube-controller-manager", "kube-scheduler"] {
+            // verify needs ExecStart to exist on this machine: point the unit at the built binary.
+            let text = try String(contentsOfFile: root + "/etc/systemd/system/\(component).service", encoding: .utf8)
+            try text.replacingOccurrences(of: root + "/usr/local/bin/" + component, with: productsDirectory().appendingPathComponent(component).path)
+                .write(toFile: dir + "/\(component).service", atomically: true, encoding: .utf8)
+            let verify = try await run(try #require(systemdAnalyzePath), ["verify", dir + "/\(component).service"])
+            #expect(verify.code == 0, "\(component): \(verify.out) \(verify.err)")
+            #expect(verify.err.isEmpty, "\(component): \(verify.err)")
+        }
     }
 
     /// `--storage-backend=etcd3`: kubeadm's stacked etcd, its manifest and the apiserver's --etcd-* flags.

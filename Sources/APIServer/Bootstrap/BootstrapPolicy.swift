@@ -38,14 +38,24 @@ enum BootstrapPolicy {
         return role
     }
 
-    static func clusterRoleBinding(_ name: String, role: String, subjects: [(String, String)]) -> JSONValue {
+    static func userSubject(_ name: String) -> JSONValue {
+        ["kind": "User", "name": .string(name), "apiGroup": "rbac.authorization.k8s.io"]
+    }
+
+    /// A ServiceAccount subject is in the core group and names its namespace, as the RBAC strategy defaults it.
+    static func serviceAccountSubject(_ namespace: String, _ name: String) -> JSONValue {
+        ["kind": "ServiceAccount", "name": .string(name), "namespace": .string(namespace), "apiGroup": ""]
+    }
+
+    static func clusterRoleBinding(_ name: String, role: String, subjects: [(String, String)],
+                                   serviceAccounts: [(String, String)] = []) -> JSONValue {
         [
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
             "metadata": ["name": .string(name), "labels": JSONValue(bootstrapping), "annotations": JSONValue(autoupdate)],
             "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": .string(role)],
             "subjects": .array(subjects.map { kind, name in
                 ["kind": .string(kind), "name": .string(name), "apiGroup": "rbac.authorization.k8s.io"]
-            }),
+            } + serviceAccounts.map(serviceAccountSubject)),
         ]
     }
 
@@ -123,21 +133,52 @@ enum BootstrapPolicy {
                 rule(read + ["create", "update", "patch", "delete"], groups: ["coordination.k8s.io"], resources: ["leases"]),
             ]),
             clusterRole("system:kube-scheduler", [
-                rule(read, resources: ["nodes", "pods", "namespaces", "services"]),
-                rule(["create"], resources: ["pods/binding", "bindings"]),
-                rule(["patch", "update"], resources: ["pods/status"]),
                 rule(["create", "patch", "update"], groups: ["", "events.k8s.io"], resources: ["events"]),
                 rule(["create"], groups: ["coordination.k8s.io"], resources: ["leases"]),
                 rule(["get", "update"], groups: ["coordination.k8s.io"], resources: ["leases"], names: ["kube-scheduler"]),
+                rule(read, resources: ["nodes"]),
+                // delete: preemption evicts lower-priority pods.
+                rule(read + ["delete"], resources: ["pods"]),
+                rule(["create"], resources: ["pods/binding", "bindings"]),
+                rule(["patch", "update"], resources: ["pods/status"]),
+                // What selects pods, for spreading.
+                rule(read, resources: ["services", "replicationcontrollers"]),
+                rule(read, groups: ["apps", "extensions"], resources: ["replicasets"]),
+                rule(read, groups: ["apps"], resources: ["statefulsets"]),
+                rule(read, groups: ["policy"], resources: ["poddisruptionbudgets"]),
+                rule(read, resources: ["persistentvolumeclaims", "persistentvolumes"]),
+                // Delegated authentication and authorization of its own secure port.
+                rule(["create"], groups: ["authentication.k8s.io"], resources: ["tokenreviews"]),
+                rule(["create"], groups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"]),
+                rule(read, groups: ["storage.k8s.io"], resources: ["csinodes"]),
+                rule(read, resources: ["namespaces"]),
+                rule(read, groups: ["storage.k8s.io"], resources: ["csidrivers"]),
+                rule(read, groups: ["storage.k8s.io"], resources: ["csistoragecapacities"]),
+            ]),
+            // Bound to the scheduler too: volume binding during scheduling.
+            clusterRole("system:volume-scheduler", [
+                rule(read + ["update"], resources: ["persistentvolumes"]),
+                rule(read, groups: ["storage.k8s.io"], resources: ["storageclasses"]),
+                rule(read + ["update"], resources: ["persistentvolumeclaims"]),
             ]),
             clusterRole("system:kube-controller-manager", [
                 rule(["create", "patch", "update"], groups: ["", "events.k8s.io"], resources: ["events"]),
                 rule(["create"], groups: ["coordination.k8s.io"], resources: ["leases"]),
                 rule(["get", "update"], groups: ["coordination.k8s.io"], resources: ["leases"], names: ["kube-controller-manager"]),
+                // With --use-service-account-credentials it makes each controller's account and asks for its tokens.
                 rule(["create"], resources: ["secrets", "serviceaccounts"]),
+                rule(["delete"], resources: ["secrets"]),
+                rule(["get"], resources: ["configmaps", "namespaces", "secrets", "serviceaccounts"]),
+                rule(["update"], resources: ["secrets", "serviceaccounts"]),
+                rule(["create"], groups: ["authentication.k8s.io"], resources: ["tokenreviews"]),
+                rule(["create"], groups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"]),
+                // Its shared informers.
+                rule(["list", "watch"], groups: ["*"], resources: ["*"]),
+                rule(["create"], resources: ["serviceaccounts/token"]),
+                // Beyond upstream (which grants list/watch only): get on everything, as earlier releases did.
                 rule(read, groups: ["*"], resources: ["*"]),
             ]),
-        ]
+        ] + controllerClusterRoles
     }
 
     static var clusterRoleBindings: [JSONValue] {
@@ -152,8 +193,9 @@ enum BootstrapPolicy {
             clusterRoleBinding("system:service-account-issuer-discovery", role: "system:service-account-issuer-discovery",
                                subjects: [("Group", "system:serviceaccounts")]),
             clusterRoleBinding("system:kube-scheduler", role: "system:kube-scheduler", subjects: [("User", "system:kube-scheduler")]),
+            clusterRoleBinding("system:volume-scheduler", role: "system:volume-scheduler", subjects: [("User", "system:kube-scheduler")]),
             clusterRoleBinding("system:kube-controller-manager", role: "system:kube-controller-manager",
                                subjects: [("User", "system:kube-controller-manager")]),
-        ]
+        ] + controllerClusterRoleBindings
     }
 }

@@ -12,11 +12,13 @@ struct Bootstrapper {
                 try await ensure(namespaces, namespace: "", ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]], system)
             }
         }
-        if let roles = server.store("rbac.authorization.k8s.io", "v1", "clusterroles") {
-            for role in BootstrapPolicy.clusterRoles { try await ensure(roles, namespace: "", role, system) }
-        }
-        if let bindings = server.store("rbac.authorization.k8s.io", "v1", "clusterrolebindings") {
-            for binding in BootstrapPolicy.clusterRoleBindings { try await ensure(bindings, namespace: "", binding, system) }
+        let policy: [(String, [JSONValue])] = [
+            ("clusterroles", BootstrapPolicy.clusterRoles), ("clusterrolebindings", BootstrapPolicy.clusterRoleBindings),
+            ("roles", BootstrapPolicy.namespacedRoles), ("rolebindings", BootstrapPolicy.namespacedRoleBindings),
+        ]
+        for (resource, objects) in policy {
+            guard let store = server.store("rbac.authorization.k8s.io", "v1", resource) else { continue }
+            for object in objects { try await reconcile(store, object, system) }
         }
         // upstream's scheduling/bootstrap-system-priority-classes post-start hook.
         if let classes = server.store("scheduling.k8s.io", "v1", "priorityclasses") {
@@ -57,6 +59,31 @@ struct Bootstrapper {
             } else {
                 try await ensure(endpoints, namespace: "default", desired, system)
             }
+        }
+    }
+
+    /// Creates a missing policy object; one that exists and still carries `autoupdate: "true"` gains the rules or
+    /// subjects it lacks (upstream's reconciliation, additive only), so a cluster made by an older release learns
+    /// new permissions on upgrade while what an admin added stays.
+    private func reconcile(_ store: GenericStore, _ desired: JSONValue, _ context: RequestContext) async throws {
+        let namespace = desired.metaNamespace
+        guard let current = try? await store.get(namespace: namespace, name: desired.metaName) else {
+            return try await ensure(store, namespace: namespace, desired, context)
+        }
+        guard current[path: ["metadata", "annotations", "rbac.authorization.kubernetes.io/autoupdate"]]?.string == "true",
+              current["aggregationRule"] == nil else { return }
+        let key = desired["rules"] != nil ? "rules" : "subjects"
+        let have = current[key]?.array ?? []
+        let missing = (desired[key]?.array ?? []).filter { wanted in
+            !have.contains { key == "rules" ? PolicyRuleCover.covers($0, wanted) : PolicyRuleCover.sameSubject($0, wanted) }
+        }
+        guard !missing.isEmpty else { return }
+        var updated = current
+        updated[key] = .array(have + missing)
+        do {
+            _ = try await store.update(namespace: namespace, name: desired.metaName, object: updated, context: context)
+        } catch let e as StatusError where e.code == 409 {
+            // Someone changed it meanwhile; the next start reconciles again.
         }
     }
 

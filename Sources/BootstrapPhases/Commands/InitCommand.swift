@@ -52,8 +52,12 @@ public enum InitCommand {
                 let skip = invocation.flags.strings("skip-phases") + (data.settings.initConfiguration.skipPhases ?? [])
                 try await runner.run(data: data, skip: skip)
                 if data.options.dryRun {
-                    data.reporter.say("[dryrun] The manifest \(data.paths.manifestsDir)/kube-apiserver.yaml:")
-                    data.reporter.say((try? String(contentsOfFile: data.paths.manifestsDir + "/kube-apiserver.yaml", encoding: .utf8)) ?? "")
+                    for component in ControlPlaneComponent.allCases {
+                        let manifest = data.paths.manifestsDir + "/" + component.manifestFile
+                        guard let text = try? String(contentsOfFile: manifest, encoding: .utf8) else { continue }
+                        data.reporter.say("[dryrun] The manifest \(manifest):")
+                        data.reporter.say(text)
+                    }
                     for unit in ["kubelet.service", "kubelet.service.d/10-kubeadm.conf"] {
                         data.reporter.say("[dryrun] \(data.paths.systemdDir)/\(unit):")
                         data.reporter.say((try? String(contentsOfFile: data.paths.systemdDir + "/" + unit, encoding: .utf8)) ?? "")

@@ -13,6 +13,7 @@ enum InitFlags {
     static let controlPlaneEndpoint = Flag("control-plane-endpoint", usage: "Specify a stable IP address or DNS name for the control plane.")
     static let nodeName = Flag("node-name", usage: "Specify the node name.")
     static let serviceCIDR = Flag("service-cidr", default: KubeadmDefaults.serviceSubnet, usage: "Use alternative range of IP address for service VIPs.")
+    static let podNetworkCIDR = Flag("pod-network-cidr", usage: "Specify range of IP addresses for the pod network. If set, the control plane will automatically allocate CIDRs for every node.")
     static let serviceDNSDomain = Flag("service-dns-domain", default: KubeadmDefaults.dnsDomain, usage: "Use alternative domain for services, e.g. \"myorg.internal\".")
     static let kubernetesVersion = Flag("kubernetes-version", default: KubeadmDefaults.kubernetesVersion, usage: "Choose a specific Kubernetes version for the control plane.")
     static let skipPhases = Flag("skip-phases", kind: .strings, usage: "List of phases to be skipped")
@@ -24,7 +25,7 @@ enum InitFlags {
     static let rootPrefix = Flag("root-prefix", hidden: true, usage: "Prefix for every path init writes (tests).")
 
     static let all: [Flag] = [config, certDir, kubeconfigDir, advertiseAddress, bindPort, extraSANs, controlPlaneEndpoint,
-                              nodeName, serviceCIDR, serviceDNSDomain, kubernetesVersion, ignorePreflightErrors, dryRun,
+                              nodeName, podNetworkCIDR, serviceCIDR, serviceDNSDomain, kubernetesVersion, ignorePreflightErrors, dryRun,
                               templatesDir, controlPlaneMode, storageBackend, rootPrefix]
 
     /// Only flags the user actually gave override the config file; defaults come from the config or kubeadm.
@@ -37,6 +38,7 @@ enum InitFlags {
         if flags.changed("control-plane-endpoint") { o.controlPlaneEndpoint = flags.string("control-plane-endpoint") }
         if flags.changed("node-name") { o.nodeName = flags.string("node-name") }
         if flags.changed("service-cidr") { o.serviceSubnet = flags.string("service-cidr") }
+        if flags.changed("pod-network-cidr") { o.podSubnet = flags.string("pod-network-cidr") }
         if flags.changed("service-dns-domain") { o.dnsDomain = flags.string("service-dns-domain") }
         if flags.changed("kubernetes-version") { o.kubernetesVersion = flags.string("kubernetes-version") }
         return o

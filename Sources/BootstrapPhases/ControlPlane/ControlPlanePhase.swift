@@ -3,21 +3,25 @@ import BootstrapWorkflow
 import Foundation
 import KubeCommand
 
-/// `control-plane/apiserver`: writes /etc/kubernetes/manifests/kube-apiserver.yaml from templates/, with the flags,
-/// probes, resources and hostPath volumes kubeadm writes, plus the embedded store's data directory.
-/// (kube-controller-manager and kube-scheduler do not exist in Kubestrap yet.)
+/// `control-plane`: writes the static Pod manifests of kube-apiserver, kube-controller-manager and kube-scheduler
+/// into /etc/kubernetes/manifests from templates/, with the flags, probes, resources and hostPath volumes kubeadm
+/// writes (plus the apiserver's embedded store); with `--control-plane-mode=systemd`, a unit for each instead.
 enum ControlPlanePhase {
     struct TemplateError: Error, CustomStringConvertible { let description: String }
 
+    static let inheritedFlags = ["cert-dir", "config", "apiserver-advertise-address", "apiserver-bind-port", "service-cidr",
+                                 "service-dns-domain", "pod-network-cidr", "kubernetes-version", "dry-run", "templates-dir",
+                                 "storage-backend", "control-plane-mode", "kubeconfig-dir", "root-prefix"]
+
     static func make<D: InitData>() -> Phase<D> {
-        let inherited = ["cert-dir", "config", "apiserver-advertise-address", "apiserver-bind-port", "service-cidr",
-                         "service-dns-domain", "kubernetes-version", "dry-run", "templates-dir", "storage-backend"]
+        let inherited = inheritedFlags
+        let components = ControlPlaneComponent.allCases.map { component in
+            Phase(name: component.phaseName, short: "Generates the \(component.rawValue) static Pod manifest", inheritFlags: inherited,
+                  run: { (data: D) in try write(component, data) })
+        }
         return Phase(name: "control-plane", short: "Generate all static Pod manifest files necessary to establish the control plane",
-                     phases: [
-                        Phase(name: "all", short: "Generate all static Pod manifest files", runAllSiblings: true, inheritFlags: inherited),
-                        Phase(name: "apiserver", short: "Generates the kube-apiserver static Pod manifest", inheritFlags: inherited,
-                              run: { (data: D) in try writeAPIServer(data) }),
-                     ],
+                     phases: [Phase(name: "all", short: "Generate all static Pod manifest files", runAllSiblings: true, inheritFlags: inherited)]
+                        + components,
                      inheritFlags: inherited,
                      run: { (data: D) in data.reporter.say("[control-plane] Using manifest folder \"\(data.paths.manifestsDir)\"") })
     }
@@ -25,15 +29,27 @@ enum ControlPlanePhase {
     static func values<D: InitData>(_ data: D) -> [String: String] {
         let certs = data.certificatesDir
         let etcd = data.options.usesEtcd
+        let podSubnet = data.settings.podSubnet
+        let serviceSubnet = data.settings.serviceSubnets.map(\.description).joined(separator: ",")
         return [
             "ADVERTISE_ADDRESS": data.settings.advertiseAddress.description,
             "BIND_PORT": String(data.settings.bindPort),
             "CERT_DIR": certs,
             "DATA_DIR": data.paths.dataDir,
             "DNS_DOMAIN": data.settings.dnsDomain,
-            "SERVICE_SUBNET": data.settings.serviceSubnets.map(\.description).joined(separator: ","),
+            "SERVICE_SUBNET": serviceSubnet,
             "KUBERNETES_VERSION": data.settings.kubernetesVersion,
             "APISERVER_BINARY": data.paths.installedAPIServer,
+            "CONTROLLER_MANAGER_BINARY": data.paths.installedControllerManager,
+            "SCHEDULER_BINARY": data.paths.installedScheduler,
+            "CONTROLLER_MANAGER_PORT": String(data.paths.controllerManagerPort),
+            "SCHEDULER_PORT": String(data.paths.schedulerPort),
+            "KUBECONFIG_DIR": data.kubeconfigDir,
+            "CLUSTER_NAME": data.settings.clusterName,
+            // kubeadm lets the controller manager allocate node CIDRs only when there is a pod network.
+            "ALLOCATE_NODE_CIDRS_FLAG": podSubnet == nil ? "" : "- --allocate-node-cidrs=true",
+            "CLUSTER_CIDR_FLAG": podSubnet.map { "- --cluster-cidr=\($0)" } ?? "",
+            "SERVICE_CLUSTER_IP_RANGE_FLAG": podSubnet == nil ? "" : "- --service-cluster-ip-range=\(serviceSubnet)",
             "KUBELET_BINARY": data.paths.installedKubelet,
             "NODE_NAME": data.settings.nodeName,
             "ETCD_BINARY": data.paths.etcdBinary ?? "/usr/bin/etcd",
@@ -106,8 +122,8 @@ enum ControlPlanePhase {
         return (text, path)
     }
 
-    static func apiServerManifest<D: InitData>(_ data: D) throws -> String {
-        let (text, path) = try template(data, folder: "templates", file: "kube-apiserver.yaml")
+    static func manifest<D: InitData>(_ component: ControlPlaneComponent, _ data: D) throws -> String {
+        let (text, path) = try template(data, folder: "templates", file: component.manifestFile)
         return try render(text, path: path, values: values(data))
     }
 
@@ -124,11 +140,11 @@ enum ControlPlanePhase {
         return out
     }
 
-    static func apiServerUnit<D: InitData>(_ data: D) throws -> String {
-        let argv = command(fromManifest: try apiServerManifest(data))
+    static func unit<D: InitData>(_ component: ControlPlaneComponent, _ data: D) throws -> String {
+        let argv = command(fromManifest: try manifest(component, data))
         var values = values(data)
-        values["APISERVER_COMMAND"] = argv.joined(separator: " \\\n    ")
-        let (text, path) = try template(data, folder: "systemd", file: "kube-apiserver.service")
+        values[component.unitCommandPlaceholder] = argv.joined(separator: " \\\n    ")
+        let (text, path) = try template(data, folder: "systemd", file: component.unitFile)
         return try render(text, path: path, values: values)
     }
 
@@ -144,19 +160,21 @@ enum ControlPlanePhase {
         try AtomicFile.write(manifest, to: manifestPath, mode: 0o600)
     }
 
-    static func writeAPIServer<D: InitData>(_ data: D) throws {
+    static func write<D: InitData>(_ component: ControlPlaneComponent, _ data: D) throws {
+        // Only the apiserver's embedded store has a data directory to prepare.
+        let needsDataDir = component == .apiServer && !data.options.usesEtcd
         if data.options.controlPlaneMode == "systemd" {
-            let unitPath = data.paths.systemdDir + "/kube-apiserver.service"
-            data.reporter.say("[control-plane] Creating the systemd unit \"\(unitPath)\" for \"kube-apiserver\" (--control-plane-mode=systemd)")
+            let unitPath = data.paths.systemdDir + "/" + component.unitFile
+            data.reporter.say("[control-plane] Creating the systemd unit \"\(unitPath)\" for \"\(component.rawValue)\" (--control-plane-mode=systemd)")
             try AtomicFile.makeDirectories(data.paths.systemdDir)
-            if !data.options.usesEtcd { try AtomicFile.makeDirectories(data.paths.dataDir, mode: 0o700) }
-            try AtomicFile.write(try apiServerUnit(data), to: unitPath)
+            if needsDataDir { try AtomicFile.makeDirectories(data.paths.dataDir, mode: 0o700) }
+            try AtomicFile.write(try unit(component, data), to: unitPath)
             return
         }
-        data.reporter.say("[control-plane] Creating static Pod manifest for \"kube-apiserver\"")
-        let manifest = try apiServerManifest(data)
+        data.reporter.say("[control-plane] Creating static Pod manifest for \"\(component.rawValue)\"")
+        let text = try manifest(component, data)
         try AtomicFile.makeDirectories(data.paths.manifestsDir)
-        if !data.options.usesEtcd { try AtomicFile.makeDirectories(data.paths.dataDir, mode: 0o700) }
-        try AtomicFile.write(manifest, to: data.paths.manifestsDir + "/kube-apiserver.yaml", mode: 0o600)
+        if needsDataDir { try AtomicFile.makeDirectories(data.paths.dataDir, mode: 0o700) }
+        try AtomicFile.write(text, to: data.paths.manifestsDir + "/" + component.manifestFile, mode: 0o600)
     }
 }

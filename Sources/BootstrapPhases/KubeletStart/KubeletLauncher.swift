@@ -86,44 +86,59 @@ struct KubeletLauncher {
         reporter.say("[kubelet-start] The kubelet's log is \(paths.kubeletLogFile)")
     }
 
-    var apiServerPIDFile: String { paths.runDir + "/kube-apiserver.pid" }
+    func pidFile(_ component: ControlPlaneComponent) -> String { paths.runDir + "/" + component.rawValue + ".pid" }
 
-    /// `--control-plane-mode=systemd`: the kube-apiserver as its own unit; without systemd, a daemon like the kubelet.
-    func startAPIServerUnit() throws {
-        let unit = paths.systemdDir + "/kube-apiserver.service"
+    /// `--control-plane-mode=systemd`: a control-plane component as its own unit; without systemd, a daemon like the kubelet.
+    func startUnit(_ component: ControlPlaneComponent) throws {
+        let name = component.rawValue
+        let unit = paths.systemdDir + "/" + component.unitFile
         if Self.systemdIsInit {
-            for args in [["daemon-reload"], ["enable", "kube-apiserver"], ["restart", "kube-apiserver"]] {
+            for args in [["daemon-reload"], ["enable", name], ["restart", name]] {
                 let (code, out) = Self.systemctl(args)
                 if code != 0 { throw LaunchError(description: "systemctl \(args.joined(separator: " ")) failed: \(out)") }
             }
             return
         }
-        guard let text = try? String(contentsOfFile: unit, encoding: .utf8),
-              let exec = text.components(separatedBy: "\nExecStart=").dropFirst().first else {
+        guard let text = try? String(contentsOfFile: unit, encoding: .utf8), let command = Self.shellCommand(unit: text) else {
             throw LaunchError(description: "cannot read ExecStart from \(unit)")
         }
-        let command = exec.components(separatedBy: "\n").prefix { !$0.hasPrefix("Restart") }.joined(separator: " ")
-            .replacingOccurrences(of: "\\", with: " ")
-        let log = paths.logDir + "/kube-apiserver.log"
+        let log = paths.logDir + "/" + name + ".log"
+        try AtomicFile.makeDirectories(paths.logDir)
+        try AtomicFile.makeDirectories(paths.runDir)
         let (code, out) = Self.shell("exec setsid \(command) >>'\(log)' 2>&1 </dev/null & echo $!")
         guard code == 0, let pid = Int32(out.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw LaunchError(description: "could not start the kube-apiserver: \(out)")
+            throw LaunchError(description: "could not start \(name) from \(unit): \(out)")
         }
-        try AtomicFile.write("\(pid)\n", to: apiServerPIDFile)
-        reporter.say("[kubelet-start] started the kube-apiserver as a daemon (pid \(pid), pid file \(apiServerPIDFile)); its log is \(log)")
+        try AtomicFile.write("\(pid)\n", to: pidFile(component))
+        reporter.say("[kubelet-start] started \(name) as a daemon (pid \(pid), pid file \(pidFile(component))); its log is \(log)")
     }
 
-    /// Stops a kube-apiserver run by `startAPIServerUnit`.
-    func stopAPIServerUnit() {
-        if Self.systemdIsInit, FileManager.default.fileExists(atPath: paths.systemdDir + "/kube-apiserver.service") {
-            _ = Self.systemctl(["disable", "--now", "kube-apiserver"])
+    /// A unit's ExecStart (continued over `\` lines) as a shell command line, each word quoted: the shell must not
+    /// glob `--controllers=*,bootstrapsigner,tokencleaner`.
+    static func shellCommand(unit text: String) -> String? {
+        guard let exec = text.components(separatedBy: "\nExecStart=").dropFirst().first else { return nil }
+        let words = exec.components(separatedBy: "\n").prefix { !$0.hasPrefix("Restart") }.joined(separator: " ")
+            .replacingOccurrences(of: "\\", with: " ").split(whereSeparator: { $0 == " " })
+        guard !words.isEmpty else { return nil }
+        return words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+    }
+
+    /// Stops the control-plane components run by `startUnit`, the scheduler and controller manager first.
+    func stopUnits() {
+        for component in ControlPlaneComponent.allCases.reversed() {
+            let name = component.rawValue
+            if Self.systemdIsInit, FileManager.default.fileExists(atPath: paths.systemdDir + "/" + component.unitFile) {
+                _ = Self.systemctl(["disable", "--now", name])
+            }
+            let pidFile = pidFile(component)
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1,
+               // Only if it still runs that binary (the pid may have been reused).
+               ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains(name) {
+                stop(pid: pid)
+            }
+            unlink(pidFile)
         }
-        if let text = try? String(contentsOfFile: apiServerPIDFile, encoding: .utf8),
-           let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1,
-           ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("kube-apiserver") {
-            stop(pid: pid)
-        }
-        unlink(apiServerPIDFile)
     }
 
     /// Stops the kubelet started by `start` (systemd unit or pid file); its pods keep running.

@@ -59,12 +59,13 @@ enum KubeletStartPhase {
             + " --root-dir=\(data.paths.kubeletDir)\"\n"
     }
 
-    /// Copies `kubelet` and `kube-apiserver` (and `bootstrap`) from bootstrap's own directory to /usr/local/bin,
-    /// so a fresh host needs nothing else; nothing happens when they are already the installed ones.
+    /// Copies the kubelet, the control-plane components (the static pods' commands) and `bootstrap` from bootstrap's
+    /// own directory to /usr/local/bin, so a fresh host needs nothing else; nothing happens when they are already
+    /// the installed ones.
     static func installBinaries<D: InitData>(_ data: D) throws {
         let paths = data.paths
         try AtomicFile.makeDirectories(paths.binDir)
-        for binary in ["kubelet", "kube-apiserver", "bootstrap"] {
+        for binary in InitPaths.installedBinaries {
             let source = paths.sourceBinDir + "/" + binary
             let target = paths.binDir + "/" + binary
             guard FileManager.default.isExecutableFile(atPath: source),
@@ -119,8 +120,10 @@ enum KubeletStartPhase {
         let launcher = KubeletLauncher(data: data)
         try launcher.start()
         if data.options.controlPlaneMode == "systemd" {
-            data.reporter.say("[kubelet-start] Starting the kube-apiserver unit")
-            try launcher.startAPIServerUnit()
+            for component in ControlPlaneComponent.allCases {
+                data.reporter.say("[kubelet-start] Starting the \(component.rawValue) unit")
+                try launcher.startUnit(component)
+            }
         }
     }
 }

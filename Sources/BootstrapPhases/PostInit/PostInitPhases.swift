@@ -70,9 +70,10 @@ enum PostInitPhases {
 
     static func banner<D: InitData>(_ data: D) {
         let admin = data.kubeconfigDir + "/admin.conf"
+        let names = ControlPlaneComponent.allCases.map(\.rawValue)
         let whereItRuns = data.options.controlPlaneMode == "systemd"
-            ? "The kube-apiserver runs as the systemd unit kube-apiserver.service (\(data.paths.systemdDir)/kube-apiserver.service);\nits log is in `journalctl -u kube-apiserver` (or \(data.paths.logDir)/kube-apiserver.log without systemd)."
-            : "The kube-apiserver runs as the static pod kube-apiserver-\(data.settings.nodeName) (manifest \(data.paths.manifestsDir)/kube-apiserver.yaml);\nits log is under \(data.paths.podLogsDir) and through `kubectl logs -n kube-system kube-apiserver-\(data.settings.nodeName)`."
+            ? "The control plane (\(names.joined(separator: ", "))) runs as systemd units in \(data.paths.systemdDir);\nlogs are in `journalctl -u kube-apiserver` and so on (or \(data.paths.logDir)/<component>.log without systemd)."
+            : "The control plane runs as static pods \(names.map { "\($0)-\(data.settings.nodeName)" }.joined(separator: ", ")) (manifests in \(data.paths.manifestsDir));\ntheir logs are under \(data.paths.podLogsDir) and through `kubectl logs -n kube-system kube-apiserver-\(data.settings.nodeName)` and so on."
         data.reporter.say("""
 
             Your Kubernetes control-plane has initialized successfully!

@@ -45,7 +45,8 @@ enum PreflightPhase {
         let paths = data.paths
         var checks: [Check] = []
         checks.append(Check(name: "IsPrivilegedUser", problem: geteuid() == 0 || data.options.dryRun ? nil : "user is not running as root"))
-        for port in [data.settings.bindPort, paths.kubeletHealthzPort, paths.kubeletPort] + (data.options.usesEtcd ? paths.etcdPorts : []) {
+        let ports = [data.settings.bindPort, paths.controllerManagerPort, paths.schedulerPort, paths.kubeletHealthzPort, paths.kubeletPort]
+        for port in ports + (data.options.usesEtcd ? paths.etcdPorts : []) {
             checks.append(Check(name: "Port-\(port)", problem: portFree(port) || data.options.dryRun ? nil : "Port \(port) is in use"))
         }
         let manifests = (try? FileManager.default.contentsOfDirectory(atPath: paths.manifestsDir)) ?? []
@@ -59,7 +60,7 @@ enum PreflightPhase {
                 checks.append(Check(name: "FileAvailable-" + path.replacingOccurrences(of: "/", with: "-"), problem: "\(path) already exists"))
             }
         }
-        for binary in ["kubelet", "kube-apiserver"] {
+        for binary in InitPaths.installedBinaries where binary != "bootstrap" {
             let candidates = [paths.sourceBinDir + "/" + binary, paths.binDir + "/" + binary]
             if !candidates.contains(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
                 checks.append(Check(name: "FileExisting-\(binary)", problem: "\(binary) not found in \(paths.sourceBinDir) or \(paths.binDir)"))

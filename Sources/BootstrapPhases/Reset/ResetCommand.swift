@@ -39,7 +39,7 @@ public enum ResetCommand {
                 if KubeletLauncher.systemdIsInit, FileManager.default.fileExists(atPath: paths.systemdDir + "/kubelet.service") {
                     _ = KubeletLauncher.systemctl(["disable", "kubelet"])
                 }
-                launcher.stopAPIServerUnit()
+                launcher.stopUnits()
                 let stopped = await StaticPodCleanup.stopAll(rootDir: paths.kubeletDir)
                 if !stopped.isEmpty {
                     out.say("[reset] Stopped the containers of the static pods: [\(Set(stopped.map(\.podFullName)).sorted().joined(separator: " "))]")
@@ -59,8 +59,8 @@ public enum ResetCommand {
                              "scheduler.conf"].map { kubeconfigDir + "/" + $0 }
                 out.say("[reset] Deleting files: [\(files.joined(separator: " "))]")
                 for file in files { unlink(file) }
-                let units = [paths.systemdDir + "/kubelet.service", paths.systemdDir + "/kubelet.service.d/10-kubeadm.conf",
-                             paths.systemdDir + "/kube-apiserver.service"].filter { FileManager.default.fileExists(atPath: $0) }
+                let unitFiles = ["kubelet.service", "kubelet.service.d/10-kubeadm.conf"] + ControlPlaneComponent.allCases.map(\.unitFile)
+                let units = unitFiles.map { paths.systemdDir + "/" + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
                 if !units.isEmpty {
                     out.say("[reset] Deleting the unit files: [\(units.joined(separator: " "))]")
                     for unit in units { unlink(unit) }
@@ -70,7 +70,7 @@ public enum ResetCommand {
                 unlink(paths.kubeletPIDFile)
                 out.say("""
 
-                    The reset process does not remove the installed binaries (\(paths.binDir)/kubelet, kube-apiserver, bootstrap), \
+                    The reset process does not remove the installed binaries (\(paths.binDir)/\(InitPaths.installedBinaries.joined(separator: ", "))), \
                     the logs (\(paths.logDir), \(paths.podLogsDir)) or your kubeconfig files; check $HOME/.kube/config.
                     """)
             })

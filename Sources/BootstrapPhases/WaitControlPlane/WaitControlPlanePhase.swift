@@ -2,20 +2,20 @@ import BootstrapWorkflow
 import Foundation
 import Glibc
 import KubeCommand
-import KubeHTTPClient
 
-/// `wait-control-plane`: kubeadm's `[kubelet-check]` and `[control-plane-check]` waits; on timeout, instead of
-/// kubeadm's generic advice, it names what failed: the kubelet, the manifest it rejected, or the apiserver's own log.
+/// `wait-control-plane`: kubeadm's `[kubelet-check]` and `[control-plane-check]` waits (1.30+: the apiserver, the
+/// controller manager and the scheduler, each on its own health endpoint, all at once); on timeout, instead of
+/// kubeadm's generic advice, it names what failed: the kubelet, the manifest it rejected, or the component's log.
 enum WaitControlPlanePhase {
     struct Timeout: Error, CustomStringConvertible { let description: String }
 
     static func make<D: InitData>() -> Phase<D> {
         Phase(name: "wait-control-plane", short: "Wait for the control plane to start",
-              inheritFlags: ["config", "node-name", "apiserver-advertise-address", "apiserver-bind-port", "dry-run"],
+              inheritFlags: ["config", "node-name", "apiserver-advertise-address", "apiserver-bind-port", "dry-run",
+                             "control-plane-mode", "root-prefix"],
               run: { (data: D) in try await run(data) })
     }
 
-    /// Plain HTTP GET on loopback (the kubelet's healthz); true on `200`.
     static func kubeletHealthy(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
@@ -37,14 +37,19 @@ enum WaitControlPlanePhase {
         return n > 0 && String(decoding: buffer[0..<n], as: UTF8.self).hasPrefix("HTTP/1.1 200")
     }
 
-    static func apiServerLive(host: String, port: Int) async -> Bool {
-        guard var client = try? HTTPSClient(host: host, port: port, caPEM: nil, certificatePEM: nil, keyPEM: nil) else { return false }
-        client.timeout = .seconds(2)
-        return (try? await client.send(.GET, "/livez"))?.status == 200
-    }
 
+    /// Go's time.Duration.String(): 501.740516ms, 1.5s, 4m0.000221354s.
     static func format(_ seconds: Double) -> String {
-        seconds < 1 ? "\(Int(seconds * 1000))ms" : String(format: "%.9fs", seconds)
+        if seconds < 1 { return "\(Int(seconds * 1000))ms" }
+        func trimmed(_ value: Double) -> String {
+            var text = String(format: "%.9f", value)
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+            return text
+        }
+        if seconds < 60 { return trimmed(seconds) + "s" }
+        let minutes = Int(seconds) / 60
+        return "\(minutes)m" + trimmed(seconds - Double(minutes * 60)) + "s"
     }
 
     static func run<D: InitData>(_ data: D) async throws {
@@ -67,18 +72,8 @@ enum WaitControlPlanePhase {
             try await Task.sleep(nanoseconds: 50_000_000)
         }
         data.reporter.say("[kubelet-check] The kubelet is healthy after \(format(Date().timeIntervalSince(start)))")
-        let host = data.settings.advertiseAddress.description
-        let port = data.settings.bindPort
         data.reporter.say("[control-plane-check] Waiting for healthy control plane components. This can take up to \(minutes(controlPlaneTimeout))")
-        data.reporter.say("[control-plane-check] Checking kube-apiserver at https://\(host):\(port)/livez")
-        let apiStart = Date()
-        while !(await apiServerLive(host: host, port: port)) {
-            if Date().timeIntervalSince(apiStart) > controlPlaneTimeout {
-                throw Timeout(description: "kube-apiserver at https://\(host):\(port)/livez is not healthy after \(Int(controlPlaneTimeout))s.\n" + diagnoseAPIServer(data))
-            }
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
-        data.reporter.say("[control-plane-check] kube-apiserver is healthy after \(format(Date().timeIntervalSince(apiStart)))")
+        try await ControlPlaneCheck.waitForAll(data, timeout: controlPlaneTimeout)
     }
 
     static func tail(_ path: String, lines: Int) -> String? {
@@ -92,32 +87,5 @@ enum WaitControlPlanePhase {
         }
         let log = data.paths.kubeletLogFile
         return "The kubelet's log \(log) ends with:\n" + (tail(log, lines: 15) ?? "(no log)")
-    }
-
-    static func diagnoseAPIServer<D: InitData>(_ data: D) -> String {
-        var out: [String] = []
-        let manifest = data.paths.manifestsDir + "/kube-apiserver.yaml"
-        if let log = tail(data.paths.kubeletLogFile, lines: 400) {
-            let rejected = log.split(separator: "\n").filter { $0.contains(manifest) && ($0.hasPrefix("E") || $0.contains("error")) }
-            if let last = rejected.last { out.append("The kubelet rejected \(manifest):\n  \(last)") }
-        }
-        // One directory per version of the manifest: the newest is the pod the kubelet runs now.
-        func modified(_ path: String) -> Date {
-            ((try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date) ?? .distantPast
-        }
-        let podDirs = ((try? FileManager.default.contentsOfDirectory(atPath: data.paths.podLogsDir)) ?? [])
-            .filter { $0.hasPrefix("kube-system_kube-apiserver-\(data.settings.nodeName)_") }
-            .sorted { modified(data.paths.podLogsDir + "/" + $0) > modified(data.paths.podLogsDir + "/" + $1) }
-        for dir in podDirs.prefix(1) {
-            let containerDir = data.paths.podLogsDir + "/" + dir + "/kube-apiserver"
-            let files = ((try? FileManager.default.contentsOfDirectory(atPath: containerDir)) ?? [])
-                .filter { $0.hasSuffix(".log") }.sorted { (Int($0.dropLast(4)) ?? 0) < (Int($1.dropLast(4)) ?? 0) }
-            if let last = files.last, let text = tail(containerDir + "/" + last, lines: 10) {
-                let restarts = Int(last.dropLast(4)) ?? 0
-                out.append("kube-apiserver has been restarted \(restarts) times; the last lines of its log \(containerDir)/\(last):\n\(text)")
-            }
-        }
-        if out.isEmpty { out.append(diagnoseKubelet(data)) }
-        return out.joined(separator: "\n")
     }
 }
