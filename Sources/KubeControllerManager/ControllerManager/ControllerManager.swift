@@ -55,40 +55,44 @@ public struct ControllerManager: Sendable {
                                                   "resourceclaim", "legacy-serviceaccount-token-cleaner",
                                                   "service-cidr-controller", "storageversion-migrator", "selinux-warning"]
 
-    /// Makes and runs the controllers until the task is cancelled.
+    /// Makes and runs the controllers until the task is cancelled. Each starts on its own: one whose credentials
+    /// are not ready yet (RBAC still bootstrapping) does not hold the others up.
     public func runControllers() async {
         let informers = InformerFactory(client: client, clock: clock, logger: logger)
-        var running: [(String, any Controller, EventRecorder)] = []
-        for descriptor in controllers {
-            // Credentials can lag (RBAC not yet bootstrapped by a starting apiserver): retried, as upstream's client
-            // builder waits for its token.
-            var controllerClient: (any KubernetesClient)?
-            var delay = 0.5
-            while controllerClient == nil, !Task.isCancelled {
-                do {
-                    controllerClient = try await clientFor(descriptor)
-                } catch {
-                    logger.error("Error starting \"\(descriptor.name)\": cannot get credentials for \(descriptor.serviceAccount): \(error); retrying in \(delay)s")
-                    try? await clock.sleep(for: delay)
-                    delay = min(delay * 2, 10)
-                }
-            }
-            guard let controllerClient else { return }
-            let recorder = EventRecorder(component: descriptor.component, host: host, client: controllerClient, clock: clock, logger: logger)
-            // The informers are the manager's (shared, listed once with its credentials); writes go through the
-            // controller's own client.
-            let context = ControllerContext(client: controllerClient, informers: informers, clock: clock,
-                                            logger: logger, options: options, recorder: recorder)
-            running.append((descriptor.name, descriptor.make(context), recorder))
-            logger.info("Started \"\(descriptor.name)\"")
-        }
-        informers.start()
         await withTaskGroup(of: Void.self) { group in
-            for (_, controller, _) in running { group.addTask { await controller.run() } }
+            for descriptor in controllers {
+                group.addTask { await run(descriptor, informers: informers) }
+            }
             await group.waitForAll()
         }
-        for (_, _, recorder) in running { recorder.stop() }
         await informers.shutdown()
+    }
+
+    private func run(_ descriptor: ControllerDescriptor, informers: InformerFactory) async {
+        // Credentials can lag (a starting apiserver, a token not issued yet): retried, as upstream's client builder
+        // waits for its token.
+        var controllerClient: (any KubernetesClient)?
+        var delay = 0.5
+        while controllerClient == nil, !Task.isCancelled {
+            do {
+                controllerClient = try await clientFor(descriptor)
+            } catch {
+                logger.error("Error starting \"\(descriptor.name)\": cannot get credentials for \(descriptor.serviceAccount): \(error); retrying in \(delay)s")
+                try? await clock.sleep(for: delay)
+                delay = min(delay * 2, 10)
+            }
+        }
+        guard let controllerClient else { return }
+        let recorder = EventRecorder(component: descriptor.component, host: host, client: controllerClient, clock: clock, logger: logger)
+        // The informers are the manager's (shared, listed once with its credentials); writes go through the
+        // controller's own client.
+        let context = ControllerContext(client: controllerClient, informers: informers, clock: clock,
+                                        logger: logger, options: options, recorder: recorder)
+        let controller = descriptor.make(context)
+        informers.start()
+        logger.info("Started \"\(descriptor.name)\"")
+        await controller.run()
+        recorder.stop()
     }
 }
 
