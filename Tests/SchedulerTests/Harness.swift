@@ -135,7 +135,7 @@ struct Timeout: Error, CustomStringConvertible {
 }
 
 /// Polls until `condition` holds, for up to `seconds` (generous: the test machine is small and busy).
-func eventually(_ seconds: Double = 90, _ what: String = "condition", sourceLocation: SourceLocation = #_sourceLocation,
+func eventually(_ what: String = "condition", timeout seconds: Double = 90, sourceLocation: SourceLocation = #_sourceLocation,
                 _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while ContinuousClock.now < deadline {

@@ -123,6 +123,8 @@ import Testing
         var node = try #require(h.fake.objects(.nodes).first { $0[path: ["metadata", "name"]] == "plain" })
         node[path: ["metadata", "labels"]] = ["disk": "hdd"]
         _ = try await h.fake.update(.nodes, node)
+        try await eventually("picky backing off") { h.scheduler.queue.placeOf("default/picky") == "backoff" }
+        try await h.advance(seconds: 1)
         try await eventually("picky bound") { try h.nodeName("picky") == "plain" }
         await h.stop()
     }
