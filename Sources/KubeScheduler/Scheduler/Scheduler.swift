@@ -102,7 +102,7 @@ public final class Scheduler: Sendable {
             return { [self] in await bind(queued, to: nodeName, state: state) }
         case .unschedulable(let error):
             let message = error.message
-            logger.info("Unable to schedule pod; no fit; waiting", metadata: ["pod": "\(pod.key)", "err": "\(message)"])
+            logger.debug("Unable to schedule pod; no fit; waiting", metadata: ["pod": "\(pod.key)", "err": "\(message)"])
             queue.addUnschedulable(key: pod.key, rejectedBy: error.plugins)
             recorders[pod.schedulerName]?.event(Self.involved(pod), type: "Warning", reason: "FailedScheduling", message: message)
             return { [self] in await markUnschedulable(pod, message: message) }
@@ -123,7 +123,7 @@ public final class Scheduler: Sendable {
                 "target": ["apiVersion": "v1", "kind": "Node", "name": .string(nodeName)],
             ]
             _ = try await client.create(.pods, namespace: pod.namespace, object: binding, subresource: "binding")
-            logger.info("Successfully bound pod to node", metadata: ["pod": "\(pod.key)", "node": "\(nodeName)"])
+            logger.debug("Successfully bound pod to node", metadata: ["pod": "\(pod.key)", "node": "\(nodeName)"])
             recorders[pod.schedulerName]?.event(Self.involved(pod), reason: "Scheduled",
                                                 message: "Successfully assigned \(pod.namespace)/\(pod.name) to \(nodeName)")
         } catch {
@@ -144,6 +144,9 @@ public final class Scheduler: Sendable {
     /// PodScheduled=False with reason Unschedulable through pods/status, written only when it says something new
     /// (the status write comes back as a pod update, which must not look like a reason to try again).
     func markUnschedulable(_ pod: PodInfo, message: String) async {
+        // Written on its own task, so a later cycle may have bound the pod meanwhile: do not contradict that.
+        guard let latest = podInformer.cache.get(pod.key), latest.metaUID == pod.uid,
+              (latest[path: ["spec", "nodeName"]]?.string ?? "").isEmpty, !cache.isAssumed(pod.key) else { return }
         let conditions = pod.object[path: ["status", "conditions"]]?.array ?? []
         let existing = conditions.first { $0["type"] == "PodScheduled" }
         if existing?["status"] == "False", existing?["reason"] == "Unschedulable", existing?["message"]?.string == message { return }
