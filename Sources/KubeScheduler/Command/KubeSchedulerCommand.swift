@@ -1,0 +1,175 @@
+import ControllerRuntime
+import FoundationEssentials
+import KubeAPI
+import KubeClient
+import KubeCommand
+import KubeLog
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `kube-scheduler` command line: upstream's flags as kubeadm writes them, and `--config`. The work is in
+/// `Scheduler`; this file reads flags and the configuration file and wires them to it.
+public enum KubeSchedulerCommand {
+    /// Flags kubeadm or users write that are accepted and not acted on; each one given is logged once.
+    static let acceptedFlags: [Flag] = [
+        Flag("authentication-kubeconfig", usage: "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create tokenreviews.authentication.k8s.io (accepted; the health port needs no authentication)."),
+        Flag("authorization-kubeconfig", usage: "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create subjectaccessreviews.authorization.k8s.io (accepted)."),
+        Flag("client-ca-file", usage: "If set, any request presenting a client certificate signed by one of the authorities in the client-ca-file is authenticated (accepted)."),
+        Flag("requestheader-client-ca-file", usage: "Root certificate bundle to use to verify client certificates on incoming requests (accepted)."),
+        Flag("profiling", kind: .bool, default: "true", usage: "Accepted; profiling is not available."),
+        Flag("feature-gates", kind: .stringToString, usage: "Accepted; no feature gates are implemented."),
+        Flag("authorization-always-allow-paths", kind: .strings, default: "/healthz,/readyz,/livez", usage: "Paths served without authorization (these are fixed here)."),
+        Flag("tls-cert-file", usage: "File containing the x509 certificate for HTTPS (accepted; a self-signed one is generated)."),
+        Flag("tls-private-key-file", usage: "File containing the x509 private key matching --tls-cert-file (accepted)."),
+    ]
+
+    public static func make(version: String) -> Command {
+        Command(
+            name: "kube-scheduler",
+            short: "The Kubernetes scheduler is a control plane process which assigns Pods to Nodes (Kubestrap, in Swift).",
+            flags: [
+                Flag("config", usage: "The path to the configuration file (a kubescheduler.config.k8s.io/v1 KubeSchedulerConfiguration)."),
+                Flag("kubeconfig", usage: "Path to kubeconfig file with authorization and master location information."),
+                Flag("master", usage: "The address of the Kubernetes API server (overrides any value in kubeconfig)."),
+                Flag("bind-address", default: "0.0.0.0", usage: "The IP address on which to listen for the --secure-port port."),
+                Flag("secure-port", kind: .int, default: "10259", usage: "The port on which to serve HTTPS with authentication and authorization. If 0, don't serve HTTPS at all."),
+                Flag("leader-elect", kind: .bool, default: "true", usage: "Start a leader election client and gain leadership before executing the main loop."),
+                Flag("leader-elect-lease-duration", kind: .duration, default: "15s", usage: "The duration that non-leader candidates will wait after observing a leadership renewal until attempting to acquire leadership."),
+                Flag("leader-elect-renew-deadline", kind: .duration, default: "10s", usage: "The interval between attempts by the acting master to renew a leadership slot before it stops leading."),
+                Flag("leader-elect-retry-period", kind: .duration, default: "2s", usage: "The duration the clients should wait between attempting acquisition and renewal of a leadership."),
+                Flag("leader-elect-resource-lock", default: "leases", usage: "The type of resource object that is used for locking during leader election. Supported options are 'leases'."),
+                Flag("leader-elect-resource-name", default: "kube-scheduler", usage: "The name of resource object that is used for locking during leader election."),
+                Flag("leader-elect-resource-namespace", default: "kube-system", usage: "The namespace of resource object that is used for locking during leader election."),
+                Flag("kube-api-qps", kind: .int, default: "50", usage: "QPS to use while talking with kubernetes apiserver."),
+                Flag("kube-api-burst", kind: .int, default: "100", usage: "Burst to use while talking with kubernetes apiserver."),
+                Flag("version", kind: .bool, usage: "Print version information and quit"),
+            ] + acceptedFlags,
+            persistentFlags: [Flag("v", shorthand: "v", kind: .level, default: "0", usage: "number for the log level verbosity")],
+            run: { invocation in
+                let flags = invocation.flags
+                if flags.bool("version") {
+                    invocation.output.out("Kubernetes \(version)\n")
+                    return
+                }
+                let verbosity = (try? flags.int("v")) ?? 0
+                KlogHandler.bootstrap(verbosity: verbosity)
+                var logger = Logger(label: "kube-scheduler")
+                logger.logLevel = KlogHandler.level(forVerbosity: verbosity)
+                signal(SIGPIPE, SIG_IGN)
+                try await run(flags: flags, version: version, logger: logger)
+            })
+    }
+
+    static func fail(_ logger: Logger, _ message: String) -> ExitError {
+        logger.critical("\(message)")
+        return ExitError(code: 1)
+    }
+
+    /// A duration flag when given, else `fallback` (the configuration file's value or upstream's default).
+    static func seconds(_ flags: ParsedFlags, _ name: String, _ fallback: Double, _ logger: Logger) throws -> Double {
+        guard flags.changed(name), let text = flags.string(name) else { return fallback }
+        guard let value = GoDuration(text), value.nanoseconds > 0 else {
+            throw fail(logger, "invalid argument \"\(text)\" for \"--\(name)\" flag: expected a positive duration such as 15s")
+        }
+        return value.seconds
+    }
+
+    /// `https://host:port` (or `host:port`, `[::1]:6443`) as host and port; 443 when no port is given.
+    static func hostPort(_ url: String) -> (String, Int)? {
+        var rest = Substring(url)
+        for scheme in ["https://", "http://"] where rest.hasPrefix(scheme) { rest = rest.dropFirst(scheme.count) }
+        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        var host = rest, port = 443
+        if let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("]") {
+            guard let p = Int(rest[rest.index(after: colon)...]), (1...65535).contains(p) else { return nil }
+            host = rest[..<colon]
+            port = p
+        }
+        let name = host.hasPrefix("[") && host.hasSuffix("]") ? host.dropFirst().dropLast() : host
+        return name.isEmpty ? nil : (String(name), port)
+    }
+
+    static func run(flags: ParsedFlags, version: String, logger: Logger) async throws {
+        logger.info("Starting Kubernetes Scheduler", metadata: ["version": "\(version)"])
+        for flag in acceptedFlags where flags.changed(flag.name) {
+            logger.info("flag is accepted but not acted on by this kube-scheduler", metadata: ["flag": "--\(flag.name)", "value": "\(flags.string(flag.name) ?? "")"])
+        }
+        // A flag given on the command line wins over the file, the file over upstream's defaults.
+        var configuration = SchedulerConfiguration()
+        if let file = flags.string("config"), !file.isEmpty {
+            do { configuration = try SchedulerConfiguration.load(file: file) } catch { throw fail(logger, "--config: \(error)") }
+            for profile in configuration.profiles {
+                let named = profile.plugins.values.flatMap { $0.enabled + $0.disabled }.map(\.name)
+                for name in Set(named).subtracting(PluginCatalog.implemented).subtracting(["*"]).sorted() {
+                    logger.warning("plugin is accepted in the configuration but not implemented; it has no effect",
+                                   metadata: ["profile": "\(profile.schedulerName)", "plugin": "\(name)"])
+                }
+            }
+        }
+        let kubeconfigFlag = flags.changed("kubeconfig") ? flags.string("kubeconfig") : nil
+        guard let kubeconfig = kubeconfigFlag ?? configuration.kubeconfig ?? flags.string("kubeconfig"), !kubeconfig.isEmpty else {
+            throw fail(logger, "--kubeconfig (or clientConnection.kubeconfig in --config) is required: this kube-scheduler runs outside a cluster and needs the API server's address and credentials")
+        }
+        var config: ClientConfig
+        do { config = try ClientConfig.load(kubeconfig: kubeconfig) } catch { throw fail(logger, "--kubeconfig \(kubeconfig): \(error)") }
+        config.userAgent = "kube-scheduler/\(version) (linux) kubestrap"
+        let port: Int
+        do {
+            config.qps = configuration.qps ?? 50
+            config.burst = configuration.burst ?? 100
+            if flags.changed("kube-api-qps") { config.qps = Double(try flags.int("kube-api-qps") ?? 50) }
+            if flags.changed("kube-api-burst") { config.burst = try flags.int("kube-api-burst") ?? 100 }
+            port = try flags.int("secure-port") ?? 10259
+        } catch { throw fail(logger, "\(error)") }
+        guard config.qps > 0, config.burst > 0 else { throw fail(logger, "--kube-api-qps and --kube-api-burst must be greater than 0") }
+        guard (0...65535).contains(port) else { throw fail(logger, "--secure-port \(port) must be between 0 and 65535, inclusive") }
+        if let lock = flags.string("leader-elect-resource-lock"), lock != "leases" {
+            throw fail(logger, "--leader-elect-resource-lock \(lock): only \"leases\" is supported")
+        }
+        if let master = flags.string("master"), !master.isEmpty {
+            guard let (host, masterPort) = hostPort(master) else {
+                throw fail(logger, "--master \(master): expected https://host:port")
+            }
+            config.host = host
+            config.port = masterPort
+        }
+
+        let client: RESTClient
+        do { client = try RESTClient(config: config) } catch { throw fail(logger, "cannot build the API client from \(kubeconfig): \(error)") }
+        let resourceName = flags.changed("leader-elect-resource-name") ? flags.string("leader-elect-resource-name") : nil
+        let resourceNamespace = flags.changed("leader-elect-resource-namespace") ? flags.string("leader-elect-resource-namespace") : nil
+        var election = LeaderElectionConfig(namespace: resourceNamespace ?? configuration.resourceNamespace ?? "kube-system",
+                                            name: resourceName ?? configuration.resourceName ?? "kube-scheduler",
+                                            identity: ComponentServing.identity())
+        election.leaseDuration = try seconds(flags, "leader-elect-lease-duration", configuration.leaseDuration ?? 15, logger)
+        election.renewDeadline = try seconds(flags, "leader-elect-renew-deadline", configuration.renewDeadline ?? 10, logger)
+        election.retryPeriod = try seconds(flags, "leader-elect-retry-period", configuration.retryPeriod ?? 2, logger)
+        guard election.renewDeadline < election.leaseDuration else {
+            throw fail(logger, "leaseDuration must be greater than renewDeadline")
+        }
+        let leaderElect = flags.changed("leader-elect") ? flags.bool("leader-elect") : configuration.leaderElect ?? true
+        let host = election.identity.split(separator: "_").first.map(String.init)
+        let settings = configuration
+        let serving = ComponentServing(name: "kube-scheduler", bindAddress: flags.string("bind-address") ?? "0.0.0.0",
+                                       securePort: port, leaderElect: leaderElect, election: election, client: client, logger: logger)
+        let work = Task {
+            await serving.run {
+                // Made once leading: its informers list and watch only while this instance schedules.
+                let scheduler = Scheduler(client: client, configuration: settings, logger: logger, host: host)
+                await scheduler.run()
+            }
+        }
+        let signals = SignalWaiter.wait(for: [SIGTERM, SIGINT])
+        let signalTask = Task { for await _ in signals { work.cancel(); return } }
+        let outcome = await work.value
+        signalTask.cancel()
+        switch outcome {
+        case .stopped: logger.info("kube-scheduler stopped")
+        case .leaderElectionLost: throw ExitError(code: 1)
+        case .servingFailed(let message): throw fail(logger, message)
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import KubeAPI
+import KubeJSON
+
+/// A pod as the plugins read it, parsed once when the pod enters the queue or the cache (upstream's PodInfo), so
+/// that a scheduling cycle over many nodes does not walk the pod's JSON again for every node.
+public struct PodInfo: Sendable {
+    public var object: JSONValue
+    public var key: String
+    public var namespace: String
+    public var name: String
+    public var uid: String
+    public var nodeName: String
+    public var schedulerName: String
+    public var priority: Int64
+    /// Requests as NodeResourcesFit counts them (the larger of the containers' sum and each init container).
+    public var requests: Resources
+    /// Requests with upstream's defaults for containers that ask for nothing (100m cpu, 200Mi memory), which
+    /// the scoring plugins use so that request-less pods still spread.
+    public var nonZeroRequests: Resources
+    public var hostPorts: [HostPort]
+    public var tolerations: [Toleration]
+    public var nodeSelector: [String: String]
+    public var requiredNodeAffinity: NodeSelector?
+    public var preferredNodeAffinity: [(weight: Int64, term: NodeSelectorTerm)]
+    public var claimNames: [String]
+    public var labels: [String: String]
+
+    public init(_ pod: JSONValue) {
+        object = pod
+        namespace = pod.metaNamespace
+        name = pod.metaName
+        key = namespace.isEmpty ? name : namespace + "/" + name
+        uid = pod.metaUID
+        nodeName = pod[path: ["spec", "nodeName"]]?.string ?? ""
+        schedulerName = pod[path: ["spec", "schedulerName"]]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? defaultSchedulerName
+        priority = pod[path: ["spec", "priority"]]?.int ?? 0
+        labels = pod.metaLabels
+        let computed = Self.computeRequests(pod)
+        requests = computed.0
+        nonZeroRequests = computed.1
+        hostPorts = Self.computeHostPorts(pod)
+        tolerations = (pod[path: ["spec", "tolerations"]]?.array ?? []).map(Toleration.init)
+        nodeSelector = pod[path: ["spec", "nodeSelector"]]?.stringMap ?? [:]
+        let affinity = pod[path: ["spec", "affinity", "nodeAffinity"]]
+        requiredNodeAffinity = affinity?[path: ["requiredDuringSchedulingIgnoredDuringExecution"]].map(NodeSelector.init)
+        preferredNodeAffinity = (affinity?["preferredDuringSchedulingIgnoredDuringExecution"]?.array ?? []).compactMap { p in
+            guard let preference = p["preference"] else { return nil }
+            return (weight: p["weight"]?.int ?? 0, term: NodeSelectorTerm(preference))
+        }
+        claimNames = (pod[path: ["spec", "volumes"]]?.array ?? []).compactMap { $0[path: ["persistentVolumeClaim", "claimName"]]?.string }
+    }
+
+    public var phase: String { object[path: ["status", "phase"]]?.string ?? "" }
+    public var isTerminal: Bool { phase == "Succeeded" || phase == "Failed" }
+    public var isBeingDeleted: Bool { object.metaDeletionTimestamp != nil }
+
+    static let defaultMilliCPU: Int64 = 100
+    static let defaultMemory: Int64 = 200 * 1024 * 1024
+
+    static func computeRequests(_ pod: JSONValue) -> (Resources, Resources) {
+        func container(_ c: JSONValue) -> (Resources, Resources) {
+            let cpu = Resources.millis(c[path: ["resources", "requests", "cpu"]])
+            let memory = Resources.units(c[path: ["resources", "requests", "memory"]])
+            let exact = Resources(milliCPU: max(cpu ?? 0, 0), memory: max(memory ?? 0, 0))
+            let nonZero = Resources(milliCPU: cpu.map { max($0, 0) } ?? defaultMilliCPU, memory: memory.map { max($0, 0) } ?? defaultMemory)
+            return (exact, nonZero)
+        }
+        var sum = Resources(), nonZeroSum = Resources()
+        for c in pod[path: ["spec", "containers"]]?.array ?? [] {
+            let (r, n) = container(c)
+            sum = sum + r
+            nonZeroSum = nonZeroSum + n
+        }
+        // Init containers run one at a time before the others, so the pod needs the largest of them at least.
+        for c in pod[path: ["spec", "initContainers"]]?.array ?? [] {
+            let (r, n) = container(c)
+            sum.milliCPU = max(sum.milliCPU, r.milliCPU)
+            sum.memory = max(sum.memory, r.memory)
+            nonZeroSum.milliCPU = max(nonZeroSum.milliCPU, n.milliCPU)
+            nonZeroSum.memory = max(nonZeroSum.memory, n.memory)
+        }
+        // The pod's overhead (RuntimeClass) is paid on top of what the containers ask.
+        let overhead = Resources(milliCPU: max(Resources.millis(pod[path: ["spec", "overhead", "cpu"]]) ?? 0, 0),
+                                 memory: max(Resources.units(pod[path: ["spec", "overhead", "memory"]]) ?? 0, 0))
+        sum = sum + overhead
+        nonZeroSum = nonZeroSum + overhead
+        sum.pods = 1
+        nonZeroSum.pods = 1
+        return (sum, nonZeroSum)
+    }
+
+    static func computeHostPorts(_ pod: JSONValue) -> [HostPort] {
+        var ports: [HostPort] = []
+        for list in ["containers", "initContainers"] {
+            for c in pod[path: ["spec", list]]?.array ?? [] {
+                // Only restartable (sidecar) init containers keep their ports while the pod runs.
+                if list == "initContainers", c["restartPolicy"]?.string != "Always" { continue }
+                for p in c["ports"]?.array ?? [] {
+                    guard let port = p["hostPort"]?.int, port > 0 else { continue }
+                    ports.append(HostPort(ip: p["hostIP"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? "0.0.0.0",
+                                          proto: p["protocol"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? "TCP", port: port))
+                }
+            }
+        }
+        return ports
+    }
+}
+
+public let defaultSchedulerName = "default-scheduler"
+
+/// A host port a pod asks for: two pods conflict on the same port and protocol when either binds every address.
+public struct HostPort: Sendable, Hashable {
+    public var ip: String
+    public var proto: String
+    public var port: Int64
+
+    func conflicts(with other: HostPort) -> Bool {
+        guard port == other.port, proto == other.proto else { return false }
+        return ip == other.ip || ip == "0.0.0.0" || other.ip == "0.0.0.0"
+    }
+}
+
+/// A pod toleration (core/v1 Toleration).
+public struct Toleration: Sendable {
+    public var key: String
+    public var op: String
+    public var value: String
+    public var effect: String
+
+    init(_ json: JSONValue) {
+        key = json["key"]?.string ?? ""
+        op = json["operator"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? "Equal"
+        value = json["value"]?.string ?? ""
+        effect = json["effect"]?.string ?? ""
+    }
+
+    /// upstream's Toleration.ToleratesTaint.
+    func tolerates(_ taint: Taint) -> Bool {
+        guard effect.isEmpty || effect == taint.effect else { return false }
+        if key.isEmpty { return op == "Exists" }
+        guard key == taint.key else { return false }
+        switch op {
+        case "Exists": return true
+        case "Equal": return value == taint.value
+        default: return false
+        }
+    }
+}
+
+/// A node taint (core/v1 Taint).
+public struct Taint: Sendable, Equatable {
+    public var key: String
+    public var value: String
+    public var effect: String
+
+    init(key: String, value: String, effect: String) {
+        self.key = key
+        self.value = value
+        self.effect = effect
+    }
+
+    init(_ json: JSONValue) {
+        key = json["key"]?.string ?? ""
+        value = json["value"]?.string ?? ""
+        effect = json["effect"]?.string ?? ""
+    }
+}

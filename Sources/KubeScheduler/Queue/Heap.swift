@@ -1,0 +1,38 @@
+/// A binary min-heap. The queues keep keys in it and drop stale entries when they surface
+/// (a pod moved or deleted leaves its entry behind rather than costing a search).
+struct Heap<Element: Comparable & Sendable>: Sendable {
+    private var items: [Element] = []
+    init() {}
+
+    var isEmpty: Bool { items.isEmpty }
+    var count: Int { items.count }
+    var top: Element? { items.first }
+
+    mutating func push(_ element: Element) {
+        items.append(element)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child] < items[parent] else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Element? {
+        guard !items.isEmpty else { return nil }
+        items.swapAt(0, items.count - 1)
+        let top = items.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < items.count, items[left] < items[smallest] { smallest = left }
+            if right < items.count, items[right] < items[smallest] { smallest = right }
+            guard smallest != parent else { break }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
+        return top
+    }
+}
