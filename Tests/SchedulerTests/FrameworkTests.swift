@@ -103,4 +103,28 @@ import Testing
             ["matchExpressions": [["key": "zone", "operator": "In", "values": ["b"]]]]]]]]])
         #expect(decide(pod, [n]).message?.hasPrefix("0/1 nodes are available: 1 node(s) had volume node affinity conflict.") == true)
     }
+
+    @Test func topologySpreadKeepsTheSkew() {
+        func replica(_ name: String) -> JSONValue {
+            var pod = Fixtures.pod(name)
+            pod[path: ["metadata", "labels"]] = ["app": "web"]
+            pod[path: ["spec", "topologySpreadConstraints"]] = [[
+                "maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": ["matchLabels": ["app": "web"]]]]
+            return pod
+        }
+        let a = node(Fixtures.node("a", labels: ["zone": "a"]), pods: [replica("r1"), replica("r2")])
+        let b = node(Fixtures.node("b", labels: ["zone": "b"]), pods: [replica("r3")])
+        let unlabelled = node(Fixtures.node("c"))
+        // Zone a has 2, zone b 1: a third in a would make the skew 2.
+        #expect(decide(replica("r4"), [a, b]).node == "b")
+        // A cordoned node's zone still counts (only node affinity decides which domains exist).
+        var cordoned = Fixtures.node("b2", labels: ["zone": "b"])
+        cordoned[path: ["spec", "unschedulable"]] = true
+        let bCordoned = node(cordoned, pods: [replica("r3")])
+        #expect(decide(replica("r4"), [a, unlabelled]).node == "a", "one domain only: no skew")
+        #expect(decide(replica("r4"), [a, bCordoned, unlabelled]).message == "0/3 nodes are available: 1 node(s) didn't match pod topology spread constraints, 1 node(s) didn't match pod topology spread constraints (missing required label), 1 node(s) were unschedulable. preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.")
+        // Pods of other apps do not count.
+        #expect(decide(Fixtures.pod("other"), [a]).node == "a")
+    }
 }
