@@ -127,4 +127,31 @@ import Testing
         // Pods of other apps do not count.
         #expect(decide(Fixtures.pod("other"), [a]).node == "a")
     }
+
+    @Test func interPodAffinityAndAntiAffinity() {
+        func labelled(_ name: String, _ app: String, affinity: JSONValue? = nil) -> JSONValue {
+            var pod = Fixtures.pod(name)
+            pod[path: ["metadata", "labels"]] = ["app": .string(app)]
+            if let affinity { pod[path: ["spec", "affinity"]] = affinity }
+            return pod
+        }
+        let term: (String) -> JSONValue = { app in
+            ["labelSelector": ["matchLabels": ["app": .string(app)]], "topologyKey": "kubernetes.io/hostname"]
+        }
+        let apart: JSONValue = ["podAntiAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": [term("web")]]]
+        let beside: JSONValue = ["podAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": [term("cache")]]]
+        let n1 = node(Fixtures.node("n1", labels: ["kubernetes.io/hostname": "n1"]), pods: [labelled("w1", "web", affinity: apart)])
+        let n2 = node(Fixtures.node("n2", labels: ["kubernetes.io/hostname": "n2"]), pods: [labelled("c1", "cache")])
+        // The incoming replica's own anti-affinity keeps it off n1.
+        #expect(decide(labelled("w2", "web", affinity: apart), [n1, n2]).node == "n2")
+        // w1's anti-affinity keeps any web pod off n1, even one without terms (symmetry).
+        #expect(decide(labelled("w3", "web"), [n1]).message?
+            .hasPrefix("0/1 nodes are available: 1 node(s) didn't satisfy existing pods anti-affinity rules.") == true)
+        // Affinity goes where the cache runs; with no cache anywhere only a pod matching its own term may start.
+        #expect(decide(labelled("a1", "api", affinity: beside), [n1, n2]).node == "n2")
+        let bare = node(Fixtures.node("n3", labels: ["kubernetes.io/hostname": "n3"]))
+        #expect(decide(labelled("a2", "api", affinity: beside), [bare]).message?
+            .hasPrefix("0/1 nodes are available: 1 node(s) didn't match pod affinity rules.") == true)
+        #expect(decide(labelled("c2", "cache", affinity: beside), [bare]).node == "n3")
+    }
 }

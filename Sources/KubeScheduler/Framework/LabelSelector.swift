@@ -6,11 +6,16 @@ struct LabelSelector: Sendable {
     private var requirements: [NodeSelectorTerm.Requirement] = []
     private var valid = true
 
+    /// A missing selector selects nothing (upstream's nil selector); an empty one selects everything.
     init(_ json: JSONValue?) {
-        for (key, value) in json?["matchLabels"]?.object ?? [:] {
+        guard let json, json != .null else {
+            valid = false
+            return
+        }
+        for (key, value) in json["matchLabels"]?.object ?? [:] {
             requirements.append(.init(["key": .string(key), "operator": "In", "values": [value]]))
         }
-        for expression in json?["matchExpressions"]?.array ?? [] {
+        for expression in json["matchExpressions"]?.array ?? [] {
             let requirement = NodeSelectorTerm.Requirement(expression)
             if !["In", "NotIn", "Exists", "DoesNotExist"].contains(requirement.op) { valid = false }
             requirements.append(requirement)

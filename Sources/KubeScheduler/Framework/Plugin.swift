@@ -21,6 +21,8 @@ public struct CycleState: Sendable {
     public var boundVolumes: [NodeSelector] = []
     /// The pod's DoNotSchedule topology spread constraints with the matching pods counted per domain.
     var spreadConstraints: [PodTopologySpread.Constraint] = []
+    /// Inter-pod affinity counts; nil when neither the pod nor any placed pod has required terms.
+    var podAffinity: InterPodAffinity.Counts?
     public init() {}
 }
 

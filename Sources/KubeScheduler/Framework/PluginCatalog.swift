@@ -14,7 +14,7 @@ enum PluginCatalog {
 
     static let implemented: Set<String> = [
         "PrioritySort", "DefaultBinder", "NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
-        "NodeResourcesFit", "NodeResourcesBalancedAllocation", "VolumeBinding", "PodTopologySpread",
+        "NodeResourcesFit", "NodeResourcesBalancedAllocation", "VolumeBinding", "PodTopologySpread", "InterPodAffinity",
     ]
 
     /// upstream's default score weights.
@@ -32,9 +32,9 @@ enum PluginCatalog {
 
     static func framework(for profile: SchedulerConfiguration.Profile, listers: Listers) -> Framework {
         let volumeBinding = VolumeBinding(claims: listers.claims, volumes: listers.volumes, classes: listers.classes, synced: listers.synced)
-        let spread = PodTopologySpread()
+        let spread = PodTopologySpread(), interPod = InterPodAffinity()
         let filters: [any FilterPlugin] = [NodeUnschedulable(), NodeName(), TaintToleration(), NodeAffinity(), NodePorts(),
-                                           NodeResourcesFit(), volumeBinding, spread]
+                                           NodeResourcesFit(), volumeBinding, spread, interPod]
         let scorers: [String: any ScorePlugin] = [
             "TaintToleration": TaintToleration(), "NodeAffinity": NodeAffinity(), "NodeResourcesFit": NodeResourcesFit(),
             "NodeResourcesBalancedAllocation": NodeResourcesBalancedAllocation(),
@@ -56,7 +56,7 @@ enum PluginCatalog {
         }
         return Framework(
             schedulerName: profile.schedulerName,
-            preFilters: ([volumeBinding, spread] as [any PreFilterPlugin]).filter { plugin in
+            preFilters: ([volumeBinding, spread, interPod] as [any PreFilterPlugin]).filter { plugin in
                 !(filterOff.contains("*") || preFilterOff.contains("*") || preFilterOff.contains(plugin.name) || filterOff.contains(plugin.name))
             },
             filters: filterOff.contains("*") ? [] : filters.filter { !filterOff.contains($0.name) },
