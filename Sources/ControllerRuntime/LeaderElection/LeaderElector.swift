@@ -78,7 +78,9 @@ public final class LeaderElector: Sendable {
             return first
         }
         observed.withLock { $0.leading = false }
-        if !lost, config.releaseOnCancel { await release() }
+        // Releasing is what a cancelled (stopping) caller does, so it must not inherit the cancellation: the
+        // client would refuse the request and the successor would wait out the whole lease.
+        if !lost, config.releaseOnCancel { await Task { [self] in await release() }.value }
         return lost
     }
 
@@ -165,8 +167,11 @@ public final class LeaderElector: Sendable {
         next[path: ["spec", "holderIdentity"]] = ""
         next[path: ["spec", "leaseDurationSeconds"]] = 1
         next[path: ["spec", "renewTime"]] = .string(clock.microTimestamp())
-        if (try? await client.update(.leases, next)) != nil {
+        do {
+            _ = try await client.update(.leases, next)
             logger.info("released lease \(config.namespace)/\(config.name)")
+        } catch {
+            logger.warning("failed to release lease \(config.namespace)/\(config.name): \(error)")
         }
     }
 }
