@@ -46,7 +46,8 @@ import Testing
         #expect(standard.scorers.map { "\($0.plugin.name)=\($0.weight)" }
             == ["TaintToleration=3", "NodeAffinity=2", "NodeResourcesFit=1", "NodeResourcesBalancedAllocation=1"])
         #expect(standard.filters.map(\.name) == ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
-                                                 "NodeResourcesFit", "VolumeBinding"])
+                                                 "NodeResourcesFit", "VolumeBinding", "PodTopologySpread",
+                                                 "InterPodAffinity"])
     }
 
     @Test func anUnknownFieldNamesTheFileAndField() {

@@ -103,4 +103,55 @@ import Testing
             ["matchExpressions": [["key": "zone", "operator": "In", "values": ["b"]]]]]]]]])
         #expect(decide(pod, [n]).message?.hasPrefix("0/1 nodes are available: 1 node(s) had volume node affinity conflict.") == true)
     }
+
+    @Test func topologySpreadKeepsTheSkew() {
+        func replica(_ name: String) -> JSONValue {
+            var pod = Fixtures.pod(name)
+            pod[path: ["metadata", "labels"]] = ["app": "web"]
+            pod[path: ["spec", "topologySpreadConstraints"]] = [[
+                "maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": ["matchLabels": ["app": "web"]]]]
+            return pod
+        }
+        let a = node(Fixtures.node("a", labels: ["zone": "a"]), pods: [replica("r1"), replica("r2")])
+        let b = node(Fixtures.node("b", labels: ["zone": "b"]), pods: [replica("r3")])
+        let unlabelled = node(Fixtures.node("c"))
+        // Zone a has 2, zone b 1: a third in a would make the skew 2.
+        #expect(decide(replica("r4"), [a, b]).node == "b")
+        // A cordoned node's zone still counts (only node affinity decides which domains exist).
+        var cordoned = Fixtures.node("b2", labels: ["zone": "b"])
+        cordoned[path: ["spec", "unschedulable"]] = true
+        let bCordoned = node(cordoned, pods: [replica("r3")])
+        #expect(decide(replica("r4"), [a, unlabelled]).node == "a", "one domain only: no skew")
+        #expect(decide(replica("r4"), [a, bCordoned, unlabelled]).message == "0/3 nodes are available: 1 node(s) didn't match pod topology spread constraints, 1 node(s) didn't match pod topology spread constraints (missing required label), 1 node(s) were unschedulable. preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.")
+        // Pods of other apps do not count.
+        #expect(decide(Fixtures.pod("other"), [a]).node == "a")
+    }
+
+    @Test func interPodAffinityAndAntiAffinity() {
+        func labelled(_ name: String, _ app: String, affinity: JSONValue? = nil) -> JSONValue {
+            var pod = Fixtures.pod(name)
+            pod[path: ["metadata", "labels"]] = ["app": .string(app)]
+            if let affinity { pod[path: ["spec", "affinity"]] = affinity }
+            return pod
+        }
+        let term: (String) -> JSONValue = { app in
+            ["labelSelector": ["matchLabels": ["app": .string(app)]], "topologyKey": "kubernetes.io/hostname"]
+        }
+        let apart: JSONValue = ["podAntiAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": [term("web")]]]
+        let beside: JSONValue = ["podAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": [term("cache")]]]
+        let n1 = node(Fixtures.node("n1", labels: ["kubernetes.io/hostname": "n1"]), pods: [labelled("w1", "web", affinity: apart)])
+        let n2 = node(Fixtures.node("n2", labels: ["kubernetes.io/hostname": "n2"]), pods: [labelled("c1", "cache")])
+        // The incoming replica's own anti-affinity keeps it off n1.
+        #expect(decide(labelled("w2", "web", affinity: apart), [n1, n2]).node == "n2")
+        // w1's anti-affinity keeps any web pod off n1, even one without terms (symmetry).
+        #expect(decide(labelled("w3", "web"), [n1]).message?
+            .hasPrefix("0/1 nodes are available: 1 node(s) didn't satisfy existing pods anti-affinity rules.") == true)
+        // Affinity goes where the cache runs; with no cache anywhere only a pod matching its own term may start.
+        #expect(decide(labelled("a1", "api", affinity: beside), [n1, n2]).node == "n2")
+        let bare = node(Fixtures.node("n3", labels: ["kubernetes.io/hostname": "n3"]))
+        #expect(decide(labelled("a2", "api", affinity: beside), [bare]).message?
+            .hasPrefix("0/1 nodes are available: 1 node(s) didn't match pod affinity rules.") == true)
+        #expect(decide(labelled("c2", "cache", affinity: beside), [bare]).node == "n3")
+    }
 }

@@ -14,7 +14,13 @@ final class BindingClient: KubernetesClient {
     private let gate = Mutex<(closed: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
     private let bindings = Mutex<[String]>([])
 
-    init(_ fake: FakeClient) { self.fake = fake }
+    /// Refuse writes from a cancelled task, as the REST client does.
+    let refusesWhenCancelled: Bool
+
+    init(_ fake: FakeClient, refusesWhenCancelled: Bool = false) {
+        self.fake = fake
+        self.refusesWhenCancelled = refusesWhenCancelled
+    }
 
     /// "namespace/pod → node" for each binding request, in order (held ones included).
     var bindingRequests: [String] { bindings.withLock { $0 } }
@@ -69,7 +75,8 @@ final class BindingClient: KubernetesClient {
         try await fake.get(resource, namespace: namespace, name: name, subresource: subresource)
     }
     func update(_ resource: ResourceType, namespace: String?, object: JSONValue, subresource: String?) async throws -> JSONValue {
-        try await fake.update(resource, namespace: namespace, object: object, subresource: subresource)
+        if refusesWhenCancelled, Task.isCancelled { throw CancellationError() }
+        return try await fake.update(resource, namespace: namespace, object: object, subresource: subresource)
     }
     func patch(_ resource: ResourceType, namespace: String?, name: String, type: PatchType, body: JSONValue,
                subresource: String?) async throws -> JSONValue {

@@ -66,6 +66,12 @@ import Testing
         queue.moveAll(.nodeAdd)
         queue.addUnschedulable(key: "default/web", rejectedBy: ["TaintToleration"])
         #expect(queue.placeOf("default/web") == "backoff")
+        // Another pod bound meanwhile cannot change what taints allow: parked.
+        queue.add(info("db"))
+        _ = try #require(await queue.pop())
+        queue.moveAll(.assignedPodAdd)
+        queue.addUnschedulable(key: "default/db", rejectedBy: ["TaintToleration"])
+        #expect(queue.placeOf("default/db") == "unschedulable")
     }
 
     @Test func onlyChangesToWhatThePodAsksForMoveIt() async throws {

@@ -169,8 +169,11 @@ public final class LeaderElector: Sendable {
         next[path: ["spec", "holderIdentity"]] = ""
         next[path: ["spec", "leaseDurationSeconds"]] = 1
         next[path: ["spec", "renewTime"]] = .string(clock.microTimestamp())
-        if (try? await client.update(.leases, next)) != nil {
+        do {
+            _ = try await client.update(.leases, next)
             logger.info("released lease \(config.namespace)/\(config.name)")
+        } catch {
+            logger.warning("failed to release lease \(config.namespace)/\(config.name): \(error)")
         }
     }
 }

@@ -21,6 +21,9 @@ public struct NodeInfo: Sendable {
     public var usedPorts: [HostPort: Int] = [:]
     /// The pods on the node by key: the scheduler's index of pods by spec.nodeName.
     public var pods: [String: PodInfo] = [:]
+    /// The keys of those pods with required anti-affinity, which every incoming pod must respect: kept apart so
+    /// that checking them does not walk every pod.
+    public var antiAffinityPods: Set<String> = []
 
     init(name: String) { self.name = name }
 
@@ -54,10 +57,12 @@ public struct NodeInfo: Sendable {
         requested = requested + pod.requests
         nonZeroRequested = nonZeroRequested + pod.nonZeroRequests
         for port in pod.hostPorts { usedPorts[port, default: 0] += 1 }
+        if !pod.requiredAntiAffinity.isEmpty { antiAffinityPods.insert(pod.key) }
     }
 
     mutating func remove(_ pod: PodInfo) {
         guard let stored = pods.removeValue(forKey: pod.key) else { return }
+        antiAffinityPods.remove(pod.key)
         requested = requested - stored.requests
         nonZeroRequested = nonZeroRequested - stored.nonZeroRequests
         for port in stored.hostPorts {

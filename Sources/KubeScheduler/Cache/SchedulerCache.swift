@@ -28,10 +28,8 @@ public final class SchedulerCache: Sendable {
         let name = json[path: ["metadata", "name"]]?.string ?? ""
         guard !name.isEmpty else { return }
         state.withLock { s in
-            var info = s.nodes[name] ?? NodeInfo(name: name)
-            let isNew = info.node == nil
-            info.setNode(json)
-            s.nodes[name] = info
+            let isNew = s.nodes[name]?.node == nil
+            s.nodes[name, default: NodeInfo(name: name)].setNode(json)
             if isNew { Self.insertSorted(&s.nodeOrder, name) }
         }
     }
@@ -94,15 +92,13 @@ public final class SchedulerCache: Sendable {
             if !assumed || old.assumed { unplace(&s, old.info) } else { return }
         }
         s.pods[pod.key] = PodState(info: pod, assumed: assumed)
-        var info = s.nodes[pod.nodeName] ?? NodeInfo(name: pod.nodeName)
-        info.add(pod)
-        s.nodes[pod.nodeName] = info
+        // Mutated in place: a copy out and back would copy the node's pod table on every pod event.
+        s.nodes[pod.nodeName, default: NodeInfo(name: pod.nodeName)].add(pod)
     }
 
     private static func unplace(_ s: inout State, _ pod: PodInfo) {
-        guard var info = s.nodes[pod.nodeName] else { return }
-        info.remove(pod)
-        s.nodes[pod.nodeName] = info.node == nil && info.pods.isEmpty ? nil : info
+        s.nodes[pod.nodeName]?.remove(pod)
+        if let info = s.nodes[pod.nodeName], info.node == nil, info.pods.isEmpty { s.nodes[pod.nodeName] = nil }
     }
 
     // MARK: Reads

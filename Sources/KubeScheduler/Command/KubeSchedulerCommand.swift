@@ -137,8 +137,13 @@ public enum KubeSchedulerCommand {
             config.port = masterPort
         }
 
-        let client: RESTClient
-        do { client = try RESTClient(config: config) } catch { throw fail(logger, "cannot build the API client from \(kubeconfig): \(error)") }
+        let client: RESTClient, eventClient: RESTClient
+        do {
+            client = try RESTClient(config: config)
+            // upstream gives events a client of their own: a burst of FailedScheduling events (thousands of pending
+            // pods at start) must not queue bindings behind it in one rate limiter.
+            eventClient = try RESTClient(config: config)
+        } catch { throw fail(logger, "cannot build the API client from \(kubeconfig): \(error)") }
         let resourceName = flags.changed("leader-elect-resource-name") ? flags.string("leader-elect-resource-name") : nil
         let resourceNamespace = flags.changed("leader-elect-resource-namespace") ? flags.string("leader-elect-resource-namespace") : nil
         var election = LeaderElectionConfig(namespace: resourceNamespace ?? configuration.resourceNamespace ?? "kube-system",
@@ -158,7 +163,8 @@ public enum KubeSchedulerCommand {
         let work = Task {
             await serving.run {
                 // Made once leading: its informers list and watch only while this instance schedules.
-                let scheduler = Scheduler(client: client, configuration: settings, logger: logger, host: host)
+                let scheduler = Scheduler(client: client, configuration: settings, logger: logger, host: host,
+                                          eventClient: eventClient)
                 await scheduler.run()
             }
         }

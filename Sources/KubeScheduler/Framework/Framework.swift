@@ -25,7 +25,7 @@ public struct Framework: Sendable {
         var state = CycleState()
         guard !nodes.isEmpty else { return .unschedulable(FitError(nodeCount: 0)) }
         for plugin in preFilters {
-            if let failure = plugin.preFilter(pod, &state) {
+            if let failure = plugin.preFilter(pod, nodes: nodes, &state) {
                 var error = FitError(nodeCount: nodes.count, preFilterMessage: failure.message)
                 error.plugins.insert(failure.plugin)
                 error.unresolvableNodes = nodes.count

@@ -19,6 +19,10 @@ public struct CycleState: Sendable {
     public var delayedClaims: [(namespace: String, name: String)] = []
     /// Bound claims' volumes, whose node affinity each node must satisfy.
     public var boundVolumes: [NodeSelector] = []
+    /// The pod's DoNotSchedule topology spread constraints with the matching pods counted per domain.
+    var spreadConstraints: [PodTopologySpread.Constraint] = []
+    /// Inter-pod affinity counts; nil when neither the pod nor any placed pod has required terms.
+    var podAffinity: InterPodAffinity.Counts?
     public init() {}
 }
 
@@ -30,7 +34,7 @@ public struct PreFilterFailure: Error, Sendable {
 
 public protocol PreFilterPlugin: Sendable {
     var name: String { get }
-    func preFilter(_ pod: PodInfo, _ state: inout CycleState) -> PreFilterFailure?
+    func preFilter(_ pod: PodInfo, nodes: [NodeInfo], _ state: inout CycleState) -> PreFilterFailure?
 }
 
 public protocol FilterPlugin: Sendable {

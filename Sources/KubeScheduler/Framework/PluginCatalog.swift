@@ -14,7 +14,7 @@ enum PluginCatalog {
 
     static let implemented: Set<String> = [
         "PrioritySort", "DefaultBinder", "NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
-        "NodeResourcesFit", "NodeResourcesBalancedAllocation", "VolumeBinding",
+        "NodeResourcesFit", "NodeResourcesBalancedAllocation", "VolumeBinding", "PodTopologySpread", "InterPodAffinity",
     ]
 
     /// upstream's default score weights.
@@ -32,8 +32,9 @@ enum PluginCatalog {
 
     static func framework(for profile: SchedulerConfiguration.Profile, listers: Listers) -> Framework {
         let volumeBinding = VolumeBinding(claims: listers.claims, volumes: listers.volumes, classes: listers.classes, synced: listers.synced)
+        let spread = PodTopologySpread(), interPod = InterPodAffinity()
         let filters: [any FilterPlugin] = [NodeUnschedulable(), NodeName(), TaintToleration(), NodeAffinity(), NodePorts(),
-                                           NodeResourcesFit(), volumeBinding]
+                                           NodeResourcesFit(), volumeBinding, spread, interPod]
         let scorers: [String: any ScorePlugin] = [
             "TaintToleration": TaintToleration(), "NodeAffinity": NodeAffinity(), "NodeResourcesFit": NodeResourcesFit(),
             "NodeResourcesBalancedAllocation": NodeResourcesBalancedAllocation(),
@@ -55,8 +56,9 @@ enum PluginCatalog {
         }
         return Framework(
             schedulerName: profile.schedulerName,
-            preFilters: filterOff.contains("*") || preFilterOff.contains("*") || preFilterOff.contains(volumeBinding.name)
-                ? [] : [volumeBinding],
+            preFilters: ([volumeBinding, spread, interPod] as [any PreFilterPlugin]).filter { plugin in
+                !(filterOff.contains("*") || preFilterOff.contains("*") || preFilterOff.contains(plugin.name) || filterOff.contains(plugin.name))
+            },
             filters: filterOff.contains("*") ? [] : filters.filter { !filterOff.contains($0.name) },
             scorers: scoreList.compactMap { entry in scorers[entry.0].map { (plugin: $0, weight: entry.1) } })
     }

@@ -23,6 +23,9 @@ public struct PodInfo: Sendable {
     public var requiredNodeAffinity: NodeSelector?
     public var preferredNodeAffinity: [(weight: Int64, term: NodeSelectorTerm)]
     public var claimNames: [String]
+    /// Required inter-pod affinity and anti-affinity (preferred terms are not scored here).
+    public var requiredAffinity: [AffinityTerm]
+    public var requiredAntiAffinity: [AffinityTerm]
     public var labels: [String: String]
 
     public init(_ pod: JSONValue) {
@@ -47,6 +50,11 @@ public struct PodInfo: Sendable {
             guard let preference = p["preference"] else { return nil }
             return (weight: p["weight"]?.int ?? 0, term: NodeSelectorTerm(preference))
         }
+        let podAffinity = pod[path: ["spec", "affinity"]]
+        requiredAffinity = (podAffinity?[path: ["podAffinity", "requiredDuringSchedulingIgnoredDuringExecution"]]?.array ?? [])
+            .map { AffinityTerm($0, podNamespace: pod.metaNamespace) }
+        requiredAntiAffinity = (podAffinity?[path: ["podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"]]?.array ?? [])
+            .map { AffinityTerm($0, podNamespace: pod.metaNamespace) }
         claimNames = (pod[path: ["spec", "volumes"]]?.array ?? []).compactMap { $0[path: ["persistentVolumeClaim", "claimName"]]?.string }
     }
 
@@ -163,5 +171,28 @@ public struct Taint: Sendable, Equatable {
         key = json["key"]?.string ?? ""
         value = json["value"]?.string ?? ""
         effect = json["effect"]?.string ?? ""
+    }
+}
+
+/// A required pod (anti-)affinity term: pods matching the selector, in the listed namespaces (the pod's own when
+/// none are listed; all for an empty namespaceSelector), counted per value of `topologyKey` on their nodes.
+public struct AffinityTerm: Sendable {
+    var selector: LabelSelector
+    var namespaces: Set<String>
+    var allNamespaces: Bool
+    public var topologyKey: String
+
+    init(_ json: JSONValue, podNamespace: String) {
+        selector = LabelSelector(json["labelSelector"])
+        namespaces = Set(json["namespaces"]?.array?.compactMap(\.string) ?? [])
+        // A namespaceSelector needs namespace labels, which this scheduler does not watch: only `{}` (every
+        // namespace) is understood; a non-empty one adds nothing to the listed namespaces.
+        allNamespaces = json["namespaceSelector"]?.object?.isEmpty == true
+        if namespaces.isEmpty, json["namespaceSelector"] == nil || json["namespaceSelector"] == .null { namespaces = [podNamespace] }
+        topologyKey = json["topologyKey"]?.string ?? ""
+    }
+
+    func matches(_ pod: PodInfo) -> Bool {
+        (allNamespaces || namespaces.contains(pod.namespace)) && selector.matches(pod.labels)
     }
 }

@@ -17,11 +17,13 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
     }
 
     static let nodePlugins: Set<String> = ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
-                                           "NodeResourcesFit", "VolumeBinding"]
+                                           "NodeResourcesFit", "VolumeBinding", "PodTopologySpread", "InterPodAffinity"]
 
     public static let nodeAdd = ClusterEvent("NodeAdd", plugins: nodePlugins)
     /// A bound pod deleted or finished: its resources and ports are free again.
-    public static let assignedPodDelete = ClusterEvent("AssignedPodDelete", plugins: ["NodeResourcesFit", "NodePorts"])
+    public static let assignedPodDelete = ClusterEvent("AssignedPodDelete", plugins: ["NodeResourcesFit", "NodePorts", "PodTopologySpread", "InterPodAffinity"])
+    /// A pod bound (or relabelled): it changes the counts topology spreading compares.
+    public static let assignedPodAdd = ClusterEvent("AssignedPodAdd", plugins: ["PodTopologySpread", "InterPodAffinity"])
     public static let pvcChange = ClusterEvent("PersistentVolumeClaimChange", plugins: ["VolumeBinding"])
     public static let pvChange = ClusterEvent("PersistentVolumeChange", plugins: ["VolumeBinding"])
     public static let storageClassChange = ClusterEvent("StorageClassChange", plugins: ["VolumeBinding"])
@@ -34,7 +36,7 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
         var plugins = Set<String>()
         if old.unschedulable != new.unschedulable { plugins.insert("NodeUnschedulable") }
         if old.taints != new.taints { plugins.insert("TaintToleration") }
-        if old.labels != new.labels { plugins.formUnion(["NodeAffinity", "VolumeBinding"]) }
+        if old.labels != new.labels { plugins.formUnion(["NodeAffinity", "VolumeBinding", "PodTopologySpread", "InterPodAffinity"]) }
         if old.allocatableCPU != new.allocatableCPU || old.allocatableMemory != new.allocatableMemory
             || old.allocatablePods != new.allocatablePods { plugins.insert("NodeResourcesFit") }
         return plugins.isEmpty ? nil : ClusterEvent("NodeUpdate", plugins: plugins)

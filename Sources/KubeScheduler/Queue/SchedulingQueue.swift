@@ -19,6 +19,8 @@ public final class SchedulingQueue: Sendable {
         public var cycle = 0
         /// The plugins that rejected it last: events for other plugins leave it where it is.
         public var rejectedBy: Set<String> = []
+        /// Its spec or labels changed while it was being tried.
+        var updatedInFlight = false
     }
 
     private enum Place { case active, backoff, unschedulable, inFlight }
@@ -46,13 +48,18 @@ public final class SchedulingQueue: Sendable {
         var active = Heap<ActiveEntry>()
         var backoff = Heap<BackoffEntry>()
         var unschedulableCount = 0
+        /// Unschedulable pods by the plugin that rejected them (or "" for none in particular), so that an event
+        /// looks only at the pods it can help instead of every queued pod.
+        var parked: [String: Set<String>] = [:]
         var activeCount = 0
         var backoffCount = 0
         var sequence = 0
         var schedulingCycle = 0
-        /// The cycle in which the last move event came: a pod that was being tried then goes to backoffQ, not
-        /// unschedulablePods, when it fails, as the event may have been the one it needed.
+        /// The cycle in which the last move event came, in all and per plugin it concerns: a pod that was being
+        /// tried then and is rejected by such a plugin goes to backoffQ, not unschedulablePods, as the event may
+        /// have been the one it needed (bindings of other pods, say, do not matter to a pod no node's taints allow).
         var moveRequestCycle = -1
+        var moveCycles: [String: Int] = [:]
         var waiter: (id: Int, continuation: CheckedContinuation<QueuedPod?, Never>)?
         var waiterID = 0
         var closed = false
@@ -114,11 +121,12 @@ public final class SchedulingQueue: Sendable {
         s.pods[info.key] = entry
         switch entry.place {
         case .unschedulable where changed:
-            s.unschedulableCount -= 1
+            unpark(&s, entry.pod)
             move(&s, entry.pod, now: now, backoff: backoff)
         case .inFlight where changed:
             // Tried with the old spec: if that fails, the new one deserves a prompt retry.
-            s.moveRequestCycle = s.schedulingCycle
+            entry.pod.updatedInFlight = true
+            s.pods[info.key] = entry
         default:
             break
         }
@@ -138,7 +146,7 @@ public final class SchedulingQueue: Sendable {
             switch entry.place {
             case .active: s.activeCount -= 1
             case .backoff: s.backoffCount -= 1
-            case .unschedulable: s.unschedulableCount -= 1
+            case .unschedulable: Self.unpark(&s, entry.pod)
             case .inFlight: break
             }
         }
@@ -195,13 +203,16 @@ public final class SchedulingQueue: Sendable {
             guard var entry = s.pods[key], entry.place == .inFlight else { return }
             entry.pod.rejectedBy = rejectedBy
             entry.pod.timestamp = now
-            if s.moveRequestCycle >= entry.pod.cycle {
+            let cycle = entry.pod.cycle
+            let eventSince = rejectedBy.isEmpty ? s.moveRequestCycle >= cycle
+                : rejectedBy.contains { (s.moveCycles[$0] ?? -1) >= cycle }
+            if eventSince || entry.pod.updatedInFlight {
                 s.pods[key] = entry
                 Self.pushBackoff(&s, entry.pod, now: now, backoff: backoffDuration)
             } else {
                 entry.place = .unschedulable
                 s.pods[key] = entry
-                s.unschedulableCount += 1
+                Self.park(&s, entry.pod)
             }
         }
     }
@@ -226,11 +237,13 @@ public final class SchedulingQueue: Sendable {
         let now = clock.now()
         let (moved, resume) = state.withLock { s -> (Int, (CheckedContinuation<QueuedPod?, Never>, QueuedPod)?) in
             s.moveRequestCycle = s.schedulingCycle
+            for plugin in event.plugins { s.moveCycles[plugin] = s.schedulingCycle }
             guard s.unschedulableCount > 0 else { return (0, nil) }
-            let keys = s.pods.compactMap { $0.value.place == .unschedulable && event.concerns($0.value.pod.rejectedBy) ? $0.key : nil }
+            var keys = s.parked[""] ?? []
+            for plugin in event.plugins { keys.formUnion(s.parked[plugin] ?? []) }
             for key in keys {
-                guard let entry = s.pods[key] else { continue }
-                s.unschedulableCount -= 1
+                guard let entry = s.pods[key], entry.place == .unschedulable else { continue }
+                Self.unpark(&s, entry.pod)
                 Self.move(&s, entry.pod, now: now, backoff: backoffDuration)
             }
             return (keys.count, Self.handOff(&s))
@@ -255,7 +268,7 @@ public final class SchedulingQueue: Sendable {
                 let stale = s.pods.compactMap { $0.value.place == .unschedulable && now - $0.value.pod.timestamp >= maxUnschedulableSeconds ? $0.key : nil }
                 for key in stale {
                     guard let entry = s.pods[key] else { continue }
-                    s.unschedulableCount -= 1
+                    Self.unpark(&s, entry.pod)
                     Self.move(&s, entry.pod, now: now, backoff: backoffDuration)
                 }
             }
@@ -307,6 +320,16 @@ public final class SchedulingQueue: Sendable {
         }
     }
 
+    private static func park(_ s: inout State, _ pod: QueuedPod) {
+        s.unschedulableCount += 1
+        for plugin in pod.rejectedBy.isEmpty ? [""] : Array(pod.rejectedBy) { s.parked[plugin, default: []].insert(pod.info.key) }
+    }
+
+    private static func unpark(_ s: inout State, _ pod: QueuedPod) {
+        s.unschedulableCount -= 1
+        for plugin in pod.rejectedBy.isEmpty ? [""] : Array(pod.rejectedBy) { s.parked[plugin]?.remove(pod.info.key) }
+    }
+
     private static func pushActive(_ s: inout State, _ pod: QueuedPod) {
         s.sequence += 1
         s.pods[pod.info.key] = (pod, .active, s.sequence)
@@ -328,6 +351,7 @@ public final class SchedulingQueue: Sendable {
             s.schedulingCycle += 1
             entry.pod.attempts += 1
             entry.pod.cycle = s.schedulingCycle
+            entry.pod.updatedInFlight = false
             entry.place = .inFlight
             s.pods[top.key] = entry
             return entry.pod

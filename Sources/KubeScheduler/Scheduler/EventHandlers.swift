@@ -16,6 +16,7 @@ extension Scheduler {
                 let pod = PodInfo(object)
                 if !pod.nodeName.isEmpty {
                     cache.addOrUpdatePod(pod)
+                    queue.moveAll(.assignedPodAdd)
                 } else if responsible(pod) {
                     queue.add(pod)
                 }
@@ -25,6 +26,7 @@ extension Scheduler {
                 if !pod.nodeName.isEmpty {
                     if old.nodeName.isEmpty { queue.delete(key: pod.key) }
                     cache.addOrUpdatePod(pod)
+                    if old.nodeName.isEmpty || old.labels != pod.labels { queue.moveAll(.assignedPodAdd) }
                     // A bound pod that finished frees what it held, as a deleted one does.
                     if pod.isTerminal && !old.isTerminal { queue.moveAll(.assignedPodDelete) }
                 } else if responsible(pod) {

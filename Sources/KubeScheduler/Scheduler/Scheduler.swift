@@ -22,7 +22,8 @@ public final class Scheduler: Sendable {
     let podInformer: SharedInformer
 
     public init(client: any KubernetesClient, configuration: SchedulerConfiguration = SchedulerConfiguration(),
-                clock: any RuntimeClock = SystemClock(), logger: Logger, host: String? = nil) {
+                clock: any RuntimeClock = SystemClock(), logger: Logger, host: String? = nil,
+                eventClient: (any KubernetesClient)? = nil) {
         self.client = client
         self.clock = clock
         self.logger = logger
@@ -39,7 +40,7 @@ public final class Scheduler: Sendable {
         var recorders: [String: EventRecorder] = [:]
         for profile in configuration.profiles {
             frameworks[profile.schedulerName] = PluginCatalog.framework(for: profile, listers: listers)
-            recorders[profile.schedulerName] = EventRecorder(component: profile.schedulerName, host: host, client: client,
+            recorders[profile.schedulerName] = EventRecorder(component: profile.schedulerName, host: host, client: eventClient ?? client,
                                                              clock: clock, logger: logger)
         }
         self.frameworks = frameworks
@@ -59,6 +60,10 @@ public final class Scheduler: Sendable {
                 // upstream flushes backoffQ every second and looks for pods unschedulable too long every 30 s;
                 // both are a look at a heap top or a count when nothing waits.
                 while (try? await clock.sleep(for: 1)) != nil { queue.flush() }
+            }
+            group.addTask { [queue, volumeInformers] in
+                // Pods with claims waited for these caches; their listing may bring no object to announce it.
+                if await volumeInformers.waitForCacheSync() { queue.moveAll(.pvcChange) }
             }
             while let queued = await queue.pop() {
                 if let binding = scheduleOne(queued) { group.addTask { await binding() } }

@@ -12,7 +12,7 @@ struct VolumeBinding: PreFilterPlugin, FilterPlugin {
     let classes: ObjectCache
     let synced: @Sendable () -> Bool
 
-    func preFilter(_ pod: PodInfo, _ state: inout CycleState) -> PreFilterFailure? {
+    func preFilter(_ pod: PodInfo, nodes: [NodeInfo], _ state: inout CycleState) -> PreFilterFailure? {
         guard !pod.claimNames.isEmpty else { return nil }
         // Pods without claims are scheduled while the volume caches are still listing; these wait for them (the
         // caches' adds move them back).
