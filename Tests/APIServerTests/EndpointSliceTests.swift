@@ -27,6 +27,10 @@ import Testing
         #expect((resource["shortNames"]?.array ?? []).isEmpty)
         let groups = try await s.request("GET", "/apis").body["groups"]?.array ?? []
         #expect(groups.contains { $0["name"]?.string == "discovery.k8s.io" })
+        let openAPI = try await s.request("GET", "/openapi/v3/apis/discovery.k8s.io/v1").body
+        let schema = openAPI[path: ["components", "schemas", "io.k8s.api.discovery.v1.EndpointSlice"]]
+        #expect(schema?[path: ["properties", "addressType"]] != nil, "\(openAPI)")
+        #expect(openAPI["paths"]?["/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices"] != nil)
     }
 
     @Test func createGetListAndStorageKey() async throws {
@@ -95,6 +99,16 @@ import Testing
         #expect(rows["web-many"]?[3] == "10.0.0.1,10.0.0.2,10.0.0.3 + 2 more...")
         #expect(rows["web-empty"]?[2] == "<unset>")
         #expect(rows["web-empty"]?[3] == "<unset>")
+    }
+
+    @Test func theApiserverKeepsTheKubernetesSlice() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        let slice = try await s.request("GET", "\(Self.slices)/kubernetes")
+        #expect(slice.status == 200, "\(slice.text)")
+        #expect(slice.body[path: ["metadata", "labels", "kubernetes.io/service-name"]]?.string == "kubernetes")
+        #expect(slice.body["ports"]?.array?.first?["name"]?.string == "https")
+        #expect(slice.body["endpoints"]?.array?.count == 1)
     }
 
     @Test func viewRoleReadsEndpointSlices() async throws {
