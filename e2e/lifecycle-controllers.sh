@@ -1,7 +1,7 @@
 #!/bin/bash
 # End to end for kube-controller-manager's lifecycle controllers against a real kube-apiserver (embedded store, no
 # kubelet: node and pod statuses are written here as a kubelet would). Checks what a user would see: Endpoints of a
-# Service with ready and not-ready pods and a named port, the pvc-protection finalizer, quota usage, PDB status, a
+# Service with ready and not-ready pods and a named port (and its EndpointSlice), the pvc-protection finalizer, quota usage, PDB status, a
 # node that stops posting going Unknown with the unreachable taints while another keeps renewing its lease, its pods
 # marked not ready and evicted when their tolerationSeconds run out, and, once every node is down, NoExecute taints
 # taken off (upstream's master disruption mode).
@@ -56,11 +56,14 @@ for _ in $(seq 1 60); do k GET /readyz >/dev/null 2>&1 && break; sleep 1; done
 
 # Admin credentials (--use-service-account-credentials needs the system:controller:* roles the apiserver lacks).
 "$bin/kube-controller-manager" --kubeconfig "$dir/admin-e2e.conf" --leader-elect=false --use-service-account-credentials=false \
-  --controllers node-lifecycle,taint-eviction-controller,endpoints,pod-garbage-collector,persistentvolume-protection,persistentvolumeclaim-protection,resourcequota,disruption \
+  --controllers node-lifecycle,taint-eviction-controller,endpoints,endpointslice,pod-garbage-collector,persistentvolume-protection,persistentvolumeclaim-protection,resourcequota,disruption \
   --node-monitor-grace-period 10s --secure-port 0 > "$dir/kcm.log" 2>&1 &
 pids+=($!)
 
 k POST /api/v1/namespaces '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"lc"}}' >/dev/null
+# ServiceAccount admission refuses pods until their namespace has a default ServiceAccount (the serviceaccount
+# controller is not run here).
+k POST /api/v1/namespaces/lc/serviceaccounts '{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"default"}}' >/dev/null
 k POST /api/v1/namespaces '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"kube-node-lease"}}' >/dev/null
 t=$(now)
 for n in n0 n1; do
@@ -88,6 +91,8 @@ k POST /apis/policy/v1/namespaces/lc/poddisruptionbudgets '{"apiVersion":"policy
 
 log "endpoints"
 check /api/v1/namespaces/lc/endpoints/web "[a['ip'] for a in o['subsets'][0]['addresses']] == ['10.244.0.11'] and [a['ip'] for a in o['subsets'][0]['notReadyAddresses']] == ['10.244.0.12'] and o['subsets'][0]['ports'][0]['port'] == 8080"
+log "endpointslice"
+check "/apis/discovery.k8s.io/v1/namespaces/lc/endpointslices?labelSelector=kubernetes.io/service-name%3Dweb" "len(o['items']) == 1 and sorted((e['addresses'][0], e['conditions']['ready']) for e in o['items'][0]['endpoints']) == [('10.244.0.11', True), ('10.244.0.12', False)] and o['items'][0]['ports'] == [{'name': 'http', 'port': 8080, 'protocol': 'TCP'}] and o['items'][0]['metadata']['ownerReferences'][0]['name'] == 'web'"
 log "pvc-protection"
 check /api/v1/namespaces/lc/persistentvolumeclaims/data "o['metadata'].get('finalizers') == ['kubernetes.io/pvc-protection']"
 log "resourcequota"
@@ -107,7 +112,8 @@ touch "$dir/stop-n0"
 check /api/v1/nodes/n0 "[c for c in o['status']['conditions'] if c['type'] == 'Ready'][0]['status'] == 'Unknown'" 40
 check /api/v1/nodes/n1 "{(t['key'], t['effect']) for t in o['spec'].get('taints', [])} == {('node.kubernetes.io/unreachable', 'NoSchedule')}" 20
 check /api/v1/nodes/n0 "{(t['key'], t['effect']) for t in o['spec'].get('taints', [])} == {('node.kubernetes.io/unreachable', 'NoSchedule')}" 20
-log "endpoints go with their Service"
+log "endpoints and endpoint slices go with their Service"
 k DELETE /api/v1/namespaces/lc/services/web >/dev/null
 check /api/v1/namespaces/lc/endpoints/web "o.get('code') == 404" 20
+check "/apis/discovery.k8s.io/v1/namespaces/lc/endpointslices?labelSelector=kubernetes.io/service-name%3Dweb" "o['items'] == []" 20
 log "PASS"

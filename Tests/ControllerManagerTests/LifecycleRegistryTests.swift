@@ -10,6 +10,7 @@ import Testing
             "node-lifecycle": ("node-controller", "node-controller"),
             "taint-eviction-controller": ("node-controller", "taint-eviction-controller"),
             "endpoints": ("endpoint-controller", "endpoint-controller"),
+            "endpointslice": ("endpointslice-controller", "endpoint-slice-controller"),
             "pod-garbage-collector": ("pod-garbage-collector", "pod-garbage-collector"),
             "persistentvolume-protection": ("pv-protection-controller", "pv-protection-controller"),
             "persistentvolumeclaim-protection": ("pvc-protection-controller", "pvc-protection-controller"),

@@ -75,6 +75,7 @@ enum BootstrapPolicy {
                         "statefulsets", "statefulsets/scale"]
         let toView = [
             rule(read, resources: viewResources),
+            rule(read, groups: ["discovery.k8s.io"], resources: ["endpointslices"]),
             rule(read, groups: ["apps"], resources: appsView),
             rule(read, groups: ["batch"], resources: ["cronjobs", "cronjobs/status", "jobs", "jobs/status"]),
             rule(read, groups: ["networking.k8s.io"], resources: ["ingresses", "ingresses/status", "networkpolicies"]),

@@ -60,6 +60,7 @@ struct Bootstrapper {
                 try await ensure(endpoints, namespace: "default", desired, system)
             }
         }
+        try await ensureKubernetesEndpointSlice(system)
     }
 
     /// Creates a missing policy object; one that exists and still carries `autoupdate: "true"` gains the rules or
@@ -87,7 +88,7 @@ struct Bootstrapper {
         }
     }
 
-    private func ensure(_ store: GenericStore, namespace: String, _ object: JSONValue, _ context: RequestContext) async throws {
+    func ensure(_ store: GenericStore, namespace: String, _ object: JSONValue, _ context: RequestContext) async throws {
         do {
             _ = try await store.get(namespace: namespace, name: object.metaName)
         } catch let error as StatusError where error.code == 404 {

@@ -112,6 +112,31 @@ extension Printers {
         .age,
     ]
 
+    static let endpointSlices: [TableColumn] = [
+        .name,
+        TableColumn.text("AddressType", ["addressType"]),
+        TableColumn("Ports") { o, _ in
+            let ports = (o["ports"]?.array ?? []).map { port -> String in
+                // An unset port means all ports: printed by its name, or `*` without one, as kubectl does.
+                if let number = port["port"]?.int { return String(number) }
+                return port["name"]?.string ?? "*"
+            }
+            return .string(listWithMore(ports))
+        },
+        TableColumn("Endpoints") { o, _ in
+            let addresses = (o["endpoints"]?.array ?? []).flatMap { ($0["addresses"]?.array ?? []).map { $0.string ?? "" } }
+            return .string(listWithMore(addresses))
+        },
+        .age,
+    ]
+
+    /// listWithMoreString: the first three, then `+ N more...`; `<unset>` for none.
+    static func listWithMore(_ items: [String]) -> String {
+        let shown = items.prefix(3).joined(separator: ",")
+        if items.count > 3 { return "\(shown) + \(items.count - 3) more..." }
+        return shown.isEmpty ? "<unset>" : shown
+    }
+
     static let priorityClasses: [TableColumn] = [
         .name,
         TableColumn("Value", type: "integer") { o, _ in .int(o["value"]?.int ?? 0) },

@@ -7,7 +7,8 @@ public struct ResourceCatalog: Sendable {
     /// Group order as upstream lists them in /apis.
     public static let groupOrder = ["", "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "batch",
                                     "networking.k8s.io", "policy", "rbac.authorization.k8s.io", "storage.k8s.io",
-                                    "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io"]
+                                    "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io",
+                                    "discovery.k8s.io"]
 
     public func lookup(group: String, version: String, resource: String) -> ResourceDefinition? {
         definitions.first { $0.group == group && $0.version == version && $0.resource == resource }
@@ -80,6 +81,8 @@ public struct ResourceCatalog: Sendable {
                 columns: Printers.ingressClasses),
             def("networking.k8s.io", "networkpolicies", "networkpolicy", "NetworkPolicy", namespaced: true, PlainStrategy(),
                 short: ["netpol"], columns: Printers.networkPolicies),
+            def("discovery.k8s.io", "endpointslices", "endpointslice", "EndpointSlice", namespaced: true,
+                EndpointSliceStrategy(), columns: Printers.endpointSlices),
             def("policy", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", namespaced: true,
                 PodDisruptionBudgetStrategy(), short: ["pdb"], columns: Printers.podDisruptionBudgets),
             def("scheduling.k8s.io", "priorityclasses", "priorityclass", "PriorityClass", namespaced: false, PriorityClassStrategy(),

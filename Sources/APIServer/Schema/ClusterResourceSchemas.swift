@@ -66,6 +66,16 @@ extension Schemas {
                          "unhealthyPodEvictionPolicy": s], go: "PodDisruptionBudgetSpec"),
             "status": .preserveUnknown,
         ]),
+        "io.k8s.api.discovery.v1.EndpointSlice": kindSchema([
+            "addressType": s,
+            "endpoints": .list(obj([
+                "addresses": .list(.str, listType: "set"),
+                "conditions": obj(["ready": b, "serving": b, "terminating": b], go: "EndpointConditions"),
+                "hostname": s, "targetRef": objectReference, "deprecatedTopology": stringMap, "nodeName": s, "zone": s,
+                "hints": .preserveUnknown,
+            ], required: ["addresses"], go: "Endpoint"), listType: "atomic"),
+            "ports": .list(obj(["name": s, "protocol": s, "port": i32, "appProtocol": s], go: "EndpointPort"), listType: "atomic"),
+        ], required: ["addressType", "endpoints"]),
         "io.k8s.api.scheduling.v1.PriorityClass": kindSchema([
             "value": i32, "globalDefault": b, "description": s, "preemptionPolicy": s,
         ], required: ["value"]),

@@ -32,6 +32,7 @@ public enum Schemas {
         case "coordination.k8s.io": package = "coordination"
         case "events.k8s.io": package = "events"
         case "authorization.k8s.io": package = "authorization"
+        case "discovery.k8s.io": package = "discovery"
         default: package = group
         }
         return "io.k8s.api.\(package).\(version).\(kind)"

@@ -14,6 +14,8 @@ public struct ControllerManagerOptions: Sendable {
     public var concurrentServiceEndpointSyncs = 5
     public var concurrentTTLSyncs = 5
     public var concurrentResourceQuotaSyncs = 5
+    /// --max-endpoints-per-slice.
+    public var maxEndpointsPerSlice = 100
     /// --node-monitor-grace-period (50 s in 1.32), --node-monitor-period (5 s), --node-startup-grace-period (60 s).
     public var nodeMonitorGracePeriod: Double = 50
     public var nodeMonitorPeriod: Double = 5

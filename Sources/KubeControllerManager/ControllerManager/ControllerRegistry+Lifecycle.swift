@@ -1,7 +1,6 @@
 extension ControllerRegistry {
-    /// node-lifecycle, taint-eviction-controller, endpoints, pod-garbage-collector, persistentvolume-protection,
-    /// persistentvolumeclaim-protection, resourcequota, disruption. endpointslice waits for the apiserver to serve
-    /// discovery.k8s.io/v1.
+    /// node-lifecycle, taint-eviction-controller, endpoints, endpointslice, pod-garbage-collector,
+    /// persistentvolume-protection, persistentvolumeclaim-protection, resourcequota, disruption.
     static var lifecycle: [ControllerDescriptor] {
         [
             ControllerDescriptor(name: "node-lifecycle", serviceAccount: "node-controller") {
@@ -14,6 +13,10 @@ extension ControllerRegistry {
             },
             ControllerDescriptor(name: "endpoints", serviceAccount: "endpoint-controller") {
                 EndpointsController(context: $0)
+            },
+            ControllerDescriptor(name: "endpointslice", serviceAccount: "endpointslice-controller",
+                                 component: "endpoint-slice-controller") {
+                EndpointSliceController(context: $0)
             },
             ControllerDescriptor(name: "pod-garbage-collector", serviceAccount: "pod-garbage-collector") {
                 PodGCController(context: $0)

@@ -1,0 +1,134 @@
+import ControllerRuntime
+import KubeClient
+import KubeJSON
+import Logging
+
+/// Upstream's endpointslice controller: for each Service with a selector, EndpointSlices (discovery.k8s.io/v1)
+/// list the matching pods' addresses with their ready, serving and terminating conditions, node, zone and the
+/// Service's ports resolved against each pod, at most --max-endpoints-per-slice per slice. Slices are named by the
+/// apiserver from `<service>-`, labelled with their Service and this controller, and owned by the Service. The
+/// queue holds Service keys; pod and slice changes queue the Services they concern.
+public final class EndpointSliceController: Controller {
+    let context: ControllerContext
+    let services: SharedInformer
+    let pods: SharedInformer
+    let slices: SharedInformer
+    let nodes: SharedInformer
+    let worker: QueueWorker
+    let tracker = EndpointSliceTracker()
+
+    struct PodsOnUnknownNodes: Error, CustomStringConvertible {
+        let service: String
+        let pods: [String]
+        var description: String { "skipped pods \(pods) of Service \(service): their Node is not found" }
+    }
+
+    public init(context: ControllerContext) {
+        self.context = context
+        services = context.informers.informer(.services)
+        pods = context.informers.informer(.pods)
+        slices = context.informers.informer(.endpointSlices)
+        nodes = context.informers.informer(.nodes)
+        worker = QueueWorker(name: "endpoint_slice", workers: context.options.concurrentServiceEndpointSyncs, clock: context.clock,
+                             logger: context.logger)
+        let queue = worker.queue
+        let serviceCache = services.cache
+        let tracker = self.tracker
+        services.addEventHandler(EventHandler.any { queue.add(ObjectCache.key($0)) })
+        // The Services in the pod's namespace whose selector matches it now or matched it before.
+        @Sendable func enqueue(_ pods: [JSONValue]) {
+            guard let namespace = pods.first.map(Lifecycle.namespace) else { return }
+            for service in serviceCache.byIndex(Indexes.namespace, namespace) {
+                guard let selector = EndpointsController.selector(service), pods.contains(where: { selector.matches(object: $0) }) else { continue }
+                queue.add(ObjectCache.key(service))
+            }
+        }
+        pods.addEventHandler(EventHandler(
+            onAdd: { enqueue([$0]) },
+            onUpdate: { old, new in
+                guard old[path: ["metadata", "resourceVersion"]] != new[path: ["metadata", "resourceVersion"]] else { return }
+                enqueue([old, new])
+            },
+            onDelete: { enqueue([$0]) }))
+        // A slice changed or removed by anyone (this controller's own writes included, which catch the cache up):
+        // its Service is synced again.
+        slices.addEventHandler(EventHandler(
+            onAdd: { slice in EndpointSliceObjects.serviceKey(slice).map(queue.add) },
+            onUpdate: { old, new in
+                for key in Set([old, new].compactMap(EndpointSliceObjects.serviceKey)) { queue.add(key) }
+            },
+            onDelete: { slice in
+                guard let key = EndpointSliceObjects.serviceKey(slice) else { return }
+                tracker.observedDeletion(key, name: Lifecycle.name(slice))
+                queue.add(key)
+            }))
+    }
+
+    public func run() async {
+        await worker.run(context: context) { try await self.sync($0) }
+    }
+
+    /// The Service's slices as this controller labels them, in the cache.
+    func cachedSlices(_ key: String) -> [JSONValue] {
+        let (namespace, _) = Lifecycle.split(key)
+        return slices.cache.byIndex(Indexes.namespace, namespace).filter { EndpointSliceObjects.serviceKey($0) == key }
+    }
+
+    func sync(_ key: String) async throws {
+        let cached = cachedSlices(key)
+        guard let service = services.cache.get(key) else {
+            // Owner references let the garbage collector remove them too; this does not wait for it (it may be
+            // off), as the endpoints controller does not for its object.
+            tracker.forget(key)
+            for slice in cached where !Lifecycle.isDeleting(slice) { try await delete(slice, service: key) }
+            return
+        }
+        // An ExternalName Service has no endpoints; one without a selector gets its slices from whoever made them.
+        if service[path: ["spec", "type"]]?.string == "ExternalName" { return }
+        guard let selector = EndpointsController.selector(service) else { return }
+        if tracker.isStale(key, cached: cached) {
+            context.logger.debug("EndpointSlice cache for Service \(key) is behind this controller's writes; waiting for it")
+            return
+        }
+        let (namespace, _) = Lifecycle.split(key)
+        let selected = pods.cache.byIndex(Indexes.namespace, namespace).filter { selector.matches(object: $0) }
+        let desired = DesiredEndpoints(service: service, pods: selected, nodes: nodes.cache)
+        // Slices already being deleted are left to finish (counting them would stall the Service).
+        let plan = EndpointSlicePlan(service: service, desired: desired, existing: cached.filter { !Lifecycle.isDeleting($0) },
+                                     maxPerSlice: context.options.maxEndpointsPerSlice)
+        try await apply(plan, service: key)
+        if !desired.podsOnUnknownNodes.isEmpty {
+            throw PodsOnUnknownNodes(service: key, pods: desired.podsOnUnknownNodes)
+        }
+    }
+
+    /// Creates before deletes, so that a consumer never sees the Service without endpoints in between.
+    func apply(_ plan: EndpointSlicePlan, service key: String) async throws {
+        let (namespace, _) = Lifecycle.split(key)
+        for slice in plan.create {
+            do {
+                let created = try await context.client.create(.endpointSlices, namespace: namespace, slice)
+                tracker.wrote(key, created)
+            } catch let error as APIError where error.code == 403 && error.message.contains("being terminated") {
+                // The namespace is going; its slices go with it.
+                return
+            }
+        }
+        for slice in plan.update {
+            let updated = try await context.client.update(.endpointSlices, slice)
+            tracker.wrote(key, updated)
+        }
+        for slice in plan.delete { try await delete(slice, service: key) }
+        if !plan.create.isEmpty || !plan.update.isEmpty || !plan.delete.isEmpty {
+            context.logger.info("Synced EndpointSlices of Service \(key): \(plan.create.count) created, \(plan.update.count) updated, \(plan.delete.count) deleted")
+        }
+    }
+
+    func delete(_ slice: JSONValue, service key: String) async throws {
+        do {
+            try await context.client.delete(.endpointSlices, namespace: Lifecycle.namespace(slice), name: Lifecycle.name(slice),
+                                            options: DeleteOptions(preconditionUID: Lifecycle.uid(slice)))
+            tracker.deleted(key, name: Lifecycle.name(slice))
+        } catch let error as APIError where error.isNotFound {}
+    }
+}
