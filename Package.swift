@@ -84,7 +84,7 @@ let package = Package(
         ]),
         // kube-controller-manager's controllers and command; kube-scheduler's queue, plugins and command.
         .target(name: "KubeControllerManager", dependencies: [
-            "ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI", "KubeCommand", "KubeLog",
+            "ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI", "KubeCommand", "KubeLog", "ServiceAccountToken",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KubeScheduler", dependencies: [

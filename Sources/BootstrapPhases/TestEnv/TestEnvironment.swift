@@ -75,6 +75,7 @@ struct TestEnvironment {
                 "--kubeconfig=\(root)/controller-manager.conf", "--bind-address=127.0.0.1", "--secure-port=0",
                 "--leader-elect=false", "--root-ca-file=\(pki)/ca.crt", "--use-service-account-credentials=true",
                 "--cluster-signing-cert-file=\(pki)/ca.crt", "--cluster-signing-key-file=\(pki)/ca.key",
+                "--service-account-private-key-file=\(pki)/sa.key",
             ])
         }
         if withScheduler {

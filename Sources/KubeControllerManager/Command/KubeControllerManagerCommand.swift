@@ -18,7 +18,6 @@ public enum KubeControllerManagerCommand {
         Flag("authorization-kubeconfig", usage: "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create subjectaccessreviews.authorization.k8s.io (accepted)."),
         Flag("client-ca-file", usage: "If set, any request presenting a client certificate signed by one of the authorities in the client-ca-file is authenticated (accepted)."),
         Flag("requestheader-client-ca-file", usage: "Root certificate bundle to use to verify client certificates on incoming requests (accepted)."),
-        Flag("service-account-private-key-file", usage: "Filename containing a PEM-encoded private RSA or ECDSA key used to sign service account tokens (accepted; the kube-apiserver issues tokens)."),
         Flag("allocate-node-cidrs", kind: .bool, usage: "Should CIDRs for Pods be allocated and set on the cloud provider (accepted)."),
         Flag("cluster-cidr", usage: "CIDR Range for Pods in cluster (accepted)."),
         Flag("service-cluster-ip-range", usage: "CIDR Range for Services in cluster (accepted)."),
@@ -44,6 +43,7 @@ public enum KubeControllerManagerCommand {
                 Flag("cluster-signing-cert-file", usage: "Filename containing a PEM-encoded X509 CA certificate used to issue cluster-scoped certificates."),
                 Flag("cluster-signing-key-file", usage: "Filename containing a PEM-encoded RSA or ECDSA private key used to sign cluster-scoped certificates."),
                 Flag("root-ca-file", usage: "If set, this root certificate authority will be included in service account's token secret and the kube-root-ca.crt ConfigMap."),
+                Flag("service-account-private-key-file", usage: "Filename containing a PEM-encoded private RSA or ECDSA key used to sign service account tokens."),
                 Flag("use-service-account-credentials", kind: .bool, usage: "If true, use individual service account credentials for each controller."),
                 Flag("leader-elect", kind: .bool, default: "true", usage: "Start a leader election client and gain leadership before executing the main loop."),
                 Flag("leader-elect-lease-duration", kind: .duration, default: "15s", usage: "The duration that non-leader candidates will wait after observing a leadership renewal until attempting to acquire leadership."),
@@ -140,6 +140,12 @@ public enum KubeControllerManagerCommand {
                 throw fail(logger, "--root-ca-file \(file): cannot read the file")
             }
             options.rootCAPEM = pem
+        }
+        if let file = flags.string("service-account-private-key-file"), !file.isEmpty {
+            guard let pem = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw fail(logger, "--service-account-private-key-file \(file): cannot read the file")
+            }
+            options.serviceAccountSigningKeyPEM = pem
         }
         let port: Int
         do { port = try flags.int("secure-port") ?? 10257 } catch { throw fail(logger, "\(error)") }

@@ -47,9 +47,13 @@ public struct ControllerDescriptor: Sendable {
     /// The event source component (`deployment-controller`).
     public var component: String
     public var make: @Sendable (ControllerContext) -> any Controller
+    /// Acts with the manager's own credentials even with `--use-service-account-credentials` (upstream's tokens
+    /// controller: it makes the tokens the others would use).
+    public var usesRootCredentials: Bool
 
     public init(name: String, enabledByDefault: Bool = true, serviceAccount: String, component: String? = nil,
-                make: @escaping @Sendable (ControllerContext) -> any Controller) {
+                usesRootCredentials: Bool = false, make: @escaping @Sendable (ControllerContext) -> any Controller) {
+        self.usesRootCredentials = usesRootCredentials
         self.name = name
         self.enabledByDefault = enabledByDefault
         self.serviceAccount = serviceAccount

@@ -75,7 +75,7 @@ public struct ControllerManager: Sendable {
         var delay = 0.5
         while controllerClient == nil, !Task.isCancelled {
             do {
-                controllerClient = try await clientFor(descriptor)
+                controllerClient = descriptor.usesRootCredentials ? client : try await clientFor(descriptor)
             } catch {
                 logger.error("Error starting \"\(descriptor.name)\": cannot get credentials for \(descriptor.serviceAccount): \(error); retrying in \(delay)s")
                 try? await clock.sleep(for: delay)

@@ -24,6 +24,8 @@ public struct ControllerManagerOptions: Sendable {
     public var terminatedPodGCThreshold = 12500
     /// --root-ca-file: the CA published as kube-root-ca.crt in every namespace.
     public var rootCAPEM: String?
+    /// --service-account-private-key-file: signs the tokens of legacy token Secrets.
+    public var serviceAccountSigningKeyPEM: String?
     /// --cluster-name.
     public var clusterName = "kubernetes"
     /// --cluster-signing-cert-file / --cluster-signing-key-file (the CSR signer, later).

@@ -8,6 +8,10 @@ extension ControllerRegistry {
                                  component: "garbage-collector-controller") { GarbageCollector(context: $0) },
             ControllerDescriptor(name: "namespace", serviceAccount: "namespace-controller") { NamespaceController(context: $0) },
             ControllerDescriptor(name: "serviceaccount", serviceAccount: "service-account-controller") { ServiceAccountController(context: $0) },
+            ControllerDescriptor(name: "serviceaccount-token", serviceAccount: "tokens-controller", component: "tokens-controller",
+                                 usesRootCredentials: true) {
+                TokensController(context: $0)
+            },
             ControllerDescriptor(name: "root-ca-cert-publisher", serviceAccount: "root-ca-cert-publisher") { RootCACertPublisher(context: $0) },
             ControllerDescriptor(name: "clusterrole-aggregation", serviceAccount: "clusterrole-aggregation-controller") {
                 ClusterRoleAggregationController(context: $0)
