@@ -59,6 +59,8 @@ import Testing
         #expect(owner?["controller"]?.bool == true)
         #expect(owner?["blockOwnerDeletion"]?.bool == true)
         #expect(slice["ports"] == [["name": "http", "port": 8080, "protocol": "TCP"]])
+        // The earliest change the first sync carries (the Service's creation or a pod's).
+        #expect(slice[path: ["metadata", "annotations", "endpoints.kubernetes.io/last-change-trigger-time"]]?.string != nil)
 
         let endpoints = Self.endpoints(h, "web")
         let ready = try #require(endpoints["ready"])
