@@ -59,6 +59,8 @@ import Testing
         #expect(owner?["controller"]?.bool == true)
         #expect(owner?["blockOwnerDeletion"]?.bool == true)
         #expect(slice["ports"] == [["name": "http", "port": 8080, "protocol": "TCP"]])
+        // The earliest change the first sync carries (the Service's creation or a pod's).
+        #expect(slice[path: ["metadata", "annotations", "endpoints.kubernetes.io/last-change-trigger-time"]]?.string != nil)
 
         let endpoints = Self.endpoints(h, "web")
         let ready = try #require(endpoints["ready"])
@@ -150,5 +152,36 @@ import Testing
         #expect(plan.create.count == 1)
         #expect(plan.create.first?["endpoints"]?.array?.count == 1)
         #expect(plan.delete.isEmpty)
+    }
+
+    @Test func terminatingPodsAndPodsOnUnknownNodes() {
+        let nodes = ObjectCache()
+        _ = nodes.put(Self.node("n1"))
+        let service = Self.service("web", selector: ["app": "web"], ports: [["port": 80, "targetPort": 8080, "protocol": "TCP"]])
+        var leaving = Fixtures.pod("leaving", node: "n1", labels: ["app": "web"], ip: "10.0.0.1")
+        leaving[path: ["metadata", "deletionTimestamp"]] = "2026-05-28T20:00:00Z"
+        let lost = Fixtures.pod("lost", node: "gone", labels: ["app": "web"], ip: "10.0.0.2")
+        let desired = DesiredEndpoints(service: service, pods: [leaving, lost], nodes: nodes)
+        let endpoints = desired.groups["IPv4"]?.values.flatMap(\.endpoints) ?? []
+        #expect(endpoints.count == 1)
+        // Serving but not ready while terminating, as upstream's podToEndpoint says.
+        #expect(endpoints.first?["conditions"] == ["ready": false, "serving": true, "terminating": true])
+        #expect(desired.podsOnUnknownNodes == ["lost"])
+    }
+
+    @Test func trackerWaitsForTheCacheToSeeTheControllersWrites() {
+        let tracker = EndpointSliceTracker()
+        func slice(_ name: String, rv: Int) -> JSONValue { ["metadata": ["name": .string(name), "resourceVersion": .string(String(rv))]] }
+        tracker.wrote("default/web", slice("web-a", rv: 5))
+        #expect(tracker.isStale("default/web", cached: []))
+        #expect(tracker.isStale("default/web", cached: [slice("web-a", rv: 4)]))
+        #expect(!tracker.isStale("default/web", cached: [slice("web-a", rv: 5)]))
+        #expect(!tracker.isStale("default/web", cached: []), "an expectation met once is dropped")
+        tracker.deleted("default/web", name: "web-b")
+        #expect(tracker.isStale("default/web", cached: [slice("web-b", rv: 7)]))
+        #expect(!tracker.isStale("default/web", cached: []))
+        tracker.wrote("default/web", slice("web-c", rv: 9))
+        tracker.observedDeletion("default/web", name: "web-c")
+        #expect(!tracker.isStale("default/web", cached: []), "a slice someone else deleted is not waited for")
     }
 }

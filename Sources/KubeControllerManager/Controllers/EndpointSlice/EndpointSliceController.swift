@@ -16,6 +16,7 @@ public final class EndpointSliceController: Controller {
     let nodes: SharedInformer
     let worker: QueueWorker
     let tracker = EndpointSliceTracker()
+    let triggerTimes = TriggerTimes()
 
     struct PodsOnUnknownNodes: Error, CustomStringConvertible {
         let service: String
@@ -34,13 +35,23 @@ public final class EndpointSliceController: Controller {
         let queue = worker.queue
         let serviceCache = services.cache
         let tracker = self.tracker
-        services.addEventHandler(EventHandler.any { queue.add(ObjectCache.key($0)) })
+        let triggerTimes = self.triggerTimes
+        services.addEventHandler(EventHandler.any { service in
+            let key = ObjectCache.key(service)
+            triggerTimes.note(key, service[path: ["metadata", "creationTimestamp"]]?.string)
+            queue.add(key)
+        })
         // The Services in the pod's namespace whose selector matches it now or matched it before.
         @Sendable func enqueue(_ pods: [JSONValue]) {
-            guard let namespace = pods.first.map(Lifecycle.namespace) else { return }
+            guard let namespace = pods.first.map(Lifecycle.namespace), let latest = pods.last else { return }
+            // The pod's last state change: its Ready transition, else its creation.
+            let changed = Lifecycle.condition(latest, "Ready")?["lastTransitionTime"]?.string
+                ?? latest[path: ["metadata", "creationTimestamp"]]?.string
             for service in serviceCache.byIndex(Indexes.namespace, namespace) {
                 guard let selector = EndpointsController.selector(service), pods.contains(where: { selector.matches(object: $0) }) else { continue }
-                queue.add(ObjectCache.key(service))
+                let key = ObjectCache.key(service)
+                triggerTimes.note(key, changed)
+                queue.add(key)
             }
         }
         pods.addEventHandler(EventHandler(
@@ -77,6 +88,7 @@ public final class EndpointSliceController: Controller {
     func sync(_ key: String) async throws {
         let cached = cachedSlices(key)
         guard let service = services.cache.get(key) else {
+            _ = triggerTimes.take(key)
             // Owner references let the garbage collector remove them too; this does not wait for it (it may be
             // off), as the endpoints controller does not for its object.
             tracker.forget(key)
@@ -94,9 +106,16 @@ public final class EndpointSliceController: Controller {
         let selected = pods.cache.byIndex(Indexes.namespace, namespace).filter { selector.matches(object: $0) }
         let desired = DesiredEndpoints(service: service, pods: selected, nodes: nodes.cache)
         // Slices already being deleted are left to finish (counting them would stall the Service).
-        let plan = EndpointSlicePlan(service: service, desired: desired, existing: cached.filter { !Lifecycle.isDeleting($0) },
+        var plan = EndpointSlicePlan(service: service, desired: desired, existing: cached.filter { !Lifecycle.isDeleting($0) },
                                      maxPerSlice: context.options.maxEndpointsPerSlice)
-        try await apply(plan, service: key)
+        let triggerTime = triggerTimes.take(key)
+        plan.stamp(triggerTime: triggerTime)
+        do {
+            try await apply(plan, service: key)
+        } catch {
+            triggerTimes.note(key, triggerTime)
+            throw error
+        }
         if !desired.podsOnUnknownNodes.isEmpty {
             throw PodsOnUnknownNodes(service: key, pods: desired.podsOnUnknownNodes)
         }

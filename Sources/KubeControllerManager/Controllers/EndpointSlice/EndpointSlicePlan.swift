@@ -128,6 +128,20 @@ struct EndpointSlicePlan {
         delete += deleted
     }
 
+    static let triggerTimeAnnotation = "endpoints.kubernetes.io/last-change-trigger-time"
+
+    /// Every slice written says when the change it carries began (kube-proxy's programming latency metric), or
+    /// loses a stale stamp when the sync was not caused by a pod or Service change.
+    mutating func stamp(triggerTime: String?) {
+        func apply(_ slice: inout JSONValue) {
+            var annotations = slice[path: ["metadata", "annotations"]]?.stringMap ?? [:]
+            annotations[Self.triggerTimeAnnotation] = triggerTime
+            slice[path: ["metadata", "annotations"]] = annotations.isEmpty ? nil : JSONValue(annotations)
+        }
+        for i in create.indices { apply(&create[i]) }
+        for i in update.indices { apply(&update[i]) }
+    }
+
     static func isPlaceholder(_ slice: JSONValue) -> Bool {
         (slice["endpoints"]?.array ?? []).isEmpty && (slice["ports"]?.array ?? []).isEmpty
     }
