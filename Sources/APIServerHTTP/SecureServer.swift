@@ -82,7 +82,7 @@ public final class SecureServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     // Best effort: a sandbox (systemd-nspawn's seccomp filter) may refuse socket options, and a
                     // refused option on one connection must not stop the server.
-                    try? channel.syncOptions?.setOption(.socketOption(.tcp_nodelay), value: 1)
+                    try? channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
                     let handler: NIOSSLServerHandler
                     if verify {
                         // Accept any certificate in the handshake; it is verified against the client CA afterwards
