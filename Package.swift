@@ -65,7 +65,7 @@ let package = Package(
         ]),
         // The client side of the API (client-go): a REST client over one HTTP/2 connection, and a fake for tests.
         .target(name: "KubeClient", dependencies: [
-            "KubeJSON", "KubeConfig",
+            "KubeJSON", "KubeConfig", "KubeAPI",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,3 +1,5 @@
+import KubeAPI
+
 /// client-go's token-bucket rate limiter (`--kube-api-qps`, `--kube-api-burst`): `burst` requests at once, then
 /// `qps` per second. A qps of zero or less means no limit.
 public actor TokenBucket {
@@ -23,6 +25,6 @@ public actor TokenBucket {
         tokens -= 1
         guard tokens < 0 else { return }
         let wait = -tokens / qps
-        try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+        try? await Task.sleep(for: .milliseconds(Int64(saturating: wait * 1000)))
     }
 }

@@ -116,7 +116,7 @@ public final class LeaderElector: Sendable {
             let lease: JSONValue = [
                 "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
                 "metadata": ["name": .string(config.name), "namespace": .string(config.namespace)],
-                "spec": ["holderIdentity": .string(config.identity), "leaseDurationSeconds": .int(Int64(config.leaseDuration)),
+                "spec": ["holderIdentity": .string(config.identity), "leaseDurationSeconds": .int(Int64(saturating: config.leaseDuration)),
                          "acquireTime": .string(nowText), "renewTime": .string(nowText), "leaseTransitions": 0],
             ]
             do {
@@ -137,7 +137,7 @@ public final class LeaderElector: Sendable {
             if o.record?["spec"] != current["spec"] { o.record = current; o.at = now }
             return (o.leading, o.at)
         }
-        let duration = Double(spec["leaseDurationSeconds"]?.int ?? Int64(config.leaseDuration))
+        let duration = spec["leaseDurationSeconds"]?.int.map(Double.init) ?? config.leaseDuration
         if !holder.isEmpty, holder != config.identity, observedAt + duration > now {
             if wasLeading { observed.withLock { $0.leading = false } }
             return false
@@ -145,7 +145,7 @@ public final class LeaderElector: Sendable {
         var next = current
         let transitions = spec["leaseTransitions"]?.int ?? 0
         next[path: ["spec", "holderIdentity"]] = .string(config.identity)
-        next[path: ["spec", "leaseDurationSeconds"]] = .int(Int64(config.leaseDuration))
+        next[path: ["spec", "leaseDurationSeconds"]] = .int(Int64(saturating: config.leaseDuration))
         next[path: ["spec", "renewTime"]] = .string(nowText)
         if holder != config.identity {
             next[path: ["spec", "acquireTime"]] = .string(nowText)

@@ -1,5 +1,6 @@
 import ControllerRuntime
 import FoundationEssentials
+import KubeAPI
 import KubeClient
 import KubeCommand
 import KubeLog
@@ -13,20 +14,11 @@ import Glibc
 /// `ControllerManager`; this file reads flags and wires.
 public enum KubeControllerManagerCommand {
     /// Flags kubeadm writes that are accepted and not acted on (yet); each one given is logged once.
-    static let acceptedFlags: [Flag] = [
-        Flag("authentication-kubeconfig", usage: "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create tokenreviews.authentication.k8s.io (accepted; the health port needs no authentication)."),
-        Flag("authorization-kubeconfig", usage: "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create subjectaccessreviews.authorization.k8s.io (accepted)."),
-        Flag("client-ca-file", usage: "If set, any request presenting a client certificate signed by one of the authorities in the client-ca-file is authenticated (accepted)."),
-        Flag("requestheader-client-ca-file", usage: "Root certificate bundle to use to verify client certificates on incoming requests (accepted)."),
+    static let acceptedFlags: [Flag] = ComponentFlags.delegatedServing + [
         Flag("allocate-node-cidrs", kind: .bool, usage: "Should CIDRs for Pods be allocated and set on the cloud provider (accepted)."),
         Flag("cluster-cidr", usage: "CIDR Range for Pods in cluster (accepted)."),
         Flag("service-cluster-ip-range", usage: "CIDR Range for Services in cluster (accepted)."),
         Flag("node-cidr-mask-size", kind: .int, usage: "Mask size for node cidr in cluster (accepted)."),
-        Flag("profiling", kind: .bool, default: "true", usage: "Accepted; profiling is not available."),
-        Flag("feature-gates", kind: .stringToString, usage: "Accepted; no feature gates are implemented."),
-        Flag("authorization-always-allow-paths", kind: .strings, default: "/healthz,/readyz,/livez", usage: "Paths served without authorization (these are fixed here)."),
-        Flag("tls-cert-file", usage: "File containing the x509 certificate for HTTPS (accepted; a self-signed one is generated)."),
-        Flag("tls-private-key-file", usage: "File containing the x509 private key matching --tls-cert-file (accepted)."),
     ]
 
     public static func make(version: String) -> Command {
@@ -45,12 +37,6 @@ public enum KubeControllerManagerCommand {
                 Flag("root-ca-file", usage: "If set, this root certificate authority will be included in service account's token secret and the kube-root-ca.crt ConfigMap."),
                 Flag("service-account-private-key-file", usage: "Filename containing a PEM-encoded private RSA or ECDSA key used to sign service account tokens."),
                 Flag("use-service-account-credentials", kind: .bool, usage: "If true, use individual service account credentials for each controller."),
-                Flag("leader-elect", kind: .bool, default: "true", usage: "Start a leader election client and gain leadership before executing the main loop."),
-                Flag("leader-elect-lease-duration", kind: .duration, default: "15s", usage: "The duration that non-leader candidates will wait after observing a leadership renewal until attempting to acquire leadership."),
-                Flag("leader-elect-renew-deadline", kind: .duration, default: "10s", usage: "The interval between attempts by the acting master to renew a leadership slot before it stops leading."),
-                Flag("leader-elect-retry-period", kind: .duration, default: "2s", usage: "The duration the clients should wait between attempting acquisition and renewal of a leadership."),
-                Flag("leader-elect-resource-name", default: "kube-controller-manager", usage: "The name of resource object that is used for locking during leader election."),
-                Flag("leader-elect-resource-namespace", default: "kube-system", usage: "The namespace of resource object that is used for locking during leader election."),
                 Flag("kube-api-qps", kind: .int, default: "20", usage: "QPS to use while talking with kubernetes apiserver."),
                 Flag("kube-api-burst", kind: .int, default: "30", usage: "Burst to use while talking with kubernetes apiserver."),
                 Flag("concurrent-deployment-syncs", kind: .int, default: "5", usage: "The number of deployment objects that are allowed to sync concurrently."),
@@ -70,7 +56,7 @@ public enum KubeControllerManagerCommand {
                 Flag("node-startup-grace-period", kind: .duration, default: "1m0s", usage: "Amount of time which we allow starting Node to be unresponsive before marking it unhealthy."),
                 Flag("terminated-pod-gc-threshold", kind: .int, default: "12500", usage: "Number of terminated pods that can exist before the terminated pod garbage collector starts deleting terminated pods."),
                 Flag("version", kind: .bool, usage: "Print version information and quit"),
-            ] + acceptedFlags,
+            ] + ComponentFlags.leaderElection(resourceName: "kube-controller-manager") + acceptedFlags,
             persistentFlags: [Flag("v", shorthand: "v", kind: .level, default: "0", usage: "number for the log level verbosity")],
             run: { invocation in
                 let flags = invocation.flags
@@ -94,7 +80,7 @@ public enum KubeControllerManagerCommand {
 
     static func seconds(_ flags: ParsedFlags, _ name: String, _ fallback: Double, _ logger: Logger) throws -> Double {
         guard let text = flags.string(name) else { return fallback }
-        guard let value = GoDurationText.seconds(text), value >= 0 else {
+        guard let value = GoDuration(text)?.seconds, value >= 0 else {
             throw fail(logger, "invalid argument \"\(text)\" for \"--\(name)\" flag: expected a duration such as 15s")
         }
         return value
@@ -185,39 +171,5 @@ public enum KubeControllerManagerCommand {
         case .leaderElectionLost: throw ExitError(code: 1)
         case .servingFailed(let message): throw fail(logger, message)
         }
-    }
-}
-
-/// Go duration text (`15s`, `1m0s`, `500ms`, `1h2m3.5s`) as seconds.
-enum GoDurationText {
-    static func seconds(_ text: String) -> Double? {
-        if text == "0" { return 0 }
-        var total = 0.0
-        var number = ""
-        var chars = Array(text)[...]
-        guard !chars.isEmpty else { return nil }
-        while let c = chars.first {
-            if c.isNumber || c == "." {
-                number.append(c)
-                chars.removeFirst()
-                continue
-            }
-            var unit = ""
-            while let u = chars.first, !(u.isNumber || u == ".") { unit.append(u); chars.removeFirst() }
-            guard let value = Double(number) else { return nil }
-            let scale: Double
-            switch unit {
-            case "ns": scale = 1e-9
-            case "us", "µs": scale = 1e-6
-            case "ms": scale = 1e-3
-            case "s": scale = 1
-            case "m": scale = 60
-            case "h": scale = 3600
-            default: return nil
-            }
-            total += value * scale
-            number = ""
-        }
-        return number.isEmpty ? total : nil
     }
 }

@@ -14,16 +14,7 @@ import Glibc
 /// `Scheduler`; this file reads flags and the configuration file and wires them to it.
 public enum KubeSchedulerCommand {
     /// Flags kubeadm or users write that are accepted and not acted on; each one given is logged once.
-    static let acceptedFlags: [Flag] = [
-        Flag("authentication-kubeconfig", usage: "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create tokenreviews.authentication.k8s.io (accepted; the health port needs no authentication)."),
-        Flag("authorization-kubeconfig", usage: "kubeconfig file pointing at the 'core' kubernetes server with enough rights to create subjectaccessreviews.authorization.k8s.io (accepted)."),
-        Flag("client-ca-file", usage: "If set, any request presenting a client certificate signed by one of the authorities in the client-ca-file is authenticated (accepted)."),
-        Flag("requestheader-client-ca-file", usage: "Root certificate bundle to use to verify client certificates on incoming requests (accepted)."),
-        Flag("profiling", kind: .bool, default: "true", usage: "Accepted; profiling is not available."),
-        Flag("feature-gates", kind: .stringToString, usage: "Accepted; no feature gates are implemented."),
-        Flag("authorization-always-allow-paths", kind: .strings, default: "/healthz,/readyz,/livez", usage: "Paths served without authorization (these are fixed here)."),
-        Flag("tls-cert-file", usage: "File containing the x509 certificate for HTTPS (accepted; a self-signed one is generated)."),
-        Flag("tls-private-key-file", usage: "File containing the x509 private key matching --tls-cert-file (accepted)."),
+    static let acceptedFlags: [Flag] = ComponentFlags.delegatedServing + [
     ]
 
     public static func make(version: String) -> Command {
@@ -36,17 +27,10 @@ public enum KubeSchedulerCommand {
                 Flag("master", usage: "The address of the Kubernetes API server (overrides any value in kubeconfig)."),
                 Flag("bind-address", default: "0.0.0.0", usage: "The IP address on which to listen for the --secure-port port."),
                 Flag("secure-port", kind: .int, default: "10259", usage: "The port on which to serve HTTPS with authentication and authorization. If 0, don't serve HTTPS at all."),
-                Flag("leader-elect", kind: .bool, default: "true", usage: "Start a leader election client and gain leadership before executing the main loop."),
-                Flag("leader-elect-lease-duration", kind: .duration, default: "15s", usage: "The duration that non-leader candidates will wait after observing a leadership renewal until attempting to acquire leadership."),
-                Flag("leader-elect-renew-deadline", kind: .duration, default: "10s", usage: "The interval between attempts by the acting master to renew a leadership slot before it stops leading."),
-                Flag("leader-elect-retry-period", kind: .duration, default: "2s", usage: "The duration the clients should wait between attempting acquisition and renewal of a leadership."),
-                Flag("leader-elect-resource-lock", default: "leases", usage: "The type of resource object that is used for locking during leader election. Supported options are 'leases'."),
-                Flag("leader-elect-resource-name", default: "kube-scheduler", usage: "The name of resource object that is used for locking during leader election."),
-                Flag("leader-elect-resource-namespace", default: "kube-system", usage: "The namespace of resource object that is used for locking during leader election."),
                 Flag("kube-api-qps", kind: .int, default: "50", usage: "QPS to use while talking with kubernetes apiserver."),
                 Flag("kube-api-burst", kind: .int, default: "100", usage: "Burst to use while talking with kubernetes apiserver."),
                 Flag("version", kind: .bool, usage: "Print version information and quit"),
-            ] + acceptedFlags,
+            ] + ComponentFlags.leaderElection(resourceName: "kube-scheduler") + acceptedFlags,
             persistentFlags: [Flag("v", shorthand: "v", kind: .level, default: "0", usage: "number for the log level verbosity")],
             run: { invocation in
                 let flags = invocation.flags
