@@ -88,12 +88,15 @@ class Plane:
                 if attempt == 2:
                     raise
 
-    def cpu(self):
-        total = 0
-        for pid in self.pids.values():
+    def cpu_each(self):
+        out = {}
+        for name, pid in self.pids.items():
             fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        return total / ticks
+            out[name] = (int(fields[11]) + int(fields[12])) / ticks
+        return out
+
+    def cpu(self):
+        return sum(self.cpu_each().values())
 
     def rss(self):
         out = {}
@@ -131,9 +134,12 @@ def pod(name, ns, node=None, selector=None):
 
 
 def idle_cpu(plane, seconds=20):
-    before = plane.cpu()
+    before = plane.cpu_each()
     time.sleep(seconds)
-    return (plane.cpu() - before) / seconds * 100
+    after = plane.cpu_each()
+    each = {name: (after[name] - before[name]) / seconds * 100 for name in after}
+    print("  idle % core: " + ", ".join(f"{name} {v:.2f}" for name, v in each.items()), file=sys.stderr)
+    return sum(each.values())
 
 
 rows = []
@@ -197,6 +203,10 @@ for n in sizes:
         time.sleep(3)
         idle_pending = idle_cpu(plane)
         rss = plane.rss()
+        if os.environ.get("BENCH_HOLD"):
+            # Keeps the control plane up for profiling (perf record -p …) with nothing changing.
+            print(f"  holding {os.environ['BENCH_HOLD']} s: pids {plane.pids}", file=sys.stderr, flush=True)
+            time.sleep(float(os.environ["BENCH_HOLD"]))
         stop_beat.set()
         rows.append((n, create_s, per_update_ms, update_s / updates * 1000, idle_bound, unschedulable_s, idle_pending, rss))
         print(f"n={n}: {per_update_ms:.2f} ms CPU/update, idle {idle_bound:.2f}% / {idle_pending:.2f}%, "

@@ -148,6 +148,9 @@ public struct CommandRunner: Sendable {
                 if def.kind == .int || def.kind == .level, Int(value) == nil {
                     throw FlagError("invalid argument \"\(value)\" for \"\(shown)\" flag: strconv.ParseInt: parsing \"\(value)\": invalid syntax")
                 }
+                if def.kind == .float32, Double(value).map({ $0.isFinite && abs($0) <= Double(Float.greatestFiniteMagnitude) }) != true {
+                    throw FlagError("invalid argument \"\(value)\" for \"\(shown)\" flag: strconv.ParseFloat: parsing \"\(value)\": invalid syntax")
+                }
                 parsed.record(def.name, value)
             }
         }

@@ -4,6 +4,7 @@ public enum FlagKind: Sendable, Equatable {
     case string
     case strings      // comma-separated, repeatable (pflag's StringSlice)
     case int
+    case float32
     case duration
     case level        // klog's -v Level
     case stringToString
@@ -14,6 +15,7 @@ public enum FlagKind: Sendable, Equatable {
         case .string: return "string"
         case .strings: return "strings"
         case .int: return "int"
+        case .float32: return "float32"
         case .duration: return "duration"
         case .level: return "Level"
         case .stringToString: return "mapStringString"
@@ -94,6 +96,16 @@ public struct ParsedFlags: Sendable {
             throw FlagError("invalid argument \"\(v)\" for \"--\(name)\" flag: strconv.ParseInt: parsing \"\(v)\": invalid syntax")
         }
         return i
+    }
+
+    /// A float flag (pflag's Float32, as client-go's `--kube-api-qps`); an unparsable or non-finite value is an error
+    /// naming the flag.
+    public func float(_ name: String) throws(FlagError) -> Double? {
+        guard let v = string(name) else { return nil }
+        guard let d = Double(v), d.isFinite, abs(d) <= Double(Float.greatestFiniteMagnitude) else {
+            throw FlagError("invalid argument \"\(v)\" for \"--\(name)\" flag: strconv.ParseFloat: parsing \"\(v)\": invalid syntax")
+        }
+        return d
     }
 }
 

@@ -65,6 +65,41 @@ import Testing
         await factory.shutdown()
     }
 
+    /// As upstream's kube-controller-manager and kube-scheduler: managedFields are not cached (no controller reads
+    /// them, and they are often half of an object).
+    @Test func factoryInformersDropManagedFields() async throws {
+        var cm = configMap("a")
+        cm[path: ["metadata", "managedFields"]] = [["manager": "kubectl", "operation": "Update", "fieldsV1": ["f:data": [:]]]]
+        let fake = FakeClient([(.configMaps, cm)])
+        let factory = InformerFactory(client: fake, clock: FakeClock(), logger: quietLogger)
+        let informer = factory.informer(.configMaps)
+        factory.start()
+        #expect(await factory.waitForCacheSync())
+        #expect(informer.cache.get("default/a")?[path: ["metadata", "managedFields"]] == nil)
+        #expect(informer.cache.get("default/a")?.metaName == "a")
+        var b = configMap("b")
+        b[path: ["metadata", "managedFields"]] = cm[path: ["metadata", "managedFields"]]
+        _ = try await fake.create(.configMaps, namespace: "default", b)
+        try await eventually { informer.cache.get("default/b") != nil }
+        #expect(informer.cache.get("default/b")?[path: ["metadata", "managedFields"]] == nil)
+        await factory.shutdown()
+    }
+
+    @Test func indexValuesAndCounts() {
+        let cache = ObjectCache(indexers: [Indexes.nodeName: Indexes.byNodeName])
+        for (name, node) in [("a", "n1"), ("b", "n1"), ("c", "n2")] {
+            var pod = configMap(name)
+            pod[path: ["spec", "nodeName"]] = .string(node)
+            cache.put(pod)
+        }
+        #expect(Set(cache.indexValues(Indexes.nodeName)) == ["n1", "n2"])
+        #expect(cache.indexCount(Indexes.nodeName, "n1") == 2)
+        cache.remove("default/c")
+        #expect(cache.indexValues(Indexes.nodeName) == ["n1"])
+        #expect(cache.indexCount(Indexes.nodeName, "n2") == 0)
+        #expect(cache.indexValues("no-such-index").isEmpty)
+    }
+
     @Test func ownerIndexFindsDependents() {
         let cache = ObjectCache(indexers: [Indexes.ownerUID: Indexes.byOwnerUID, Indexes.controllerUID: Indexes.byControllerUID])
         var pod = configMap("p")

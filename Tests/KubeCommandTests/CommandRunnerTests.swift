@@ -15,6 +15,7 @@ func tree(_ recorder: Recorder) -> Command {
                        flags: [Flag("cert-dir", default: "/etc/kubernetes/pki", usage: "dir"),
                                Flag("sans", kind: .strings, usage: "sans"),
                                Flag("port", kind: .int, default: "6443", usage: "port"),
+                               Flag("qps", kind: .float32, default: "50", usage: "qps"),
                                Flag("dry-run", kind: .bool, usage: "dry"),
                                Flag("output", shorthand: "o", usage: "format")],
                        run: { recorder.set($0) })
@@ -40,6 +41,7 @@ func tree(_ recorder: Recorder) -> Command {
         #expect(inv.flags.string("v") == "5")
         #expect(!inv.flags.changed("port"))
         #expect(try inv.flags.int("port") == 6443)
+        #expect(try inv.flags.float("qps") == 50)
     }
 
     @Test func unknownFlagUsesUpstreamWording() async {
@@ -52,6 +54,9 @@ func tree(_ recorder: Recorder) -> Command {
     @Test func badValuesAreRejectedWithTheFlagName() async {
         for (args, expected) in [(["certs", "all", "--port", "abc"], "invalid argument \"abc\" for \"--port\""),
                                  (["certs", "all", "--cert-dir"], "flag needs an argument: --cert-dir"),
+                                 (["certs", "all", "--qps=fast"], "invalid argument \"fast\" for \"--qps\" flag: strconv.ParseFloat"),
+                                 (["certs", "all", "--qps=nan"], "invalid argument \"nan\" for \"--qps\""),
+                                 (["certs", "all", "--qps=1e300"], "invalid argument \"1e300\" for \"--qps\""),
                                  (["certs", "all", "--dry-run=maybe"], "invalid argument \"maybe\" for \"--dry-run\""),
                                  (["certs", "nope"], "unknown command \"nope\" for \"bootstrap certs\"")] {
             let output = CapturedOutput()

@@ -54,6 +54,16 @@ public final class ObjectCache: Sendable {
         state.withLock { s in (s.indexes[name]?[value] ?? []).compactMap { s.objects[$0] } }
     }
 
+    /// The values objects are filed under in the index `name` (client-go's ListIndexFuncValues).
+    public func indexValues(_ name: String) -> [String] {
+        state.withLock { s in s.indexes[name].map { Array($0.keys) } ?? [] }
+    }
+
+    /// How many objects are filed under `value` in the index `name`.
+    public func indexCount(_ name: String, _ value: String) -> Int {
+        state.withLock { s in s.indexes[name]?[value]?.count ?? 0 }
+    }
+
     /// Stores an object; the previous version, if any.
     @discardableResult
     public func put(_ object: JSONValue) -> JSONValue? {

@@ -24,6 +24,8 @@ public struct Reflector: Sendable {
     public let logger: Logger
     /// The page size of the initial list (client-go's is 500).
     public var pageSize = 500
+    /// Applied to every object before it is cached or delivered (client-go's TransformFunc).
+    public var transform: (@Sendable (JSONValue) -> JSONValue)?
 
     public init(client: any KubernetesClient, resource: ResourceType, namespace: String? = nil, labelSelector: String? = nil,
                 fieldSelector: String? = nil, clock: any RuntimeClock = SystemClock(), logger: Logger) {
@@ -57,14 +59,15 @@ public struct Reflector: Sendable {
                     if let rv = event.object[path: ["metadata", "resourceVersion"]]?.string, !rv.isEmpty { resourceVersion = rv }
                     switch event.type {
                     case .added, .modified:
-                        if let old = cache.put(event.object) {
-                            await deliver(.updated(old: old, new: event.object))
+                        let object = transform?(event.object) ?? event.object
+                        if let old = cache.put(object) {
+                            await deliver(.updated(old: old, new: object))
                         } else {
-                            await deliver(.added(event.object))
+                            await deliver(.added(object))
                         }
                     case .deleted:
                         let old = cache.remove(ObjectCache.key(event.object))
-                        await deliver(.deleted(old ?? event.object))
+                        await deliver(.deleted(old ?? transform?(event.object) ?? event.object))
                     case .bookmark, .error:
                         break
                     }
@@ -89,7 +92,7 @@ public struct Reflector: Sendable {
         var version = ""
         while true {
             let page = try await client.list(resource, namespace: namespace, options: options)
-            items += page.items
+            if let transform { items += page.items.map(transform) } else { items += page.items }
             version = page.resourceVersion
             guard let next = page.continueToken else { break }
             options.continueToken = next
@@ -109,5 +112,18 @@ public struct Reflector: Sendable {
         for (_, object) in gone { await deliver(.deleted(object)) }
         await deliver(.synced)
         return version
+    }
+}
+
+extension Reflector {
+    /// Drops `metadata.managedFields`, as kube-controller-manager's and kube-scheduler's informers do upstream: no
+    /// controller reads them, they are often the larger half of an object, and an update sent without them leaves the
+    /// server's copy in place.
+    @Sendable public static func stripManagedFields(_ object: JSONValue) -> JSONValue {
+        guard case .object(var fields) = object, case .object(var metadata)? = fields["metadata"],
+              metadata["managedFields"] != nil else { return object }
+        metadata["managedFields"] = nil
+        fields["metadata"] = .object(metadata)
+        return .object(fields)
     }
 }

@@ -106,8 +106,9 @@ public final class InformerFactory: Sendable {
     public func informer(_ resource: ResourceType) -> SharedInformer {
         informers.withLock { all in
             if let existing = all[resource] { return existing }
-            let informer = SharedInformer(reflector: Reflector(client: client, resource: resource, clock: clock, logger: logger),
-                                          indexers: [Indexes.namespace: Indexes.byNamespace])
+            var reflector = Reflector(client: client, resource: resource, clock: clock, logger: logger)
+            reflector.transform = Reflector.stripManagedFields
+            let informer = SharedInformer(reflector: reflector, indexers: [Indexes.namespace: Indexes.byNamespace])
             all[resource] = informer
             return informer
         }

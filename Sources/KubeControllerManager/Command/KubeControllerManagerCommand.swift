@@ -37,7 +37,7 @@ public enum KubeControllerManagerCommand {
                 Flag("root-ca-file", usage: "If set, this root certificate authority will be included in service account's token secret and the kube-root-ca.crt ConfigMap."),
                 Flag("service-account-private-key-file", usage: "Filename containing a PEM-encoded private RSA or ECDSA key used to sign service account tokens."),
                 Flag("use-service-account-credentials", kind: .bool, usage: "If true, use individual service account credentials for each controller."),
-                Flag("kube-api-qps", kind: .int, default: "20", usage: "QPS to use while talking with kubernetes apiserver."),
+                Flag("kube-api-qps", kind: .float32, default: "20", usage: "QPS to use while talking with kubernetes apiserver."),
                 Flag("kube-api-burst", kind: .int, default: "30", usage: "Burst to use while talking with kubernetes apiserver."),
                 Flag("concurrent-deployment-syncs", kind: .int, default: "5", usage: "The number of deployment objects that are allowed to sync concurrently."),
                 Flag("concurrent-replicaset-syncs", kind: .int, default: "5", usage: "The number of replica sets that are allowed to sync concurrently."),
@@ -99,7 +99,7 @@ public enum KubeControllerManagerCommand {
         config.userAgent = "kube-controller-manager/\(version) (linux) kubestrap"
         var options = ControllerManagerOptions()
         do {
-            config.qps = Double(try flags.int("kube-api-qps") ?? 20)
+            config.qps = try flags.float("kube-api-qps") ?? 20
             config.burst = try flags.int("kube-api-burst") ?? 30
             options.concurrentDeploymentSyncs = try flags.int("concurrent-deployment-syncs") ?? 5
             options.concurrentReplicaSetSyncs = try flags.int("concurrent-replicaset-syncs") ?? 5

@@ -8,11 +8,25 @@ import Synchronization
 /// pods beyond `--terminated-pod-gc-threshold` (oldest first), pods bound to nodes that no longer exist (once the
 /// node has been missing for the 40 s quarantine and the API confirms it is gone), pods being deleted on
 /// out-of-service nodes, and pods being deleted that were never scheduled. A periodic pass rather than a queue
-/// because upstream's quarantine is a span of time, not an event; the pass reads only the caches.
+/// because upstream's quarantine is a span of time, not an event; the pass reads only the caches, through indexes,
+/// so that a pass over a large idle cluster costs the number of nodes, not of pods.
 public final class PodGCController: Controller {
     static let gcCheckPeriod: Double = 20
     static let quarantineTime: Double = 40
     static let outOfServiceTaint = "node.kubernetes.io/out-of-service"
+    /// The pods a pass acts on, filed as they are stored.
+    static let stateIndex = "podgc.state"
+    enum State {
+        static let terminal = "terminal"
+        static let deletingBound = "deleting-bound"
+        static let deletingUnbound = "deleting-unbound"
+    }
+    static let byState: ObjectCache.IndexFunction = { pod in
+        var states: [String] = []
+        if Lifecycle.isPodTerminal(pod) { states.append(State.terminal) }
+        if Lifecycle.isDeleting(pod) { states.append(Lifecycle.nodeName(pod).isEmpty ? State.deletingUnbound : State.deletingBound) }
+        return states
+    }
 
     let context: ControllerContext
     let pods: SharedInformer
@@ -24,6 +38,7 @@ public final class PodGCController: Controller {
         self.context = context
         pods = context.informers.informer(.pods)
         pods.addIndexer(Indexes.nodeName, Indexes.byNodeName)
+        pods.addIndexer(Self.stateIndex, Self.byState)
         nodes = context.informers.informer(.nodes)
     }
 
@@ -38,17 +53,16 @@ public final class PodGCController: Controller {
     }
 
     func gc() async {
-        let all = pods.cache.list()
-        if context.options.terminatedPodGCThreshold > 0 { await gcTerminated(all) }
-        await gcTerminating(all)
-        await gcOrphaned(all)
-        await gcUnscheduledTerminating(all)
+        if context.options.terminatedPodGCThreshold > 0 { await gcTerminated() }
+        await gcTerminating(pods.cache.byIndex(Self.stateIndex, State.deletingBound))
+        await gcOrphaned()
+        await gcUnscheduledTerminating(pods.cache.byIndex(Self.stateIndex, State.deletingUnbound))
     }
 
-    func gcTerminated(_ all: [JSONValue]) async {
-        let terminated = all.filter(Lifecycle.isPodTerminal)
-        let excess = terminated.count - context.options.terminatedPodGCThreshold
+    func gcTerminated() async {
+        let excess = pods.cache.indexCount(Self.stateIndex, State.terminal) - context.options.terminatedPodGCThreshold
         guard excess > 0 else { return }
+        let terminated = pods.cache.byIndex(Self.stateIndex, State.terminal)
         context.logger.info("Garbage collecting \(excess) terminated pods (threshold \(context.options.terminatedPodGCThreshold))")
         // Oldest first; a pod without a parsable creation time counts as oldest.
         let oldest = terminated.sorted { (Lifecycle.creationTime($0) ?? 0) < (Lifecycle.creationTime($1) ?? 0) }.prefix(excess)
@@ -68,13 +82,9 @@ public final class PodGCController: Controller {
         }
     }
 
-    func gcOrphaned(_ all: [JSONValue]) async {
+    func gcOrphaned() async {
         let now = context.clock.now()
-        var missing = Set<String>()
-        for pod in all {
-            let node = Lifecycle.nodeName(pod)
-            if !node.isEmpty, nodes.cache.get(node) == nil { missing.insert(node) }
-        }
+        let missing = Set(pods.cache.indexValues(Indexes.nodeName).filter { !$0.isEmpty && nodes.cache.get($0) == nil })
         // Nodes that came back (or whose pods went) leave quarantine.
         let due = missingSince.withLock { since -> [String] in
             since = since.filter { missing.contains($0.key) }
