@@ -169,8 +169,11 @@ let package = Package(
         .testTarget(name: "KubestrapTestingTests", dependencies: ["KubestrapTesting"]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "KubeJSONTests", dependencies: ["KubeJSON"]),
+        // The programs' libraries together in one process over real TLS: the apiserver, kube-controller-manager's
+        // controllers and kube-scheduler through the real client, and the kubelet.
         .testTarget(name: "NodeIntegrationTests", dependencies: [
-            "APIServer", "APIServerHTTP", "Kubelet", "KubeStorage", "KubeJSON", "KubeConfig", "PKI",
+            "APIServer", "APIServerHTTP", "Kubelet", "KubeStorage", "KubeJSON", "KubeConfig", "PKI", "KubeAPI", "KubeClient",
+            "KubeControllerManager", "KubeScheduler",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "APIServerHTTPTests", dependencies: [
@@ -192,7 +195,9 @@ let package = Package(
         .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI",
                                                                    .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ControllerManagerTests", dependencies: ["KubeControllerManager", "ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI",
-                                                                   .product(name: "Logging", package: "swift-log")]),
+                                                                   "ServiceAccountToken",
+                                                                   .product(name: "Logging", package: "swift-log"),
+                                                                   .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SchedulerTests", dependencies: ["KubeScheduler", "ControllerRuntime", "KubeClient", "KubeJSON",
                                                            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI", "KubeLog",

@@ -18,8 +18,8 @@ public final class APIServer: Sendable {
     let serviceIPs: ServiceIPAllocator
     let health: HealthChecks
     let logger: Logger
-    /// In start order: custom resources are served before the namespace controller may need to empty them.
-    let controllers: [any InProcessController]
+    /// The apiextensions server's controller: what CustomResourceDefinitions define is served by this process.
+    let customResourceDefinitions: CustomResourceDefinitionController
     let serviceAccounts: ServiceAccountAuthenticator?
     let issuerDiscovery: ServiceAccountIssuerDiscovery?
     let openAPI: OpenAPICache
@@ -63,16 +63,9 @@ public final class APIServer: Sendable {
         self.rbac = rbac
         self.authorizer = AuthorizerChain(authorizers)
         self.health = HealthChecks()
-        // The apiextensions server's own controller is part of the apiserver upstream too; the rest is
-        // kube-controller-manager's and kube-scheduler's.
-        self.controllers = !options.legacyInProcessControllers ? [CustomResourceDefinitionController(logger: logger)] : [
-            CustomResourceDefinitionController(logger: logger), NamespaceController(logger: logger),
-            ServiceAccountControllers(logger: logger), ClusterRoleAggregationController(logger: logger),
-            PersistentVolumeBinder(logger: logger), Scheduler(logger: logger), DeploymentController(logger: logger),
-            ReplicaSetController(logger: logger), JobController(logger: logger), CronJobController(logger: logger),
-            DaemonSetController(logger: logger), StatefulSetController(logger: logger),
-            GarbageCollector(logger: logger),
-        ]
+        // The apiextensions server's own controller is part of the apiserver upstream too; every other controller
+        // (and the scheduler) is kube-controller-manager's (kube-scheduler's), an API client of this server.
+        self.customResourceDefinitions = CustomResourceDefinitionController(logger: logger)
         self.serviceAccounts = options.serviceAccountTokens.map {
             ServiceAccountAuthenticator(validator: $0.validator, storage: StoredObjects(storage: instrumented))
         }
@@ -86,7 +79,7 @@ public final class APIServer: Sendable {
     }
 
     /// Creates what must exist (system namespaces, the RBAC bootstrap policy, the `kubernetes` Service), starts the
-    /// RBAC cache and the namespace controller. Health checks turn green as each part finishes.
+    /// RBAC cache and the CustomResourceDefinition controller. Health checks turn green as each part finishes.
     public func start() async throws {
         try await storage.healthCheck()
         await health.set("etcd", ok: true)
@@ -97,19 +90,18 @@ public final class APIServer: Sendable {
         await health.set("poststarthook/start-apiserver-admission-initializer", ok: true)
         let services = try await storage.range(prefix: "/registry/services/specs/", startAfter: nil, limit: 0)
         await serviceIPs.load(services.kvs.compactMap { try? JSONParser.parse($0.value) }.compactMap { $0[path: ["spec", "clusterIP"]]?.string })
-        for controller in controllers { await controller.start(server: self) }
+        await customResourceDefinitions.start(server: self)
         await health.set("poststarthook/crd-informer-synced", ok: true)
         await health.set("poststarthook/bootstrap-controller", ok: true)
         await health.set("informer-sync", ok: true)
     }
 
-    /// Stops the controllers and ends the watches. When it returns no controller pass is under way or will start:
-    /// nothing this server runs on its own writes to the storage any more (a restart on the same data may follow).
+    /// Stops the CustomResourceDefinition controller and ends the watches. When it returns no controller pass is under
+    /// way or will start: nothing this server runs on its own writes to the storage any more (a restart on the same
+    /// data may follow).
     public func stop() async {
         await rbac?.stop()
-        await withTaskGroup(of: Void.self) { group in
-            for controller in controllers { group.addTask { await controller.stop() } }
-        }
+        await customResourceDefinitions.stop()
         await health.setShuttingDown()
         await watches.closeAll()
     }

@@ -19,13 +19,6 @@ public struct APIServerOptions: Sendable {
     public var kubernetesServicePort = 443
     /// `--service-account-*`: nil when no issuer is configured (no tokens issued or accepted).
     public var serviceAccountTokens: ServiceAccountTokenSettings?
-    /// The cluster CA (PEM) published as `kube-root-ca.crt` in every namespace and put into legacy token Secrets;
-    /// the `--client-ca-file` bundle, which kubeadm's ca.crt is for both clients and the serving certificate.
-    public var rootCAPEM: String?
-    /// Runs the controllers and scheduler that kube-controller-manager and kube-scheduler now run, inside this
-    /// process, as before they had their own programs. Off for the kube-apiserver program (upstream's apiserver
-    /// reconciles nothing of that); on only for the tests not yet moved onto the new programs.
-    public var legacyInProcessControllers = false
 
     public init() {}
 }

@@ -137,9 +137,6 @@ public enum KubeAPIServerCommand {
         } else {
             logger.warning("no --client-ca-file: client certificates are not accepted; only --token-auth-file tokens authenticate")
         }
-        if let caFile = flags.string("client-ca-file"), !caFile.isEmpty {
-            options.rootCAPEM = try? String(contentsOfFile: caFile, encoding: .utf8)
-        }
         do { options.serviceAccountTokens = try serviceAccountTokenSettings(flags, logger: logger) } catch {
             throw fail(logger, "\(error)")
         }

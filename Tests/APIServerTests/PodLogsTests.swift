@@ -18,7 +18,7 @@ import Testing
         let kubelets = Kubelets()
         let s = try await TestServer.start(kubelets: kubelets)
         defer { Task { await s.stop() } }
-        #expect(try await s.request("POST", "/api/v1/nodes", SchedulerTests.node("n1")).status == 201)
+        #expect(try await s.request("POST", "/api/v1/nodes", PodBindingTests.node("n1")).status == 201)
         var status: JSONValue = ["addresses": [["type": "InternalIP", "address": "10.0.0.7"]]]
         if let port { status["daemonEndpoints"] = ["kubeletEndpoint": ["Port": port]] }
         let patched = try await s.request("PATCH", "/api/v1/nodes/n1/status", ["status": status], contentType: "application/merge-patch+json")

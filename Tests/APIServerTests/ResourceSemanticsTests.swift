@@ -117,15 +117,49 @@ import Testing
         #expect(try await s.request("GET", "/api/v1/namespaces/default/configmaps/held").status == 404)
     }
 
-    @Test func namespaceDeletionEmptiesAndRemovesIt() async throws {
+    /// Orphan and Foreground propagation, for any kind: the object stays with upstream's finalizer until
+    /// kube-controller-manager's garbage collector has handled its dependents and lets go of it; Background (the
+    /// default) deletes at once.
+    @Test func propagationPoliciesLeaveTheObjectToTheGarbageCollector() async throws {
         let s = try await TestServer.start()
         defer { Task { await s.stop() } }
-        _ = try await s.request("POST", "/api/v1/namespaces", ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "demo"]])
+        for (name, policy, finalizer) in [("o", "Orphan", "orphan"), ("f", "Foreground", "foregroundDeletion")] {
+            _ = try await s.request("POST", "/api/v1/namespaces/default/configmaps", configMap(name))
+            let deleted = try await s.request("DELETE", "/api/v1/namespaces/default/configmaps/\(name)",
+                                              ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": .string(policy)])
+            #expect(deleted.status == 200 && deleted.body.metaDeletionTimestamp != nil, "\(deleted.text)")
+            #expect(deleted.body.metaFinalizers == [finalizer])
+            let released = try await s.request("PATCH", "/api/v1/namespaces/default/configmaps/\(name)",
+                                               ["metadata": ["finalizers": .null]], contentType: "application/merge-patch+json")
+            #expect(released.status == 200)
+            #expect(try await s.request("GET", "/api/v1/namespaces/default/configmaps/\(name)").status == 404)
+        }
+        _ = try await s.request("POST", "/api/v1/namespaces/default/configmaps", configMap("b"))
+        let background = try await s.request("DELETE", "/api/v1/namespaces/default/configmaps/b",
+                                             ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"])
+        #expect(background.status == 200)
+        #expect(try await s.request("GET", "/api/v1/namespaces/default/configmaps/b").status == 404)
+    }
+
+    /// The apiserver's part of deleting a namespace: it turns Terminating, takes nothing new, and goes once its
+    /// `kubernetes` finalizer is let go of through `finalize` (what kube-controller-manager's namespace controller
+    /// does after emptying it: ControllerManagerTests, and end to end NodeIntegrationTests' ControlPlaneTests).
+    @Test func aDeletedNamespaceTerminatesUntilFinalized() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        let created = try await s.request("POST", "/api/v1/namespaces", ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "demo"]])
+        #expect(created.body[path: ["spec", "finalizers"]] == ["kubernetes"])
         _ = try await s.request("POST", "/api/v1/namespaces/demo/configmaps", configMap("a"))
         let terminating = try await s.request("DELETE", "/api/v1/namespaces/demo")
         #expect(terminating.body[path: ["status", "phase"]]?.string == "Terminating")
-        try await eventually { try await s.request("GET", "/api/v1/namespaces/demo").status == 404 }
-        #expect(try await s.request("GET", "/api/v1/namespaces/demo/configmaps").body["items"]?.array?.isEmpty == true)
+        #expect(try await s.request("GET", "/api/v1/namespaces/demo").status == 200, "held by its finalizer")
+        let refused = try await s.request("POST", "/api/v1/namespaces/demo/configmaps", configMap("b"))
+        #expect(refused.status == 403, "\(refused.text)")
+        #expect(try await s.request("DELETE", "/api/v1/namespaces/demo/configmaps/a").status == 200)
+        var finalized = try await s.request("GET", "/api/v1/namespaces/demo").body
+        finalized[path: ["spec", "finalizers"]] = []
+        #expect(try await s.request("PUT", "/api/v1/namespaces/demo/finalize", finalized).status == 200)
+        #expect(try await s.request("GET", "/api/v1/namespaces/demo").status == 404)
         let protected = try await s.request("DELETE", "/api/v1/namespaces/kube-system")
         #expect(protected.status == 403)
     }

@@ -5,18 +5,17 @@ import KubeJSON
 import ServiceAccountToken
 import Testing
 
-/// Service accounts end to end inside one apiserver: tokens issued, authenticated and invalidated, the reviews,
-/// impersonation, the in-process controllers and the ServiceAccount admission plugin.
+/// Service accounts inside one apiserver: tokens issued, authenticated and invalidated, the reviews, impersonation and
+/// the ServiceAccount admission plugin. (The controllers that make service accounts, root CA ConfigMaps and legacy
+/// token Secrets: ControllerManagerTests' ServiceAccountControllersTests.)
 @Suite struct ServiceAccountTests {
     static let issuer = "https://kubernetes.default.svc.cluster.local"
-    static let caPEM = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
 
     static func start() async throws -> TestServer {
         try await TestServer.start { options in
             let key = try SigningKey(pem: P256.Signing.PrivateKey().pemRepresentation, source: "sa.key")
             options.serviceAccountTokens = ServiceAccountTokenSettings(issuers: [issuer], signingKey: key,
                                                                        verificationKeys: [key.publicKey], apiAudiences: [])
-            options.rootCAPEM = caPEM
         }
     }
 
@@ -38,34 +37,10 @@ import Testing
         await s.api.authenticateBearer("Bearer \(token)")
     }
 
-    @Test func controllersGiveEveryNamespaceItsDefaultServiceAccountAndRootCA() async throws {
-        let s = try await Self.start()
-        defer { Task { await s.stop() } }
-        #expect(try await s.request("POST", "/api/v1/namespaces", Self.namespace("team")).status == 201)
-        try await eventually { try await s.request("GET", "/api/v1/namespaces/team/serviceaccounts/default").status == 200 }
-        try await eventually { try await s.request("GET", "/api/v1/namespaces/team/configmaps/kube-root-ca.crt").status == 200 }
-        let cm = try await s.request("GET", "/api/v1/namespaces/team/configmaps/kube-root-ca.crt").body
-        #expect(cm[path: ["data", "ca.crt"]]?.string == Self.caPEM)
-        #expect(cm[path: ["metadata", "annotations", "kubernetes.io/description"]]?.string?.hasPrefix("Contains a CA bundle") == true)
-        // The system namespaces have them too.
-        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-            try await eventually { try await s.request("GET", "/api/v1/namespaces/\(ns)/serviceaccounts/default").status == 200 }
-        }
-        // Deleted or edited, they come back as they were.
-        #expect(try await s.request("DELETE", "/api/v1/namespaces/team/serviceaccounts/default").status == 200)
-        try await eventually { try await s.request("GET", "/api/v1/namespaces/team/serviceaccounts/default").status == 200 }
-        var edited = cm
-        edited["data"] = ["ca.crt": "tampered"]
-        #expect(try await s.request("PUT", "/api/v1/namespaces/team/configmaps/kube-root-ca.crt", edited).status == 200)
-        try await eventually {
-            try await s.request("GET", "/api/v1/namespaces/team/configmaps/kube-root-ca.crt").body[path: ["data", "ca.crt"]]?.string == Self.caPEM
-        }
-    }
-
     @Test func tokenRequestsFollowUpstreamsDefaultsAndLimits() async throws {
         let s = try await Self.start()
         defer { Task { await s.stop() } }
-        try await eventually { try await s.request("GET", "/api/v1/namespaces/default/serviceaccounts/default").status == 200 }
+        #expect(try await s.request("GET", "/api/v1/namespaces/default/serviceaccounts/default").status == 200)
         let before = Timestamp.now()
         let issued = try await token(s, "default", "default")
         let after = Timestamp.now()
@@ -97,10 +72,11 @@ import Testing
         #expect(await user(s, bearer: otherToken) == nil, "a token for another audience is not for this apiserver")
         #expect(try await s.request("GET", "/api/v1/namespaces/default/serviceaccounts/default/token").status == 405)
 
-        // Deleting the service account ends its tokens, also once a new one of the same name exists.
+        // Deleting the service account ends its tokens, also once a new one of the same name exists (as the
+        // serviceaccount controller makes it again).
         #expect(try await s.request("DELETE", "/api/v1/namespaces/default/serviceaccounts/default").status == 200)
         #expect(await user(s, bearer: jwt) == nil)
-        try await eventually { try await s.request("GET", "/api/v1/namespaces/default/serviceaccounts/default").status == 200 }
+        #expect(try await s.request("POST", "/api/v1/namespaces/default/serviceaccounts", Self.serviceAccount("default")).status == 201)
         #expect(await user(s, bearer: jwt) == nil)
     }
 
@@ -131,7 +107,7 @@ import Testing
     @Test func reviewsSayWhoATokenAndTheRequestorAre() async throws {
         let s = try await Self.start()
         defer { Task { await s.stop() } }
-        try await eventually { try await s.request("GET", "/api/v1/namespaces/default/serviceaccounts/default").status == 200 }
+        #expect(try await s.request("GET", "/api/v1/namespaces/default/serviceaccounts/default").status == 200)
         let whoami = try await s.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
                                          ["apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"])
         #expect(whoami.status == 201)
@@ -195,32 +171,44 @@ import Testing
         #expect(outside.body["message"]?.string == #"serviceaccounts "default" is forbidden: User "alice" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "default""#)
     }
 
-    @Test func legacyTokenSecretsAreFilledInAndGoWithTheirServiceAccount() async throws {
+    /// A legacy token Secret as kube-controller-manager's tokens controller fills it in: its token authenticates
+    /// while the Secret holds it and the service account it names exists.
+    @Test func legacyTokenSecretsAuthenticateWhileTheirSecretAndServiceAccountLast() async throws {
         let s = try await Self.start()
         defer { Task { await s.stop() } }
-        #expect(try await s.request("POST", "/api/v1/namespaces/default/serviceaccounts", Self.serviceAccount("robot")).status == 201)
+        let made = try await s.request("POST", "/api/v1/namespaces/default/serviceaccounts", Self.serviceAccount("robot"))
+        #expect(made.status == 201)
         let secret: JSONValue = ["apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
                                  "metadata": ["name": "robot-token", "annotations": ["kubernetes.io/service-account.name": "robot"]]]
         #expect(try await s.request("POST", "/api/v1/namespaces/default/secrets", secret).status == 201)
-        var filled: JSONValue = .null
-        try await eventually {
-            filled = try await s.request("GET", "/api/v1/namespaces/default/secrets/robot-token").body
-            return filled[path: ["data", "token"]] != nil
+        let key = try #require(s.api.options.serviceAccountTokens?.signingKey)
+        let claims = ServiceAccountClaims.legacy(namespace: "default", serviceAccount: .init(name: "robot", uid: made.body.metaUID),
+                                                 secretName: "robot-token")
+        let jwt = try key.sign(claims: claims.json)
+        #expect(await user(s, bearer: jwt) == nil, "not the Secret's token yet")
+        func fill() async throws {
+            let filled = try await s.request("PATCH", "/api/v1/namespaces/default/secrets/robot-token", [
+                "metadata": ["annotations": ["kubernetes.io/service-account.uid": .string(made.body.metaUID)]],
+                "data": ["token": .string(Base64.encode(Array(jwt.utf8))), "namespace": .string(Base64.encode(Array("default".utf8)))],
+            ], contentType: "application/merge-patch+json")
+            #expect(filled.status == 200, "\(filled.text)")
         }
-        #expect(filled[path: ["data", "ca.crt"]]?.string.flatMap(Base64.decode) == Array(Self.caPEM.utf8))
-        #expect(filled[path: ["data", "namespace"]]?.string == Base64.encode(Array("default".utf8)))
-        let sa = try await s.request("GET", "/api/v1/namespaces/default/serviceaccounts/robot").body
-        #expect(filled[path: ["metadata", "annotations", "kubernetes.io/service-account.uid"]]?.string == sa.metaUID)
-        let jwt = String(decoding: try #require(filled[path: ["data", "token"]]?.string.flatMap(Base64.decode)), as: UTF8.self)
+        try await fill()
         #expect(await user(s, bearer: jwt)?.name == "system:serviceaccount:default:robot")
 
-        // Without the annotation the Secret is invalid; the service account's deletion takes the Secret along.
+        // Without the annotation the Secret is invalid.
         var unnamed = secret
         unnamed[path: ["metadata"]] = ["name": "orphan"]
         let invalid = try await s.request("POST", "/api/v1/namespaces/default/secrets", unnamed)
         #expect(invalid.status == 422 && invalid.body["message"]?.string?.contains("metadata.annotations[kubernetes.io/service-account.name]: Required value") == true)
+        // The Secret's deletion ends the token; so does the service account's (the tokens controller then deletes
+        // the Secret).
+        #expect(try await s.request("DELETE", "/api/v1/namespaces/default/secrets/robot-token").status == 200)
+        #expect(await user(s, bearer: jwt) == nil)
+        #expect(try await s.request("POST", "/api/v1/namespaces/default/secrets", secret).status == 201)
+        try await fill()
+        #expect(await user(s, bearer: jwt)?.name == "system:serviceaccount:default:robot")
         #expect(try await s.request("DELETE", "/api/v1/namespaces/default/serviceaccounts/robot").status == 200)
-        try await eventually { try await s.request("GET", "/api/v1/namespaces/default/secrets/robot-token").status == 404 }
         #expect(await user(s, bearer: jwt) == nil)
     }
 

@@ -6,7 +6,7 @@ import Logging
 import Synchronization
 import Testing
 
-/// Stopping the apiserver ends its controllers' passes before it returns, and a closed store is done with its
+/// Stopping the apiserver ends its controller's passes before it returns, and a closed store is done with its
 /// directory: a restart on the same data never has two writers. (With the storage seen from below, also what a watch
 /// at a hostile resourceVersion asks of it.)
 @Suite struct ShutdownTests {
@@ -94,7 +94,6 @@ import Testing
     static func server(on storage: any StorageBackend) async throws -> APIServer {
         var options = APIServerOptions()
         options.serviceClusterIPRange = IPv4Range("10.96.0.0/12")!
-        options.legacyInProcessControllers = true
         var logger = Logger(label: "test")
         logger.logLevel = .error
         let api = APIServer(options: options, storage: storage, logger: logger)
@@ -108,19 +107,20 @@ import Testing
                                     body: body.map { JSONWriter.write($0) } ?? [], user: TestServer.admin))
     }
 
-    @Test func stopReturnsOnlyOnceTheControllersPassesHaveEnded() async throws {
+    @Test func stopReturnsOnlyOnceTheControllersPassHasEnded() async throws {
         let dir = NSTemporaryDirectory() + "kubestrap-shutdown-" + UUID().uuidString
         let store = try EmbeddedStore(options: .init(directory: dir))
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let gated = GatedStorage(store)
         let api = try await Self.server(on: gated)
-        func request(_ method: String, _ uri: String, _ body: JSONValue? = nil) async -> APIResponse {
-            await Self.request(api, method, uri, body)
-        }
 
-        #expect(await request("POST", WorkloadTests.deployments, WorkloadTests.deployment("busy")).status == 201)
-        // The controllers' next write (a ReplicaSet, its pods, a status) waits at the gate, mid-pass.
+        // A CRD appears in the storage (written below the gate); the CustomResourceDefinition controller's status
+        // write for it waits at the gate, mid-pass.
         gated.shut()
+        var crd = CustomResourceTests.crd()
+        crd.setMeta("uid", .string(UUID().uuidString.lowercased()))
+        crd.setMeta("creationTimestamp", "2026-01-01T00:00:00Z")
+        _ = try await store.create(CustomResourceDefinitionController.prefix + crd.metaName, value: JSONWriter.write(crd))
         try await eventually(timeout: 60) { gated.heldCount > 0 }
         let stopper = Task {
             gated.note("stopping")

@@ -24,12 +24,13 @@ import Testing
     @Test func jobConditionsAreMergedByTypeInStrategicMergePatches() async throws {
         let s = try await TestServer.start()
         defer { Task { await s.stop() } }
-        let jobs = JobControllerTests.jobs
-        #expect(try await s.request("POST", jobs, JobControllerTests.job("held", ["suspend": true])).status == 201)
-        try await eventually {
-            let job = try await s.request("GET", "\(jobs)/held").body
-            return job[path: ["status", "conditions"]]?.array?.contains { $0["type"] == "Suspended" } == true
-        }
+        let jobs = WorkloadTests.jobs
+        #expect(try await s.request("POST", jobs, WorkloadTests.job("held", ["suspend": true])).status == 201)
+        // The condition the job controller writes for a suspended Job.
+        let suspended = try await s.request("PATCH", "\(jobs)/held/status", ["status": ["conditions": [
+            ["type": "Suspended", "status": "True", "reason": "JobSuspended", "message": "Job suspended"]]]],
+                                            contentType: "application/merge-patch+json")
+        #expect(suspended.status == 200, "\(suspended.text)")
         let patched = try await s.request("PATCH", "\(jobs)/held/status", ["status": ["conditions": [
             ["type": "Custom", "status": "True", "reason": "Testing", "message": "added by a patch"]]]],
                                           contentType: "application/strategic-merge-patch+json")

@@ -8,7 +8,7 @@ import Testing
 @Suite struct StoredBadValueTests {
     static let replicaSets = "/apis/apps/v1/namespaces/default/replicasets"
 
-    /// PUTs the object as `change` makes it from a fresh read; a 409 from a controller's write in between is retried.
+    /// PUTs the object as `change` makes it from a fresh read; a 409 from another write in between is retried.
     static func put(_ s: TestServer, _ uri: String, _ change: (inout JSONValue) -> Void) async throws -> TestServer.Reply {
         for _ in 0..<50 {
             var object = try await s.request("GET", uri).body

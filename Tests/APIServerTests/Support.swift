@@ -4,7 +4,9 @@ import KubeJSON
 import KubeStorage
 import Logging
 
-/// An in-process API server on a temp-dir embedded store; requests go straight to `handle`, no TLS.
+/// An in-process API server on a temp-dir embedded store; requests go straight to `handle`, no TLS. It runs no
+/// controller but its own CustomResourceDefinition controller, as the kube-apiserver program: what
+/// kube-controller-manager or kube-scheduler would do, a test does by hand.
 struct TestServer {
     let api: APIServer
     let directory: String
@@ -37,7 +39,6 @@ struct TestServer {
         var options = APIServerOptions()
         options.serviceClusterIPRange = IPv4Range("10.96.0.0/12")!
         options.bookmarkInterval = 0.2
-        options.legacyInProcessControllers = true
         try configure(&options)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
@@ -46,6 +47,11 @@ struct TestServer {
         // RBAC learns the bootstrap bindings through its watch; wait until admin.conf's group is authorized.
         let server = TestServer(api: api, directory: dir, store: store)
         try await eventually { try await server.request("GET", "/api/v1/namespaces").status == 200 }
+        // No kube-controller-manager here: the `default` service account its serviceaccount controller would make,
+        // which the ServiceAccount admission plugin requires of a pod (a restart finds it there already).
+        let account: JSONValue = ["apiVersion": "v1", "kind": "ServiceAccount", "metadata": ["name": "default"]]
+        let made = try await server.request("POST", "/api/v1/namespaces/default/serviceaccounts", account)
+        guard made.status == 201 || made.status == 409 else { throw TestFailure("default service account: \(made.text)") }
         return server
     }
 

@@ -98,6 +98,32 @@ import Testing
     }
 }
 
+extension WorkloadTests {
+    static let jobs = "/apis/batch/v1/namespaces/default/jobs"
+
+    static func job(_ name: String, _ spec: JSONValue = .emptyObject) -> JSONValue {
+        var j: JSONValue = ["apiVersion": "batch/v1", "kind": "Job", "metadata": ["name": .string(name)],
+                            "spec": ["template": ["spec": ["restartPolicy": "Never", "containers": [["name": "c", "image": "busybox"]]]]]]
+        for (key, value) in spec.object ?? [:] { j[path: ["spec", key]] = value }
+        return j
+    }
+
+    /// kubectl get jobs: the status the job controller writes, shown as upstream's printer shows it.
+    @Test func aJobsTableShowsItsStatusAndCompletions() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        #expect(try await s.request("POST", Self.jobs, Self.job("work", ["completions": 3, "parallelism": 2])).status == 201)
+        let now = Timestamp.format(Timestamp.now())
+        let status: JSONValue = ["status": ["startTime": .string(now), "completionTime": .string(now), "succeeded": 3,
+                                            "conditions": [["type": "SuccessCriteriaMet", "status": "True", "lastTransitionTime": .string(now)],
+                                                           ["type": "Complete", "status": "True", "lastTransitionTime": .string(now)]]]]
+        let written = try await s.request("PATCH", "\(Self.jobs)/work/status", status, contentType: "application/merge-patch+json")
+        #expect(written.status == 200, "\(written.text)")
+        let table = try await s.request("GET", Self.jobs, accept: "application/json;as=Table;v=v1;g=meta.k8s.io").body
+        #expect(table["rows"]?.array?.first?["cells"]?.array?.prefix(3) == ["work", "Complete", "3/3"])
+    }
+}
+
 /// Storage, networking, policy and scheduling kinds: defaults, validation, and the Priority admission plugin.
 @Suite struct ClusterResourceTests {
     @Test func priorityClassesDecidePodPriority() async throws {
@@ -148,155 +174,27 @@ import Testing
         #expect(try await s.api.storage.get("/registry/persistentvolumes/pv1") != nil)
     }
 
-    @Test func claimsBindToTheSmallestVolumeThatFits() async throws {
+    /// The DefaultStorageClass admission plugin; binding claims to volumes is kube-controller-manager's
+    /// (ControllerManagerTests' PersistentVolumeBinderTests).
+    @Test func aClaimWithoutAClassGetsTheDefaultOne() async throws {
         let s = try await TestServer.start()
         defer { Task { await s.stop() } }
-        func pv(_ name: String, _ size: String, _ className: String = "manual", modes: [JSONValue] = ["ReadWriteOnce"]) -> JSONValue {
-            ["apiVersion": "v1", "kind": "PersistentVolume", "metadata": ["name": .string(name)],
-             "spec": ["capacity": ["storage": .string(size)], "accessModes": .array(modes), "storageClassName": .string(className),
-                      "hostPath": ["path": .string("/mnt/\(name)")]]]
-        }
-        func pvc(_ name: String, _ size: String, _ className: String? = "manual") -> JSONValue {
+        func pvc(_ name: String, _ className: String? = nil) -> JSONValue {
             var c: JSONValue = ["apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": ["name": .string(name)],
-                                "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": .string(size)]]]]
+                                "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]]]
             if let className { c[path: ["spec", "storageClassName"]] = .string(className) }
             return c
         }
-        for volume in [pv("big", "10Gi"), pv("small", "1Gi"), pv("tiny", "100Mi"), pv("shared", "1Gi", modes: ["ReadWriteMany"])] {
-            #expect(try await s.request("POST", "/api/v1/persistentvolumes", volume).status == 201)
-        }
-        try await eventually { try await s.request("GET", "/api/v1/persistentvolumes/tiny").body[path: ["status", "phase"]] == "Available" }
-        #expect(try await s.request("POST", "/api/v1/namespaces/default/persistentvolumeclaims", pvc("data", "500Mi")).status == 201)
-        var claim: JSONValue = .null
-        try await eventually {
-            claim = try await s.request("GET", "/api/v1/namespaces/default/persistentvolumeclaims/data").body
-            return claim[path: ["status", "phase"]] == "Bound"
-        }
-        #expect(claim[path: ["spec", "volumeName"]] == "small")
-        #expect(claim[path: ["status", "capacity", "storage"]] == "1Gi")
-        let small = try await s.request("GET", "/api/v1/persistentvolumes/small").body
-        #expect(small[path: ["status", "phase"]] == "Bound" && small[path: ["spec", "claimRef", "name"]] == "data")
-        // Deleting the claim releases the volume (Retain).
-        #expect(try await s.request("DELETE", "/api/v1/namespaces/default/persistentvolumeclaims/data").status == 200)
-        try await eventually { try await s.request("GET", "/api/v1/persistentvolumes/small").body[path: ["status", "phase"]] == "Released" }
-        // A default class is filled in; a WaitForFirstConsumer class waits.
+        let before = try await s.request("POST", "/api/v1/namespaces/default/persistentvolumeclaims", pvc("early"))
+        #expect(before.status == 201 && before.body[path: ["spec", "storageClassName"]] == nil, "no default class yet: \(before.text)")
         let sc: JSONValue = ["apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "provisioner": "kubernetes.io/no-provisioner",
                              "volumeBindingMode": "WaitForFirstConsumer",
                              "metadata": ["name": "local", "annotations": ["storageclass.kubernetes.io/is-default-class": "true"]]]
         #expect(try await s.request("POST", "/apis/storage.k8s.io/v1/storageclasses", sc).status == 201)
-        #expect(try await s.request("POST", "/api/v1/persistentvolumes", pv("localpv", "5Gi", "local")).status == 201)
-        let waiting = try await s.request("POST", "/api/v1/namespaces/default/persistentvolumeclaims", pvc("later", "1Gi", nil))
-        #expect(waiting.body[path: ["spec", "storageClassName"]] == "local")
-        try await eventually { try await s.request("GET", "/api/v1/persistentvolumes/localpv").body[path: ["status", "phase"]] == "Available" }
-        #expect(try await s.request("GET", "/api/v1/namespaces/default/persistentvolumeclaims/later").body[path: ["status", "phase"]] == "Pending")
-    }
-}
-
-/// The in-process deployment and replicaset controllers and the garbage collector (pods are made ready by hand:
-/// there is no kubelet here).
-@Suite struct DeploymentControllerTests {
-    static let deployments = "/apis/apps/v1/namespaces/default/deployments"
-
-    func list(_ s: TestServer, _ path: String) async throws -> [JSONValue] {
-        try await s.request("GET", path).body["items"]?.array ?? []
-    }
-
-    /// Marks every pod Running and Ready, as a kubelet would report them.
-    func makeReady(_ s: TestServer) async throws {
-        for pod in try await list(s, "/api/v1/namespaces/default/pods") where pod.metaDeletionTimestamp == nil {
-            guard pod[path: ["status", "conditions"]]?.array?.contains(where: { $0["type"] == "Ready" && $0["status"] == "True" }) != true else { continue }
-            _ = try await s.request("PATCH", "/api/v1/namespaces/default/pods/\(pod.metaName)/status",
-                                    ["status": ["phase": "Running", "conditions": [["type": "Ready", "status": "True"]]]],
-                                    contentType: "application/merge-patch+json")
-        }
-    }
-
-    @Test func deploymentsRollOutThroughReplicaSets() async throws {
-        let s = try await TestServer.start()
-        defer { Task { await s.stop() } }
-        var deployment = WorkloadTests.deployment("web")
-        deployment[path: ["spec", "replicas"]] = 3
-        #expect(try await s.request("POST", Self.deployments, deployment).status == 201)
-        var firstRS = ""
-        try await eventually {
-            let sets = try await list(s, "/apis/apps/v1/namespaces/default/replicasets")
-            let pods = try await list(s, "/api/v1/namespaces/default/pods")
-            guard sets.count == 1, let rs = sets.first, pods.count == 3 else { return false }
-            firstRS = rs.metaName
-            return rs.metaName.hasPrefix("web-") && rs[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]] == "1"
-                && pods.allSatisfy { Workloads.controllerUID($0) == rs.metaUID && $0.metaLabels["pod-template-hash"] != nil && $0.metaName.hasPrefix("\(rs.metaName)-") }
-        }
-        try await eventually {
-            try await makeReady(s)
-            let d = try await s.request("GET", "\(Self.deployments)/web").body
-            return d[path: ["status", "availableReplicas"]]?.int == 3
-                && d[path: ["status", "conditions"]]?.array?.contains { $0["type"] == "Available" && $0["status"] == "True" } == true
-        }
-
-        // A new image rolls out within maxSurge/maxUnavailable (25%: one extra pod, none unavailable).
-        #expect(try await s.request("PATCH", "\(Self.deployments)/web",
-                                    ["spec": ["template": ["spec": ["containers": [["name": "web", "image": "nginx:1.28"]]]]]],
-                                    contentType: "application/strategic-merge-patch+json").status == 200)
-        var sawSurge = false
-        try await eventually(timeout: 60) {
-            let sets = try await list(s, "/apis/apps/v1/namespaces/default/replicasets")
-            let total = sets.map { Int($0[path: ["spec", "replicas"]]?.int ?? 0) }.reduce(0, +)
-            if total == 4 { sawSurge = true }
-            #expect(total <= 4, "never more than replicas + maxSurge")
-            try await makeReady(s)
-            let d = try await s.request("GET", "\(Self.deployments)/web").body
-            let old = sets.first { $0.metaName == firstRS }
-            return d[path: ["status", "updatedReplicas"]]?.int == 3 && d[path: ["status", "availableReplicas"]]?.int == 3
-                && old?[path: ["spec", "replicas"]]?.int == 0
-        }
-        #expect(sawSurge)
-        var d: JSONValue = .null
-        // The conditions follow in the controller's next status write.
-        try await eventually {
-            d = try await s.request("GET", "\(Self.deployments)/web").body
-            return d[path: ["status", "conditions"]]?.array?.contains { $0["type"] == "Progressing" && $0["reason"] == "NewReplicaSetAvailable" } == true
-        }
-        #expect(d[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]] == "2")
-
-        // kubectl rollout undo: the old template comes back (with creationTimestamp: null), and so does the old ReplicaSet.
-        let oldRS = try await s.request("GET", "/apis/apps/v1/namespaces/default/replicasets/\(firstRS)").body
-        var template = oldRS[path: ["spec", "template"]] ?? .null
-        template[path: ["metadata", "labels", "pod-template-hash"]] = nil
-        template[path: ["metadata", "creationTimestamp"]] = .null
-        #expect(try await s.request("PATCH", "\(Self.deployments)/web", [["op": "replace", "path": "/spec/template", "value": template]],
-                                    contentType: "application/json-patch+json").status == 200)
-        try await eventually(timeout: 60) {
-            try await makeReady(s)
-            let sets = try await list(s, "/apis/apps/v1/namespaces/default/replicasets")
-            let back = sets.first { $0.metaName == firstRS }
-            let ok = sets.count == 2 && back?[path: ["spec", "replicas"]]?.int == 3
-                && back?[path: ["metadata", "annotations", "deployment.kubernetes.io/revision"]] == "3"
-            return ok
-        }
-
-        // Scaling goes through to the ReplicaSet and its pods.
-        #expect(try await s.request("PATCH", "\(Self.deployments)/web/scale", ["spec": ["replicas": 1]],
-                                    contentType: "application/merge-patch+json").status == 200)
-        try await eventually { try await list(s, "/api/v1/namespaces/default/pods").filter { $0.metaDeletionTimestamp == nil }.count == 1 }
-
-        // Deleting the deployment takes its ReplicaSets and pods along.
-        #expect(try await s.request("DELETE", "\(Self.deployments)/web").status == 200)
-        try await eventually {
-            let sets = try await list(s, "/apis/apps/v1/namespaces/default/replicasets")
-            let pods = try await list(s, "/api/v1/namespaces/default/pods")
-            return sets.isEmpty && pods.isEmpty
-        }
-    }
-
-    @Test func orphanDeletionLeavesTheReplicaSets() async throws {
-        let s = try await TestServer.start()
-        defer { Task { await s.stop() } }
-        #expect(try await s.request("POST", Self.deployments, WorkloadTests.deployment("keep")).status == 201)
-        try await eventually { try await list(s, "/apis/apps/v1/namespaces/default/replicasets").count == 1 }
-        let deleted = try await s.request("DELETE", "\(Self.deployments)/keep", ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Orphan"])
-        #expect(deleted.status == 200)
-        try await eventually { try await s.request("GET", "\(Self.deployments)/keep").status == 404 }
-        let sets = try await list(s, "/apis/apps/v1/namespaces/default/replicasets")
-        #expect(sets.count == 1 && sets.first?[path: ["metadata", "ownerReferences"]] == nil)
+        let later = try await s.request("POST", "/api/v1/namespaces/default/persistentvolumeclaims", pvc("later"))
+        #expect(later.status == 201 && later.body[path: ["spec", "storageClassName"]] == "local", "\(later.text)")
+        let named = try await s.request("POST", "/api/v1/namespaces/default/persistentvolumeclaims", pvc("named", "manual"))
+        #expect(named.body[path: ["spec", "storageClassName"]] == "manual")
+        #expect(later.body[path: ["status", "phase"]] == "Pending")
     }
 }

@@ -12,14 +12,14 @@ struct ControllerHarness {
     let informers: InformerFactory
     let context: ControllerContext
 
-    init(component: String, objects: [(ResourceType, JSONValue)] = []) {
+    init(component: String, objects: [(ResourceType, JSONValue)] = [], options: ControllerManagerOptions = ControllerManagerOptions()) {
         let fake = FakeClient(objects)
         let clock = FakeClock()
         let logger = Logger(label: "test.\(component)")
         self.fake = fake
         self.clock = clock
         informers = InformerFactory(client: fake, clock: clock, logger: logger)
-        context = ControllerContext(client: fake, informers: informers, clock: clock, logger: logger, options: ControllerManagerOptions(),
+        context = ControllerContext(client: fake, informers: informers, clock: clock, logger: logger, options: options,
                                     recorder: EventRecorder(component: component, client: fake, clock: clock, logger: logger))
     }
 

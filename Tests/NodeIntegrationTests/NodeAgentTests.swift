@@ -3,22 +3,14 @@ import APIServerHTTP
 import Foundation
 import KubeConfig
 import KubeJSON
-import KubeStorage
 @testable import Kubelet
 import Logging
-import PKI
 import Testing
 
 /// The kubelet and the kube-apiserver together, in process, over real TLS on loopback: Node registration, Lease,
-/// mirror pods with status, recreation of a deleted mirror, events, and `pods/log` through the kubelet API.
+/// mirror pods with status, recreation of a deleted mirror, events, `pods/log` through the kubelet API, and a pod of
+/// the API that kube-scheduler binds to the node.
 @Suite(.serialized) struct NodeAgentTests {
-    struct Cluster {
-        let dir: String
-        let api: APIServer
-        let apiPort: Int
-        let tasks: [Task<Void, Never>]
-    }
-
     static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
@@ -29,10 +21,6 @@ import Testing
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
         return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
-    static func writePair(_ cert: PKICertificate, _ key: PrivateKey, _ dir: String, _ name: String) throws {
-        try CertificateStore.write(certificate: cert, key: key, to: CertificatePaths(directory: dir, baseName: name))
     }
 
     static func eventually(_ timeout: Double = 90, _ condition: () async throws -> Bool) async throws {
@@ -53,48 +41,22 @@ import Testing
     }
 
     @Test func aKubeletBecomesANodeWithMirrorPodsAndLogs() async throws {
-        let dir = NSTemporaryDirectory() + "kubestrap-node-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let pki = dir + "/pki"
-        let caKey = try PrivateKey.generate(.ecdsaP256)
-        let ca = try CertificateIssuer.selfSignedCA(commonName: "kubernetes", key: caKey, validity: 86400)
-        let authority = CertificateAuthority(certificate: ca, key: caKey)
-        func leaf(_ cn: String, _ o: [String], _ usage: ExtendedUsage, ips: [String] = []) throws -> (PKICertificate, PrivateKey) {
-            let key = try PrivateKey.generate(.ecdsaP256)
-            let cert = try CertificateIssuer.issue(CertificateRequest(commonName: cn, organizations: o,
-                                                                      altNames: AltNames(ipAddresses: ips.compactMap(IPAddress.init)), usages: [usage]),
-                                                   for: key, by: authority, validity: 86400)
-            return (cert, key)
+        // The apiserver over TLS, and what a pod of the API needs besides a kubelet: kube-scheduler to bind it and
+        // kube-controller-manager's serviceaccount controller for its namespace's `default` service account.
+        let cluster = try await InProcessCluster.start { pki in
+            try KubeletClient(certificateFile: pki + "/apiserver-kubelet-client.crt", keyFile: pki + "/apiserver-kubelet-client.key")
         }
-        try Self.writePair(ca, caKey, pki, "ca")
-        let (serving, servingKey) = try leaf("kube-apiserver", [], .serverAuth, ips: ["127.0.0.1"])
-        try Self.writePair(serving, servingKey, pki, "apiserver")
-        let (kubeletClient, kubeletClientKey) = try leaf("kube-apiserver-kubelet-client", ["system:masters"], .clientAuth)
-        try Self.writePair(kubeletClient, kubeletClientKey, pki, "apiserver-kubelet-client")
-        let (node, nodeKey) = try leaf("system:node:n1", ["system:nodes"], .clientAuth)
-
-        // The apiserver over TLS.
+        let controlPlane = [try cluster.runControllers(["serviceaccount"]), cluster.runScheduler()]
+        let api = cluster.api
+        let dir = cluster.dir
+        let pki = cluster.pki
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let store = try EmbeddedStore(options: .init(directory: dir + "/data"))
-        let apiPort = Self.freePort()
-        var options = APIServerOptions()
-        options.legacyInProcessControllers = true
-        let api = APIServer(options: options, storage: store,
-                            kubelets: try KubeletClient(certificateFile: pki + "/apiserver-kubelet-client.crt",
-                                                        keyFile: pki + "/apiserver-kubelet-client.key"),
-                            logger: logger)
-        try await api.start()
-        let server = try SecureServer(configuration: .init(bindAddress: "127.0.0.1", port: apiPort, certificateFile: pki + "/apiserver.crt",
-                                                           privateKeyFile: pki + "/apiserver.key",
-                                                           clientCA: try ClientCertificateAuthenticator(caFile: pki + "/ca.crt")),
-                                      api: api, logger: logger)
-        let apiTask = Task { try? await server.run() }
-        defer { apiTask.cancel() }
+        let node = try cluster.clientCertificate("system:node:n1", ["system:nodes"])
 
         // The kubelet: one static pod, kubelet.conf for system:node:n1, the kubelet API on a free port.
-        let kubeconfig = KubeConfig.embedded(clusterName: "kubernetes", server: "https://127.0.0.1:\(apiPort)", caPEM: try ca.pem(),
-                                             userName: "system:node:n1", clientCertificatePEM: try node.pem(), clientKeyPEM: try nodeKey.pem())
+        let kubeconfig = KubeConfig.embedded(clusterName: "kubernetes", server: "https://127.0.0.1:\(cluster.port)", caPEM: cluster.caPEM,
+                                             userName: "system:node:n1", clientCertificatePEM: node.cert, clientKeyPEM: node.key)
         try kubeconfig.write(to: dir + "/kubelet.conf")
         try FileManager.default.createDirectory(atPath: dir + "/manifests", withIntermediateDirectories: true)
         try """
@@ -130,7 +92,10 @@ import Testing
         }
         defer {
             running.cancel()
-            Task { await kubelet.stopAllPods() }
+            Task {
+                await kubelet.stopAllPods()
+                await cluster.stop(controlPlane)
+            }
         }
 
         try await Self.eventually {

@@ -316,7 +316,7 @@ struct ResourceHandler {
         if let kind = body[path: ["target", "kind"]]?.string, !kind.isEmpty, kind != "Node" {
             throw StatusError.invalid(kind: "Binding", group: "", name: info.name, [.notSupported("target.kind", kind, ["Node"])])
         }
-        try await Binding.bind(namespace: namespace, name: info.name, uid: body[path: ["metadata", "uid"]]?.string, node: node,
+        try await PodBinding.bind(namespace: namespace, name: info.name, uid: body[path: ["metadata", "uid"]]?.string, node: node,
                                store: store, context: context)
         return .json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "code": 201], status: 201)
     }

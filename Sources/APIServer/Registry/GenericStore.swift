@@ -122,6 +122,10 @@ public struct GenericStore: Sendable {
 
     static let resourceVersionKey = Array("resourceVersion".utf8)
 
+    /// The finalizer a `propagationPolicy` puts on the object deleted (metav1.FinalizerOrphanDependents and
+    /// FinalizerDeleteDependents); Background, the default, waits for nothing.
+    static let propagationFinalizers = ["Orphan": "orphan", "Foreground": "foregroundDeletion"]
+
     /// The range loop under both: pages are read until the limit is filled by items `handle` counts (it returns
     /// whether the item was selected), as upstream fills a limit after filtering.
     private func scanStored(namespace: String, options: ListOptions, reserve: (Int) -> Void,
@@ -477,10 +481,10 @@ public struct GenericStore: Sendable {
                 try await plugin.admit(.delete, resource: definition, namespace: ns, object: &placeholder, old: current, context: context)
             }
             let grace = strategy.gracefulDeletionPeriod(current, requested: options.gracePeriodSeconds)
-            // Orphan and Foreground propagation wait on the garbage collector, for the kinds it looks after.
+            // Orphan and Foreground propagation leave the object to kube-controller-manager's garbage collector (which
+            // follows every kind), as upstream's store does: it lets go of the finalizer once the dependents are handled.
             if current.metaDeletionTimestamp == nil, !context.dryRun,
-               GarbageCollector.owners.contains(where: { $0.group == definition.group && $0.resource == definition.resource }),
-               let finalizer = ["Orphan": GarbageCollector.orphanFinalizer, "Foreground": GarbageCollector.foregroundFinalizer][options.propagationPolicy ?? ""],
+               let finalizer = Self.propagationFinalizers[options.propagationPolicy ?? ""],
                !current.metaFinalizers.contains(finalizer) {
                 current.setMeta("finalizers", .array((current.metaFinalizers + [finalizer]).map { .string($0) }))
             }

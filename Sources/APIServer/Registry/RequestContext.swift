@@ -17,7 +17,7 @@ public struct RequestContext: Sendable {
         self.fieldManager = fieldManager
     }
 
-    /// The manager name, for writes that named none: the in-process controllers stand in for upstream's.
+    /// The manager name, for writes that named none and sent no User-Agent (the apiserver's own writes among them).
     var manager: String {
         if !fieldManager.isEmpty { return fieldManager }
         return user.name == "system:kube-controller-manager" ? "kube-controller-manager" : "kube-apiserver"

@@ -13,6 +13,10 @@ struct ServiceAccountAdmission: AdmissionPlugin {
 
     static let mountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
     static let volumePrefix = "kube-api-access-"
+    /// What a pod that names none runs as; kube-controller-manager's serviceaccount controller makes it in every namespace.
+    static let defaultServiceAccount = "default"
+    /// The ConfigMap kube-controller-manager's root-ca-cert-publisher keeps in every namespace.
+    static let rootCAConfigMap = "kube-root-ca.crt"
 
     func admit(_ operation: AdmissionOperation, resource: ResourceDefinition, namespace: String, object: inout JSONValue,
                old: JSONValue?, context: RequestContext) async throws {
@@ -26,7 +30,7 @@ struct ServiceAccountAdmission: AdmissionPlugin {
         var saName = object[path: ["spec", "serviceAccountName"]]?.string ?? ""
         if saName.isEmpty {
             saName = object[path: ["spec", "serviceAccount"]]?.string ?? ""
-            if saName.isEmpty { saName = ServiceAccountController.defaultName }
+            if saName.isEmpty { saName = Self.defaultServiceAccount }
         }
         object[path: ["spec", "serviceAccountName"]] = .string(saName)
         object[path: ["spec", "serviceAccount"]] = .string(saName)
@@ -42,7 +46,7 @@ struct ServiceAccountAdmission: AdmissionPlugin {
     /// about a second, as upstream's live lookup does.
     private func serviceAccount(namespace: String, name: String) async throws -> JSONValue? {
         let reader = StoredObjects(storage: storage)
-        let attempts = name == ServiceAccountController.defaultName ? 10 : 1
+        let attempts = name == Self.defaultServiceAccount ? 10 : 1
         for attempt in 0..<attempts {
             if attempt > 0 { try await Task.sleep(for: .milliseconds(100)) }
             if let sa = try await reader.object("serviceaccounts", namespace: namespace, name: name) { return sa }
@@ -78,7 +82,7 @@ struct ServiceAccountAdmission: AdmissionPlugin {
             "projected": [
                 "sources": [
                     ["serviceAccountToken": ["expirationSeconds": .int(ServiceAccountTokenSettings.warnOnlyExpirationSeconds), "path": "token"]],
-                    ["configMap": ["name": .string(RootCACertPublisher.name), "items": [["key": "ca.crt", "path": "ca.crt"]]]],
+                    ["configMap": ["name": .string(Self.rootCAConfigMap), "items": [["key": "ca.crt", "path": "ca.crt"]]]],
                     ["downwardAPI": ["items": [["path": "namespace", "fieldRef": ["apiVersion": "v1", "fieldPath": "metadata.namespace"]]]]],
                 ],
                 "defaultMode": 420,

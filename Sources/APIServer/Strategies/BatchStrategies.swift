@@ -95,7 +95,7 @@ struct JobStrategy: ResourceStrategy {
         let indexed = object[path: ["spec", "completionMode"]]?.string == "Indexed"
         let perIndex = object[path: ["spec", "backoffLimitPerIndex"]].map { $0 != .null } ?? false
         if completedChanged {
-            if let completions, let problem = CompletedIndexes.formatError(completed, completions: completions) {
+            if let completions, let problem = JobIndexValidation.formatError(completed, completions: completions) {
                 errors.append(.invalid("status.completedIndexes", completed, "error parsing completedIndexes: \(problem)"))
             }
             if !completed.isEmpty, !indexed {
@@ -103,7 +103,7 @@ struct JobStrategy: ResourceStrategy {
             }
         }
         if failedChanged, let failed {
-            if let completions, perIndex, let problem = CompletedIndexes.formatError(failed, completions: completions) {
+            if let completions, perIndex, let problem = JobIndexValidation.formatError(failed, completions: completions) {
                 errors.append(.invalid("status.failedIndexes", failed, "error parsing failedIndexes: \(problem)"))
             }
             if !perIndex {
@@ -111,7 +111,7 @@ struct JobStrategy: ResourceStrategy {
             }
         }
         if completedChanged || failedChanged, let completions, let failed,
-           let overlap = CompletedIndexes.overlapError(completed: completed, failed: failed, completions: completions) {
+           let overlap = JobIndexValidation.overlapError(completed: completed, failed: failed, completions: completions) {
             errors.append(.invalid("status.failedIndexes", failed, overlap))
         }
         return errors
@@ -185,7 +185,7 @@ struct CronJobStrategy: ResourceStrategy {
     /// nil when the standard cron syntax (robfig/cron's parser as upstream configures it) accepts the schedule.
     static func scheduleProblem(_ schedule: String) -> String? {
         do {
-            _ = try CronSchedule(schedule)
+            try CronScheduleSyntax.check(schedule)
             return nil
         } catch {
             return error.description

@@ -6,7 +6,7 @@ import Logging
 /// whose names are free is served at once and marked NamesAccepted and Established (`kubectl wait
 /// --for=condition=established` works); one whose plural or kind is taken is not served and says why; a deleted CRD
 /// takes its custom resources with it before it goes.
-actor CustomResourceDefinitionController: InProcessController {
+actor CustomResourceDefinitionController {
     static let prefix = "/registry/apiextensions.k8s.io/customresourcedefinitions/"
 
     private let logger: Logger
@@ -16,7 +16,7 @@ actor CustomResourceDefinitionController: InProcessController {
 
     init(logger: Logger) { self.logger = logger }
 
-    /// Serves the stored CRDs before the apiserver reports ready, then follows changes.
+    /// Serves the stored CRDs before the apiserver reports ready, then follows changes. Returns once it follows them.
     func start(server: APIServer) async {
         if let list = try? await server.storage.range(prefix: Self.prefix, startAfter: nil, limit: 0) {
             for kv in list.kvs {
@@ -36,6 +36,7 @@ actor CustomResourceDefinitionController: InProcessController {
         }
     }
 
+    /// Returns once stopped, a pass under way finished: nothing it runs writes after that.
     func stop() async {
         let running = task
         task = nil
@@ -52,7 +53,7 @@ actor CustomResourceDefinitionController: InProcessController {
             let logger = self.logger
             finalizations[name] = Task {
                 await Self.finalize(crd, server: server, logger: logger)
-                await self.finished(name)
+                self.finished(name)
             }
             return
         }

@@ -2,9 +2,10 @@ import KubeJSON
 import KubeStorage
 import Logging
 
-/// The in-process controllers' informer: every object under a prefix once (as a put), then every change from the
-/// listed revision on, relisting whenever the watch ends or fails (compaction, a restarted etcd). Runs until its
-/// task is cancelled. Handlers must be idempotent: a relist repeats objects already seen.
+/// The CustomResourceDefinition controller's informer, read from the storage below the apiserver: every object under
+/// a prefix once (as a put), then every change from the listed revision on, relisting whenever the watch ends or
+/// fails (compaction, a restarted etcd). Runs until its task is cancelled. Handlers must be idempotent: a relist
+/// repeats objects already seen.
 struct StorageReflector: Sendable {
     let storage: any StorageBackend
     let prefix: String
