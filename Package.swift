@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "KubeadmAPI", dependencies: ["KubeAPI", "KubeYAML", "PKI"]),
         .target(name: "Kubelet", dependencies: [
             "KubeAPI", "KubeYAML", "AtomicFile", "CKubeletShims", "SystemdNotify", "KubeLog", "KubeCommand",
-            "KubeJSON", "KubeConfig", "KubeHTTPClient", "PKI", "KubestrapVersion",
+            "KubeJSON", "KubeConfig", "KubeClient", "KubeHTTPClient", "PKI", "KubestrapVersion",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -170,8 +170,10 @@ let package = Package(
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "KubeJSONTests", dependencies: ["KubeJSON"]),
         .testTarget(name: "NodeIntegrationTests", dependencies: [
-            "APIServer", "APIServerHTTP", "Kubelet", "KubeStorage", "KubeJSON", "KubeConfig", "PKI",
+            "APIServer", "APIServerHTTP", "Kubelet", "KubeClient", "KubeStorage", "KubeJSON", "KubeConfig", "PKI",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "APIServerHTTPTests", dependencies: [
             "APIServer", "APIServerHTTP", "KubeStorage", "KubeJSON", "PKI",
@@ -195,7 +197,7 @@ let package = Package(
                                                                    .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SchedulerTests", dependencies: ["KubeScheduler", "ControllerRuntime", "KubeClient", "KubeJSON",
                                                            .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI", "KubeLog",
+        .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI", "KubeLog", "KubeClient", "KubeJSON",
                                                          .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v6]
