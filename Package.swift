@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "KubeadmAPI", dependencies: ["KubeAPI", "KubeYAML", "PKI"]),
         .target(name: "Kubelet", dependencies: [
             "KubeAPI", "KubeYAML", "AtomicFile", "CKubeletShims", "SystemdNotify", "KubeLog", "KubeCommand",
-            "KubeJSON", "KubeConfig", "KubeClient", "KubeHTTPClient", "PKI", "KubestrapVersion",
+            "KubeJSON", "KubeConfig", "KubeClient", "PKI", "KubestrapVersion",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -123,7 +123,7 @@ let package = Package(
         .target(name: "BootstrapWorkflow", dependencies: ["KubeCommand"]),
         .target(name: "BootstrapPhases", dependencies: [
             "BootstrapWorkflow", "KubeadmAPI", "PKI", "KubeConfig", "KubeYAML", "AtomicFile", "KubeCommand",
-            "Kubelet", "KubeHTTPClient", "KubeJSON", "KubestrapTesting",
+            "Kubelet", "KubeClient", "KubeHTTPClient", "KubeJSON", "KubestrapTesting",
         ]),
 
         // Thin executables.
