@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "KubeadmAPI", dependencies: ["KubeAPI", "KubeYAML", "PKI"]),
         .target(name: "Kubelet", dependencies: [
             "KubeAPI", "KubeYAML", "AtomicFile", "CKubeletShims", "SystemdNotify", "KubeLog", "KubeCommand",
-            "KubeJSON", "KubeConfig", "KubeHTTPClient", "PKI", "KubestrapVersion",
+            "KubeJSON", "KubeConfig", "KubeClient", "PKI", "KubestrapVersion",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -123,7 +123,7 @@ let package = Package(
         .target(name: "BootstrapWorkflow", dependencies: ["KubeCommand"]),
         .target(name: "BootstrapPhases", dependencies: [
             "BootstrapWorkflow", "KubeadmAPI", "PKI", "KubeConfig", "KubeYAML", "AtomicFile", "KubeCommand",
-            "Kubelet", "KubeHTTPClient", "KubeJSON", "KubestrapTesting",
+            "Kubelet", "KubeClient", "KubeHTTPClient", "KubeJSON", "KubestrapTesting",
         ]),
 
         // Thin executables.
@@ -175,6 +175,8 @@ let package = Package(
             "APIServer", "APIServerHTTP", "Kubelet", "KubeStorage", "KubeJSON", "KubeConfig", "PKI", "KubeAPI", "KubeClient",
             "KubeControllerManager", "KubeScheduler",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "APIServerHTTPTests", dependencies: [
             "APIServer", "APIServerHTTP", "KubeStorage", "KubeJSON", "PKI",
@@ -200,7 +202,7 @@ let package = Package(
                                                                    .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SchedulerTests", dependencies: ["KubeScheduler", "ControllerRuntime", "KubeClient", "KubeJSON",
                                                            .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI", "KubeLog",
+        .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI", "KubeLog", "KubeClient", "KubeJSON",
                                                          .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v6]

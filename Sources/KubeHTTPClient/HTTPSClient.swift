@@ -3,9 +3,9 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
-/// A small HTTPS/1.1 client with a client certificate, for the two calls the control plane makes to itself:
-/// the kubelet to the kube-apiserver (node status, lease, mirror pods, events) and the kube-apiserver to a kubelet
-/// (pod logs). One connection per request keeps failure handling trivial; these calls are seconds apart.
+/// A small HTTPS/1.1 client with a client certificate, for calls that are not an API client's: the kube-apiserver
+/// to a kubelet (pod logs) and bootstrap's health checks. One connection per request keeps failure handling trivial;
+/// these calls are seconds apart. (API clients, the kubelet included, use KubeClient's one HTTP/2 connection.)
 public struct HTTPSClient: Sendable {
     public struct Response: Sendable {
         public var status: Int

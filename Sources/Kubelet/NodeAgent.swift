@@ -3,15 +3,16 @@ import Logging
 
 /// The kubelet's side of the cluster, with `--kubeconfig`: registers the Node and keeps its status, renews the
 /// node Lease, keeps a mirror pod with live status for every static pod, and posts events. Everything retries
-/// with backoff: the apiserver may well be a static pod this kubelet is (re)starting.
+/// with backoff: the apiserver may well be a static pod this kubelet is (re)starting. All of it goes over the one
+/// connection of `KubeletAPIClient`.
 public struct NodeAgent: Sendable {
-    let client: APIServerClient
+    let client: KubeletAPIClient
     let settings: KubeletSettings
     let version: String
     let logger: Logger
     let events: AsyncStream<PodEvent>
 
-    public init(client: APIServerClient, settings: KubeletSettings, version: String, logger: Logger, events: AsyncStream<PodEvent>) {
+    public init(client: KubeletAPIClient, settings: KubeletSettings, version: String, logger: Logger, events: AsyncStream<PodEvent>) {
         self.client = client
         self.settings = settings
         self.version = version
@@ -21,12 +22,12 @@ public struct NodeAgent: Sendable {
 
     public func run(kubelet: Kubelet) async {
         let node = settings.nodeName
-        let reporter = NodeStatusReporter(client: client, nodeName: node, settings: settings, version: version, logger: logger)
+        let reporter = NodeStatusReporter(api: client, nodeName: node, settings: settings, version: version, logger: logger)
         let nodeUID: @Sendable () async -> String? = { await reporter.nodeUID }
-        let mirrors = MirrorClient(client: client, nodeName: node, logger: logger, nodeUID: nodeUID)
-        let apiPods = APIPodStatusReporter(client: client, logger: logger)
-        let recorder = EventRecorder(client: client, nodeName: node, mirrors: mirrors, apiPods: apiPods, logger: logger)
-        let lease = NodeLeaseController(client: client, nodeName: node, logger: logger)
+        let mirrors = MirrorClient(client: client.client, nodeName: node, logger: logger, nodeUID: nodeUID)
+        let apiPods = APIPodStatusReporter(client: client.client, logger: logger)
+        let recorder = EventRecorder(client: client.client, nodeName: node, mirrors: mirrors, apiPods: apiPods, logger: logger)
+        let lease = NodeLeaseController(api: client, nodeName: node, logger: logger)
         let hostIP = settings.nodeIP ?? HostInfo.primaryIPv4() ?? "127.0.0.1"
         let statusPeriod = settings.nodeStatusUpdateFrequency
         let logger = self.logger
@@ -44,7 +45,7 @@ public struct NodeAgent: Sendable {
             group.addTask { await lease.run(nodeUID: nodeUID) }
             group.addTask {
                 // The pods the scheduler binds here run beside the static pods.
-                await APIServerPodSource(client: self.client, nodeName: node, logger: logger).run { pods in
+                await APIServerPodSource(client: self.client.client, nodeName: node, logger: logger).run { pods in
                     let (run, deleting) = await apiPods.update(pods)
                     await kubelet.setAPIPods(run, deleting: deleting)
                 }

@@ -78,7 +78,7 @@ import Testing
         var settings = try KubeletSettings(configuration: configuration, rootDir: dir + "/root", nodeName: "n1")
         settings.nodeIP = "127.0.0.1"
         settings.nodeStatusUpdateFrequency = 1
-        let client = try APIServerClient(kubeconfigPath: dir + "/kubelet.conf")
+        let client = try KubeletAPIClient(kubeconfigPath: dir + "/kubelet.conf", settings: settings, version: "v1.32.0-test")
         let (events, sink) = AsyncStream<PodEvent>.makeStream()
         let kubelet = Kubelet(settings: settings, logger: logger, hostname: "n1", events: PodEventSink(sink))
         let kubeletServer = try KubeletServer(kubelet: kubelet, settings: settings, client: client, logger: logger)

@@ -1,14 +1,14 @@
 import BootstrapWorkflow
 import Foundation
+import KubeClient
 import KubeCommand
 import KubeJSON
 import KubeYAML
-import Kubelet
 
 /// The phases after the control plane answers: upload-config, mark-control-plane, show-join-command.
 enum PostInitPhases {
-    static func client<D: InitData>(_ data: D) throws -> APIServerClient {
-        try APIServerClient(kubeconfigPath: data.kubeconfigDir + "/admin.conf")
+    static func client<D: InitData>(_ data: D) throws -> RESTClient {
+        try RESTClient(config: ClientConfig.load(kubeconfig: data.kubeconfigDir + "/admin.conf"))
     }
 
     static func uploadConfig<D: InitData>() -> Phase<D> {
@@ -23,9 +23,9 @@ enum PostInitPhases {
                 let cm: JSONValue = ["apiVersion": "v1", "kind": "ConfigMap",
                                      "metadata": ["name": .string(name), "namespace": "kube-system"], "data": [key: .string(value)]]
                 do {
-                    try await api.call("POST", "/api/v1/namespaces/kube-system/configmaps", cm)
-                } catch let failure as APIServerClient.Failure where failure.isConflict {
-                    try await api.call("PUT", "/api/v1/namespaces/kube-system/configmaps/\(name)", cm)
+                    _ = try await api.create(.configMaps, namespace: "kube-system", cm)
+                } catch let failure as APIError where failure.isAlreadyExists || failure.isConflict {
+                    _ = try await api.update(.configMaps, cm)
                 }
             }
             data.reporter.say("[kubelet] Creating a ConfigMap \"kubelet-config\" in namespace kube-system with the configuration for the kubelets in the cluster")
@@ -44,7 +44,7 @@ enum PostInitPhases {
             let deadline = Date().addingTimeInterval(data.options.waitTimeout)
             var current: JSONValue?
             while current == nil {
-                current = try? await api.call("GET", "/api/v1/nodes/\(node)")
+                current = try? await api.get(.nodes, name: node)
                 if current == nil {
                     if Date() > deadline { throw PostInitError(description: "node \(node) did not register within \(Int(data.options.waitTimeout))s") }
                     try await Task.sleep(nanoseconds: 100_000_000)
@@ -58,7 +58,7 @@ enum PostInitPhases {
                 "metadata": ["labels": ["node-role.kubernetes.io/control-plane": "", "node.kubernetes.io/exclude-from-external-load-balancers": ""]],
                 "spec": ["taints": .array(taints)],
             ]
-            try await api.call("PATCH", "/api/v1/nodes/\(node)", patch, contentType: "application/merge-patch+json")
+            _ = try await api.patch(.nodes, name: node, type: .merge, patch)
         })
     }
 

@@ -32,6 +32,10 @@ public enum KubeletCommand {
                 Flag("hostname-override", usage: "If non-empty, will use this string as identification instead of the actual hostname."),
                 Flag("pod-manifest-path", usage: "Path to the directory containing static pod files to run. Overrides staticPodPath in --config."),
                 Flag("root-dir", default: "/var/lib/kubelet", usage: "Directory path for managing kubelet files (container checkpoints)."),
+                Flag("kube-api-qps", kind: .int, default: "50",
+                     usage: "QPS to use while talking with kubernetes apiserver (DEPRECATED: set kubeAPIQPS in --config). Node status and Lease renewals are not limited."),
+                Flag("kube-api-burst", kind: .int, default: "100",
+                     usage: "Burst to use while talking with kubernetes apiserver (DEPRECATED: set kubeAPIBurst in --config)."),
                 Flag("stop-pods-on-exit", kind: .bool, usage: "Stop every static pod when the kubelet receives SIGTERM or SIGINT (upstream leaves them running; so does this kubelet by default)."),
                 Flag("version", kind: .bool, usage: "Print version information and quit"),
                 Flag(SelfSignedServingCertificate.helperFlag, hidden: true,
@@ -71,6 +75,8 @@ public enum KubeletCommand {
                     }
                 }
                 if flags.changed("pod-manifest-path") { configuration.staticPodPath = flags.string("pod-manifest-path") }
+                if flags.changed("kube-api-qps") { configuration.kubeAPIQPS = try flags.int("kube-api-qps") }
+                if flags.changed("kube-api-burst") { configuration.kubeAPIBurst = try flags.int("kube-api-burst") }
                 for flag in acceptedFlags where flags.changed(flag.name) {
                     logger.info("flag is accepted but not acted on by this kubelet yet", metadata: ["flag": "--\(flag.name)"])
                 }
@@ -100,9 +106,9 @@ public enum KubeletCommand {
 
                 if let ip = flags.string("node-ip"), !ip.isEmpty { settings.nodeIP = ip }
                 let finalSettings = settings
-                var client: APIServerClient?
+                var client: KubeletAPIClient?
                 if let path = flags.string("kubeconfig"), !path.isEmpty {
-                    do { client = try APIServerClient(kubeconfigPath: path) } catch {
+                    do { client = try KubeletAPIClient(kubeconfigPath: path, settings: settings, version: version) } catch {
                         logger.critical("failed to load the kubeconfig --kubeconfig \(path): \(error)")
                         throw ExitError(code: 1)
                     }

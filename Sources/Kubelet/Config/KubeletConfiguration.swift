@@ -52,6 +52,8 @@ public struct KubeletConfiguration: Codable, Sendable, Equatable {
     public var evictionHard: [String: String]?
     public var systemReserved: [String: String]?
     public var kubeReserved: [String: String]?
+    public var kubeAPIQPS: Int?
+    public var kubeAPIBurst: Int?
 
     public init() {}
 
@@ -85,6 +87,7 @@ public struct KubeletConfiguration: Codable, Sendable, Equatable {
         "healthzBindAddress", "healthzPort", "containerLogMaxSize", "containerLogMaxFiles",
         "address", "port", "authentication", "authorization", "tlsCertFile", "tlsPrivateKeyFile", "enableServer",
         "registerNode", "nodeStatusUpdateFrequency", "nodeStatusReportFrequency", "nodeLeaseDurationSeconds",
+        "kubeAPIQPS", "kubeAPIBurst",
     ]
 }
 
@@ -111,6 +114,9 @@ public struct KubeletSettings: Sendable, Equatable {
     public var authorizationMode: String
     public var registerNode: Bool
     public var nodeStatusUpdateFrequency: Double
+    /// The rate limit of the kubelet's API client (`kubeAPIQPS`, `kubeAPIBurst`); heartbeats are not limited.
+    public var kubeAPIQPS: Double
+    public var kubeAPIBurst: Int
     /// `--node-ip`; otherwise the first non-loopback IPv4 address.
     public var nodeIP: String?
 
@@ -154,8 +160,19 @@ public struct KubeletSettings: Sendable, Equatable {
         }
         registerNode = c.registerNode ?? true
         nodeStatusUpdateFrequency = seconds(c.nodeStatusUpdateFrequency, 10)
+        let qps = c.kubeAPIQPS ?? 50
+        if qps < 0 { throw KubeletConfigError("invalid configuration: kubeAPIQPS (--kube-api-qps) \(qps) must not be a negative number") }
+        let burst = c.kubeAPIBurst ?? 100
+        if burst < 0 { throw KubeletConfigError("invalid configuration: kubeAPIBurst (--kube-api-burst) \(burst) must not be a negative number") }
+        // Zero is client-go's default, 5 per second with bursts of 10, not "unlimited".
+        kubeAPIQPS = qps == 0 ? 5 : Double(qps)
+        kubeAPIBurst = burst == 0 ? 10 : burst
         nodeIP = nil
     }
+
+    /// How long a heartbeat (Node status, Lease) may wait for its answer: upstream's heartbeat client timeout, the
+    /// status period capped at the Lease's 40 s.
+    public var heartbeatTimeout: Double { min(nodeStatusUpdateFrequency, 40) }
 }
 
 public struct KubeletConfigError: Error, CustomStringConvertible, Sendable {

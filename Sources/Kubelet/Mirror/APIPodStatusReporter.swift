@@ -1,5 +1,6 @@
 import FoundationEssentials
 import KubeAPI
+import KubeClient
 import KubeJSON
 import Logging
 
@@ -7,13 +8,13 @@ import Logging
 /// it changes, a pod that cannot run here (no command) reported with its reason, and a deleted pod removed from the
 /// API once its containers have stopped (the kubelet's final, zero-grace delete).
 actor APIPodStatusReporter {
-    let client: APIServerClient
+    let client: any KubernetesClient
     let logger: Logger
     private var pods: [String: JSONValue] = [:]                  // UID → the pod as the API has it
     private var lastStatus: [String: JSONValue] = [:]
     private var transitions: [String: [String: (String, Date)]] = [:]
 
-    init(client: APIServerClient, logger: Logger) {
+    init(client: any KubernetesClient, logger: Logger) {
         self.client = client
         self.logger = logger
     }
@@ -66,10 +67,10 @@ actor APIPodStatusReporter {
                     status["conditions"] = .array(conditions)
                 }
                 guard lastStatus[uid] != status else { continue }
-                try await client.call("PATCH", "/api/v1/namespaces/\(pod.metaNamespace)/pods/\(pod.metaName)/status", ["status": status],
-                                      contentType: "application/merge-patch+json")
+                _ = try await client.patch(.pods, namespace: pod.metaNamespace, name: pod.metaName, type: .merge, body: ["status": status],
+                                           subresource: "status")
                 lastStatus[uid] = status
-            } catch let failure as APIServerClient.Failure where failure.isNotFound {
+            } catch let failure as APIError where failure.isNotFound {
                 pods[uid] = nil
             } catch {
                 logger.debug("could not update the status of pod \(pod.metaNamespace)/\(pod.metaName): \(error)")
@@ -78,12 +79,11 @@ actor APIPodStatusReporter {
     }
 
     private func finishDeletion(_ pod: JSONValue) async throws {
-        let options: JSONValue = ["kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0,
-                                  "preconditions": ["uid": .string(pod.metaUID)]]
         do {
-            try await client.call("DELETE", "/api/v1/namespaces/\(pod.metaNamespace)/pods/\(pod.metaName)", options)
+            try await client.delete(.pods, namespace: pod.metaNamespace, name: pod.metaName,
+                                    options: DeleteOptions(gracePeriodSeconds: 0, preconditionUID: pod.metaUID))
             logger.info("Pod deleted after its containers stopped", metadata: ["pod": "\(pod.metaNamespace)/\(pod.metaName)"])
-        } catch let failure as APIServerClient.Failure where failure.isNotFound || failure.isConflict {}
+        } catch let failure as APIError where failure.isNotFound || failure.isConflictOrExists {}
         pods[pod.metaUID] = nil
     }
 

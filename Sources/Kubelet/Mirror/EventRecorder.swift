@@ -1,5 +1,6 @@
 import FoundationEssentials
 import KubeAPI
+import KubeClient
 import KubeJSON
 import Logging
 
@@ -8,7 +9,7 @@ import Logging
 /// involved object's UID is the static pod's (the config hash), which kubectl describe looks up for mirror pods. Events raised before the
 /// mirror exists (the apiserver the kubelet is starting) wait, up to a bound, and are posted once it does.
 actor EventRecorder {
-    let client: APIServerClient
+    let client: any KubernetesClient
     let nodeName: String
     let mirrors: MirrorClient
     let apiPods: APIPodStatusReporter?
@@ -16,7 +17,7 @@ actor EventRecorder {
     private var pending: [(PodEvent, Date)] = []
     static let maxPending = 500
 
-    init(client: APIServerClient, nodeName: String, mirrors: MirrorClient, apiPods: APIPodStatusReporter? = nil, logger: Logger) {
+    init(client: any KubernetesClient, nodeName: String, mirrors: MirrorClient, apiPods: APIPodStatusReporter? = nil, logger: Logger) {
         self.client = client
         self.nodeName = nodeName
         self.mirrors = mirrors
@@ -53,7 +54,7 @@ actor EventRecorder {
                 "reportingComponent": "kubelet", "reportingInstance": .string(nodeName),
             ]
             do {
-                try await client.call("POST", "/api/v1/namespaces/\(mirror.namespace)/events", body)
+                _ = try await client.create(.events, namespace: mirror.namespace, body)
             } catch {
                 logger.debug("could not post event, will retry: \(error)")
                 kept.append((event, time))

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import KubeAPI
+import KubeClient
 import KubeJSON
 import Logging
 
@@ -16,7 +17,7 @@ public struct PodSnapshot: Sendable {
 /// matches the file, its status patched whenever it changes, and mirrors of removed static pods deleted.
 /// The static pods themselves never wait on any of this.
 actor MirrorClient {
-    let client: APIServerClient
+    let client: any KubernetesClient
     let nodeName: String
     let logger: Logger
     let nodeUID: @Sendable () async -> String?
@@ -24,7 +25,7 @@ actor MirrorClient {
     private var transitions: [String: [String: (String, Date)]] = [:]
     private(set) var mirrors: [String: (namespace: String, name: String, uid: String)] = [:]   // static pod UID → mirror
 
-    init(client: APIServerClient, nodeName: String, logger: Logger, nodeUID: @escaping @Sendable () async -> String?) {
+    init(client: any KubernetesClient, nodeName: String, logger: Logger, nodeUID: @escaping @Sendable () async -> String?) {
         self.client = client
         self.nodeName = nodeName
         self.logger = logger
@@ -34,10 +35,9 @@ actor MirrorClient {
     func mirror(forStaticPod uid: String) -> (namespace: String, name: String, uid: String)? { mirrors[uid] }
 
     func reconcile(_ pods: [PodSnapshot], hostIP: String) async throws {
-        let selector = "spec.nodeName%3D\(nodeName)"
-        let list = try await client.call("GET", "/api/v1/pods?fieldSelector=\(selector)")
+        let list = try await client.list(.pods, namespace: nil, options: ListOptions(fieldSelector: "spec.nodeName=\(nodeName)"))
         var existing: [String: JSONValue] = [:]
-        for item in list["items"]?.array ?? [] { existing["\(item.metaNamespace)/\(item.metaName)"] = item }
+        for item in list.items { existing["\(item.metaNamespace)/\(item.metaName)"] = item }
         var wanted = Set<String>()
         for snapshot in pods {
             let pod = snapshot.pod
@@ -60,10 +60,10 @@ actor MirrorClient {
                     continue
                 }
                 do {
-                    current = try await client.call("POST", "/api/v1/namespaces/\(pod.namespace)/pods", body)
+                    current = try await client.create(.pods, namespace: pod.namespace, body)
                     logger.info("Created mirror pod", metadata: ["pod": "\(key)"])
                     lastStatus[pod.uid] = nil
-                } catch let failure as APIServerClient.Failure where failure.isConflict {
+                } catch let failure as APIError where failure.isConflictOrExists {
                     continue   // The old one is still going away; next round.
                 }
             }
@@ -74,8 +74,8 @@ actor MirrorClient {
                                                       startTime: snapshot.startTime, hostIP: hostIP), transitions: &t)
             transitions[pod.uid] = t
             if lastStatus[pod.uid] != status || mirror["status"]?["phase"] == nil {
-                try await client.call("PATCH", "/api/v1/namespaces/\(pod.namespace)/pods/\(pod.name)/status", ["status": status],
-                                      contentType: "application/merge-patch+json")
+                _ = try await client.patch(.pods, namespace: pod.namespace, name: pod.name, type: .merge, body: ["status": status],
+                                           subresource: "status")
                 lastStatus[pod.uid] = status
             }
         }
@@ -89,11 +89,10 @@ actor MirrorClient {
     }
 
     private func delete(_ mirror: JSONValue) async throws {
-        let options: JSONValue = ["kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0,
-                                  "preconditions": ["uid": .string(mirror.metaUID)]]
         do {
-            try await client.call("DELETE", "/api/v1/namespaces/\(mirror.metaNamespace)/pods/\(mirror.metaName)", options)
-        } catch let failure as APIServerClient.Failure where failure.isNotFound || failure.isConflict {}
+            try await client.delete(.pods, namespace: mirror.metaNamespace, name: mirror.metaName,
+                                    options: DeleteOptions(gracePeriodSeconds: 0, preconditionUID: mirror.metaUID))
+        } catch let failure as APIError where failure.isNotFound || failure.isConflictOrExists {}
     }
 
     /// The static pod as a mirror: same spec, bound to this node, owned by the Node, marked with the hash; nil while

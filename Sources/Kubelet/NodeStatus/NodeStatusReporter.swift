@@ -1,13 +1,15 @@
 import FoundationEssentials
 import KubeAPI
+import KubeClient
 import KubeJSON
 import Logging
 
 /// Registers the Node and keeps its status current, as upstream's kubelet does: status is computed every
 /// `nodeStatusUpdateFrequency` (10 s) and posted when it changed or every `nodeStatusReportFrequency` (5 min).
+/// Registration goes through the rate-limited client, status through the heartbeat one (as upstream's kubelet).
 /// Failures are retried with backoff; the kubelet's pods never depend on the apiserver answering.
 actor NodeStatusReporter {
-    let client: APIServerClient
+    let api: KubeletAPIClient
     let nodeName: String
     let settings: KubeletSettings
     let version: String
@@ -16,9 +18,10 @@ actor NodeStatusReporter {
     private var lastPosted: JSONValue?
     private var lastPostTime: Date = .distantPast
     private var transitions: [String: (status: String, time: String)] = [:]
+    private var failures = 0
 
-    init(client: APIServerClient, nodeName: String, settings: KubeletSettings, version: String, logger: Logger) {
-        self.client = client
+    init(api: KubeletAPIClient, nodeName: String, settings: KubeletSettings, version: String, logger: Logger) {
+        self.api = api
         self.nodeName = nodeName
         self.settings = settings
         self.version = version
@@ -70,15 +73,15 @@ actor NodeStatusReporter {
                 let node: JSONValue = ["apiVersion": "v1", "kind": "Node",
                                        "metadata": ["name": .string(nodeName), "labels": labels],
                                        "spec": .emptyObject, "status": status()]
+                let client = api.client
                 do {
-                    let created = try await client.call("POST", "/api/v1/nodes", node)
+                    let created = try await client.create(.nodes, node)
                     nodeUID = created.metaUIDOrNil
                     logger.info("Successfully registered node", metadata: ["node": "\(nodeName)"])
-                } catch let failure as APIServerClient.Failure where failure.isConflict {
-                    let existing = try await client.call("GET", "/api/v1/nodes/\(nodeName)")
+                } catch let failure as APIError where failure.isConflictOrExists {
+                    let existing = try await client.get(.nodes, name: nodeName)
                     nodeUID = existing.metaUIDOrNil
-                    _ = try await client.call("PATCH", "/api/v1/nodes/\(nodeName)", ["metadata": ["labels": labels]],
-                                              contentType: "application/merge-patch+json")
+                    _ = try await client.patch(.nodes, name: nodeName, type: .merge, ["metadata": ["labels": labels]])
                     logger.info("Node was previously registered", metadata: ["node": "\(nodeName)"])
                 }
                 lastPosted = nil
@@ -98,15 +101,19 @@ actor NodeStatusReporter {
         let due = Date().timeIntervalSince(lastPostTime) >= 300
         guard force || due || lastPosted != comparable else { return }
         do {
-            _ = try await client.call("PATCH", "/api/v1/nodes/\(nodeName)/status", ["status": current],
-                                      contentType: "application/merge-patch+json")
+            _ = try await api.heartbeat.patch(.nodes, namespace: nil, name: nodeName, type: .merge, body: ["status": current],
+                                              subresource: "status")
             lastPosted = comparable
             lastPostTime = Date()
-        } catch let failure as APIServerClient.Failure where failure.isNotFound {
+            failures = 0
+        } catch let failure as APIError where failure.isNotFound {
+            failures = 0
             logger.warning("node \(nodeName) is gone from the API server; registering again")
             await register()
         } catch {
+            failures += 1
             logger.warning("Error updating node status, will retry: \(error)")
+            await api.heartbeatFailed(error, consecutive: failures)
         }
     }
 

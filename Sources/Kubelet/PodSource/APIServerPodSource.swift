@@ -1,59 +1,75 @@
 import FoundationEssentials
 import KubeAPI
+import KubeClient
 import KubeJSON
 import KubeYAML
 import Logging
 
-/// The pods the API binds to this node (upstream's apiserver pod source): listed with `spec.nodeName=<node>`, then
-/// watched from that list's resourceVersion; mirror pods (the static pods' own reflections) are left out. After
-/// every change the whole set goes to `onChange`. A watch that ends or fails is followed by a new list.
+/// The pods the API binds to this node (upstream's apiserver pod source, a reflector): listed with
+/// `spec.nodeName=<node>`, then watched from that list's resourceVersion; mirror pods (the static pods' own
+/// reflections) are left out. After every change the whole set goes to `onChange`. A watch that ends, or whose
+/// connection is lost, is started again from the last resourceVersion seen (bookmarks included), so an apiserver
+/// restart costs no relist; only a version the server no longer has (410 Gone) or a refused list or watch (an
+/// error status) leads to a new list.
 struct APIServerPodSource: Sendable {
-    let client: APIServerClient
+    let client: any KubernetesClient
     let nodeName: String
     let logger: Logger
 
     func run(onChange: @Sendable ([String: JSONValue]) async -> Void) async {
+        let selector = ListOptions(fieldSelector: "spec.nodeName=\(nodeName)")
         var delay = 0.2
+        var pods: [String: JSONValue] = [:]
+        var version: String?   // nil: list first
         while !Task.isCancelled {
             do {
-                let selector = "spec.nodeName%3D\(nodeName)"
-                let list = try await client.call("GET", "/api/v1/pods?fieldSelector=\(selector)")
-                var pods: [String: JSONValue] = [:]
-                for item in list["items"]?.array ?? [] where Self.isAPIPod(item) { pods[item.metaUID] = item }
-                await onChange(pods)
-                delay = 0.2
-                let version = list[path: ["metadata", "resourceVersion"]]?.string ?? ""
-                let watch = try await client.http.stream(
-                    "/api/v1/pods?fieldSelector=\(selector)&watch=1&allowWatchBookmarks=true&resourceVersion=\(version)",
-                    headers: [("accept", "application/json")])
-                guard (200..<300).contains(watch.status) else {
-                    throw APIServerClient.Failure(status: watch.status, message: "watch of this node's pods refused")
+                if version == nil {
+                    let list = try await client.list(.pods, namespace: nil, options: selector)
+                    pods = [:]
+                    for item in list.items where Self.isAPIPod(item) { pods[item.metaUID] = item }
+                    await onChange(pods)
+                    version = list.resourceVersion
+                    delay = 0.2
                 }
-                var buffer: [UInt8] = []
-                for try await chunk in watch.body {
-                    buffer += chunk
-                    var changed = false
-                    while let newline = buffer.firstIndex(of: 10) {
-                        let line = Array(buffer[..<newline])
-                        buffer.removeSubrange(...newline)
-                        guard let event = try? JSONParser.parse(line), let object = event["object"] else { continue }
-                        switch event["type"]?.string {
-                        case "ADDED", "MODIFIED":
-                            if Self.isAPIPod(object) { pods[object.metaUID] = object; changed = true }
-                        case "DELETED":
-                            pods[object.metaUID] = nil
-                            changed = true
-                        case "ERROR":
-                            throw APIServerClient.Failure(status: Int(object["code"]?.int ?? 500), message: object["message"]?.string ?? "watch error")
-                        default:
-                            break
-                        }
+                var options = selector
+                options.resourceVersion = version
+                options.allowWatchBookmarks = true
+                // The reflector's 5 to 10 minutes, spread so that many kubelets do not come back at once.
+                options.timeoutSeconds = Int.random(in: 300..<600)
+                let events = try await client.watch(.pods, namespace: nil, options: options)
+                var received = false
+                for try await event in events {
+                    received = true
+                    delay = 0.2
+                    if let seen = event.object[path: ["metadata", "resourceVersion"]]?.string, !seen.isEmpty { version = seen }
+                    switch event.type {
+                    case .added, .modified:
+                        guard Self.isAPIPod(event.object) else { continue }
+                        pods[event.object.metaUID] = event.object
+                    case .deleted:
+                        pods[event.object.metaUID] = nil
+                    case .bookmark, .error:
+                        continue
                     }
-                    if changed { await onChange(pods) }
+                    await onChange(pods)
+                }
+                logger.debug("watch of the pods bound to this node ended; watching again", metadata: ["resourceVersion": "\(version ?? "")"])
+                // A server that ends every watch at once (shutting down) is not asked again in a tight loop.
+                if !received {
+                    try? await Task.sleep(for: .seconds(delay))
+                    delay = min(delay * 2, 7)
                 }
             } catch {
                 if Task.isCancelled { return }
-                logger.debug("watch of the pods bound to this node ended: \(error); listing again")
+                if let status = error as? APIError {
+                    // An answer, not a lost connection: the version is gone, or the list or watch was refused.
+                    version = nil
+                    if status.isGone {
+                        logger.debug("watch of the pods bound to this node is too old: \(status); listing again")
+                        continue
+                    }
+                }
+                logger.debug("watch of the pods bound to this node ended: \(error); \(version == nil ? "listing" : "watching") again in \(oneDecimal(delay))s")
                 try? await Task.sleep(for: .seconds(delay))
                 delay = min(delay * 2, 7)
             }

@@ -2,6 +2,7 @@ import AtomicFile
 import FoundationEssentials
 import Glibc
 import KubeAPI
+import KubeClient
 import KubeJSON
 import Logging
 import NIOCore
@@ -19,15 +20,15 @@ public final class KubeletServer: Sendable {
 
     let kubelet: Kubelet
     let settings: KubeletSettings
-    let client: APIServerClient?
+    let client: (any KubernetesClient)?
     let verifier: ClientCertificateVerifier?
     let logger: Logger
     let context: NIOSSLContext
 
-    public init(kubelet: Kubelet, settings: KubeletSettings, client: APIServerClient?, logger: Logger) throws {
+    public init(kubelet: Kubelet, settings: KubeletSettings, client: KubeletAPIClient?, logger: Logger) throws {
         self.kubelet = kubelet
         self.settings = settings
-        self.client = client
+        self.client = client?.client
         self.logger = logger
         do {
             verifier = try settings.clientCAFile.map { try ClientCertificateVerifier(bundlePath: $0, source: "authentication.x509.clientCAFile") }
@@ -100,7 +101,7 @@ public final class KubeletServer: Sendable {
                                             "name": .string(settings.nodeName)]],
         ]
         do {
-            let answer = try await client.call("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", review)
+            let answer = try await client.create(.subjectAccessReviews, review)
             return answer[path: ["status", "allowed"]]?.bool == true
         } catch {
             logger.warning("SubjectAccessReview failed: \(error)")
