@@ -22,6 +22,10 @@ import Testing
         let proxy: PortProxy
         let serving: Task<Void, Never>
 
+        static func writePair(_ cert: PKICertificate, _ key: PrivateKey, _ dir: String, _ name: String) throws {
+            try CertificateStore.write(certificate: cert, key: key, to: CertificatePaths(directory: dir, baseName: name))
+        }
+
         static func start() async throws -> Cluster {
             let dir = NSTemporaryDirectory() + "kubestrap-restart-" + UUID().uuidString
             let pki = dir + "/pki"
@@ -35,19 +39,17 @@ import Testing
                                                        for: key, by: authority, validity: 86400)
                 return (cert, key)
             }
-            try NodeAgentTests.writePair(ca, caKey, pki, "ca")
+            try writePair(ca, caKey, pki, "ca")
             let (serving, servingKey) = try leaf("kube-apiserver", [], .serverAuth, ips: ["127.0.0.1"])
-            try NodeAgentTests.writePair(serving, servingKey, pki, "apiserver")
+            try writePair(serving, servingKey, pki, "apiserver")
             let (kubeletClient, kubeletClientKey) = try leaf("kube-apiserver-kubelet-client", ["system:masters"], .clientAuth)
-            try NodeAgentTests.writePair(kubeletClient, kubeletClientKey, pki, "apiserver-kubelet-client")
+            try writePair(kubeletClient, kubeletClientKey, pki, "apiserver-kubelet-client")
             let (node, nodeKey) = try leaf("system:node:n1", ["system:nodes"], .clientAuth)
 
             var logger = Logger(label: "test")
             logger.logLevel = .warning
             let store = try EmbeddedStore(options: .init(directory: dir + "/data"))
-            var options = APIServerOptions()
-            options.legacyInProcessControllers = true
-            let api = APIServer(options: options, storage: store,
+            let api = APIServer(options: APIServerOptions(), storage: store,
                                 kubelets: try KubeletClient(certificateFile: pki + "/apiserver-kubelet-client.crt",
                                                             keyFile: pki + "/apiserver-kubelet-client.key"),
                                 logger: logger)
@@ -197,7 +199,10 @@ import Testing
             return (n[path: ["status", "conditions"]]?.array ?? []).contains { $0["type"] == "Ready" && $0["status"] == "True" }
         }
         try await NodeAgentTests.eventually { await !renewTime().isEmpty }
-        try await NodeAgentTests.eventually { await post("/api/v1/namespaces/default/pods", pod("before")) == 201 }
+        // No kube-controller-manager here: the `default` service account its serviceaccount controller would make.
+        let account: JSONValue = ["apiVersion": "v1", "kind": "ServiceAccount", "metadata": ["name": "default"]]
+        try await NodeAgentTests.eventually { [201, 409].contains(await post("/api/v1/namespaces/default/serviceaccounts", account)) }
+        #expect(await post("/api/v1/namespaces/default/pods", pod("before")) == 201)
         try await NodeAgentTests.eventually { await isRunning("before") }
 
         // The apiserver goes away; a pod is bound to the node meanwhile; the apiserver comes back on the same port.
