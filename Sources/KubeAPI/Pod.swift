@@ -223,4 +223,9 @@ public struct PodStatus: Codable, Sendable, Equatable {
     public var hostIP: String?
     public var podIP: String?
     public var startTime: String?
+    // What controllers read of a pod's status (Core/PodConditions.swift); the kubelet does not write these yet.
+    public var conditions: [PodCondition]?
+    public var containerStatuses: [ContainerStatus]?
+    public var reason: String?
+    public var message: String?
 }

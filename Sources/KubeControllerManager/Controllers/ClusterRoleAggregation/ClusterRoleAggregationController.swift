@@ -28,7 +28,7 @@ struct ClusterRoleAggregationController: Controller {
 
     func sync(_ name: String) async throws {
         guard let role = roles.cache.get(name), let selectors = role[path: ["aggregationRule", "clusterRoleSelectors"]]?.array else { return }
-        let parsed = selectors.compactMap(LabelSelector.init(labelSelector:))
+        let parsed = selectors.compactMap { (try? LabelSelector(json: $0))?.asSelector() }
         var rules: [JSONValue] = []
         for other in roles.cache.list().sorted(by: { $0.metaName < $1.metaName }) where other.metaName != name {
             guard parsed.contains(where: { $0.matches(other.metaLabels) }) else { continue }

@@ -37,28 +37,31 @@ struct CronJobController: Controller {
         guard let cronJob = cronJobs.cache.get(key), cronJob.metaDeletionTimestamp == nil else { return }
         let owned = jobs.cache.byIndex(Indexes.controllerUID, cronJob.metaUID)
         let now = Date(timeIntervalSince1970: context.clock.now())
-        if let wake = try await sync(cronJob, owned: owned, now: now) {
-            worker.queue.add(key, after: Workloads.wakeDelay(wake))
+        try await Workloads.skippingUndecodable(Self.component, key, logger: context.logger) {
+            if let wake = try await sync(try Workloads.typed(cronJob), owned: try owned.map { try Workloads.typed($0) }, now: now) {
+                worker.queue.add(key, after: Workloads.wakeDelay(wake))
+            }
         }
     }
 
     /// The seconds until the next scheduled run, if any.
-    func sync(_ cronJob: JSONValue, owned: [JSONValue], now: Date) async throws -> Double? {
+    func sync(_ typed: Typed<CronJob>, owned: [Typed<Job>], now: Date) async throws -> Double? {
         let recorder = context.recorder
-        let spec = cronJob["spec"] ?? .emptyObject
-        var status = cronJob["status"]?.object ?? [:]
-        let wasActive = Set(status["active"]?.array?.compactMap { $0["uid"]?.string } ?? [])
+        let cronJob = typed.json, spec = typed.object.spec
+        var status = typed.object.status
+        let wasActive = Set(status.active.map(\.uid))
 
         // Jobs that finished since the last sync leave `active`; successful ones move lastSuccessfulTime.
         var active: [JSONValue] = []
-        for job in owned {
-            if let finished = Self.finishedCondition(job) {
+        for typedJob in owned {
+            let job = typedJob.json
+            if let finished = typedJob.object.finishedCondition {
                 if wasActive.contains(job.metaUID) {
                     recorder.event(cronJob, reason: "SawCompletedJob", message: "Saw completed job: \(job.metaName), condition: \(finished)")
                 }
-                if finished == "Complete", let done = job[path: ["status", "completionTime"]]?.string,
-                   Workloads.seconds(status["lastSuccessfulTime"]?.string) ?? 0 < Workloads.seconds(done) ?? 0 {
-                    status["lastSuccessfulTime"] = .string(done)
+                if finished == "Complete", let done = typedJob.object.status.completionTime,
+                   Workloads.seconds(status.lastSuccessfulTime) ?? 0 < Workloads.seconds(done) ?? 0 {
+                    status.lastSuccessfulTime = done
                 }
             } else if job.metaDeletionTimestamp == nil, wasActive.contains(job.metaUID) {
                 // Only the Jobs it started count as active (a `kubectl create job --from=cronjob/…` run does not),
@@ -66,23 +69,23 @@ struct CronJobController: Controller {
                 active.append(job)
             }
         }
-        var failure = await trimHistory(cronJob, owned: owned)
+        var failure = await trimHistory(typed, owned: owned)
 
         var wake: Double?
         let schedule: CronSchedule?
         do {
-            schedule = try CronSchedule(spec["schedule"]?.string ?? "")
+            schedule = try CronSchedule(spec.schedule)
         } catch {
             context.logger.warning("\(Self.component): \(cronJob.metaNamespace)/\(cronJob.metaName): unparseable schedule: \(error); skipped")
             schedule = nil
         }
-        if spec["suspend"]?.bool != true, let schedule {
-            let zone = spec["timeZone"]?.string.flatMap(TimeZone.init(identifier:)) ?? TimeZone.current
-            let lastText = status["lastScheduleTime"]?.string ?? cronJob.metaCreationTimestamp
+        if spec.suspend != true, let schedule {
+            let zone = spec.timeZone.flatMap(TimeZone.init(identifier:)) ?? TimeZone.current
+            let lastText = status.lastScheduleTime ?? cronJob.metaCreationTimestamp
             let earliest = Date(timeIntervalSince1970: Workloads.seconds(lastText) ?? now.timeIntervalSince1970)
             if let scheduled = schedule.mostRecent(atOrBefore: now, after: earliest, in: zone) {
-                let deadline = spec.goInt64(["startingDeadlineSeconds"])
-                let policy = spec["concurrencyPolicy"]?.string ?? "Allow"
+                let deadline = spec.startingDeadlineSeconds
+                let policy = spec.concurrencyPolicy.isEmpty ? "Allow" : spec.concurrencyPolicy
                 if let deadline, now.timeIntervalSince(scheduled) > Double(deadline) {
                     recorder.event(cronJob, type: "Warning", reason: "MissSchedule",
                                    message: "Missed scheduled time to start a job: \(Self.format(scheduled, in: zone))")
@@ -104,23 +107,23 @@ struct CronJobController: Controller {
                         active = []
                     }
                     do {
-                        active.append(try await createJob(cronJob, scheduled: scheduled, zone: zone))
-                        status["lastScheduleTime"] = .string(RFC3339.format(scheduled.timeIntervalSince1970))
+                        active.append(try await createJob(typed, scheduled: scheduled, zone: zone))
+                        status.lastScheduleTime = RFC3339.format(scheduled.timeIntervalSince1970)
                     } catch {
                         failure = failure ?? error
                     }
                 }
             }
-            let start = Date(timeIntervalSince1970: Workloads.seconds(status["lastScheduleTime"]?.string ?? lastText) ?? now.timeIntervalSince1970)
+            let start = Date(timeIntervalSince1970: Workloads.seconds(status.lastScheduleTime ?? lastText) ?? now.timeIntervalSince1970)
             if let next = schedule.next(after: now, in: zone, since: start) { wake = max(0.05, next.timeIntervalSince(now)) }
             // A Forbid run waiting for its Job is looked at again by the Job's changes.
         }
-        let refs: [JSONValue] = active.map { job in
-            ["apiVersion": "batch/v1", "kind": "Job", "name": .string(job.metaName), "namespace": .string(job.metaNamespace),
-             "uid": .string(job.metaUID), "resourceVersion": .string(job.metaResourceVersion)]
+        status.active = active.map { job in
+            ObjectReference(apiVersion: "batch/v1", kind: "Job", namespace: job.metaNamespace, name: job.metaName, uid: job.metaUID,
+                            resourceVersion: job.metaResourceVersion)
         }
-        status["active"] = refs.isEmpty ? nil : .array(refs)
-        try await cronJobs.updateStatus(cronJob, .object(status))
+        let written = status
+        try await cronJobs.updateStatus(typed) { $0.status = written }
         if let failure { throw failure }
         return wake
     }

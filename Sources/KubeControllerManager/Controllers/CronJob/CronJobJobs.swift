@@ -8,15 +8,21 @@ import KubeJSON
 extension CronJobController {
     /// The run's Job; one that exists already is it when this CronJob owns it (a create whose status write did not
     /// land, or a cache behind its own creation).
-    func createJob(_ cronJob: JSONValue, scheduled: Date, zone: TimeZone) async throws -> JSONValue {
-        let template = cronJob[path: ["spec", "jobTemplate"]] ?? .emptyObject
+    func createJob(_ typed: Typed<CronJob>, scheduled: Date, zone: TimeZone) async throws -> JSONValue {
+        let cronJob = typed.json
+        let template = typed.object.spec.jobTemplate ?? .emptyObject
         let name = "\(cronJob.metaName)-\(Int(saturating: scheduled.timeIntervalSince1970 / 60))"
-        var annotations = template[path: ["metadata", "annotations"]]?.object ?? [:]
-        annotations[Self.scheduledTimestampAnnotation] = .string(Self.format(scheduled, in: zone))
-        var metadata: JSONValue = ["name": .string(name), "namespace": .string(cronJob.metaNamespace),
-                                   "annotations": .object(annotations), "ownerReferences": [Workloads.ownerReference(cronJob)]]
-        if let labels = template[path: ["metadata", "labels"]] { metadata["labels"] = labels }
-        let job: JSONValue = ["apiVersion": "batch/v1", "kind": "Job", "metadata": metadata, "spec": template["spec"] ?? .emptyObject]
+        let templateMeta: ObjectMeta
+        do {
+            templateMeta = try ObjectMeta(json: template["metadata"] ?? .emptyObject)
+        } catch {
+            throw UndecodableObject(kind: "CronJob", namespace: cronJob.metaNamespace, name: cronJob.metaName, error: error)
+        }
+        var metadata = ObjectMeta(name: name, namespace: cronJob.metaNamespace, labels: templateMeta.labels,
+                                  annotations: (templateMeta.annotations ?? [:]).merging([Self.scheduledTimestampAnnotation: Self.format(scheduled, in: zone)]) { $1 })
+        metadata.ownerReferences = [Workloads.ownerReference(cronJob)]
+        // The Job's spec is the template's as stored.
+        let job: JSONValue = ["apiVersion": "batch/v1", "kind": "Job", "metadata": try Workloads.json(metadata), "spec": template["spec"] ?? .emptyObject]
         do {
             let created = try await jobs.create(namespace: cronJob.metaNamespace, object: job)
             context.recorder.event(cronJob, reason: "SuccessfulCreate", message: "Created job \(name)")
@@ -36,18 +42,19 @@ extension CronJobController {
 
     /// Finished Jobs beyond successfulJobsHistoryLimit / failedJobsHistoryLimit go, oldest first. The first
     /// failure, if any.
-    func trimHistory(_ cronJob: JSONValue, owned: [JSONValue]) async -> (any Error)? {
+    func trimHistory(_ typed: Typed<CronJob>, owned: [Typed<Job>]) async -> (any Error)? {
+        let cronJob = typed.object, cronJobJSON = typed.json
         var failure: (any Error)?
-        for (condition, field, fallback) in [("Complete", "successfulJobsHistoryLimit", 3), ("Failed", "failedJobsHistoryLimit", 1)] {
-            let limit = max(0, cronJob.goInt32(["spec", field]) ?? fallback)
-            let finished = owned.filter { Self.finishedCondition($0) == condition && $0.metaDeletionTimestamp == nil }
-                .sorted { Self.startTime($0) < Self.startTime($1) }
+        for (condition, limitField) in [("Complete", cronJob.spec.successfulJobsHistoryLimit ?? 3), ("Failed", cronJob.spec.failedJobsHistoryLimit ?? 1)] {
+            let limit = max(0, Int(limitField))
+            let finished = owned.filter { $0.object.finishedCondition == condition && $0.json.metaDeletionTimestamp == nil }
+                .sorted { Self.startTime($0) < Self.startTime($1) }.map(\.json)
             guard finished.count > limit else { continue }
             for job in finished.prefix(finished.count - limit) {
                 do {
                     try await jobs.delete(namespace: job.metaNamespace, name: job.metaName,
                                           options: Workloads.deleteOptions(job, propagation: "Background"))
-                    context.recorder.event(cronJob, reason: "SuccessfulDelete", message: "Deleted job \(job.metaName)")
+                    context.recorder.event(cronJobJSON, reason: "SuccessfulDelete", message: "Deleted job \(job.metaName)")
                 } catch let error as APIError where error.isNotFound {
                     // A cache behind an earlier sync's delete.
                 } catch {
@@ -58,16 +65,8 @@ extension CronJobController {
         return failure
     }
 
-    static func startTime(_ job: JSONValue) -> String {
-        job[path: ["status", "startTime"]]?.string ?? job.metaCreationTimestamp ?? ""
-    }
-
-    /// "Complete" or "Failed" once the Job has finished.
-    static func finishedCondition(_ job: JSONValue) -> String? {
-        for condition in job[path: ["status", "conditions"]]?.array ?? [] where condition["status"]?.string == "True" {
-            if let type = condition["type"]?.string, type == "Complete" || type == "Failed" { return type }
-        }
-        return nil
+    static func startTime(_ job: Typed<Job>) -> String {
+        job.object.status.startTime ?? job.json.metaCreationTimestamp ?? ""
     }
 
     /// RFC 3339 in the CronJob's zone, as Go's `Time.In(zone).Format(time.RFC3339)`.

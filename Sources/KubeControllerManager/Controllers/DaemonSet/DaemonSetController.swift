@@ -56,15 +56,19 @@ struct DaemonSetController: Controller {
             expectations.forget(key)
             return
         }
-        try await DaemonSetSync(ds: ds, key: key, controller: self)
-            .run(owned: pods.cache.byIndex(Indexes.controllerUID, ds.metaUID), nodes: nodes.list(), manage: expectations.satisfied(key))
+        try await Workloads.skippingUndecodable(Self.component, key, logger: context.logger) {
+            try await DaemonSetSync(typed: try Workloads.typed(ds), key: key, controller: self)
+                .run(owned: try WorkloadPod.all(pods.cache.byIndex(Indexes.controllerUID, ds.metaUID)), nodes: nodes.list(),
+                     manage: expectations.satisfied(key))
+        }
     }
 
     /// A daemon pod for `node`: the template, its revision hash label, the default tolerations, and required node
     /// affinity on the node's name (the scheduler binds it, as upstream since 1.12).
-    static func daemonPod(_ ds: JSONValue, template: JSONValue, hash: String, node: String) -> JSONValue {
-        let generation = String(ds.goInt64(["metadata", "generation"]) ?? 1)
-        var pod = Workloads.pod(from: template, owner: ds, namePrefix: ds.metaName,
+    static func daemonPod(_ typed: Typed<DaemonSet>, template: JSONValue, hash: String, node: String) throws -> JSONValue {
+        let ds = typed.json
+        let generation = String(typed.object.metadata.generation ?? 1)
+        var pod = try Workloads.pod(from: template, owner: ds, namePrefix: ds.metaName,
                                 extraLabels: [hashLabel: hash, "pod-template-generation": generation])
         var tolerations = pod[path: ["spec", "tolerations"]]?.array ?? []
         for (key, effect) in defaultTolerations where !tolerations.contains(where: { $0["key"]?.string == key && $0["effect"]?.string == effect }) {

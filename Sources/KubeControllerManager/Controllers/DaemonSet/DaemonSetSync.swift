@@ -5,28 +5,31 @@ import KubeJSON
 
 /// One DaemonSet's reconciliation: which nodes should run its pod, which pods go, which are made, then the status.
 struct DaemonSetSync {
-    let ds: JSONValue
+    let typed: Typed<DaemonSet>
     let key: String
     let controller: DaemonSetController
 
     /// Creates and deletes only with `manage` (the caches have shown the last sync's creations and deletions).
-    func run(owned: [JSONValue], nodes: [JSONValue], manage: Bool) async throws {
+    var ds: JSONValue { typed.json }
+
+    func run(owned: [WorkloadPod], nodes: [JSONValue], manage: Bool) async throws {
         typealias C = DaemonSetController
-        let template = ds[path: ["spec", "template"]] ?? .emptyObject
-        let hash = DeploymentController.templateHash(template, collisionCount: Int64(ds.goInt32(["status", "collisionCount"]) ?? 0))
-        let probe = C.daemonPod(ds, template: template, hash: hash, node: "")
-        let rollingUpdate = ds[path: ["spec", "updateStrategy", "type"]]?.string != "OnDelete"
-        let maxUnavailable = max(1, Workloads.scaled(ds[path: ["spec", "updateStrategy", "rollingUpdate", "maxUnavailable"]],
+        let spec = typed.object.spec
+        let template = spec.template ?? .emptyObject
+        let hash = DeploymentController.templateHash(template, collisionCount: Int64(typed.object.status.collisionCount ?? 0))
+        let probe = try C.daemonPod(typed, template: template, hash: hash, node: "")
+        let rollingUpdate = spec.updateStrategy.type != "OnDelete"
+        let maxUnavailable = max(1, Workloads.scaled(spec.updateStrategy.rollingUpdate?.maxUnavailable,
                                                      of: nodes.count, roundUp: true, default: 1))
 
         var desired = 0, current = 0, misscheduled = 0, ready = 0, updated = 0
         var unavailable = 0
         var toCreate: [String] = []
-        var toDelete: [JSONValue] = []
-        var outdated: [JSONValue] = []
-        var byNode: [String: [JSONValue]] = [:]
-        for pod in owned where pod.metaDeletionTimestamp == nil {
-            if let node = C.nodeName(of: pod) { byNode[node, default: []].append(pod) }
+        var toDelete: [WorkloadPod] = []
+        var outdated: [WorkloadPod] = []
+        var byNode: [String: [WorkloadPod]] = [:]
+        for pod in owned where !pod.isTerminating {
+            if let node = C.nodeName(of: pod.json) { byNode[node, default: []].append(pod) }
         }
         for node in nodes.sorted(by: { $0.metaName < $1.metaName }) {
             let name = node.metaName
@@ -38,9 +41,9 @@ struct DaemonSetSync {
             }
             desired += 1
             // A failed daemon pod is deleted and made again (the kubelet restarts containers of a running one).
-            toDelete += onNode.filter { $0[path: ["status", "phase"]]?.string == "Failed" }
-            let running = onNode.filter { $0[path: ["status", "phase"]]?.string != "Failed" }
-                .sorted { ($0.metaCreationTimestamp ?? "") < ($1.metaCreationTimestamp ?? "") }
+            toDelete += onNode.filter { $0.status.phase == "Failed" }
+            let running = onNode.filter { $0.status.phase != "Failed" }
+                .sorted { ($0.json.metaCreationTimestamp ?? "") < ($1.json.metaCreationTimestamp ?? "") }
             guard let keep = running.first else {
                 toCreate.append(name)
                 unavailable += 1
@@ -48,17 +51,17 @@ struct DaemonSetSync {
             }
             toDelete += running.dropFirst()
             current += 1
-            if Workloads.isReady(keep) { ready += 1 } else { unavailable += 1 }
-            if keep.metaLabels[C.hashLabel] == hash { updated += 1 } else { outdated.append(keep) }
+            if keep.isReady { ready += 1 } else { unavailable += 1 }
+            if keep.labels[C.hashLabel] == hash { updated += 1 } else { outdated.append(keep) }
         }
         // Pods whose node is gone go too (upstream's pod garbage collector would delete them).
         let nodeNames = Set(nodes.map(\.metaName))
-        toDelete += owned.filter { pod in C.nodeName(of: pod).map { !nodeNames.contains($0) } ?? true }
+        toDelete += owned.filter { pod in C.nodeName(of: pod.json).map { !nodeNames.contains($0) } ?? true }
         // Old pods go unavailable ones first, then as many as maxUnavailable leaves room for.
         if rollingUpdate {
             var budget = maxUnavailable - unavailable
-            for pod in outdated.sorted(by: { !Workloads.isReady($0) && Workloads.isReady($1) }) {
-                if !Workloads.isReady(pod) {
+            for pod in outdated.sorted(by: { !$0.isReady && $1.isReady }) {
+                if !pod.isReady {
                     toDelete.append(pod)
                 } else if budget > 0 {
                     toDelete.append(pod)
@@ -66,7 +69,7 @@ struct DaemonSetSync {
                 }
             }
         }
-        toDelete = toDelete.filter { $0.metaDeletionTimestamp == nil }
+        toDelete = toDelete.filter { !$0.isTerminating }
 
         // A failed write is retried with backoff once the rest of this sync (other nodes, the status) is done.
         var failure: (any Error)?
@@ -74,8 +77,8 @@ struct DaemonSetSync {
             controller.expectations.expect(key, adds: toCreate.count, deletes: toDelete.count)
             for pod in toDelete {
                 do {
-                    try await controller.pods.delete(namespace: pod.metaNamespace, name: pod.metaName, options: Workloads.deleteOptions(pod))
-                    controller.context.recorder.event(ds, reason: "SuccessfulDelete", message: "Deleted pod: \(pod.metaName)")
+                    try await controller.pods.delete(namespace: pod.json.metaNamespace, name: pod.name, options: Workloads.deleteOptions(pod.json))
+                    controller.context.recorder.event(ds, reason: "SuccessfulDelete", message: "Deleted pod: \(pod.name)")
                 } catch {
                     controller.expectations.deletionObserved(key)
                     if (error as? APIError)?.isNotFound != true { failure = failure ?? error }
@@ -84,7 +87,7 @@ struct DaemonSetSync {
             for node in toCreate {
                 do {
                     let created = try await controller.pods.create(namespace: ds.metaNamespace,
-                                                                   object: C.daemonPod(ds, template: template, hash: hash, node: node))
+                                                                   object: try C.daemonPod(typed, template: template, hash: hash, node: node))
                     controller.context.recorder.event(ds, reason: "SuccessfulCreate", message: "Created pod: \(created.metaName)")
                 } catch {
                     controller.expectations.creationObserved(key)
@@ -93,17 +96,17 @@ struct DaemonSetSync {
                 }
             }
         }
-        var status: JSONValue = [
-            "currentNumberScheduled": Workloads.int32(current), "desiredNumberScheduled": Workloads.int32(desired),
-            "numberMisscheduled": Workloads.int32(misscheduled), "numberReady": Workloads.int32(ready),
-            "updatedNumberScheduled": Workloads.int32(updated), "numberAvailable": Workloads.int32(ready),
-            "numberUnavailable": Workloads.int32(unavailable),
-            "observedGeneration": .int(max(0, ds.goInt64(["metadata", "generation"]) ?? 1)),
-        ]
-        status = status.droppingZeros(keep: ["currentNumberScheduled", "desiredNumberScheduled", "numberMisscheduled", "numberReady"])
-        // Kept as stored: status validation refuses a collisionCount that goes away or down.
-        if let collisions = ds[path: ["status", "collisionCount"]] { status["collisionCount"] = collisions }
-        try await controller.sets.updateStatus(ds, status)
+        // collisionCount is left as stored: status validation refuses one that goes away or down.
+        try await controller.sets.updateStatus(typed) { d in
+            d.status.currentNumberScheduled = Workloads.int32(current)
+            d.status.desiredNumberScheduled = Workloads.int32(desired)
+            d.status.numberMisscheduled = Workloads.int32(misscheduled)
+            d.status.numberReady = Workloads.int32(ready)
+            d.status.updatedNumberScheduled = Workloads.int32(updated)
+            d.status.numberAvailable = Workloads.int32(ready)
+            d.status.numberUnavailable = Workloads.int32(unavailable)
+            d.status.observedGeneration = max(0, typed.object.metadata.generation ?? 1)
+        }
         if let failure { throw failure }
     }
 }

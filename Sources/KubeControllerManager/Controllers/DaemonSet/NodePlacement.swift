@@ -34,7 +34,8 @@ enum NodePlacement {
         let expressions = term["matchExpressions"]?.array ?? []
         let fields = term["matchFields"]?.array ?? []
         if expressions.isEmpty && fields.isEmpty { return false }
-        if !expressions.isEmpty, LabelSelector(labelSelector: ["matchExpressions": .array(expressions)])?.matches(node.metaLabels) != true { return false }
+        if !expressions.isEmpty,
+           (try? LabelSelector(json: ["matchExpressions": .array(expressions)]))?.asSelector()?.matches(node.metaLabels) != true { return false }
         for field in fields {
             guard field["key"]?.string == "metadata.name" else { return false }
             let values = field["values"]?.array?.compactMap(\.string) ?? []

@@ -1,4 +1,5 @@
 import ControllerRuntime
+import KubeAPI
 import KubeClient
 import KubeJSON
 import Logging
@@ -31,7 +32,7 @@ public final class DisruptionController: Controller {
         let budgetCache = budgets.cache
         let enqueue: @Sendable (JSONValue) -> Void = { pod in
             for budget in budgetCache.byIndex(Indexes.namespace, Lifecycle.namespace(pod)) {
-                guard let selector = Self.selector(budget), selector.matches(object: pod) else { continue }
+                guard let selector = Self.selector(budget), selector.matches(pod.metaLabels) else { continue }
                 queue.add(ObjectCache.key(budget))
             }
         }
@@ -48,9 +49,9 @@ public final class DisruptionController: Controller {
     }
 
     /// policy/v1: a nil selector selects nothing, an empty one every pod in the namespace.
-    static func selector(_ budget: JSONValue) -> Lifecycle.Selector? {
+    static func selector(_ budget: JSONValue) -> Labels.Selector? {
         guard let json = budget[path: ["spec", "selector"]], json != .null else { return nil }
-        return Lifecycle.Selector(labelSelector: json)
+        return (try? LabelSelector(json: json))?.asSelector()
     }
 
     public func run() async {
@@ -70,7 +71,7 @@ public final class DisruptionController: Controller {
             try await write(budget, Counts(currentHealthy: 0, desiredHealthy: 0, expectedPods: 0), disrupted: [:], failure: nil)
             return
         }
-        let matching = pods.cache.byIndex(Indexes.namespace, Lifecycle.namespace(budget)).filter { selector.matches(object: $0) }
+        let matching = pods.cache.byIndex(Indexes.namespace, Lifecycle.namespace(budget)).filter { selector.matches($0.metaLabels) }
         if matching.isEmpty {
             context.recorder.event(budget, reason: "NoPods", message: "No matching pods found")
         }

@@ -1,4 +1,5 @@
 import ControllerRuntime
+import KubeAPI
 import KubeClient
 import KubeJSON
 import Logging
@@ -48,7 +49,7 @@ public final class EndpointSliceController: Controller {
             let changed = Lifecycle.condition(latest, "Ready")?["lastTransitionTime"]?.string
                 ?? latest[path: ["metadata", "creationTimestamp"]]?.string
             for service in serviceCache.byIndex(Indexes.namespace, namespace) {
-                guard let selector = EndpointsController.selector(service), pods.contains(where: { selector.matches(object: $0) }) else { continue }
+                guard let selector = EndpointsController.selector(service), pods.contains(where: { selector.matches($0.metaLabels) }) else { continue }
                 let key = ObjectCache.key(service)
                 triggerTimes.note(key, changed)
                 queue.add(key)
@@ -103,7 +104,7 @@ public final class EndpointSliceController: Controller {
             return
         }
         let (namespace, _) = Lifecycle.split(key)
-        let selected = pods.cache.byIndex(Indexes.namespace, namespace).filter { selector.matches(object: $0) }
+        let selected = pods.cache.byIndex(Indexes.namespace, namespace).filter { selector.matches($0.metaLabels) }
         let desired = DesiredEndpoints(service: service, pods: selected, nodes: nodes.cache)
         // Slices already being deleted are left to finish (counting them would stall the Service).
         var plan = EndpointSlicePlan(service: service, desired: desired, existing: cached.filter { !Lifecycle.isDeleting($0) },

@@ -1,4 +1,5 @@
 import ControllerRuntime
+import KubeAPI
 import KubeClient
 import KubeJSON
 import Logging
@@ -45,7 +46,7 @@ public final class EndpointsController: Controller {
             let changed = Lifecycle.condition(latest, "Ready")?["lastTransitionTime"]?.string
                 ?? latest[path: ["metadata", "creationTimestamp"]]?.string
             for service in serviceCache.byIndex(Indexes.namespace, namespace) {
-                guard let selector = Self.selector(service), pods.contains(where: { selector.matches(object: $0) }) else { continue }
+                guard let selector = Self.selector(service), pods.contains(where: { selector.matches($0.metaLabels) }) else { continue }
                 let key = ObjectCache.key(service)
                 note(key, changed)
                 queue.add(key)
@@ -69,10 +70,10 @@ public final class EndpointsController: Controller {
     }
 
     /// A Service's selector; nil for none (an absent or empty map), which leaves its Endpoints to others.
-    static func selector(_ service: JSONValue) -> Lifecycle.Selector? {
+    static func selector(_ service: JSONValue) -> Labels.Selector? {
         guard let json = service[path: ["spec", "selector"]], json != .null,
-              let selector = Lifecycle.Selector(map: json), !selector.isEmpty else { return nil }
-        return selector
+              let labels = try? [String: String](json: json), !labels.isEmpty else { return nil }
+        return Labels.Selector(matchLabels: labels)
     }
 
     public func run() async {
@@ -109,12 +110,12 @@ public final class EndpointsController: Controller {
     }
 
     /// syncService's loop over the selected pods.
-    func subsets(for service: JSONValue, selector: Lifecycle.Selector) -> [JSONValue] {
+    func subsets(for service: JSONValue, selector: Labels.Selector) -> [JSONValue] {
         let publishNotReady = service[path: ["spec", "publishNotReadyAddresses"]]?.bool ?? false
         let ports = service[path: ["spec", "ports"]]?.array ?? []
         let headless = service[path: ["spec", "clusterIP"]]?.string == "None"
         var entries: [(address: EndpointSubsets.Address, port: JSONValue?)] = []
-        for pod in pods.cache.byIndex(Indexes.namespace, Lifecycle.namespace(service)) where selector.matches(object: pod) {
+        for pod in pods.cache.byIndex(Indexes.namespace, Lifecycle.namespace(service)) where selector.matches(pod.metaLabels) {
             // ShouldPodBeInEndpoints: not terminal, has an IP, not being deleted unless not-ready ones are published.
             guard !Lifecycle.isPodTerminal(pod),
                   let ip = pod[path: ["status", "podIP"]]?.string ?? pod[path: ["status", "podIPs"]]?.array?.first?["ip"]?.string,

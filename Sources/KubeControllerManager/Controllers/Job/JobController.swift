@@ -64,7 +64,9 @@ struct JobController: Controller {
             if let strayFailure { throw strayFailure }
             return
         }
-        if !JobSync.isFinished(job), job.metaDeletionTimestamp == nil {
+        try await Workloads.skippingUndecodable(Self.component, key, logger: context.logger) {
+            let typed: Typed<Job> = try Workloads.typed(job)
+            guard typed.object.finishedCondition == nil, job.metaDeletionTimestamp == nil else { return }
             // Until the caches show this controller's own last writes, counting would be wrong: their events queue
             // the Job again, and the wake-up covers an event that never comes (both give up after a while).
             if let wait = observations.pending(key) {
@@ -72,7 +74,7 @@ struct JobController: Controller {
             } else if !expectations.satisfied(key) {
                 worker.queue.add(key, after: 300)
             } else {
-                var sync = JobSync(job: job, key: key, pods: pods.cache.byIndex(Indexes.controllerUID, job.metaUID),
+                var sync = JobSync(job: typed, key: key, pods: try WorkloadPod.all(pods.cache.byIndex(Indexes.controllerUID, job.metaUID)),
                                    controller: self, now: context.clock.now())
                 if let wake = try await sync.run() {
                     worker.queue.add(key, after: Workloads.wakeDelay(wake))

@@ -5,9 +5,9 @@ import KubeJSON
 
 /// A Job's pods, made (NonIndexed or with their completion index) and removed.
 extension JobSync {
-    mutating func createIndexed(active: [JSONValue]) async {
+    mutating func createIndexed(active: [WorkloadPod]) async {
         let limit = completions ?? 0
-        let completed = CompletedIndexes(status["completedIndexes"]?.string ?? "", below: limit)
+        let completed = CompletedIndexes(status.completedIndexes, below: limit)
         let running = Set(active.compactMap(Self.index))
         // The first free indexes: a run of completed ones is skipped in one step, so a sync takes steps for the pods
         // it creates, the running ones and the intervals, never for each of up to two billion completed indexes.
@@ -32,7 +32,7 @@ extension JobSync {
         controller.expectations.expect(key, adds: indexes.count)
         for (made, index) in indexes.enumerated() {
             do {
-                let created = try await controller.pods.create(namespace: job.metaNamespace, object: pod(index: index))
+                let created = try await controller.pods.create(namespace: job.metaNamespace, object: try pod(index: index))
                 createdCount += 1
                 recorder.event(job, reason: "SuccessfulCreate", message: "Created pod: \(created.metaName)")
             } catch {
@@ -44,8 +44,8 @@ extension JobSync {
         }
     }
 
-    func pod(index: Int?) -> JSONValue {
-        var pod = Workloads.pod(from: spec["template"] ?? .emptyObject, owner: job,
+    func pod(index: Int?) throws -> JSONValue {
+        var pod = try Workloads.pod(from: spec.template ?? .emptyObject, owner: job,
                                 namePrefix: index.map { "\(job.metaName)-\($0)" } ?? job.metaName,
                                 extraLabels: index.map { [JobController.indexAnnotation: String($0)] } ?? [:])
         pod.setMeta("finalizers", [.string(JobController.trackingFinalizer)])
@@ -69,15 +69,15 @@ extension JobSync {
     }
 
     /// A pod that is already gone counts as deleted; any other failure leaves it active for the next sync.
-    mutating func deletePods(_ victims: [JSONValue]) async {
-        let targets = victims.filter { $0.metaDeletionTimestamp == nil }
+    mutating func deletePods(_ victims: [WorkloadPod]) async {
+        let targets = victims.filter { !$0.isTerminating }
         guard !targets.isEmpty else { return }
         controller.expectations.expect(key, deletes: targets.count)
         for pod in targets {
             do {
-                try await controller.pods.delete(namespace: pod.metaNamespace, name: pod.metaName, options: Workloads.deleteOptions(pod))
+                try await controller.pods.delete(namespace: pod.json.metaNamespace, name: pod.name, options: Workloads.deleteOptions(pod.json))
                 deletedCount += 1
-                recorder.event(job, reason: "SuccessfulDelete", message: "Deleted pod: \(pod.metaName)")
+                recorder.event(job, reason: "SuccessfulDelete", message: "Deleted pod: \(pod.name)")
             } catch {
                 controller.expectations.deletionObserved(key)
                 if !((error as? APIError)?.isNotFound ?? false) { failure = failure ?? error }

@@ -103,7 +103,7 @@ struct PersistentVolumeBinder: Controller {
         let mode = { (o: JSONValue) in o[path: ["spec", "volumeMode"]]?.string ?? "Filesystem" }
         guard mode(claim) == mode(volume) else { return false }
         if let selectorJSON = claim[path: ["spec", "selector"]] {
-            guard let selector = LabelSelector(labelSelector: selectorJSON), selector.matches(volume.metaLabels) else { return false }
+            guard let selector = (try? LabelSelector(json: selectorJSON))?.asSelector(), selector.matches(volume.metaLabels) else { return false }
         }
         return true
     }

@@ -39,37 +39,41 @@ struct ReplicaSetController: Controller {
             expectations.forget(key)
             return
         }
-        try await Self.sync(rs, key: key, pods: pods.list(namespace: rs.metaNamespace), sets: sets, podStore: pods,
-                            recorder: context.recorder, expectations: expectations)
+        try await Workloads.skippingUndecodable(Self.component, key, logger: context.logger) {
+            try await Self.sync(Workloads.typed(rs), key: key, pods: pods.list(namespace: rs.metaNamespace), sets: sets, podStore: pods,
+                                recorder: context.recorder, expectations: expectations)
+        }
     }
 
-    static func sync(_ rs: JSONValue, key: String, pods: [JSONValue], sets: ObjectStore, podStore: ObjectStore, recorder: EventRecorder,
-                     expectations: Expectations) async throws {
-        guard let selector = rs[path: ["spec", "selector"]].flatMap(LabelSelector.init(labelSelector:)), !selector.isEmpty else { return }
+    static func sync(_ typed: Typed<ReplicaSet>, key: String, pods: [JSONValue], sets: ObjectStore, podStore: ObjectStore,
+                     recorder: EventRecorder, expectations: Expectations) async throws {
+        let rs = typed.json, spec = typed.object.spec
+        guard let labelSelector = spec.selector, !labelSelector.isEmpty, let selector = labelSelector.asSelector() else { return }
         let namespace = rs.metaNamespace
         var owned = pods.filter { Workloads.controllerUID($0) == rs.metaUID }
         // Orphans that match are adopted, as upstream's ControllerRefManager does.
+        let ownerRef = try Workloads.json(Workloads.ownerReference(rs))
         for orphan in pods where Workloads.controllerUID(orphan) == nil && orphan.metaDeletionTimestamp == nil && selector.matches(orphan.metaLabels) {
             if let adopted = try? await podStore.guaranteedUpdate(namespace: namespace, name: orphan.metaName, transform: { current in
                 guard var p = current, Workloads.controllerUID(p) == nil else {
                     throw APIError.conflict(podStore.groupResource, orphan.metaName, "already owned")
                 }
                 var refs = p[path: ["metadata", "ownerReferences"]]?.array ?? []
-                refs.append(Workloads.ownerReference(rs))
+                refs.append(ownerRef)
                 p[path: ["metadata", "ownerReferences"]] = .array(refs)
                 return p
             }) {
                 owned.append(adopted)
             }
         }
-        let active = owned.filter(Workloads.isActive)
-        let wanted = max(0, rs.goInt32(["spec", "replicas"]) ?? 1)
+        let active = try WorkloadPod.all(owned).filter(\.isActive)
+        let wanted = max(0, Int(spec.replicas ?? 1))
         let settled = expectations.satisfied(key)
         if settled, active.count < wanted {
             let count = min(wanted - active.count, burst)
+            let pod = try Workloads.pod(from: spec.template ?? .emptyObject, owner: rs, namePrefix: rs.metaName)
             expectations.expect(key, adds: count)
             for made in 0..<count {
-                let pod = Workloads.pod(from: rs[path: ["spec", "template"]] ?? .emptyObject, owner: rs, namePrefix: rs.metaName)
                 do {
                     let created = try await podStore.create(namespace: namespace, object: pod)
                     recorder.event(rs, reason: "SuccessfulCreate", message: "Created pod: \(created.metaName)")
@@ -81,16 +85,16 @@ struct ReplicaSetController: Controller {
             }
         } else if settled, active.count > wanted {
             // Pods not yet scheduled or not ready go first, then the newest.
+            let rank = { (p: WorkloadPod) in (p.nodeName.isEmpty ? 0 : 1) + (p.isReady ? 2 : 0) }
             let victims = active.sorted { a, b in
-                let rank = { (p: JSONValue) in ((p[path: ["spec", "nodeName"]]?.string ?? "").isEmpty ? 0 : 1) + (Workloads.isReady(p) ? 2 : 0) }
                 if rank(a) != rank(b) { return rank(a) < rank(b) }
-                return (a.metaCreationTimestamp ?? "") > (b.metaCreationTimestamp ?? "")
+                return (a.json.metaCreationTimestamp ?? "") > (b.json.metaCreationTimestamp ?? "")
             }.prefix(min(active.count - wanted, burst))
             expectations.expect(key, deletes: victims.count)
             for pod in victims {
                 do {
-                    try await podStore.delete(namespace: namespace, name: pod.metaName)
-                    recorder.event(rs, reason: "SuccessfulDelete", message: "Deleted pod: \(pod.metaName)")
+                    try await podStore.delete(namespace: namespace, name: pod.name)
+                    recorder.event(rs, reason: "SuccessfulDelete", message: "Deleted pod: \(pod.name)")
                 } catch let error as APIError where error.isNotFound {
                     expectations.deletionObserved(key)
                 } catch {
@@ -99,12 +103,13 @@ struct ReplicaSetController: Controller {
                 }
             }
         }
-        let ready = active.filter(Workloads.isReady).count
-        let status: JSONValue = [
-            "replicas": .int(Int64(active.count)), "fullyLabeledReplicas": .int(Int64(active.filter { selector.matches($0.metaLabels) }.count)),
-            "readyReplicas": .int(Int64(ready)), "availableReplicas": .int(Int64(ready)),
-            "observedGeneration": .int(max(0, rs.goInt64(["metadata", "generation"]) ?? 1)),
-        ]
-        try await sets.updateStatus(rs, status.droppingZeros(keep: ["replicas"]))
+        let ready = Workloads.int32(active.filter(\.isReady).count)
+        try await sets.updateStatus(typed) { r in
+            r.status.replicas = Workloads.int32(active.count)
+            r.status.fullyLabeledReplicas = Workloads.int32(active.filter { selector.matches($0.labels) }.count)
+            r.status.readyReplicas = ready
+            r.status.availableReplicas = ready
+            r.status.observedGeneration = max(0, typed.object.metadata.generation ?? 1)
+        }
     }
 }

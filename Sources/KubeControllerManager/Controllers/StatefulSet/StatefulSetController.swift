@@ -47,7 +47,10 @@ struct StatefulSetController: Controller {
             expectations.forget(key)
             return
         }
-        let sync = StatefulSetSync(sts: sts, key: key, owned: pods.cache.byIndex(Indexes.controllerUID, sts.metaUID), controller: self)
-        try await sync.run(manage: expectations.satisfied(key))
+        try await Workloads.skippingUndecodable(Self.component, key, logger: context.logger) {
+            let sync = StatefulSetSync(typed: try Workloads.typed(sts), key: key,
+                                       owned: try WorkloadPod.all(pods.cache.byIndex(Indexes.controllerUID, sts.metaUID)), controller: self)
+            try await sync.run(manage: expectations.satisfied(key))
+        }
     }
 }

@@ -6,30 +6,30 @@ import KubeJSON
 /// One StatefulSet's reconciliation (upstream's updateStatefulSet, in short): what to create and delete is decided
 /// from one look at its pods, then done, then the status written.
 struct StatefulSetSync {
-    let sts: JSONValue
+    let typed: Typed<StatefulSet>
     let key: String
-    let owned: [JSONValue]
+    let owned: [WorkloadPod]
     let controller: StatefulSetController
 
-    var spec: JSONValue { sts["spec"] ?? .emptyObject }
+    var sts: JSONValue { typed.json }
+    var spec: StatefulSetSpec { typed.object.spec }
     var recorder: EventRecorder { controller.context.recorder }
 
     /// Creates and deletes only with `manage` (the caches have shown the last sync's creations and deletions).
     func run(manage: Bool) async throws {
         // int32 fields, clamped and non-negative: the ordinal range below then fits an Int.
-        let replicas = max(0, spec.goInt32(["replicas"]) ?? 1)
-        let start = max(0, spec.goInt32(["ordinals", "start"]) ?? 0)
-        let ordered = spec["podManagementPolicy"]?.string != "Parallel"
-        let revision = "\(sts.metaName)-" + DeploymentController.templateHash(spec["template"] ?? .emptyObject,
-                                                           collisionCount: Int64(sts.goInt32(["status", "collisionCount"]) ?? 0))
-        var byOrdinal: [Int: JSONValue] = [:]
+        let replicas = max(0, Int(spec.replicas ?? 1))
+        let start = max(0, Int(spec.ordinals?.start ?? 0))
+        let ordered = spec.podManagementPolicy != "Parallel"
+        let revision = "\(sts.metaName)-" + DeploymentController.templateHash(spec.template ?? .emptyObject,
+                                                           collisionCount: Int64(typed.object.status.collisionCount ?? 0))
+        var byOrdinal: [Int: WorkloadPod] = [:]
         for pod in owned { if let n = ordinal(of: pod) { byOrdinal[n] = pod } }
         let wanted = start..<(start + replicas)
 
         // Failed pods are deleted and made again (the kubelet restarts the containers of running ones).
-        var victims: [JSONValue] = []
-        for (n, pod) in byOrdinal.sorted(by: { $0.key < $1.key })
-        where pod[path: ["status", "phase"]]?.string == "Failed" && pod.metaDeletionTimestamp == nil {
+        var victims: [WorkloadPod] = []
+        for (n, pod) in byOrdinal.sorted(by: { $0.key < $1.key }) where pod.status.phase == "Failed" && !pod.isTerminating {
             victims.append(pod)
             byOrdinal[n] = nil
         }
@@ -46,17 +46,17 @@ struct StatefulSetSync {
                 continue
             }
             // Under OrderedReady the next ordinal waits for this one to be Running and Ready (and not terminating).
-            if ordered, pod.metaDeletionTimestamp != nil || !isRunningAndReady(pod) { blocked = true }
+            if ordered, pod.isTerminating || !isRunningAndReady(pod) { blocked = true }
         }
 
         // Condemned pods, highest ordinal first; OrderedReady takes one at a time once the rest are ready.
         var scaledDown: [Int] = []
         let condemned = byOrdinal.keys.filter { !wanted.contains($0) }.sorted(by: >)
         if !condemned.isEmpty {
-            let inProgress = condemned.contains { byOrdinal[$0]?.metaDeletionTimestamp != nil }
+            let inProgress = condemned.contains { byOrdinal[$0]?.isTerminating == true }
             let lowerReady = wanted.allSatisfy { byOrdinal[$0].map(isRunningAndReady) ?? false }
             for n in condemned {
-                guard let pod = byOrdinal[n], pod.metaDeletionTimestamp == nil else { continue }
+                guard let pod = byOrdinal[n], !pod.isTerminating else { continue }
                 if ordered, inProgress || !lowerReady || blocked { break }
                 victims.append(pod)
                 scaledDown.append(n)
@@ -65,10 +65,10 @@ struct StatefulSetSync {
         }
 
         // Rolling update: highest ordinal first down to the partition, one pod at a time, each once all are ready.
-        if spec[path: ["updateStrategy", "type"]]?.string != "OnDelete", !blocked {
-            let partition = spec.goInt32(["updateStrategy", "rollingUpdate", "partition"]) ?? 0
-            let allReady = wanted.allSatisfy { byOrdinal[$0].map { isRunningAndReady($0) && $0.metaDeletionTimestamp == nil } ?? false }
-            if allReady, let n = wanted.reversed().first(where: { $0 >= partition && byOrdinal[$0]?.metaLabels[StatefulSetController.hashLabel] != revision }),
+        if spec.updateStrategy.type != "OnDelete", !blocked {
+            let partition = Int(spec.updateStrategy.rollingUpdate?.partition ?? 0)
+            let allReady = wanted.allSatisfy { byOrdinal[$0].map { isRunningAndReady($0) && !$0.isTerminating } ?? false }
+            if allReady, let n = wanted.reversed().first(where: { $0 >= partition && byOrdinal[$0]?.labels[StatefulSetController.hashLabel] != revision }),
                let pod = byOrdinal[n] {
                 victims.append(pod)
             }
@@ -89,32 +89,34 @@ struct StatefulSetSync {
         if let failure { throw failure }
     }
 
-    private func writeStatus(byOrdinal: [Int: JSONValue], wanted: Range<Int>, revision: String) async throws {
-        let live = byOrdinal.values.filter { $0.metaDeletionTimestamp == nil }
-        let updated = live.filter { $0.metaLabels[StatefulSetController.hashLabel] == revision }.count
-        let ready = live.filter(isRunningAndReady).count
-        let previous = sts[path: ["status", "currentRevision"]]?.string ?? ""
+    private func writeStatus(byOrdinal: [Int: WorkloadPod], wanted: Range<Int>, revision: String) async throws {
+        let live = byOrdinal.values.filter { !$0.isTerminating }
+        let updated = live.filter { $0.labels[StatefulSetController.hashLabel] == revision }.count
+        let ready = Workloads.int32(live.filter(isRunningAndReady).count)
+        let previous = typed.object.status.currentRevision
         let current = updated == wanted.count && live.count == wanted.count || previous.isEmpty ? revision : previous
-        let currentReplicas = live.filter { $0.metaLabels[StatefulSetController.hashLabel] == current }.count
-        var status: JSONValue = [
-            "observedGeneration": .int(max(0, sts.goInt64(["metadata", "generation"]) ?? 1)),
-            "replicas": .int(Int64(live.count)), "readyReplicas": .int(Int64(ready)), "availableReplicas": .int(Int64(ready)),
-            "currentReplicas": .int(Int64(currentReplicas)), "updatedReplicas": .int(Int64(updated)),
-            "currentRevision": .string(current), "updateRevision": .string(revision),
-            // Kept as stored: status validation refuses a collisionCount that goes away or down.
-            "collisionCount": sts[path: ["status", "collisionCount"]] ?? 0,
-        ]
-        status = status.droppingZeros(keep: ["replicas", "availableReplicas", "collisionCount", "observedGeneration"])
-        try await controller.sets.updateStatus(sts, status)
+        let currentReplicas = live.filter { $0.labels[StatefulSetController.hashLabel] == current }.count
+        try await controller.sets.updateStatus(typed) { s in
+            s.status.observedGeneration = max(0, typed.object.metadata.generation ?? 1)
+            s.status.replicas = Workloads.int32(live.count)
+            s.status.readyReplicas = ready
+            s.status.availableReplicas = ready
+            s.status.currentReplicas = Workloads.int32(currentReplicas)
+            s.status.updatedReplicas = Workloads.int32(updated)
+            s.status.currentRevision = current
+            s.status.updateRevision = revision
+            // Written once and then kept as stored: status validation refuses a collisionCount that goes away or down.
+            s.status.collisionCount = s.status.collisionCount ?? 0
+        }
     }
 
-    private func ordinal(of pod: JSONValue) -> Int? {
+    private func ordinal(of pod: WorkloadPod) -> Int? {
         let prefix = sts.metaName + "-"
-        guard pod.metaName.hasPrefix(prefix) else { return nil }
-        return Int(pod.metaName.dropFirst(prefix.count))
+        guard pod.name.hasPrefix(prefix) else { return nil }
+        return Int(pod.name.dropFirst(prefix.count))
     }
 
-    func isRunningAndReady(_ pod: JSONValue) -> Bool {
-        pod[path: ["status", "phase"]]?.string == "Running" && Workloads.isReady(pod)
+    func isRunningAndReady(_ pod: WorkloadPod) -> Bool {
+        pod.status.phase == "Running" && pod.isReady
     }
 }

@@ -32,48 +32,57 @@ struct TTLAfterFinishedController: Controller {
     }
 
     func sync(_ key: String) async throws {
-        guard let cached = jobs.cache.get(key), Self.needsCleanup(cached) else { return }
-        guard let left = Self.timeLeft(cached, now: context.clock.now()) else {
-            context.logger.warning("\(Self.component): job \(key) finished at no readable time; skipped")
-            return
-        }
-        if left > 0 {
-            worker.queue.add(key, after: Workloads.wakeDelay(left))
-            return
-        }
-        // The cache may be behind a change that lengthened the TTL or restarted the Job: the latest decides.
-        let latest: JSONValue
-        do {
-            latest = try await jobs.client.get(.jobs, namespace: cached.metaNamespace, name: cached.metaName)
-        } catch let error as APIError where error.isNotFound {
-            return
-        }
-        guard Self.needsCleanup(latest), let stillLeft = Self.timeLeft(latest, now: context.clock.now()) else { return }
-        if stillLeft > 0 {
-            worker.queue.add(key, after: Workloads.wakeDelay(stillLeft))
-            return
-        }
-        do {
-            try await jobs.delete(namespace: latest.metaNamespace, name: latest.metaName,
-                                  options: Workloads.deleteOptions(latest, propagation: "Background"))
-            context.logger.info("\(Self.component): deleted job \(key), finished \(latest.goInt32(["spec", "ttlSecondsAfterFinished"]) ?? 0)s ago")
-        } catch let error as APIError where error.isNotFound || error.code == 409 {
-            // Gone already, or replaced by a Job of the same name (whose own events bring it here).
+        try await Workloads.skippingUndecodable(Self.component, key, logger: context.logger) {
+            guard let json = jobs.cache.get(key) else { return }
+            let cached = try Workloads.typed(json, as: Job.self)
+            guard Self.needsCleanup(cached) else { return }
+            guard let left = Self.timeLeft(cached.object, now: context.clock.now()) else {
+                context.logger.warning("\(Self.component): job \(key) finished at no readable time; skipped")
+                return
+            }
+            if left > 0 {
+                worker.queue.add(key, after: Workloads.wakeDelay(left))
+                return
+            }
+            // The cache may be behind a change that lengthened the TTL or restarted the Job: the latest decides.
+            let latest: Typed<Job>
+            do {
+                latest = try Workloads.typed(try await jobs.client.get(.jobs, namespace: json.metaNamespace, name: json.metaName))
+            } catch let error as APIError where error.isNotFound {
+                return
+            }
+            guard Self.needsCleanup(latest), let stillLeft = Self.timeLeft(latest.object, now: context.clock.now()) else { return }
+            if stillLeft > 0 {
+                worker.queue.add(key, after: Workloads.wakeDelay(stillLeft))
+                return
+            }
+            do {
+                try await jobs.delete(namespace: latest.json.metaNamespace, name: latest.json.metaName,
+                                      options: Workloads.deleteOptions(latest.json, propagation: "Background"))
+                context.logger.info("\(Self.component): deleted job \(key), finished \(latest.object.spec.ttlSecondsAfterFinished ?? 0)s ago")
+            } catch let error as APIError where error.isNotFound || error.code == 409 {
+                // Gone already, or replaced by a Job of the same name (whose own events bring it here).
+            }
         }
     }
 
-    /// A finished Job with a TTL that is not being deleted.
+    /// A finished Job with a TTL that is not being deleted. (The handler reads the JSON: a Job that does not
+    /// decode is queued, and its sync says why it is skipped.)
     static func needsCleanup(_ job: JSONValue) -> Bool {
-        job.metaDeletionTimestamp == nil && job.goInt32(["spec", "ttlSecondsAfterFinished"]) != nil && JobSync.isFinished(job)
+        guard let typed = try? Typed<Job>(job) else { return job.metaDeletionTimestamp == nil }
+        return needsCleanup(typed)
+    }
+
+    static func needsCleanup(_ job: Typed<Job>) -> Bool {
+        job.json.metaDeletionTimestamp == nil && job.object.spec.ttlSecondsAfterFinished != nil && job.object.finishedCondition != nil
     }
 
     /// Seconds until the Job expires (zero or less: it has); nil when its finish time cannot be read (the Job is
     /// skipped, as upstream skips a Job without a finish time).
-    static func timeLeft(_ job: JSONValue, now: Double) -> Double? {
-        guard let ttl = job.goInt32(["spec", "ttlSecondsAfterFinished"]) else { return nil }
-        let failed = job[path: ["status", "conditions"]]?.array?.first { $0["type"]?.string == "Failed" && $0["status"]?.string == "True" }
-        let finishedText = job[path: ["status", "completionTime"]]?.string ?? failed?["lastTransitionTime"]?.string
-        guard let finished = Workloads.seconds(finishedText) else { return nil }
+    static func timeLeft(_ job: Job, now: Double) -> Double? {
+        guard let ttl = job.spec.ttlSecondsAfterFinished else { return nil }
+        let failed = job.status.conditions?.first { $0.type == "Failed" && $0.status == "True" }
+        guard let finished = Workloads.seconds(job.status.completionTime ?? failed?.lastTransitionTime) else { return nil }
         return finished + Double(ttl) - now
     }
 }
