@@ -60,7 +60,7 @@ import Testing
 
         let cronJob = try #require(h.get(.cronJobs, "tick"))
         var manual = JobControllerTests.job("by-hand")
-        manual[path: ["metadata", "ownerReferences"]] = [Workloads.ownerReference(cronJob)]
+        manual[path: ["metadata", "ownerReferences"]] = [try Workloads.json(Workloads.ownerReference(cronJob))]
         _ = try await h.fake.create(.jobs, namespace: "default", manual)
         // The manual Job's event brings a sync at the same time; a finished bogus entry makes it write its status.
         try await h.setStatus(.cronJobs, "tick", ["active": [["kind": "Job", "name": .string(run.name), "uid": .string(run.uid)],

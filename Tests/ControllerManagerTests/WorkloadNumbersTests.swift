@@ -14,14 +14,14 @@ import Testing
         #expect(Workloads.wakeDelay(.nan) == 0.05 && Workloads.wakeDelay(-5) == 0.05 && Workloads.wakeDelay(0.2) == 0.2)
         #expect(Workloads.wakeDelay(.infinity) == 86_400 && Workloads.wakeDelay(1e300) == 86_400)
         let max32 = Int(Int32.max)
-        #expect(Workloads.scaled(.int(Int64.max), of: 2, roundUp: true, default: 1) == max32)
-        #expect(Workloads.scaled(.int(Int64.min), of: 2, roundUp: true, default: 1) == 0)
-        #expect(Workloads.scaled("99999999999999999999%", of: 10, roundUp: true, default: 1) == 214_748_365)
-        #expect(Workloads.scaled("50%", of: 3, roundUp: true, default: 1) == 2 && Workloads.scaled("50%", of: 3, roundUp: false, default: 1) == 1)
-        #expect(Workloads.scaled("25%", of: max32, roundUp: true, default: 1) == 536_870_912)
-        #expect(Workloads.scaled("x", of: 3, roundUp: true, default: 1) == 1 && Workloads.scaled(nil, of: 3, roundUp: true, default: 4) == 4)
-        #expect(Workloads.scaled(.double(1e300), of: 3, roundUp: true, default: 1) == max32)
-        #expect(Workloads.int32(Int.max) == .int(Int64(Int32.max)) && Workloads.int32(-5) == .int(-5))
+        #expect(Workloads.scaled(.int(Int.max), of: 2, roundUp: true, default: 1) == max32)
+        #expect(Workloads.scaled(.int(Int.min), of: 2, roundUp: true, default: 1) == 0)
+        #expect(Workloads.scaled(.string("99999999999999999999%"), of: 10, roundUp: true, default: 1) == 214_748_365)
+        #expect(Workloads.scaled(.string("50%"), of: 3, roundUp: true, default: 1) == 2
+                && Workloads.scaled(.string("50%"), of: 3, roundUp: false, default: 1) == 1)
+        #expect(Workloads.scaled(.string("25%"), of: max32, roundUp: true, default: 1) == 536_870_912)
+        #expect(Workloads.scaled(.string("x"), of: 3, roundUp: true, default: 1) == 1 && Workloads.scaled(nil, of: 3, roundUp: true, default: 4) == 4)
+        #expect(Workloads.int32(Int.max) == Int32.max && Workloads.int32(-5) == -5)
     }
 
     static func template(_ app: String) -> JSONValue {
@@ -44,7 +44,7 @@ import Testing
         deployment[path: ["spec", "template", "spec", "terminationGracePeriodSeconds"]] = max
         deployment[path: ["metadata", "generation"]] = max
         deployment[path: ["metadata", "annotations"]] = ["deployment.kubernetes.io/revision": "9223372036854775807"]
-        deployment["status"] = ["collisionCount": max, "observedGeneration": min, "replicas": "many"]
+        deployment["status"] = ["collisionCount": max, "observedGeneration": min, "replicas": max]
 
         var replicaSet = workload("ReplicaSet", "bad-rs", app: "bad-rs")
         replicaSet[path: ["spec", "replicas"]] = .double(-1e19)
