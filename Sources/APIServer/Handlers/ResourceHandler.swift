@@ -76,9 +76,18 @@ struct ResourceHandler {
 
     // MARK: reads
 
+    /// `?labelSelector=` parsed by KubeAPI; a bad one is a 400 with the parser's message.
+    static func labelSelector(_ text: String) throws(StatusError) -> Labels.Selector {
+        do {
+            return try Labels.Selector(parsing: text)
+        } catch {
+            throw .badRequest(error.message)
+        }
+    }
+
     func listOptions() throws -> ListOptions {
         var options = ListOptions()
-        if let s = query["labelSelector"], !s.isEmpty { options.labelSelector = try LabelSelector(parsing: s) }
+        if let s = query["labelSelector"], !s.isEmpty { options.labelSelector = try Self.labelSelector(s) }
         if let s = query["fieldSelector"], !s.isEmpty { options.fieldSelector = try FieldSelector(parsing: s) }
         if !info.name.isEmpty {
             var fs = try options.fieldSelector ?? FieldSelector(parsing: "")

@@ -289,10 +289,10 @@ public struct GenericStore: Sendable {
                         errors.append(.invalid("metadata.labels", key, "label values must be strings"))
                         continue
                     }
-                    if (try? LabelSelector.validateKey(key)) == nil {
+                    if (try? Labels.validateKey(key)) == nil {
                         errors.append(.invalid("metadata.labels", key, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"))
                     }
-                    if (try? LabelSelector.validateValue(s)) == nil {
+                    if (try? Labels.validateValue(s)) == nil {
                         errors.append(.invalid("metadata.labels", s, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"))
                     }
                 }

@@ -1,3 +1,4 @@
+import KubeAPI
 import KubeJSON
 
 /// Who asked and how: passed from the handler through admission into the store.
@@ -35,7 +36,7 @@ public protocol AdmissionPlugin: Sendable {
 
 /// Options of a list or watch, from the query.
 public struct ListOptions: Sendable {
-    public var labelSelector = LabelSelector.everything
+    public var labelSelector = Labels.Selector.everything
     public var fieldSelector: FieldSelector?
     public var limit = 0
     public var continueToken: String?

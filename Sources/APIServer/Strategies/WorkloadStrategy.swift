@@ -116,7 +116,9 @@ enum WorkloadSelector {
         guard let selectorJSON = object[path: ["spec", "selector"]], selectorJSON.object != nil else {
             return [.required("spec.selector")]
         }
-        guard let selector = LabelSelector(labelSelector: selectorJSON) else {
+        // A key missing from an expression is refused with the operators, as it always was here.
+        guard let typed = try? LabelSelector(json: selectorJSON), !(typed.matchExpressions ?? []).contains(where: { $0.key.isEmpty }),
+              let selector = typed.asSelector() else {
             return [.invalid("spec.selector.matchExpressions", "", "operator must be one of In, NotIn, Exists, DoesNotExist")]
         }
         if selector.isEmpty {

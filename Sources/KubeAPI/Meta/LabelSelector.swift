@@ -51,6 +51,8 @@ public struct LabelSelectorRequirement: Codable, Sendable, Equatable, Hashable {
 public enum Labels {
     public enum Requirement: Sendable, Equatable, Hashable {
         case equals(String, String)
+        /// Only from the string syntax (`a!=b`): a missing label matches, as upstream's NotEquals.
+        case notEquals(String, String)
         case `in`(String, Set<String>)
         case notIn(String, Set<String>)
         case exists(String)
@@ -59,6 +61,7 @@ public enum Labels {
         public func matches(_ labels: [String: String]) -> Bool {
             switch self {
             case .equals(let key, let value): return labels[key] == value
+            case .notEquals(let key, let value): return labels[key] != value
             case .in(let key, let values): return labels[key].map(values.contains) ?? false
             case .notIn(let key, let values): return !(labels[key].map(values.contains) ?? false)
             case .exists(let key): return labels[key] != nil
@@ -71,6 +74,8 @@ public enum Labels {
         public var requirements: [Requirement]
 
         public init(requirements: [Requirement]) { self.requirements = requirements }
+
+        public static let everything = Selector(requirements: [])
 
         /// upstream's SelectorFromSet: a Service's `spec.selector`, a ReplicationController's.
         public init(matchLabels: [String: String]) {

@@ -177,13 +177,14 @@ public struct Taint: Sendable, Equatable {
 /// A required pod (anti-)affinity term: pods matching the selector, in the listed namespaces (the pod's own when
 /// none are listed; all for an empty namespaceSelector), counted per value of `topologyKey` on their nodes.
 public struct AffinityTerm: Sendable {
-    var selector: LabelSelector
+    /// nil selects nothing.
+    var selector: Labels.Selector?
     var namespaces: Set<String>
     var allNamespaces: Bool
     public var topologyKey: String
 
     init(_ json: JSONValue, podNamespace: String) {
-        selector = LabelSelector(json["labelSelector"])
+        selector = Labels.Selector(podSelector: json["labelSelector"])
         namespaces = Set(json["namespaces"]?.array?.compactMap(\.string) ?? [])
         // A namespaceSelector needs namespace labels, which this scheduler does not watch: only `{}` (every
         // namespace) is understood; a non-empty one adds nothing to the listed namespaces.
@@ -193,6 +194,16 @@ public struct AffinityTerm: Sendable {
     }
 
     func matches(_ pod: PodInfo) -> Bool {
-        (allNamespaces || namespaces.contains(pod.namespace)) && selector.matches(pod.labels)
+        (allNamespaces || namespaces.contains(pod.namespace)) && selector?.matches(pod.labels) == true
+    }
+}
+
+extension Labels.Selector {
+    /// A meta/v1 LabelSelector in a pod's affinity term or spread constraint, as KubeAPI reads it. nil selects
+    /// nothing: a missing selector (upstream's nil), an operator upstream cannot build a selector from, or one
+    /// that does not decode (the apiserver's schema refuses those; a pod cannot be read as selecting anything).
+    init?(podSelector json: JSONValue?) {
+        guard let json, json != .null, let typed = try? LabelSelector(json: json), let selector = typed.asSelector() else { return nil }
+        self = selector
     }
 }

@@ -1,3 +1,4 @@
+import KubeAPI
 import KubeJSON
 
 /// topologySpreadConstraints with `whenUnsatisfiable: DoNotSchedule`: on a node in a domain (the value of the
@@ -11,7 +12,8 @@ struct PodTopologySpread: PreFilterPlugin, FilterPlugin {
         var maxSkew: Int64
         var topologyKey: String
         var minDomains: Int64
-        var selector: LabelSelector
+        /// nil selects nothing.
+        var selector: Labels.Selector?
         var selfMatch: Int64
         /// Matching pods per domain, over the nodes the pod could go to by its node affinity (upstream's default
         /// nodeAffinityPolicy Honor); every such domain is present, empty ones at zero.
@@ -22,15 +24,15 @@ struct PodTopologySpread: PreFilterPlugin, FilterPlugin {
         var constraints: [Constraint] = []
         for c in pod.object[path: ["spec", "topologySpreadConstraints"]]?.array ?? [] where c["whenUnsatisfiable"]?.string == "DoNotSchedule" {
             guard let key = c["topologyKey"]?.string, !key.isEmpty else { continue }
-            var selector = LabelSelector(c["labelSelector"])
+            var selector = Labels.Selector(podSelector: c["labelSelector"])
             for labelKey in c["matchLabelKeys"]?.array?.compactMap(\.string) ?? [] {
-                if let value = pod.labels[labelKey] { selector.require(labelKey, equals: value) }
+                if let value = pod.labels[labelKey] { selector?.requirements.append(.equals(labelKey, value)) }
             }
             // No labelSelector selects no pods (upstream), so the pod does not count itself either.
             let hasSelector = c["labelSelector"].map { $0 != .null } ?? false
             constraints.append(Constraint(maxSkew: max(c["maxSkew"]?.int ?? 1, 1), topologyKey: key,
                                           minDomains: max(c["minDomains"]?.int ?? 1, 1), selector: selector,
-                                          selfMatch: hasSelector && selector.matches(pod.labels) ? 1 : 0))
+                                          selfMatch: hasSelector && selector?.matches(pod.labels) == true ? 1 : 0))
         }
         guard !constraints.isEmpty else { return nil }
         let affinity = NodeAffinity()
@@ -41,7 +43,7 @@ struct PodTopologySpread: PreFilterPlugin, FilterPlugin {
                 guard let domain = node.labels[constraints[i].topologyKey] else { continue }
                 var matching: Int64 = 0
                 for other in node.pods.values where other.namespace == pod.namespace && !other.isBeingDeleted
-                    && constraints[i].selector.matches(other.labels) { matching += 1 }
+                    && constraints[i].selector?.matches(other.labels) == true { matching += 1 }
                 constraints[i].counts[domain, default: 0] += matching
             }
         }
