@@ -1,4 +1,5 @@
 import ControllerRuntime
+import KubeAPI
 import KubeClient
 import KubeJSON
 @testable import KubeControllerManager
@@ -138,34 +139,35 @@ import Testing
         await h.stop(task)
     }
 
-    @Test func planFillsExistingSlicesBeforeMakingNew() {
-        let service = Self.service("web", selector: ["app": "web"], ports: [])
+    @Test func planFillsExistingSlicesBeforeMakingNew() throws {
+        let service = try Service(json: Self.service("web", selector: ["app": "web"], ports: []))
         var existing = EndpointSliceObjects.newSlice(service: service, addressType: "IPv4", ports: [], endpoints: [],
                                                      labels: EndpointSliceObjects.labels(for: service))
-        existing[path: ["metadata", "name"]] = "web-aaaaa"
+        existing.metadata.name = "web-aaaaa"
         var desired = DesiredEndpoints(service: service, pods: [], nodes: ObjectCache())
-        let endpoints: [JSONValue] = (1...3).map { ["addresses": [.string("10.0.0.\($0)")], "targetRef": ["uid": .string("u\($0)")]] }
+        let endpoints = (1...3).map { Endpoint(addresses: ["10.0.0.\($0)"], targetRef: ObjectReference(uid: "u\($0)")) }
         desired.groups["IPv4"] = ["": DesiredEndpoints.Group(ports: [], endpoints: endpoints)]
-        let plan = EndpointSlicePlan(service: service, desired: desired, existing: [existing], maxPerSlice: 2)
-        #expect(plan.update.map(\.name) == ["web-aaaaa"])
-        #expect(plan.update.first?["endpoints"]?.array?.count == 2)
+        let plan = EndpointSlicePlan(service: service, desired: desired, existing: [try Typed(JSONValueEncoder().encode(existing))],
+                                     maxPerSlice: 2)
+        #expect(plan.update.map { $0.slice.metadata.name } == ["web-aaaaa"])
+        #expect(plan.update.first?.slice.endpoints.count == 2)
         #expect(plan.create.count == 1)
-        #expect(plan.create.first?["endpoints"]?.array?.count == 1)
+        #expect(plan.create.first?.endpoints.count == 1)
         #expect(plan.delete.isEmpty)
     }
 
-    @Test func terminatingPodsAndPodsOnUnknownNodes() {
+    @Test func terminatingPodsAndPodsOnUnknownNodes() throws {
         let nodes = ObjectCache()
         _ = nodes.put(Self.node("n1"))
-        let service = Self.service("web", selector: ["app": "web"], ports: [["port": 80, "targetPort": 8080, "protocol": "TCP"]])
+        let service = try Service(json: Self.service("web", selector: ["app": "web"], ports: [["port": 80, "targetPort": 8080, "protocol": "TCP"]]))
         var leaving = Fixtures.pod("leaving", node: "n1", labels: ["app": "web"], ip: "10.0.0.1")
         leaving[path: ["metadata", "deletionTimestamp"]] = "2026-05-28T20:00:00Z"
         let lost = Fixtures.pod("lost", node: "gone", labels: ["app": "web"], ip: "10.0.0.2")
-        let desired = DesiredEndpoints(service: service, pods: [leaving, lost], nodes: nodes)
-        let endpoints = desired.groups["IPv4"]?.values.flatMap(\.endpoints) ?? []
+        let desired = DesiredEndpoints(service: service, pods: try [leaving, lost].map(EndpointPod.init), nodes: nodes)
+        let endpoints = desired.groups["IPv4"]?.values.flatMap { $0.endpoints } ?? []
         #expect(endpoints.count == 1)
         // Serving but not ready while terminating, as upstream's podToEndpoint says.
-        #expect(endpoints.first?["conditions"] == ["ready": false, "serving": true, "terminating": true])
+        #expect(endpoints.first?.conditions == EndpointConditions(ready: false, serving: true, terminating: true))
         #expect(desired.podsOnUnknownNodes == ["lost"])
     }
 

@@ -1,4 +1,5 @@
 import ControllerRuntime
+import KubeAPI
 import KubeClient
 import KubeJSON
 
@@ -8,20 +9,17 @@ extension DisruptionController {
         case int(Int)
         case percent(Int)
 
-        init?(_ json: JSONValue?) {
-            switch json {
-            case .string(let text)? where text.hasSuffix("%"):
+        init?(_ value: IntOrString) {
+            switch value {
+            case .string(let text) where text.hasSuffix("%"):
                 guard let value = Int(text.dropLast()), value >= 0 else { return nil }
                 self = .percent(min(value, 100_000))
-            case .string(let text)?:
+            case .string(let text):
                 // A number written as a string is what intstr.Parse makes of it.
                 guard let value = Int(text) else { return nil }
                 self = .int(max(0, min(value, Int(Int32.max))))
-            case let value?:
-                guard let number = Lifecycle.int32(value) else { return nil }
-                self = .int(max(0, number))
-            case nil:
-                return nil
+            case .int(let number):
+                self = .int(max(0, min(number, Int(Int32.max))))
             }
         }
 
@@ -39,32 +37,39 @@ extension DisruptionController {
     /// getExpectedPodCount: with an integer minAvailable the matching pods are expected; otherwise the scale of
     /// their controllers (a Deployment through its ReplicaSet, a StatefulSet, a bare ReplicaSet), and a pod with no
     /// scalable owner counts as one.
-    func expectedAndDesired(_ budget: JSONValue, _ matching: [JSONValue]) throws -> (expected: Int, desired: Int) {
-        let spec = budget["spec"] ?? .emptyObject
-        if spec["maxUnavailable"] != nil, spec["maxUnavailable"] != .null {
-            guard let maxUnavailable = IntOrPercent(spec["maxUnavailable"]) else {
-                throw DisruptionError(message: "invalid maxUnavailable \(spec["maxUnavailable"].map { "\($0)" } ?? "")")
+    func expectedAndDesired(_ spec: PodDisruptionBudgetSpec, _ matching: [BudgetPod]) throws -> (expected: Int, desired: Int) {
+        if let value = spec.maxUnavailable {
+            guard let maxUnavailable = IntOrPercent(value) else {
+                throw DisruptionError(message: "invalid maxUnavailable \(Self.goJSON(value))")
             }
-            let expected = expectedScale(matching)
+            let expected = try expectedScale(matching)
             return (expected, max(0, expected - maxUnavailable.scaled(expected)))
         }
-        if spec["minAvailable"] != nil, spec["minAvailable"] != .null {
-            guard let minAvailable = IntOrPercent(spec["minAvailable"]) else {
-                throw DisruptionError(message: "invalid minAvailable \(spec["minAvailable"].map { "\($0)" } ?? "")")
+        if let value = spec.minAvailable {
+            guard let minAvailable = IntOrPercent(value) else {
+                throw DisruptionError(message: "invalid minAvailable \(Self.goJSON(value))")
             }
             if case .int(let value) = minAvailable { return (matching.count, value) }
-            let expected = expectedScale(matching)
+            let expected = try expectedScale(matching)
             return (expected, minAvailable.scaled(expected))
         }
         return (matching.count, 0)
     }
 
+    /// The value as the message has always shown it (the JSON it was stored as).
+    static func goJSON(_ value: IntOrString) -> String {
+        switch value {
+        case .int(let number): return "\(JSONValue.int(Int64(number)))"
+        case .string(let text): return "\(JSONValue.string(text))"
+        }
+    }
+
     /// The sum of the distinct controllers' `spec.replicas` (finders of upstream's getExpectedScale).
-    func expectedScale(_ matching: [JSONValue]) -> Int {
+    func expectedScale(_ matching: [BudgetPod]) throws -> Int {
         var scales: [String: Int] = [:]
         var unmanaged = 0
         for pod in matching {
-            guard let scale = controllerScale(of: pod) else {
+            guard let scale = try controllerScale(of: pod) else {
                 unmanaged += 1
                 continue
             }
@@ -77,63 +82,60 @@ extension DisruptionController {
         }
     }
 
-    private func controllerScale(of pod: JSONValue) -> (uid: String, replicas: Int)? {
-        guard let owner = controllerRef(pod) else { return nil }
-        let namespace = Lifecycle.namespace(pod)
-        switch (owner.kind, owner.group) {
+    /// The scale of the pod's controller; an owner that does not decode stops the budget's sync (logged).
+    private func controllerScale(of pod: BudgetPod) throws -> (uid: String, replicas: Int)? {
+        guard let owner = pod.controllerRef else { return nil }
+        switch (owner.kind, Self.group(owner)) {
         case ("ReplicaSet", "apps"):
-            guard let rs = replicaSets.cache.get(namespace: namespace, name: owner.name), Lifecycle.uid(rs) == owner.uid else { return nil }
-            if let deploymentRef = controllerRef(rs), deploymentRef.kind == "Deployment", deploymentRef.group == "apps",
-               let deployment = deployments.cache.get(namespace: namespace, name: deploymentRef.name),
-               Lifecycle.uid(deployment) == deploymentRef.uid {
-                return (deploymentRef.uid, max(0, Lifecycle.int32(deployment[path: ["spec", "replicas"]]) ?? 1))
+            guard let json = replicaSets.cache.get(namespace: pod.namespace, name: owner.name), json.metaUID == owner.uid else { return nil }
+            let rs = try Workloads.typed(json, as: ReplicaSet.self).object
+            if let deploymentRef = rs.metadata.ownerReferences?.first(where: { $0.controller == true }),
+               deploymentRef.kind == "Deployment", Self.group(deploymentRef) == "apps",
+               let deployment = deployments.cache.get(namespace: pod.namespace, name: deploymentRef.name),
+               deployment.metaUID == deploymentRef.uid {
+                let replicas = try Workloads.typed(deployment, as: Deployment.self).object.spec.replicas
+                return (deploymentRef.uid, max(0, Int(replicas ?? 1)))
             }
-            return (owner.uid, max(0, Lifecycle.int32(rs[path: ["spec", "replicas"]]) ?? 1))
+            return (owner.uid, max(0, Int(rs.spec.replicas ?? 1)))
         case ("StatefulSet", "apps"):
-            guard let set = statefulSets.cache.get(namespace: namespace, name: owner.name), Lifecycle.uid(set) == owner.uid else { return nil }
-            return (owner.uid, max(0, Lifecycle.int32(set[path: ["spec", "replicas"]]) ?? 1))
+            guard let json = statefulSets.cache.get(namespace: pod.namespace, name: owner.name), json.metaUID == owner.uid else { return nil }
+            return (owner.uid, max(0, Int(try Workloads.typed(json, as: StatefulSet.self).object.spec.replicas ?? 1)))
         default:
             return nil
         }
     }
 
-    private func controllerRef(_ object: JSONValue) -> (kind: String, group: String, name: String, uid: String)? {
-        guard let ref = object[path: ["metadata", "ownerReferences"]]?.array?.first(where: { $0["controller"]?.bool == true }),
-              let kind = ref["kind"]?.string, let name = ref["name"]?.string, let uid = ref["uid"]?.string else { return nil }
-        let apiVersion = ref["apiVersion"]?.string ?? ""
-        let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/").first ?? "") : ""
-        return (kind, group, name, uid)
+    private static func group(_ ref: OwnerReference) -> String {
+        ref.apiVersion.contains("/") ? String(ref.apiVersion.split(separator: "/").first ?? "") : ""
     }
 
     /// updatePdbStatus: disruptions are allowed only above the desired count and with pods expected; written only
-    /// when something changed (the condition keeps its transition time while its status holds).
-    func write(_ budget: JSONValue, _ counts: Counts, disrupted: [String: String], failure: String?) async throws {
+    /// when something changed (the condition keeps its transition time while its status holds), as a merge of the
+    /// fields this controller owns.
+    func write(_ budget: Typed<PodDisruptionBudget>, _ counts: Counts, disrupted: [String: String], failure: String?) async throws {
         let allowed = failure == nil && counts.expectedPods > 0 ? max(0, counts.currentHealthy - counts.desiredHealthy) : 0
-        let generation = budget[path: ["metadata", "generation"]] ?? .int(1)
-        var updated = budget
-        var status: JSONValue = budget["status"] ?? .emptyObject
-        status["currentHealthy"] = .int(Int64(counts.currentHealthy))
-        status["desiredHealthy"] = .int(Int64(counts.desiredHealthy))
-        status["expectedPods"] = .int(Int64(counts.expectedPods))
-        status["disruptionsAllowed"] = .int(Int64(allowed))
-        status["observedGeneration"] = generation
-        status["disruptedPods"] = disrupted.isEmpty ? nil : JSONValue(disrupted)
-        updated["status"] = status
-        let condition: JSONValue
+        let generation = budget.object.metadata.generation ?? 1
+        var status = budget.object.status
+        status.currentHealthy = Int32(clamping: counts.currentHealthy)
+        status.desiredHealthy = Int32(clamping: counts.desiredHealthy)
+        status.expectedPods = Int32(clamping: counts.expectedPods)
+        status.disruptionsAllowed = Int32(clamping: allowed)
+        status.observedGeneration = generation
+        status.disruptedPods = disrupted.isEmpty ? nil : disrupted
+        let condition: Condition
         if let failure {
-            condition = ["type": "DisruptionAllowed", "status": "False", "reason": "SyncFailed", "message": .string(failure),
-                         "observedGeneration": generation]
+            condition = Condition(type: "DisruptionAllowed", status: "False", observedGeneration: generation, reason: "SyncFailed", message: failure)
         } else if allowed > 0 {
-            condition = ["type": "DisruptionAllowed", "status": "True", "reason": "SufficientPods", "message": "",
-                         "observedGeneration": generation]
+            condition = Condition(type: "DisruptionAllowed", status: "True", observedGeneration: generation, reason: "SufficientPods")
         } else {
-            condition = ["type": "DisruptionAllowed", "status": "False", "reason": "InsufficientPods", "message": "",
-                         "observedGeneration": generation]
+            condition = Condition(type: "DisruptionAllowed", status: "False", observedGeneration: generation, reason: "InsufficientPods")
         }
-        Lifecycle.setCondition(&updated, condition, now: context.clock.timestamp())
-        guard updated["status"] != budget["status"] else { return }
+        var conditions = status.conditions ?? []
+        conditions.setStatusCondition(condition, now: context.clock.timestamp())
+        status.conditions = conditions
+        guard status != budget.object.status || budget.json["status"] == nil else { return }
         do {
-            _ = try await context.client.updateStatus(.podDisruptionBudgets, updated)
+            _ = try await context.client.updateStatus(.podDisruptionBudgets, budget.modified { $0.status = status })
         } catch let error as APIError where error.isNotFound {}
     }
 }

@@ -48,7 +48,8 @@ public final class DisruptionController: Controller {
             onDelete: enqueue))
     }
 
-    /// policy/v1: a nil selector selects nothing, an empty one every pod in the namespace.
+    /// policy/v1: a nil selector selects nothing, an empty one every pod in the namespace. Only this field is read:
+    /// it runs for every budget of the namespace on every pod change.
     static func selector(_ budget: JSONValue) -> Labels.Selector? {
         guard let json = budget[path: ["spec", "selector"]], json != .null else { return nil }
         return (try? LabelSelector(json: json))?.asSelector()
@@ -65,54 +66,89 @@ public final class DisruptionController: Controller {
     }
 
     func sync(_ key: String) async throws {
-        guard let budget = budgets.cache.get(key) else { return }
-        guard let selector = Self.selector(budget) else {
-            context.logger.info("PodDisruptionBudget \(key) has no usable selector; no pods match")
-            try await write(budget, Counts(currentHealthy: 0, desiredHealthy: 0, expectedPods: 0), disrupted: [:], failure: nil)
+        guard let json = budgets.cache.get(key) else { return }
+        let budget: Typed<PodDisruptionBudget>
+        let matching: [BudgetPod]
+        do {
+            budget = try Workloads.typed(json)
+            guard let selector = budget.object.spec.selector?.asSelector() else {
+                context.logger.info("PodDisruptionBudget \(key) has no usable selector; no pods match")
+                try await write(budget, Counts(currentHealthy: 0, desiredHealthy: 0, expectedPods: 0), disrupted: [:], failure: nil)
+                return
+            }
+            matching = try pods.cache.byIndex(Indexes.namespace, json.metaNamespace).filter { selector.matches($0.metaLabels) }.map(BudgetPod.init)
+        } catch let error as UndecodableObject {
+            context.logger.warning("disruption-controller: skipping \(key): \(error)")
             return
         }
-        let matching = pods.cache.byIndex(Indexes.namespace, Lifecycle.namespace(budget)).filter { selector.matches($0.metaLabels) }
         if matching.isEmpty {
-            context.recorder.event(budget, reason: "NoPods", message: "No matching pods found")
+            context.recorder.event(json, reason: "NoPods", message: "No matching pods found")
         }
         let now = context.clock.now()
         let disrupted = disruptedPods(budget, matching, now: now)
         do {
-            let (expected, desired) = try expectedAndDesired(budget, matching)
-            let healthy = matching.filter { pod in
-                guard !Lifecycle.isDeleting(pod), Lifecycle.isPodReady(pod) else { return false }
-                return disrupted[Lifecycle.name(pod)] == nil
-            }.count
+            let (expected, desired) = try expectedAndDesired(budget.object.spec, matching)
+            let healthy = matching.filter { pod in !pod.isDeleting && pod.isReady && disrupted[pod.name] == nil }.count
             try await write(budget, Counts(currentHealthy: healthy, desiredHealthy: desired, expectedPods: expected),
                             disrupted: disrupted, failure: nil)
         } catch let error as DisruptionError {
             // failSafe: no disruption allowed while the budget cannot be computed.
-            context.recorder.event(budget, type: "Warning", reason: "CalculateExpectedPodCountFailed",
+            context.recorder.event(json, type: "Warning", reason: "CalculateExpectedPodCountFailed",
                                    message: "Failed to calculate the number of expected pods: \(error.message)")
-            let status = budget["status"] ?? .emptyObject
-            try await write(budget, Counts(currentHealthy: Lifecycle.int32(status["currentHealthy"]) ?? 0,
-                                           desiredHealthy: Lifecycle.int32(status["desiredHealthy"]) ?? 0,
-                                           expectedPods: Lifecycle.int32(status["expectedPods"]) ?? 0),
+            let status = budget.object.status
+            try await write(budget, Counts(currentHealthy: Int(status.currentHealthy), desiredHealthy: Int(status.desiredHealthy),
+                                           expectedPods: Int(status.expectedPods)),
                             disrupted: disrupted, failure: error.message)
+        } catch let error as UndecodableObject {
+            context.logger.warning("disruption-controller: skipping \(key): \(error)")
         }
     }
 
     /// buildDisruptedPodMap: the eviction API's marks that still count; deleted pods' and expired ones go.
-    func disruptedPods(_ budget: JSONValue, _ matching: [JSONValue], now: Double) -> [String: String] {
-        let marks = budget[path: ["status", "disruptedPods"]]?.stringMap ?? [:]
+    func disruptedPods(_ budget: Typed<PodDisruptionBudget>, _ matching: [BudgetPod], now: Double) -> [String: String] {
+        let marks = budget.object.status.disruptedPods ?? [:]
         var result: [String: String] = [:]
-        for pod in matching where !Lifecycle.isDeleting(pod) {
-            let name = Lifecycle.name(pod)
-            guard let mark = marks[name], let at = SystemClock.parse(mark) else { continue }
+        for pod in matching where !pod.isDeleting {
+            guard let mark = marks[pod.name], let at = SystemClock.parse(mark) else { continue }
             if at + Self.deletionTimeout < now {
-                context.recorder.event(pod, type: "Warning", reason: "NotDeleted",
-                                       message: "Pod was expected by PDB \(ObjectCache.key(budget)) to be deleted but it wasn't")
+                context.recorder.event(pod.json, type: "Warning", reason: "NotDeleted",
+                                       message: "Pod was expected by PDB \(ObjectCache.key(budget.json)) to be deleted but it wasn't")
                 continue
             }
-            result[name] = mark
+            result[pod.name] = mark
         }
         return result
     }
+}
+
+/// A pod as the disruption controller reads it: readiness and its controller, decoded only for the pods a budget
+/// selects (the event handler compares the JSON).
+struct BudgetPod: Sendable {
+    let json: JSONValue
+    let isReady: Bool
+    let controllerRef: OwnerReference?
+
+    private struct View: Decodable {
+        struct Meta: Decodable { var ownerReferences: [OwnerReference]? }
+        struct Status: Decodable { var conditions: [PodCondition]? }
+        var metadata: Meta?
+        var status: Status?
+    }
+
+    init(_ json: JSONValue) throws {
+        self.json = json
+        do {
+            let view = try View(json: json)
+            isReady = view.status?.conditions?.first { $0.type == "Ready" }?.status == "True"
+            controllerRef = view.metadata?.ownerReferences?.first { $0.controller == true }
+        } catch {
+            throw UndecodableObject(kind: "Pod", namespace: json.metaNamespace, name: json.metaName, error: error)
+        }
+    }
+
+    var name: String { json.metaName }
+    var namespace: String { json.metaNamespace }
+    var isDeleting: Bool { json.metaDeletionTimestamp != nil }
 }
 
 struct DisruptionError: Error {

@@ -96,18 +96,32 @@ public final class EndpointSliceController: Controller {
             for slice in cached where !Lifecycle.isDeleting(slice) { try await delete(slice, service: key) }
             return
         }
+        let component = "endpointslice-controller"
+        guard let typed = EndpointsController.typedService(service, component: component, logger: context.logger) else { return }
         // An ExternalName Service has no endpoints; one without a selector gets its slices from whoever made them.
-        if service[path: ["spec", "type"]]?.string == "ExternalName" { return }
-        guard let selector = EndpointsController.selector(service) else { return }
+        if typed.object.spec.type == "ExternalName" { return }
+        guard let labels = typed.object.spec.selector, !labels.isEmpty else { return }
+        let selector = Labels.Selector(matchLabels: labels)
         if tracker.isStale(key, cached: cached) {
             context.logger.debug("EndpointSlice cache for Service \(key) is behind this controller's writes; waiting for it")
             return
         }
         let (namespace, _) = Lifecycle.split(key)
-        let selected = pods.cache.byIndex(Indexes.namespace, namespace).filter { selector.matches($0.metaLabels) }
-        let desired = DesiredEndpoints(service: service, pods: selected, nodes: nodes.cache)
-        // Slices already being deleted are left to finish (counting them would stall the Service).
-        var plan = EndpointSlicePlan(service: service, desired: desired, existing: cached.filter { !Lifecycle.isDeleting($0) },
+        let logger = context.logger
+        let selected = EndpointPod.selected(pods.cache.byIndex(Indexes.namespace, namespace), by: selector) { error in
+            logger.warning("\(component): leaving out of Service \(key): \(error)")
+        }
+        // Slices already being deleted are left to finish (counting them would stall the Service). One that does not
+        // decode stops the Service's sync: planning around it could place its endpoints twice.
+        let existing: [Typed<EndpointSlice>]
+        do {
+            existing = try cached.filter { !Lifecycle.isDeleting($0) }.map { try Workloads.typed($0) }
+        } catch {
+            logger.warning("\(component): skipping \(key): \(error)")
+            return
+        }
+        let desired = DesiredEndpoints(service: typed.object, pods: selected, nodes: nodes.cache)
+        var plan = EndpointSlicePlan(service: typed.object, desired: desired, existing: existing,
                                      maxPerSlice: context.options.maxEndpointsPerSlice)
         let triggerTime = triggerTimes.take(key)
         plan.stamp(triggerTime: triggerTime)
@@ -125,9 +139,10 @@ public final class EndpointSliceController: Controller {
     /// Creates before deletes, so that a consumer never sees the Service without endpoints in between.
     func apply(_ plan: EndpointSlicePlan, service key: String) async throws {
         let (namespace, _) = Lifecycle.split(key)
+        let encoder = JSONValueEncoder()
         for slice in plan.create {
             do {
-                let created = try await context.client.create(.endpointSlices, namespace: namespace, slice)
+                let created = try await context.client.create(.endpointSlices, namespace: namespace, encoder.encode(slice))
                 tracker.wrote(key, created)
             } catch let error as APIError where error.code == 403 && error.message.contains("being terminated") {
                 // The namespace is going; its slices go with it.
@@ -135,10 +150,10 @@ public final class EndpointSliceController: Controller {
             }
         }
         for slice in plan.update {
-            let updated = try await context.client.update(.endpointSlices, slice)
+            let updated = try await context.client.update(.endpointSlices, slice.stored.merging(slice.slice))
             tracker.wrote(key, updated)
         }
-        for slice in plan.delete { try await delete(slice, service: key) }
+        for slice in plan.delete { try await delete(slice.json, service: key) }
         if !plan.create.isEmpty || !plan.update.isEmpty || !plan.delete.isEmpty {
             context.logger.info("Synced EndpointSlices of Service \(key): \(plan.create.count) created, \(plan.update.count) updated, \(plan.delete.count) deleted")
         }

@@ -1,4 +1,5 @@
 import ControllerRuntime
+import KubeAPI
 import KubeJSON
 
 /// What a Service's slices should hold (upstream's podToEndpoint, getEndpointPorts and getAddressTypesForService):
@@ -6,8 +7,8 @@ import KubeJSON
 struct DesiredEndpoints {
     /// One port set (a pod whose named target port resolves differently lands in another group).
     struct Group {
-        var ports: [JSONValue]
-        var endpoints: [JSONValue]
+        var ports: [Discovery.EndpointPort]
+        var endpoints: [Endpoint]
     }
 
     /// addressType → ports key → group.
@@ -17,44 +18,41 @@ struct DesiredEndpoints {
 
     /// getAddressTypesForService: the Service's ipFamilies; without them the clusterIP's family, and both for a
     /// headless Service (a controller ahead of its apiserver must not drop the slices it has).
-    static func addressTypes(_ service: JSONValue) -> [String] {
-        let families = (service[path: ["spec", "ipFamilies"]]?.array ?? []).compactMap(\.string)
+    static func addressTypes(_ spec: ServiceSpec) -> [String] {
+        let families = spec.ipFamilies ?? []
         let types = ["IPv4", "IPv6"].filter { families.contains($0) }
         if !types.isEmpty { return types }
-        let clusterIP = service[path: ["spec", "clusterIP"]]?.string ?? ""
-        if !clusterIP.isEmpty && clusterIP != "None" { return [clusterIP.contains(":") ? "IPv6" : "IPv4"] }
+        if !spec.clusterIP.isEmpty && !spec.isHeadless { return [spec.clusterIP.contains(":") ? "IPv6" : "IPv4"] }
         return ["IPv4", "IPv6"]
     }
 
     /// A canonical form of a port list, so that slices with the same ports in another order share a group.
-    static func portsKey(_ ports: [JSONValue]) -> String {
+    static func portsKey(_ ports: [Discovery.EndpointPort]) -> String {
         ports.map { p in
-            "\(p["name"]?.string ?? "")/\(p["port"]?.int.map(String.init) ?? "*")/\(p["protocol"]?.string ?? "")/\(p["appProtocol"]?.string ?? "")"
+            "\(p.name ?? "")/\(p.port.map(String.init) ?? "*")/\(p.protocol ?? "")/\(p.appProtocol ?? "")"
         }.sorted().joined(separator: ",")
     }
 
     /// The identity of an endpoint across syncs: its pod and addresses (conditions and zone may change in place).
-    static func endpointKey(_ endpoint: JSONValue) -> String {
-        let addresses = (endpoint["addresses"]?.array ?? []).compactMap(\.string).joined(separator: ",")
-        return (endpoint[path: ["targetRef", "uid"]]?.string ?? "") + "|" + addresses
+    static func endpointKey(_ endpoint: Endpoint) -> String {
+        (endpoint.targetRef?.uid ?? "") + "|" + endpoint.addresses.joined(separator: ",")
     }
 
-    init(service: JSONValue, pods: [JSONValue], nodes: ObjectCache) {
-        let types = Self.addressTypes(service)
-        let publishNotReady = service[path: ["spec", "publishNotReadyAddresses"]]?.bool ?? false
-        for pod in pods.sorted(by: { Lifecycle.name($0) < Lifecycle.name($1) }) {
+    init(service: Service, pods: [EndpointPod], nodes: ObjectCache) {
+        let types = Self.addressTypes(service.spec)
+        let publishNotReady = service.spec.publishNotReadyAddresses
+        for pod in pods.sorted(by: { $0.name < $1.name }) {
             // ShouldPodBeInEndpoints(pod, includeTerminating: true).
             let ips = Self.podIPs(pod)
-            guard !Lifecycle.isPodTerminal(pod), !ips.isEmpty else { continue }
-            let nodeName = Lifecycle.nodeName(pod)
-            let node = nodes.get(nodeName)
+            guard !pod.isTerminal, !ips.isEmpty else { continue }
+            let node = nodes.get(pod.nodeName)
             // A pod naming a node that does not exist is left out (unless the Service publishes not-ready
             // addresses) so that the slice is not stuck on it, and the Service is retried.
             if node == nil, !publishNotReady {
-                podsOnUnknownNodes.append(Lifecycle.name(pod))
+                podsOnUnknownNodes.append(pod.name)
                 continue
             }
-            let ports = Self.endpointPorts(service: service, pod: pod)
+            let ports = Self.endpointPorts(service: service.spec, pod: pod)
             let key = Self.portsKey(ports)
             for type in types {
                 let addresses = ips.filter { ($0.contains(":") ? "IPv6" : "IPv4") == type }
@@ -67,48 +65,36 @@ struct DesiredEndpoints {
     }
 
     /// status.podIPs, or status.podIP alone as the apiserver's conversion would make podIPs of it.
-    static func podIPs(_ pod: JSONValue) -> [String] {
-        let ips = (pod[path: ["status", "podIPs"]]?.array ?? []).compactMap { $0["ip"]?.string }.filter { !$0.isEmpty }
+    static func podIPs(_ pod: EndpointPod) -> [String] {
+        let ips = pod.podIPs.filter { !$0.isEmpty }
         if !ips.isEmpty { return ips }
-        if let ip = pod[path: ["status", "podIP"]]?.string, !ip.isEmpty { return [ip] }
-        return []
+        return pod.podIP.isEmpty ? [] : [pod.podIP]
     }
 
     /// podToEndpoint: ready only when serving and not terminating, unless the Service publishes not-ready ones.
-    static func endpoint(pod: JSONValue, node: JSONValue?, service: JSONValue, addresses: [String], publishNotReady: Bool) -> JSONValue {
-        let serving = Lifecycle.isPodReady(pod)
-        let terminating = Lifecycle.isDeleting(pod)
+    static func endpoint(pod: EndpointPod, node: JSONValue?, service: Service, addresses: [String], publishNotReady: Bool) -> Endpoint {
+        let serving = pod.isReady
+        let terminating = pod.isDeleting
         let ready = publishNotReady || (serving && !terminating)
-        var endpoint: JSONValue = [
-            "addresses": .array(addresses.map(JSONValue.string)),
-            "conditions": ["ready": .bool(ready), "serving": .bool(serving), "terminating": .bool(terminating)],
-            "targetRef": ["kind": "Pod", "namespace": .string(Lifecycle.namespace(pod)), "name": .string(Lifecycle.name(pod)),
-                          "uid": .string(Lifecycle.uid(pod))],
-        ]
-        let nodeName = Lifecycle.nodeName(pod)
-        if !nodeName.isEmpty { endpoint["nodeName"] = .string(nodeName) }
-        if let zone = node.flatMap({ Lifecycle.labels($0)["topology.kubernetes.io/zone"] }), !zone.isEmpty {
-            endpoint["zone"] = .string(zone)
-        }
+        var endpoint = Endpoint(addresses: addresses, conditions: EndpointConditions(ready: ready, serving: serving, terminating: terminating),
+                                targetRef: pod.reference)
+        if !pod.nodeName.isEmpty { endpoint.nodeName = pod.nodeName }
+        // The node's labels only: a node is not decoded for a zone.
+        if let zone = node?.metaLabels["topology.kubernetes.io/zone"], !zone.isEmpty { endpoint.zone = zone }
         // ShouldSetHostname: the pod names this Service as its subdomain.
-        if let hostname = pod[path: ["spec", "hostname"]]?.string, !hostname.isEmpty,
-           pod[path: ["spec", "subdomain"]]?.string == Lifecycle.name(service),
-           Lifecycle.namespace(pod) == Lifecycle.namespace(service) {
-            endpoint["hostname"] = .string(hostname)
+        if !pod.hostname.isEmpty, pod.subdomain == service.metadata.name, pod.namespace == service.metadata.namespace {
+            endpoint.hostname = pod.hostname
         }
         return endpoint
     }
 
     /// getEndpointPorts: each Service port resolved against the pod as the Endpoints controller resolves them; a
     /// port the pod does not have is left out. Name and protocol are always set, as the apiserver defaults them.
-    static func endpointPorts(service: JSONValue, pod: JSONValue) -> [JSONValue] {
-        let servicePorts = service[path: ["spec", "ports"]]?.array ?? []
-        return servicePorts.compactMap { servicePort in
+    static func endpointPorts(service: ServiceSpec, pod: EndpointPod) -> [Discovery.EndpointPort] {
+        (service.ports ?? []).compactMap { servicePort in
             guard let number = EndpointSubsets.findPort(pod: pod, servicePort: servicePort) else { return nil }
-            var port: JSONValue = ["name": .string(servicePort["name"]?.string ?? ""), "port": .int(Int64(number)),
-                                   "protocol": .string(servicePort["protocol"]?.string ?? "TCP")]
-            if let appProtocol = servicePort["appProtocol"]?.string { port["appProtocol"] = .string(appProtocol) }
-            return port
+            return Discovery.EndpointPort(name: servicePort.name, protocol: servicePort.protocol.isEmpty ? "TCP" : servicePort.protocol,
+                                          port: number, appProtocol: servicePort.appProtocol)
         }
     }
 }

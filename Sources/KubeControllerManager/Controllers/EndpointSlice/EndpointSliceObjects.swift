@@ -1,3 +1,4 @@
+import KubeAPI
 import KubeJSON
 
 /// The labels, owner and shape of the slices this controller writes (upstream's newEndpointSlice and
@@ -10,39 +11,37 @@ enum EndpointSliceObjects {
 
     /// The Service's labels, less the ones that say what the slice is, then those: its Service, this controller,
     /// and whether the Service is headless.
-    static func labels(for service: JSONValue) -> [String: String] {
-        var labels = Lifecycle.labels(service).filter { ![serviceNameLabel, managedByLabel, headlessLabel].contains($0.key) }
-        let clusterIP = service[path: ["spec", "clusterIP"]]?.string ?? ""
+    static func labels(for service: Service) -> [String: String] {
+        var labels = (service.metadata.labels ?? [:]).filter { ![serviceNameLabel, managedByLabel, headlessLabel].contains($0.key) }
+        let clusterIP = service.spec.clusterIP
         if clusterIP.isEmpty || clusterIP == "None" { labels[headlessLabel] = "" }
-        labels[serviceNameLabel] = Lifecycle.name(service)
+        labels[serviceNameLabel] = service.metadata.name ?? ""
         labels[managedByLabel] = managedBy
         return labels
     }
 
-    /// Whether this controller wrote the slice, and for which Service (namespace/name).
+    /// Whether this controller wrote the slice, and for which Service (namespace/name). Labels only: it runs on
+    /// every slice event.
     static func serviceKey(_ slice: JSONValue) -> String? {
-        let labels = Lifecycle.labels(slice)
+        let labels = slice.metaLabels
         guard labels[managedByLabel] == managedBy, let service = labels[serviceNameLabel], !service.isEmpty else { return nil }
-        return "\(Lifecycle.namespace(slice))/\(service)"
+        return "\(slice.metaNamespace)/\(service)"
     }
 
     /// The UID of the Service controlling the slice, if a Service does.
-    static func ownerUID(_ slice: JSONValue) -> String? {
-        let refs = slice[path: ["metadata", "ownerReferences"]]?.array ?? []
-        let owner = refs.first { $0["controller"]?.bool == true && $0["kind"]?.string == "Service" && $0["apiVersion"]?.string == "v1" }
-        return owner?["uid"]?.string
+    static func ownerUID(_ slice: EndpointSlice) -> String? {
+        let owner = (slice.metadata.ownerReferences ?? []).first { $0.controller == true && $0.kind == "Service" && $0.apiVersion == "v1" }
+        return owner?.uid
     }
 
     /// A new slice: named by the apiserver from `<service>-`, owned by the Service so that it goes with it.
-    static func newSlice(service: JSONValue, addressType: String, ports: [JSONValue], endpoints: [JSONValue],
-                         labels: [String: String]) -> JSONValue {
-        let owner: JSONValue = ["apiVersion": "v1", "kind": "Service", "name": .string(Lifecycle.name(service)),
-                                "uid": .string(Lifecycle.uid(service)), "controller": true, "blockOwnerDeletion": true]
-        return ["apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                "metadata": ["generateName": .string(generateName(Lifecycle.name(service))),
-                             "namespace": .string(Lifecycle.namespace(service)),
-                             "labels": JSONValue(labels), "ownerReferences": [owner]],
-                "addressType": .string(addressType), "endpoints": .array(endpoints), "ports": .array(ports)]
+    static func newSlice(service: Service, addressType: String, ports: [Discovery.EndpointPort], endpoints: [Endpoint],
+                         labels: [String: String]) -> EndpointSlice {
+        let name = service.metadata.name ?? ""
+        var metadata = ObjectMeta(namespace: service.metadata.namespace, labels: labels)
+        metadata.generateName = generateName(name)
+        metadata.ownerReferences = [.newControllerRef(apiVersion: "v1", kind: "Service", name: name, uid: service.metadata.uid ?? "")]
+        return EndpointSlice(metadata: metadata, addressType: addressType, endpoints: endpoints, ports: ports)
     }
 
     /// getEndpointSlicePrefix: `<service>-`, shortened so that the five generated characters still fit a name.

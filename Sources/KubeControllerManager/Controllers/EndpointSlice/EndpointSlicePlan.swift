@@ -1,3 +1,4 @@
+import KubeAPI
 import KubeJSON
 
 /// upstream's reconciler, for one Service: which slices to create, update and delete so that the Service's
@@ -5,20 +6,26 @@ import KubeJSON
 /// changed in place where they can be (an endpoint stays in the slice it is in), new endpoints fill the room left
 /// before a new slice is made, and a Service with no endpoints of an address type keeps one empty placeholder slice.
 struct EndpointSlicePlan {
-    var create: [JSONValue] = []
-    var update: [JSONValue] = []
-    var delete: [JSONValue] = []
+    /// A stored slice and what it becomes.
+    struct Update {
+        var stored: Typed<EndpointSlice>
+        var slice: EndpointSlice
+    }
 
-    init(service: JSONValue, desired: DesiredEndpoints, existing: [JSONValue], maxPerSlice: Int) {
+    var create: [EndpointSlice] = []
+    var update: [Update] = []
+    var delete: [Typed<EndpointSlice>] = []
+
+    init(service: Service, desired: DesiredEndpoints, existing: [Typed<EndpointSlice>], maxPerSlice: Int) {
         // The API refuses a slice of more than 1000 endpoints.
         let limit = min(1000, max(1, maxPerSlice))
-        let uid = Lifecycle.uid(service)
+        let uid = service.metadata.uid ?? ""
         let labels = EndpointSliceObjects.labels(for: service)
-        var byType: [String: [JSONValue]] = [:]
-        for slice in existing.sorted(by: { Lifecycle.name($0) < Lifecycle.name($1) }) {
-            let type = slice["addressType"]?.string ?? ""
+        var byType: [String: [Typed<EndpointSlice>]] = [:]
+        for slice in existing.sorted(by: { ($0.object.metadata.name ?? "") < ($1.object.metadata.name ?? "") }) {
+            let type = slice.object.addressType
             // Slices of another Service by this name (an older one) or of a family the Service no longer has go.
-            if EndpointSliceObjects.ownerUID(slice) != uid || desired.groups[type] == nil {
+            if EndpointSliceObjects.ownerUID(slice.object) != uid || desired.groups[type] == nil {
                 delete.append(slice)
             } else {
                 byType[type, default: []].append(slice)
@@ -35,74 +42,74 @@ struct EndpointSlicePlan {
     /// address type would be deleted becomes an update of that one (consumers see one change, not two, and the
     /// name stays). A slice of an older Service by the same name is never reused: the collector may be removing it.
     private mutating func recycle(uid: String) {
-        var kept: [JSONValue] = []
-        for var old in delete {
-            guard let index = create.lastIndex(where: { $0["addressType"] == old["addressType"] }),
-                  EndpointSliceObjects.ownerUID(old) == uid else {
+        var kept: [Typed<EndpointSlice>] = []
+        for old in delete {
+            guard let index = create.lastIndex(where: { $0.addressType == old.object.addressType }),
+                  EndpointSliceObjects.ownerUID(old.object) == uid else {
                 kept.append(old)
                 continue
             }
             let new = create.remove(at: index)
-            for field in ["endpoints", "ports"] { old[field] = new[field] }
-            old[path: ["metadata", "labels"]] = new[path: ["metadata", "labels"]]
-            update.append(old)
+            var slice = old.object
+            slice.endpoints = new.endpoints
+            slice.ports = new.ports
+            slice.metadata.labels = new.metadata.labels
+            update.append(Update(stored: old, slice: slice))
         }
         delete = kept
     }
 
-    private mutating func plan(type: String, groups: [String: DesiredEndpoints.Group], existing: [JSONValue], service: JSONValue,
+    private mutating func plan(type: String, groups: [String: DesiredEndpoints.Group], existing: [Typed<EndpointSlice>], service: Service,
                                labels: [String: String], limit: Int) {
-        var kept: [JSONValue] = []
-        var deleted: [JSONValue] = []
-        var slicesByPorts: [String: [JSONValue]] = [:]
+        var kept: [Update] = []
+        var deleted: [Typed<EndpointSlice>] = []
+        var slicesByPorts: [String: [Typed<EndpointSlice>]] = [:]
         for slice in existing {
-            slicesByPorts[DesiredEndpoints.portsKey(slice["ports"]?.array ?? []), default: []].append(slice)
+            slicesByPorts[DesiredEndpoints.portsKey(slice.object.ports ?? []), default: []].append(slice)
         }
         for (portsKey, slices) in slicesByPorts where groups[portsKey] == nil { deleted += slices }
-        var created: [JSONValue] = []
-        var updated: [JSONValue] = []
+        var created: [EndpointSlice] = []
+        var updated: [Update] = []
         for portsKey in groups.keys.sorted() {
             guard let group = groups[portsKey] else { continue }
-            var remaining: [String: JSONValue] = [:]
+            var remaining: [String: Endpoint] = [:]
             var order: [String] = []
             for endpoint in group.endpoints {
                 let key = DesiredEndpoints.endpointKey(endpoint)
                 if remaining.updateValue(endpoint, forKey: key) == nil { order.append(key) }
             }
             // Existing slices first: each keeps the endpoints it has that are still wanted, in their current form.
-            var candidates: [(slice: JSONValue, changed: Bool)] = []
+            var candidates: [(update: Update, changed: Bool)] = []
             for slice in slicesByPorts[portsKey] ?? [] {
-                let current = slice["endpoints"]?.array ?? []
-                var next: [JSONValue] = []
+                let current = slice.object.endpoints
+                var next: [Endpoint] = []
                 for endpoint in current {
                     guard next.count < limit, let wanted = remaining.removeValue(forKey: DesiredEndpoints.endpointKey(endpoint)) else { continue }
                     next.append(wanted)
                 }
-                var copy = slice
-                copy["endpoints"] = .array(next)
-                candidates.append((copy, next != current))
+                var copy = slice.object
+                copy.endpoints = next
+                candidates.append((Update(stored: slice, slice: copy), next != current))
             }
             // New endpoints fill slices being written anyway, then unchanged ones, then new slices.
             var pending = order.compactMap { remaining[$0] }
             for pass in [true, false] {
                 for i in candidates.indices where candidates[i].changed == pass && !pending.isEmpty {
-                    var endpoints = candidates[i].slice["endpoints"]?.array ?? []
-                    let room = limit - endpoints.count
+                    let room = limit - candidates[i].update.slice.endpoints.count
                     guard room > 0 else { continue }
-                    endpoints += pending.prefix(room)
+                    candidates[i].update.slice.endpoints += pending.prefix(room)
                     pending.removeFirst(min(room, pending.count))
-                    candidates[i].slice["endpoints"] = .array(endpoints)
                     candidates[i].changed = true
                 }
             }
-            for (index, candidate) in candidates.enumerated() {
+            for candidate in candidates {
                 // A slice left with nothing goes (the placeholder rule below may keep one).
-                if (candidate.slice["endpoints"]?.array ?? []).isEmpty {
-                    deleted.append((slicesByPorts[portsKey] ?? [])[index])
+                if candidate.update.slice.endpoints.isEmpty {
+                    deleted.append(candidate.update.stored)
                 } else if candidate.changed {
-                    updated.append(candidate.slice)
+                    updated.append(candidate.update)
                 } else {
-                    kept.append(candidate.slice)
+                    kept.append(candidate.update)
                 }
             }
             while !pending.isEmpty {
@@ -114,15 +121,16 @@ struct EndpointSlicePlan {
         }
         // A Service with nothing of this address type keeps one empty slice, so that consumers see it was handled.
         if kept.isEmpty, updated.isEmpty, created.isEmpty {
-            if let index = deleted.firstIndex(where: Self.isPlaceholder) {
-                kept.append(deleted.remove(at: index))
+            if let index = deleted.firstIndex(where: { Self.isPlaceholder($0.object) }) {
+                let placeholder = deleted.remove(at: index)
+                kept.append(Update(stored: placeholder, slice: placeholder.object))
             } else {
                 created.append(EndpointSliceObjects.newSlice(service: service, addressType: type, ports: [], endpoints: [], labels: labels))
             }
         }
         // A Service's label change reaches every slice it keeps.
-        for slice in kept where Lifecycle.labels(slice) != labels { updated.append(slice) }
-        for i in updated.indices { updated[i][path: ["metadata", "labels"]] = JSONValue(labels) }
+        for slice in kept where (slice.slice.metadata.labels ?? [:]) != labels { updated.append(slice) }
+        for i in updated.indices { updated[i].slice.metadata.labels = labels }
         create += created
         update += updated
         delete += deleted
@@ -133,16 +141,16 @@ struct EndpointSlicePlan {
     /// Every slice written says when the change it carries began (kube-proxy's programming latency metric), or
     /// loses a stale stamp when the sync was not caused by a pod or Service change.
     mutating func stamp(triggerTime: String?) {
-        func apply(_ slice: inout JSONValue) {
-            var annotations = slice[path: ["metadata", "annotations"]]?.stringMap ?? [:]
+        func apply(_ slice: inout EndpointSlice) {
+            var annotations = slice.metadata.annotations ?? [:]
             annotations[Self.triggerTimeAnnotation] = triggerTime
-            slice[path: ["metadata", "annotations"]] = annotations.isEmpty ? nil : JSONValue(annotations)
+            slice.metadata.annotations = annotations.isEmpty ? nil : annotations
         }
         for i in create.indices { apply(&create[i]) }
-        for i in update.indices { apply(&update[i]) }
+        for i in update.indices { apply(&update[i].slice) }
     }
 
-    static func isPlaceholder(_ slice: JSONValue) -> Bool {
-        (slice["endpoints"]?.array ?? []).isEmpty && (slice["ports"]?.array ?? []).isEmpty
+    static func isPlaceholder(_ slice: EndpointSlice) -> Bool {
+        slice.endpoints.isEmpty && (slice.ports ?? []).isEmpty
     }
 }

@@ -1,46 +1,42 @@
-import KubeJSON
+import KubeAPI
 
 /// How upstream's endpoints controller builds `subsets`: one subset per (address, port), then RepackSubsets groups
 /// addresses offering the same ports, ready ones under `addresses`, the rest under `notReadyAddresses`.
 enum EndpointSubsets {
     struct Address: Hashable {
-        var address: JSONValue
+        var address: EndpointAddress
         var ready: Bool
         /// Upstream's addressKey: the IP and the target's UID.
-        var key: String { (address["ip"]?.string ?? "") + "/" + (address[path: ["targetRef", "uid"]]?.string ?? "") }
+        var key: String { address.ip + "/" + (address.targetRef?.uid ?? "") }
     }
 
     /// podutil.FindPort: a numeric targetPort is itself; a named one is the container port of that name and protocol.
-    static func findPort(pod: JSONValue, servicePort: JSONValue) -> Int? {
-        let target = servicePort["targetPort"] ?? servicePort["port"] ?? .null
-        switch target {
+    static func findPort(pod: EndpointPod, servicePort: ServicePort) -> Int32? {
+        switch servicePort.targetPort ?? .int(Int(servicePort.port)) {
         case .string(let name):
-            let proto = servicePort["protocol"]?.string ?? "TCP"
-            for container in pod[path: ["spec", "containers"]]?.array ?? [] {
-                for port in container["ports"]?.array ?? []
-                where port["name"]?.string == name && (port["protocol"]?.string ?? "TCP") == proto {
-                    if let number = Lifecycle.int32(port["containerPort"]), number > 0 { return number }
+            let proto = servicePort.protocol.isEmpty ? "TCP" : servicePort.protocol
+            for container in pod.containers {
+                for port in container.ports ?? [] where port.name == name && (port.protocol ?? "TCP") == proto {
+                    if port.containerPort > 0 { return port.containerPort }
                 }
             }
             return nil
-        default:
-            guard let number = Lifecycle.int32(target), number > 0 else { return nil }
-            return number
+        case .int(let number):
+            guard number > 0 else { return nil }
+            return Int32(clamping: number)
         }
     }
 
     /// endpointPortFromServicePort.
-    static func endpointPort(_ servicePort: JSONValue, _ number: Int) -> JSONValue {
-        var port: JSONValue = ["port": .int(Int64(number)), "protocol": servicePort["protocol"] ?? "TCP"]
-        if let name = servicePort["name"]?.string, !name.isEmpty { port["name"] = .string(name) }
-        if let appProtocol = servicePort["appProtocol"]?.string { port["appProtocol"] = .string(appProtocol) }
-        return port
+    static func endpointPort(_ servicePort: ServicePort, _ number: Int32) -> EndpointPort {
+        EndpointPort(name: servicePort.name, port: number, protocol: servicePort.protocol.isEmpty ? "TCP" : servicePort.protocol,
+                     appProtocol: servicePort.appProtocol)
     }
 
     /// RepackSubsets: addresses grouped by the set of ports they offer (a port-less address under a sentinel),
     /// sorted so that the same input always gives the same object.
-    static func repack(_ entries: [(address: Address, port: JSONValue?)]) -> [JSONValue] {
-        var portsByAddress: [String: (Address, Set<JSONValue>)] = [:]
+    static func repack(_ entries: [(address: Address, port: EndpointPort?)]) -> [EndpointSubset] {
+        var portsByAddress: [String: (Address, Set<EndpointPort>)] = [:]
         var order: [String] = []
         for (address, port) in entries {
             let key = address.key
@@ -51,33 +47,28 @@ enum EndpointSubsets {
             if let port { portsByAddress[key]?.1.insert(port) }
         }
         // Addresses offering the same ports share a subset.
-        var groups: [Set<JSONValue>: [Address]] = [:]
+        var groups: [Set<EndpointPort>: [Address]] = [:]
         for key in order {
             guard let entry = portsByAddress[key] else { continue }
             groups[entry.1, default: []].append(entry.0)
         }
-        var subsets: [JSONValue] = []
+        var subsets: [EndpointSubset] = []
         for (ports, addresses) in groups {
             let sorted = addresses.sorted { $0.key < $1.key }
             let ready = sorted.filter(\.ready).map(\.address)
             let notReady = sorted.filter { !$0.ready }.map(\.address)
-            var subset: JSONValue = .emptyObject
-            if !ready.isEmpty { subset["addresses"] = .array(ready) }
-            if !notReady.isEmpty { subset["notReadyAddresses"] = .array(notReady) }
-            if !ports.isEmpty {
-                subset["ports"] = .array(ports.sorted { portOrder($0) < portOrder($1) })
-            }
-            subsets.append(subset)
+            subsets.append(EndpointSubset(addresses: ready.isEmpty ? nil : ready, notReadyAddresses: notReady.isEmpty ? nil : notReady,
+                                          ports: ports.isEmpty ? nil : ports.sorted { portOrder($0) < portOrder($1) }))
         }
         return subsets.sorted { subsetOrder($0) < subsetOrder($1) }
     }
 
-    private static func portOrder(_ port: JSONValue) -> String {
-        "\(port["name"]?.string ?? "")/\(port["port"]?.int ?? 0)/\(port["protocol"]?.string ?? "")"
+    private static func portOrder(_ port: EndpointPort) -> String {
+        "\(port.name)/\(port.port)/\(port.protocol)"
     }
 
-    private static func subsetOrder(_ subset: JSONValue) -> String {
-        let first = subset["addresses"]?.array?.first ?? subset["notReadyAddresses"]?.array?.first
-        return (first?["ip"]?.string ?? "") + "|" + (subset["ports"]?.array?.map(portOrder).joined(separator: ",") ?? "")
+    private static func subsetOrder(_ subset: EndpointSubset) -> String {
+        let first = subset.addresses?.first ?? subset.notReadyAddresses?.first
+        return (first?.ip ?? "") + "|" + (subset.ports?.map(portOrder).joined(separator: ",") ?? "")
     }
 }

@@ -69,11 +69,23 @@ public final class EndpointsController: Controller {
             onDelete: { ep in queue.add(ObjectCache.key(ep)) }))
     }
 
-    /// A Service's selector; nil for none (an absent or empty map), which leaves its Endpoints to others.
+    /// A Service's selector, for pod events: nil for none (an absent or empty map), which leaves its Endpoints to
+    /// others, and for one that does not decode (the sync logs that). Only this field is read: it runs for every
+    /// Service of the namespace on every pod change.
     static func selector(_ service: JSONValue) -> Labels.Selector? {
         guard let json = service[path: ["spec", "selector"]], json != .null,
               let labels = try? [String: String](json: json), !labels.isEmpty else { return nil }
         return Labels.Selector(matchLabels: labels)
+    }
+
+    /// The Service as a sync reads it; nil (logged, naming the field) when it does not decode.
+    static func typedService(_ json: JSONValue, component: String, logger: Logger) -> Typed<Service>? {
+        do {
+            return try Workloads.typed(json)
+        } catch {
+            logger.warning("\(component): skipping \(ObjectCache.key(json)): \(error)")
+            return nil
+        }
     }
 
     public func run() async {
@@ -92,17 +104,14 @@ public final class EndpointsController: Controller {
             } catch let error as APIError where error.isNotFound {}
             return
         }
-        guard let selector = Self.selector(service) else {
-            if let json = service[path: ["spec", "selector"]], json != .null, json.stringMap == nil {
-                context.logger.warning("Service \(key) has a selector that is not a map of strings; skipping it")
-            }
-            return
-        }
+        guard let typed = Self.typedService(service, component: "endpoints-controller", logger: context.logger),
+              let labels = typed.object.spec.selector, !labels.isEmpty else { return }
+        let selector = Labels.Selector(matchLabels: labels)
         // The apiserver keeps this one's Endpoints (it has no selector; this guards against one being added).
         if namespace == "default" && name == "kubernetes" { return }
         let triggerTime = triggerTimes.take(key)
         do {
-            try await write(service, subsets: subsets(for: service, selector: selector), triggerTime: triggerTime)
+            try await write(typed, subsets: subsets(for: typed.object, selector: selector), triggerTime: triggerTime)
         } catch {
             triggerTimes.note(key, triggerTime)
             throw error
@@ -110,36 +119,32 @@ public final class EndpointsController: Controller {
     }
 
     /// syncService's loop over the selected pods.
-    func subsets(for service: JSONValue, selector: Labels.Selector) -> [JSONValue] {
-        let publishNotReady = service[path: ["spec", "publishNotReadyAddresses"]]?.bool ?? false
-        let ports = service[path: ["spec", "ports"]]?.array ?? []
-        let headless = service[path: ["spec", "clusterIP"]]?.string == "None"
-        var entries: [(address: EndpointSubsets.Address, port: JSONValue?)] = []
-        for pod in pods.cache.byIndex(Indexes.namespace, Lifecycle.namespace(service)) where selector.matches(pod.metaLabels) {
+    func subsets(for service: Service, selector: Labels.Selector) -> [EndpointSubset] {
+        let spec = service.spec
+        let namespace = service.metadata.namespace ?? "", name = service.metadata.name ?? ""
+        let logger = context.logger
+        let pods = EndpointPod.selected(pods.cache.byIndex(Indexes.namespace, namespace), by: selector) { error in
+            logger.warning("endpoints-controller: leaving out of Service \(namespace)/\(name): \(error)")
+        }
+        var entries: [(address: EndpointSubsets.Address, port: EndpointPort?)] = []
+        for pod in pods {
             // ShouldPodBeInEndpoints: not terminal, has an IP, not being deleted unless not-ready ones are published.
-            guard !Lifecycle.isPodTerminal(pod),
-                  let ip = pod[path: ["status", "podIP"]]?.string ?? pod[path: ["status", "podIPs"]]?.array?.first?["ip"]?.string,
-                  !ip.isEmpty,
-                  publishNotReady || !Lifecycle.isDeleting(pod) else { continue }
-            var address: JSONValue = ["ip": .string(ip),
-                                      "targetRef": ["kind": "Pod", "namespace": .string(Lifecycle.namespace(pod)),
-                                                    "name": .string(Lifecycle.name(pod)), "uid": .string(Lifecycle.uid(pod))]]
-            let node = Lifecycle.nodeName(pod)
-            if !node.isEmpty { address["nodeName"] = .string(node) }
+            let ip = pod.podIP.isEmpty ? pod.podIPs.first ?? "" : pod.podIP
+            guard !pod.isTerminal, !ip.isEmpty, spec.publishNotReadyAddresses || !pod.isDeleting else { continue }
             // ShouldSetHostname: a pod naming this Service as its subdomain gets its hostname published.
-            if let hostname = pod[path: ["spec", "hostname"]]?.string, !hostname.isEmpty,
-               pod[path: ["spec", "subdomain"]]?.string == Lifecycle.name(service), headless {
-                address["hostname"] = .string(hostname)
-            }
-            let entry = EndpointSubsets.Address(address: address, ready: publishNotReady || Lifecycle.isPodReady(pod))
+            let hostname = !pod.hostname.isEmpty && pod.subdomain == name && spec.isHeadless ? pod.hostname : ""
+            let address = EndpointAddress(ip: ip, hostname: hostname, nodeName: pod.nodeName.isEmpty ? nil : pod.nodeName,
+                                          targetRef: pod.reference)
+            let entry = EndpointSubsets.Address(address: address, ready: spec.publishNotReadyAddresses || pod.isReady)
+            let ports = spec.ports ?? []
             if ports.isEmpty {
                 // A headless Service may have no ports.
-                if headless { entries.append((entry, nil)) }
+                if spec.isHeadless { entries.append((entry, nil)) }
                 continue
             }
             for servicePort in ports {
                 guard let number = EndpointSubsets.findPort(pod: pod, servicePort: servicePort) else {
-                    context.logger.debug("Failed to find port for service \(ObjectCache.key(service)) in pod \(ObjectCache.key(pod))")
+                    logger.debug("Failed to find port for service \(namespace)/\(name) in pod \(pod.namespace)/\(pod.name)")
                     continue
                 }
                 entries.append((entry, EndpointSubsets.endpointPort(servicePort, number)))

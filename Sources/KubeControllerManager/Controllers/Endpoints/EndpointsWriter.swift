@@ -1,77 +1,91 @@
 import ControllerRuntime
+import KubeAPI
 import KubeClient
 import KubeJSON
 
 extension EndpointsController {
     /// The end of syncService: the Endpoints object is written only when its subsets, labels or capacity marker
-    /// differ from what is stored.
-    func write(_ service: JSONValue, subsets input: [JSONValue], triggerTime: String?) async throws {
-        let key = ObjectCache.key(service)
+    /// differ from what is stored. An existing object is written back as stored with those changed (fields
+    /// Kubestrap does not model stay).
+    func write(_ service: Typed<Service>, subsets input: [EndpointSubset], triggerTime: String?) async throws {
+        let key = ObjectCache.key(service.json)
         let (namespace, name) = Lifecycle.split(key)
-        let existing = endpoints.cache.get(key)
+        var existing: Typed<Endpoints>?
+        if let stored = endpoints.cache.get(key) {
+            do {
+                existing = try Workloads.typed(stored)
+            } catch {
+                // This controller's own object: it is written again whole, as a new one would be.
+                context.logger.warning("endpoints-controller: rewriting \(key): \(error)")
+            }
+        }
         var subsets = input
         let truncated = Self.truncate(&subsets)
 
-        var labels = Lifecycle.labels(service)
-        let clusterIP = service[path: ["spec", "clusterIP"]]?.string ?? ""
+        var labels = service.object.metadata.labels ?? [:]
+        let clusterIP = service.object.spec.clusterIP
         if clusterIP.isEmpty || clusterIP == "None" { labels[Self.headlessLabel] = "" } else { labels[Self.headlessLabel] = nil }
 
-        var annotations = existing?[path: ["metadata", "annotations"]]?.stringMap ?? [:]
+        let current = existing?.object
+        var annotations = current?.metadata.annotations ?? [:]
         if truncated { annotations[Self.overCapacityAnnotation] = "truncated" } else { annotations[Self.overCapacityAnnotation] = nil }
 
-        if let existing {
-            let sameSubsets = (existing["subsets"]?.array ?? []) == subsets
-            let sameLabels = Lifecycle.labels(existing) == labels
-            let sameCapacity = existing[path: ["metadata", "annotations", Self.overCapacityAnnotation]]?.string
-                == annotations[Self.overCapacityAnnotation]
+        if let current {
+            let sameSubsets = (current.subsets ?? []) == subsets
+            let sameLabels = (current.metadata.labels ?? [:]) == labels
+            let sameCapacity = current.metadata.annotations?[Self.overCapacityAnnotation] == annotations[Self.overCapacityAnnotation]
             if sameSubsets && sameLabels && sameCapacity { return }
         }
         if let triggerTime { annotations[Self.triggerTimeAnnotation] = triggerTime } else { annotations[Self.triggerTimeAnnotation] = nil }
 
-        var object: JSONValue = existing ?? ["apiVersion": "v1", "kind": "Endpoints",
-                                             "metadata": ["name": .string(name), "namespace": .string(namespace)]]
-        object[path: ["metadata", "labels"]] = labels.isEmpty ? nil : JSONValue(labels)
-        object[path: ["metadata", "annotations"]] = annotations.isEmpty ? nil : JSONValue(annotations)
-        object["subsets"] = subsets.isEmpty ? nil : .array(subsets)
-        if existing == nil {
+        func change(_ endpoints: inout Endpoints) {
+            endpoints.metadata.labels = labels.isEmpty ? nil : labels
+            endpoints.metadata.annotations = annotations.isEmpty ? nil : annotations
+            endpoints.subsets = subsets.isEmpty ? nil : subsets
+        }
+        if let existing {
+            _ = try await context.client.update(.endpoints, existing.modified(change))
+        } else if var object = endpoints.cache.get(key) {
+            object[path: ["metadata", "labels"]] = labels.isEmpty ? nil : JSONValue(labels)
+            object[path: ["metadata", "annotations"]] = annotations.isEmpty ? nil : JSONValue(annotations)
+            object["subsets"] = subsets.isEmpty ? nil : try JSONValueEncoder().encode(subsets)
+            _ = try await context.client.update(.endpoints, object)
+        } else {
+            var new = Endpoints(metadata: ObjectMeta(name: name, namespace: namespace))
+            change(&new)
             do {
-                _ = try await context.client.create(.endpoints, namespace: namespace, object)
+                _ = try await context.client.create(.endpoints, namespace: namespace, JSONValueEncoder().encode(new))
             } catch let error as APIError where error.code == 403 && error.message.contains("being terminated") {
                 // The namespace is going; the Endpoints would go with it.
                 return
             }
-        } else {
-            _ = try await context.client.update(.endpoints, object)
         }
     }
 
     /// truncateEndpoints: at most `maxCapacity` addresses, ready ones kept before not-ready ones, each subset
     /// trimmed in proportion to its size.
-    static func truncate(_ subsets: inout [JSONValue]) -> Bool {
-        func count(_ subset: JSONValue, _ field: String) -> Int { subset[field]?.array?.count ?? 0 }
-        let total = subsets.reduce(0) { $0 + count($1, "addresses") + count($1, "notReadyAddresses") }
+    static func truncate(_ subsets: inout [EndpointSubset]) -> Bool {
+        let total = subsets.reduce(0) { $0 + ($1.addresses?.count ?? 0) + ($1.notReadyAddresses?.count ?? 0) }
         guard total > maxCapacity else { return false }
-        let ready = subsets.reduce(0) { $0 + count($1, "addresses") }
+        let ready = subsets.reduce(0) { $0 + ($1.addresses?.count ?? 0) }
         var remaining = maxCapacity
         var canBeReady = min(ready, maxCapacity)
         var canBeNotReady = maxCapacity - canBeReady
         for index in subsets.indices {
-            let readyHere = count(subsets[index], "addresses")
-            let notReadyHere = count(subsets[index], "notReadyAddresses")
-            let keepReady = min(readyHere, canBeReady, remaining)
+            let keepReady = min(subsets[index].addresses?.count ?? 0, canBeReady, remaining)
             canBeReady -= keepReady
             remaining -= keepReady
-            let keepNotReady = min(notReadyHere, canBeNotReady, remaining)
+            let keepNotReady = min(subsets[index].notReadyAddresses?.count ?? 0, canBeNotReady, remaining)
             canBeNotReady -= keepNotReady
             remaining -= keepNotReady
-            if let addresses = subsets[index]["addresses"]?.array {
-                subsets[index]["addresses"] = keepReady == 0 ? nil : .array(Array(addresses.prefix(keepReady)))
+            if let addresses = subsets[index].addresses {
+                subsets[index].addresses = keepReady == 0 ? nil : Array(addresses.prefix(keepReady))
             }
-            if let addresses = subsets[index]["notReadyAddresses"]?.array {
-                subsets[index]["notReadyAddresses"] = keepNotReady == 0 ? nil : .array(Array(addresses.prefix(keepNotReady)))
+            if let addresses = subsets[index].notReadyAddresses {
+                subsets[index].notReadyAddresses = keepNotReady == 0 ? nil : Array(addresses.prefix(keepNotReady))
             }
         }
-        subsets.removeAll { $0["addresses"] == nil && $0["notReadyAddresses"] == nil }
+        subsets.removeAll { $0.addresses == nil && $0.notReadyAddresses == nil }
         return true
     }
 }
