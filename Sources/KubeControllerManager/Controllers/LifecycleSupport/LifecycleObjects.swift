@@ -17,7 +17,8 @@ extension Lifecycle {
         object[path: ["metadata", "creationTimestamp"]]?.string.flatMap { SystemClock.parse($0) }
     }
 
-    /// The condition of `type` in `status.conditions`, if any.
+    /// The condition of `type` in `status.conditions`, if any. For informer event handlers, which run on every
+    /// pod change and must not decode pods; syncs read typed views.
     static func condition(_ object: JSONValue, _ type: String) -> JSONValue? {
         object[path: ["status", "conditions"]]?.array?.first { $0["type"]?.string == type }
     }
@@ -35,33 +36,6 @@ extension Lifecycle {
 
     static func nodeName(_ pod: JSONValue) -> String { pod[path: ["spec", "nodeName"]]?.string ?? "" }
 
-    /// Sets (adding or replacing) a condition in `status.conditions`; the transition time moves only when the
-    /// status changes, as upstream's UpdatePodCondition and meta.SetStatusCondition do. False when nothing changed.
-    @discardableResult
-    static func setCondition(_ object: inout JSONValue, _ condition: JSONValue, now: String) -> Bool {
-        var conditions = object[path: ["status", "conditions"]]?.array ?? []
-        let type = condition["type"]?.string ?? ""
-        var next = condition
-        if let index = conditions.firstIndex(where: { $0["type"]?.string == type }) {
-            let old = conditions[index]
-            if old["status"] != condition["status"] {
-                next["lastTransitionTime"] = .string(now)
-            } else {
-                next["lastTransitionTime"] = old["lastTransitionTime"] ?? .string(now)
-            }
-            // The probe and heartbeat times are the writer's; comparing without them says whether anything changed.
-            var oldCompared = old, nextCompared = next
-            for key in ["lastProbeTime", "lastHeartbeatTime"] { oldCompared[key] = nil; nextCompared[key] = nil }
-            if oldCompared == nextCompared { return false }
-            conditions[index] = next
-        } else {
-            next["lastTransitionTime"] = .string(now)
-            conditions.append(next)
-        }
-        object[path: ["status", "conditions"]] = .array(conditions)
-        return true
-    }
-
     /// An event's involvedObject for an object the recorder is given as a whole.
     static func reference(kind: String, namespace: String = "", name: String, uid: String) -> JSONValue {
         ["apiVersion": "v1", "kind": .string(kind),
@@ -72,11 +46,5 @@ extension Lifecycle {
     static func split(_ key: String) -> (namespace: String, name: String) {
         guard let slash = key.firstIndex(of: "/") else { return ("", key) }
         return (String(key[..<slash]), String(key[key.index(after: slash)...]))
-    }
-
-    /// A whole number from an object's field, clamped into Int32's range as upstream's int32 fields are.
-    static func int32(_ value: JSONValue?) -> Int? {
-        guard let v = value?.int else { return nil }
-        return Int(min(max(v, Int64(Int32.min)), Int64(Int32.max)))
     }
 }

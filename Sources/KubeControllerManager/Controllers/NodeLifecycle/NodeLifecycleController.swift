@@ -1,4 +1,5 @@
 import ControllerRuntime
+import KubeAPI
 import KubeClient
 import KubeJSON
 import Logging
@@ -95,7 +96,8 @@ public final class NodeLifecycleController: Controller {
     /// since none could reach the control plane meanwhile.
     func handleDisruption(_ all: [JSONValue], readyStatus: [String: String?]) {
         let next = ZoneDisruption.compute(nodes: all) { node in
-            (readyStatus[Lifecycle.name(node)] ?? nil) ?? Lifecycle.condition(node, "Ready")?["status"]?.string
+            // A node the pass could not judge (logged there) counts with its condition as stored, or without one.
+            (readyStatus[Lifecycle.name(node)] ?? nil) ?? (try? Workloads.typed(node, as: Node.self))?.object.status.condition("Ready")?.status
         }
         let previous = zones.withLock { zones -> ZoneDisruption in
             defer { zones = next }
@@ -145,8 +147,8 @@ public final class NodeLifecycleController: Controller {
             _ = nodesToRetry.withLock { $0.remove(name) }
             return nil
         }
-        let currentStatus = current["status"]?.string ?? ""
-        let observedStatus = result.observed["status"]?.string ?? ""
+        let currentStatus = current.status
+        let observedStatus = result.observed.status
         let needsRetry = nodesToRetry.withLock { $0.contains(name) }
         var markNotReady = false
         if currentStatus != "True" && observedStatus == "True" {
@@ -171,10 +173,16 @@ public final class NodeLifecycleController: Controller {
         var ok = true
         let now = context.clock.timestamp()
         for pod in pods.cache.byIndex(Indexes.nodeName, nodeName) where Lifecycle.nodeName(pod) == nodeName {
-            guard var ready = Lifecycle.condition(pod, "Ready") else { continue }
-            ready["status"] = "False"
             var updated = pod
-            guard Lifecycle.setCondition(&updated, ready, now: now) else { continue }
+            do {
+                guard var ready = try Lifecycle.podConditions(pod).first(where: { $0.type == "Ready" }) else { continue }
+                ready.status = "False"
+                guard try Lifecycle.setPodCondition(&updated, ready, now: now) else { continue }
+            } catch {
+                // Left as it is: its kubelet or its next change will say more than a guess here.
+                context.logger.warning("node-lifecycle-controller: not marking a pod NotReady: \(error)")
+                continue
+            }
             context.logger.info("Updating ready status of pod \(Lifecycle.namespace(pod))/\(Lifecycle.name(pod)) to false")
             do {
                 _ = try await context.client.updateStatus(.pods, updated)
@@ -194,13 +202,21 @@ public final class NodeLifecycleController: Controller {
     /// taints of processTaintBaseEviction, as the zone states allow, a zone's nodes newly tainted NoExecute at
     /// most one per 10 s as upstream's --node-eviction-rate; a node kept waiting is queued again for its turn).
     func syncTaints(_ name: String) async throws {
-        guard let node = nodes.cache.get(name) else { return }
-        let current = node[path: ["spec", "taints"]]?.array ?? []
-        let (policy, status, interval) = zones.withLock { ($0.policy(for: node), $0.readyStatus[name], $0.taintInterval(for: node)) }
+        guard let json = nodes.cache.get(name) else { return }
+        let typed: Typed<Node>
+        do {
+            typed = try Workloads.typed(json)
+        } catch {
+            context.logger.warning("node-lifecycle-controller: skipping the taints of \(error)")
+            return
+        }
+        let node = typed.object
+        let current = node.spec.taints ?? []
+        let (policy, status, interval) = zones.withLock { ($0.policy(for: json), $0.readyStatus[name], $0.taintInterval(for: json)) }
         let stamp = context.clock.timestamp()
         var desired = NodeTaints.desired(for: node, now: stamp, policy: policy, evictionStatus: status)
         if !NodeTaints.hasNoExecute(current) && NodeTaints.hasNoExecute(desired) {
-            let zone = ZoneDisruption.zoneKey(node)
+            let zone = ZoneDisruption.zoneKey(json)
             let now = context.clock.now()
             let wait = lastTainted.withLock { last -> Double in
                 if let at = last[zone], now - at < interval { return interval - (now - at) }
@@ -213,13 +229,11 @@ public final class NodeLifecycleController: Controller {
             }
         }
         guard !NodeTaints.sameSet(current, desired) else { return }
-        var updated = node
-        updated[path: ["spec", "taints"]] = desired.isEmpty ? nil : .array(desired)
-        let added = desired.filter { !current.contains($0) }.compactMap { $0["key"]?.string }
-        let removed = current.filter { !desired.contains($0) }.compactMap { $0["key"]?.string }
+        let added = desired.filter { !current.contains($0) }.map(\.key)
+        let removed = current.filter { !desired.contains($0) }.map(\.key)
         context.logger.info("Node \"\(name)\" taints: adding \(added), removing \(removed)")
         do {
-            _ = try await context.client.update(.nodes, updated)
+            _ = try await context.client.update(.nodes, typed.modified { $0.spec.taints = desired.isEmpty ? nil : desired })
         } catch let error as APIError where error.isNotFound {
             return
         }

@@ -1,4 +1,4 @@
-import KubeJSON
+import KubeAPI
 
 /// The taints the node lifecycle controller owns (upstream's taint templates) and how a node's conditions map to them.
 enum NodeTaints {
@@ -19,11 +19,10 @@ enum NodeTaints {
     static let managedNoScheduleKeys: Set<String> = Set(noScheduleByCondition.map(\.taint)).union([unschedulable])
     static let managedNoExecuteKeys: Set<String> = [notReady, unreachable]
 
-    static func isManaged(_ taint: JSONValue) -> Bool {
-        guard let key = taint["key"]?.string else { return false }
-        switch taint["effect"]?.string {
-        case "NoSchedule": return managedNoScheduleKeys.contains(key)
-        case "NoExecute": return managedNoExecuteKeys.contains(key)
+    static func isManaged(_ taint: Taint) -> Bool {
+        switch taint.effect {
+        case "NoSchedule": return managedNoScheduleKeys.contains(taint.key)
+        case "NoExecute": return managedNoExecuteKeys.contains(taint.key)
         default: return false
         }
     }
@@ -33,19 +32,18 @@ enum NodeTaints {
     /// owned taint already present keeps its `timeAdded`; a new NoExecute taint is stamped `now`, as
     /// AddOrUpdateTaintOnNode does, because taint eviction counts toleration time from it.
     /// `evictionStatus` is the Ready status the NoExecute taints follow (.none: not judged yet, taints stay).
-    static func desired(for node: JSONValue, now: String, policy: NoExecutePolicy = .normal,
-                        evictionStatus: String?? = .none) -> [JSONValue] {
-        let current = node[path: ["spec", "taints"]]?.array ?? []
+    static func desired(for node: Node, now: String, policy: NoExecutePolicy = .normal,
+                        evictionStatus: String?? = .none) -> [Taint] {
+        let current = node.spec.taints ?? []
         var result = current.filter { !isManaged($0) }
-        func existing(_ key: String, _ effect: String) -> JSONValue? {
-            current.first { $0["key"]?.string == key && $0["effect"]?.string == effect }
+        func existing(_ key: String, _ effect: String) -> Taint? {
+            current.first { $0.key == key && $0.effect == effect }
         }
         var wanted: [(String, String)] = []
-        for entry in noScheduleByCondition
-        where Lifecycle.condition(node, entry.condition)?["status"]?.string == entry.status {
+        for entry in noScheduleByCondition where node.status.condition(entry.condition)?.status == entry.status {
             wanted.append((entry.taint, "NoSchedule"))
         }
-        if node[path: ["spec", "unschedulable"]]?.bool == true { wanted.append((unschedulable, "NoSchedule")) }
+        if node.spec.unschedulable { wanted.append((unschedulable, "NoSchedule")) }
         let tainted = hasNoExecute(current)
         let status = evictionStatus ?? nil
         switch (status, policy) {
@@ -61,29 +59,27 @@ enum NodeTaints {
         default:
             // Not judged yet, or no Ready condition: upstream decides nothing about eviction, so NoExecute taints
             // stay as they are.
-            for taint in current where taint["effect"]?.string == "NoExecute" {
-                if let key = taint["key"]?.string, managedNoExecuteKeys.contains(key) { wanted.append((key, "NoExecute")) }
+            for taint in current where taint.effect == "NoExecute" && managedNoExecuteKeys.contains(taint.key) {
+                wanted.append((taint.key, "NoExecute"))
             }
         }
         for (key, effect) in wanted {
             if let taint = existing(key, effect) {
                 result.append(taint)
-            } else if effect == "NoExecute" {
-                result.append(["key": .string(key), "effect": .string(effect), "timeAdded": .string(now)])
             } else {
-                result.append(["key": .string(key), "effect": .string(effect)])
+                result.append(Taint(key: key, effect: effect, timeAdded: effect == "NoExecute" ? now : nil))
             }
         }
         return result
     }
 
     /// Whether the list holds a NoExecute taint this controller owns.
-    static func hasNoExecute(_ taints: [JSONValue]) -> Bool {
-        taints.contains { $0["effect"]?.string == "NoExecute" && managedNoExecuteKeys.contains($0["key"]?.string ?? "") }
+    static func hasNoExecute(_ taints: [Taint]) -> Bool {
+        taints.contains { $0.effect == "NoExecute" && managedNoExecuteKeys.contains($0.key) }
     }
 
     /// Whether two taint lists hold the same taints, whatever their order.
-    static func sameSet(_ a: [JSONValue], _ b: [JSONValue]) -> Bool {
+    static func sameSet(_ a: [Taint], _ b: [Taint]) -> Bool {
         a.count == b.count && Set(a) == Set(b)
     }
 }

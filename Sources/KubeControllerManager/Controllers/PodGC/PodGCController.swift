@@ -1,4 +1,5 @@
 import ControllerRuntime
+import KubeAPI
 import KubeClient
 import KubeJSON
 import Logging
@@ -73,10 +74,16 @@ public final class PodGCController: Controller {
     /// finish them.
     func gcTerminating(_ all: [JSONValue]) async {
         for pod in all where Lifecycle.isDeleting(pod) && !Lifecycle.nodeName(pod).isEmpty {
-            guard let node = nodes.cache.get(Lifecycle.nodeName(pod)),
-                  Lifecycle.condition(node, "Ready")?["status"]?.string != "True",
-                  (node[path: ["spec", "taints"]]?.array ?? []).contains(where: { $0["key"]?.string == Self.outOfServiceTaint })
-            else { continue }
+            guard let json = nodes.cache.get(Lifecycle.nodeName(pod)) else { continue }
+            let node: Node
+            do {
+                node = try Workloads.typed(json).object
+            } catch {
+                context.logger.warning("pod-garbage-collector: skipping pod \(ObjectCache.key(pod)): \(error)")
+                continue
+            }
+            guard node.status.condition("Ready")?.status != "True",
+                  (node.spec.taints ?? []).contains(where: { $0.key == Self.outOfServiceTaint }) else { continue }
             context.logger.info("Garbage collecting pod \(ObjectCache.key(pod)) that is terminating on out-of-service node \(Lifecycle.nodeName(pod))")
             await markFailedAndDelete(pod, condition: nil)
         }
@@ -103,8 +110,8 @@ public final class PodGCController: Controller {
             }
             for pod in pods.cache.byIndex(Indexes.nodeName, node) where Lifecycle.nodeName(pod) == node {
                 context.logger.info("Found orphaned Pod \(ObjectCache.key(pod)) assigned to the Node \(node). Deleting.")
-                await markFailedAndDelete(pod, condition: ["type": "DisruptionTarget", "status": "True", "reason": "DeletionByPodGC",
-                                                           "message": "PodGC: node no longer exists"])
+                await markFailedAndDelete(pod, condition: PodCondition(type: "DisruptionTarget", status: "True", reason: "DeletionByPodGC",
+                                                                        message: "PodGC: node no longer exists"))
             }
         }
     }
@@ -118,7 +125,7 @@ public final class PodGCController: Controller {
 
     /// markFailedAndDeletePod: a pod not yet terminal is marked Failed (with the DisruptionTarget condition saying
     /// why, when there is one) so that its owner counts it, then force-deleted.
-    func markFailedAndDelete(_ pod: JSONValue, condition: JSONValue?) async {
+    func markFailedAndDelete(_ pod: JSONValue, condition: PodCondition?) async {
         let namespace = Lifecycle.namespace(pod), name = Lifecycle.name(pod)
         do {
             if !Lifecycle.isPodTerminal(pod) {
@@ -127,7 +134,7 @@ public final class PodGCController: Controller {
                     guard Lifecycle.uid(current) == Lifecycle.uid(pod) else { return nil }
                     var updated = current
                     updated[path: ["status", "phase"]] = "Failed"
-                    if let condition { Lifecycle.setCondition(&updated, condition, now: now) }
+                    if let condition { _ = try Lifecycle.setPodCondition(&updated, condition, now: now) }
                     return updated
                 }
             }

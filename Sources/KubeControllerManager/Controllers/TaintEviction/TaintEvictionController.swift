@@ -1,4 +1,5 @@
 import ControllerRuntime
+import KubeAPI
 import KubeClient
 import KubeJSON
 import Logging
@@ -42,9 +43,11 @@ public final class TaintEvictionController: Controller {
             for pod in podCache.byIndex(Indexes.nodeName, Lifecycle.name(node)) { queue.add(ObjectCache.key(pod)) }
         }
         nodes.addEventHandler(EventHandler(
-            onAdd: { node in if !Tolerations.noExecuteTaints(node).isEmpty { enqueuePods(node) } },
+            // A node whose taints do not decode queues its pods: their syncs say so.
+            onAdd: { node in if (try? Tolerations.noExecuteTaints(node))?.isEmpty != true { enqueuePods(node) } },
             onUpdate: { old, new in
-                if Tolerations.noExecuteTaints(old) != Tolerations.noExecuteTaints(new) { enqueuePods(new) }
+                let before = try? Tolerations.noExecuteTaints(old), after = try? Tolerations.noExecuteTaints(new)
+                if before != after || after == nil { enqueuePods(new) }
             },
             onDelete: enqueuePods))
     }
@@ -58,12 +61,19 @@ public final class TaintEvictionController: Controller {
             cancel(key, event: false)
             return
         }
-        let taints = nodes.cache.get(Lifecycle.nodeName(pod)).map(Tolerations.noExecuteTaints) ?? []
+        let taints: [Taint], tolerations: [Toleration]
+        do {
+            taints = try nodes.cache.get(Lifecycle.nodeName(pod)).map(Tolerations.noExecuteTaints) ?? []
+            tolerations = taints.isEmpty ? [] : try Tolerations.tolerations(pod)
+        } catch {
+            // Neither evicted nor spared on a guess; the next change of the pod or node queues it again.
+            context.logger.warning("taint-eviction-controller: skipping \(key): \(error)")
+            return
+        }
         guard !taints.isEmpty else {
             cancel(key, event: true)
             return
         }
-        let tolerations = pod[path: ["spec", "tolerations"]]?.array ?? []
         guard let used = Tolerations.matching(taints: taints, tolerations: tolerations) else {
             context.logger.info("Not all taints are tolerated after update for pod \(key) on node \(Lifecycle.nodeName(pod))")
             cancel(key, event: false)
@@ -110,14 +120,16 @@ public final class TaintEvictionController: Controller {
             try await context.client.retryUpdate(.pods, namespace: namespace, name: name, subresource: "status") { current in
                 guard Lifecycle.uid(current) == Lifecycle.uid(pod) else { return nil }
                 var updated = current
-                let condition: JSONValue = ["type": "DisruptionTarget", "status": "True", "reason": "DeletionByTaintManager",
-                                            "message": "Taint manager: deleting due to NoExecute taint"]
-                return Lifecycle.setCondition(&updated, condition, now: now) ? updated : nil
+                let condition = PodCondition(type: "DisruptionTarget", status: "True", reason: "DeletionByTaintManager",
+                                             message: "Taint manager: deleting due to NoExecute taint")
+                return try Lifecycle.setPodCondition(&updated, condition, now: now) ? updated : nil
             }
             try await context.client.delete(.pods, namespace: namespace, name: name,
                                             options: DeleteOptions(preconditionUID: Lifecycle.uid(pod)))
         } catch let error as APIError where error.isNotFound {
             return
+        } catch let error as UndecodableObject {
+            context.logger.warning("taint-eviction-controller: skipping \(namespace)/\(name): \(error)")
         }
     }
 }
