@@ -27,18 +27,23 @@ struct ClusterRoleAggregationController: Controller {
     }
 
     func sync(_ name: String) async throws {
-        guard let role = roles.cache.get(name), let selectors = role[path: ["aggregationRule", "clusterRoleSelectors"]]?.array else { return }
-        let parsed = selectors.compactMap { (try? LabelSelector(json: $0))?.asSelector() }
-        var rules: [JSONValue] = []
-        for other in roles.cache.list().sorted(by: { $0.metaName < $1.metaName }) where other.metaName != name {
-            guard parsed.contains(where: { $0.matches(other.metaLabels) }) else { continue }
-            for rule in other["rules"]?.array ?? [] where !rules.contains(rule) { rules.append(rule) }
-        }
-        if role["rules"]?.array ?? [] == rules { return }
-        var updated = role
-        updated["rules"] = .array(rules)
+        guard let json = roles.cache.get(name), json[path: ["aggregationRule", "clusterRoleSelectors"]] != nil else { return }
         do {
-            _ = try await context.client.update(.clusterRoles, updated)
+            let role: Typed<ClusterRole> = try Workloads.typed(json)
+            // upstream cannot build a selector from an unknown operator: that selector matches no role.
+            let selectors = (role.object.aggregationRule?.clusterRoleSelectors ?? []).compactMap { $0.asSelector() }
+            var rules: [PolicyRule] = []
+            for other in roles.cache.list().sorted(by: { $0.metaName < $1.metaName }) where other.metaName != name {
+                guard selectors.contains(where: { $0.matches(other.metaLabels) }) else { continue }
+                // A matched role that does not decode stops the aggregation: its rules would silently go missing.
+                for rule in try Workloads.typed(other, as: ClusterRole.self).object.rules ?? [] where !rules.contains(rule) {
+                    rules.append(rule)
+                }
+            }
+            if role.object.rules ?? [] == rules { return }
+            _ = try await context.client.update(.clusterRoles, role.modified { $0.rules = rules })
+        } catch let error as UndecodableObject {
+            context.logger.warning("clusterrole-aggregation-controller: skipping \(name): \(error)")
         } catch let error as APIError where error.isNotFound {}
     }
 }

@@ -33,8 +33,15 @@ struct NamespaceController: Controller {
     }
 
     func sync(_ name: String) async throws {
-        guard let ns = namespaces.cache.get(name), ns.metaDeletionTimestamp != nil else { return }
-        let finalizers = (ns[path: ["spec", "finalizers"]]?.array ?? []).compactMap(\.string)
+        guard let json = namespaces.cache.get(name), json.metaDeletionTimestamp != nil else { return }
+        let ns: Namespace
+        do {
+            ns = try Workloads.typed(json).object
+        } catch {
+            context.logger.warning("namespace-controller: skipping \(name): \(error)")
+            return
+        }
+        let finalizers = ns.spec.finalizers ?? []
         guard finalizers.contains(Self.finalizer) else { return }
         let (found, terminating) = try await deleteContent(of: name)
         if found > 0 {
@@ -44,11 +51,11 @@ struct NamespaceController: Controller {
             worker.queue.add(name, after: terminating > 0 ? 5 : 0.5)
             return
         }
-        let body: JSONValue = ["apiVersion": "v1", "kind": "Namespace",
-                               "metadata": ["name": .string(name), "uid": .string(ns.metaUID)],
-                               "spec": ["finalizers": .array(finalizers.filter { $0 != Self.finalizer }.map { .string($0) })]]
+        var meta = ObjectMeta(name: name)
+        meta.uid = ns.metadata.uid ?? ""
+        let body = Namespace(metadata: meta, spec: NamespaceSpec(finalizers: finalizers.filter { $0 != Self.finalizer }))
         do {
-            _ = try await context.client.update(.namespaces, namespace: nil, object: body, subresource: "finalize")
+            _ = try await context.client.update(.namespaces, namespace: nil, object: JSONValueEncoder().encode(body), subresource: "finalize")
             context.logger.info("namespace \(name) has been emptied and finalized")
         } catch let error as APIError where error.isNotFound {}
     }

@@ -33,123 +33,136 @@ struct PersistentVolumeBinder: Controller {
         await worker.run(context: context) { _ in await Self.sync(pvs: pvs, pvcs: pvcs, classes: classes, logger: context.logger) }
     }
 
-    static func display(_ value: JSONValue) -> String {
-        if let s = value.string { return s }
-        if let i = value.int { return String(i) }
-        return ""
+    /// The objects of a pass that decode; each one that does not is logged (naming it and the field) and left out.
+    static func decoded<T>(_ objects: [JSONValue], as type: T.Type, logger: Logger) -> [Typed<T>] {
+        objects.compactMap { json in
+            do {
+                return try Workloads.typed(json, as: T.self)
+            } catch {
+                logger.warning("persistentvolume-binder: skipping \(error)")
+                return nil
+            }
+        }
     }
 
     static func sync(pvs: ObjectStore, pvcs: ObjectStore, classes classStore: ObjectStore, logger: Logger) async {
-        var volumes = pvs.list()
-        let claims = pvcs.list()
-        let classes = classStore.list()
-        func claim(of volume: JSONValue) -> JSONValue? {
-            guard let ref = volume[path: ["spec", "claimRef"]], let name = ref["name"]?.string else { return nil }
-            return claims.first { $0.metaName == name && $0.metaNamespace == ref["namespace"]?.string }
+        var volumes = decoded(pvs.list(), as: PersistentVolume.self, logger: logger)
+        let claimObjects = pvcs.list()
+        let claims = decoded(claimObjects, as: PersistentVolumeClaim.self, logger: logger)
+        let classes = decoded(classStore.list(), as: StorageClass.self, logger: logger).map(\.object)
+        // A claim that does not decode still exists: its volume is neither released nor rebound meanwhile.
+        let allClaims = Set(claimObjects.map { ObjectCache.key($0) })
+        func claim(of volume: PersistentVolume) -> PersistentVolumeClaim? {
+            guard let ref = volume.spec.claimRef, !ref.name.isEmpty else { return nil }
+            return claims.first { $0.object.metadata.name == ref.name && $0.object.metadata.namespace == ref.namespace }?.object
         }
         // Volumes: Available, or Released/deleted when their claim went away.
-        for (i, volume) in volumes.enumerated() where volume.metaDeletionTimestamp == nil {
-            let phase = volume[path: ["status", "phase"]]?.string ?? ""
-            if volume[path: ["spec", "claimRef"]] == nil {
-                if phase != "Available" { volumes[i] = await setPhase(volume, "Available", pvs, logger) ?? volume }
+        for (i, typed) in volumes.enumerated() where typed.object.metadata.deletionTimestamp == nil {
+            let volume = typed.object, name = volume.metadata.name ?? ""
+            guard let ref = volume.spec.claimRef else {
+                if volume.status.phase != "Available" { volumes[i] = await setPhase(name, "Available", pvs, logger) ?? typed }
                 continue
             }
             let claimed = claim(of: volume)
-            let uid = volume[path: ["spec", "claimRef", "uid"]]?.string ?? ""
-            if let claimed, uid.isEmpty || claimed.metaUID == uid { continue }
-            guard phase == "Bound" else { continue }
-            if volume[path: ["spec", "persistentVolumeReclaimPolicy"]]?.string == "Delete" {
-                _ = try? await pvs.delete(namespace: "", name: volume.metaName)
-                logger.info("persistentvolume-binder: deleted PersistentVolume \(volume.metaName): its claim is gone (reclaim policy Delete)")
+            if let claimed, ref.uid.isEmpty || claimed.metadata.uid == ref.uid { continue }
+            if claimed == nil, allClaims.contains(ref.namespace + "/" + ref.name) { continue }
+            guard volume.status.phase == "Bound" else { continue }
+            if volume.spec.persistentVolumeReclaimPolicy == "Delete" {
+                _ = try? await pvs.delete(namespace: "", name: name)
+                logger.info("persistentvolume-binder: deleted PersistentVolume \(name): its claim is gone (reclaim policy Delete)")
             } else {
-                volumes[i] = await setPhase(volume, "Released", pvs, logger) ?? volume
+                volumes[i] = await setPhase(name, "Released", pvs, logger) ?? typed
             }
         }
         // Claims: bind the pending ones.
-        for claimObject in claims where claimObject.metaDeletionTimestamp == nil && claimObject[path: ["status", "phase"]]?.string == "Pending" {
-            let className = claimObject[path: ["spec", "storageClassName"]]?.string ?? ""
-            if classes.first(where: { $0.metaName == className })?["volumeBindingMode"]?.string == "WaitForFirstConsumer",
-               claimObject[path: ["metadata", "annotations", "volume.kubernetes.io/selected-node"]] == nil { continue }
-            let wantedName = claimObject[path: ["spec", "volumeName"]]?.string ?? ""
-            let candidates = volumes.filter { volume in
-                if !wantedName.isEmpty, volume.metaName != wantedName { return false }
-                if let ref = volume[path: ["spec", "claimRef"]] {
-                    return ref["name"]?.string == claimObject.metaName && ref["namespace"]?.string == claimObject.metaNamespace
-                        && volume[path: ["status", "phase"]]?.string != "Released"
+        for typedClaim in claims where typedClaim.object.metadata.deletionTimestamp == nil && typedClaim.object.status.phase == "Pending" {
+            let claim = typedClaim.object
+            let className = claim.spec.storageClassName ?? ""
+            if classes.first(where: { $0.metadata.name == className })?.volumeBindingMode == "WaitForFirstConsumer",
+               claim.metadata.annotations?["volume.kubernetes.io/selected-node"] == nil { continue }
+            let wantedName = claim.spec.volumeName
+            let candidates = volumes.filter { typed in
+                let volume = typed.object
+                if !wantedName.isEmpty, volume.metadata.name != wantedName { return false }
+                if let ref = volume.spec.claimRef {
+                    return ref.name == claim.metadata.name && ref.namespace == claim.metadata.namespace && volume.status.phase != "Released"
                 }
-                return volume[path: ["status", "phase"]]?.string == "Available" && fits(claimObject, volume)
+                return volume.status.phase == "Available" && fits(claim, volume)
             }
-            guard let volume = candidates.min(by: { capacity($0) < capacity($1) }) else { continue }
-            await bind(claimObject, to: volume, pvs: pvs, pvcs: pvcs, logger: logger)
-            if let index = volumes.firstIndex(where: { $0.metaName == volume.metaName }) {
-                volumes[index][path: ["status", "phase"]] = "Bound"
+            guard let volume = candidates.min(by: { capacity($0.object) < capacity($1.object) }) else { continue }
+            await bind(typedClaim, to: volume.object, pvs: pvs, pvcs: pvcs, logger: logger)
+            if let index = volumes.firstIndex(where: { $0.object.metadata.name == volume.object.metadata.name }),
+               let bound = try? Typed<PersistentVolume>(volumes[index].modified { $0.status.phase = "Bound" }) {
+                volumes[index] = bound
             }
         }
     }
 
-    static func capacity(_ volume: JSONValue) -> Double {
-        volume[path: ["spec", "capacity", "storage"]].flatMap { Quantity.value(Self.display($0)) } ?? 0
+    static func capacity(_ volume: PersistentVolume) -> Double {
+        volume.spec.capacity?["storage"]?.value ?? 0
     }
 
     /// Whether the volume satisfies the claim (upstream's findMatchingVolume, less node affinity).
-    static func fits(_ claim: JSONValue, _ volume: JSONValue) -> Bool {
-        let className = claim[path: ["spec", "storageClassName"]]?.string ?? ""
-        guard (volume[path: ["spec", "storageClassName"]]?.string ?? "") == className else { return false }
-        let have = Set((volume[path: ["spec", "accessModes"]]?.array ?? []).compactMap(\.string))
-        let want = Set((claim[path: ["spec", "accessModes"]]?.array ?? []).compactMap(\.string))
-        guard want.isSubset(of: have) else { return false }
-        let requested = claim[path: ["spec", "resources", "requests", "storage"]].flatMap { Quantity.value(Self.display($0)) } ?? 0
+    static func fits(_ claim: PersistentVolumeClaim, _ volume: PersistentVolume) -> Bool {
+        guard volume.spec.storageClassName == claim.spec.storageClassName ?? "" else { return false }
+        guard Set(claim.spec.accessModes ?? []).isSubset(of: Set(volume.spec.accessModes ?? [])) else { return false }
+        let requested = claim.spec.resources.requests?["storage"]?.value ?? 0
         guard capacity(volume) >= requested else { return false }
-        let mode = { (o: JSONValue) in o[path: ["spec", "volumeMode"]]?.string ?? "Filesystem" }
-        guard mode(claim) == mode(volume) else { return false }
-        if let selectorJSON = claim[path: ["spec", "selector"]] {
-            guard let selector = (try? LabelSelector(json: selectorJSON))?.asSelector(), selector.matches(volume.metaLabels) else { return false }
+        guard (claim.spec.volumeMode ?? "Filesystem") == (volume.spec.volumeMode ?? "Filesystem") else { return false }
+        if let labelSelector = claim.spec.selector {
+            guard let selector = labelSelector.asSelector(), selector.matches(volume.metadata.labels ?? [:]) else { return false }
         }
         return true
     }
 
-    static func setPhase(_ volume: JSONValue, _ phase: String, _ pvs: ObjectStore, _ logger: Logger) async -> JSONValue? {
+    /// The volume's `status.phase` set, the rest of its status as stored.
+    static func setPhase(_ name: String, _ phase: String, _ pvs: ObjectStore, _ logger: Logger) async -> Typed<PersistentVolume>? {
         do {
-            return try await pvs.guaranteedUpdate(namespace: "", name: volume.metaName, subresource: "status") { current in
-                guard var v = current else { throw APIError.notFound("persistentvolumes", volume.metaName) }
-                v[path: ["status", "phase"]] = .string(phase)
-                return v
+            let written = try await pvs.guaranteedUpdate(namespace: "", name: name, subresource: "status") { current in
+                guard let current else { throw APIError.notFound("persistentvolumes", name) }
+                return try Workloads.typed(current, as: PersistentVolume.self).modified { $0.status.phase = phase }
             }
+            return try Workloads.typed(written)
         } catch {
-            logger.debug("persistentvolume-binder: \(volume.metaName) → \(phase): \(error)")
+            logger.debug("persistentvolume-binder: \(name) → \(phase): \(error)")
             return nil
         }
     }
 
-    static func bind(_ claim: JSONValue, to volume: JSONValue, pvs: ObjectStore, pvcs: ObjectStore, logger: Logger) async {
-        let byController: JSONValue = "yes"
+    static func bind(_ typedClaim: Typed<PersistentVolumeClaim>, to volume: PersistentVolume, pvs: ObjectStore, pvcs: ObjectStore,
+                     logger: Logger) async {
+        let claim = typedClaim.object
+        let namespace = claim.metadata.namespace ?? "", claimName = claim.metadata.name ?? "", volumeName = volume.metadata.name ?? ""
+        let byController = "yes"
         do {
-            _ = try await pvs.guaranteedUpdate(namespace: "", name: volume.metaName) { current in
-                guard var v = current else { throw APIError.notFound("persistentvolumes", volume.metaName) }
-                v[path: ["spec", "claimRef"]] = [
-                    "kind": "PersistentVolumeClaim", "apiVersion": "v1", "namespace": .string(claim.metaNamespace),
-                    "name": .string(claim.metaName), "uid": .string(claim.metaUID), "resourceVersion": .string(claim.metaResourceVersion),
-                ]
-                v[path: ["metadata", "annotations", "pv.kubernetes.io/bound-by-controller"]] = byController
-                return v
+            _ = try await pvs.guaranteedUpdate(namespace: "", name: volumeName) { current in
+                guard let current else { throw APIError.notFound("persistentvolumes", volumeName) }
+                return try Workloads.typed(current, as: PersistentVolume.self).modified { v in
+                    v.spec.claimRef = ObjectReference(apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: namespace, name: claimName,
+                                                      uid: claim.metadata.uid ?? "", resourceVersion: claim.metadata.resourceVersion ?? "")
+                    v.metadata.annotations = (v.metadata.annotations ?? [:]).merging(["pv.kubernetes.io/bound-by-controller": byController]) { $1 }
+                }
             }
-            _ = await setPhase(volume, "Bound", pvs, logger)
-            _ = try await pvcs.guaranteedUpdate(namespace: claim.metaNamespace, name: claim.metaName) { current in
-                guard var c = current else { throw APIError.notFound("persistentvolumeclaims", claim.metaName) }
-                c[path: ["spec", "volumeName"]] = .string(volume.metaName)
-                c[path: ["metadata", "annotations", "pv.kubernetes.io/bind-completed"]] = byController
-                c[path: ["metadata", "annotations", "pv.kubernetes.io/bound-by-controller"]] = byController
-                return c
+            _ = await setPhase(volumeName, "Bound", pvs, logger)
+            _ = try await pvcs.guaranteedUpdate(namespace: namespace, name: claimName) { current in
+                guard let current else { throw APIError.notFound("persistentvolumeclaims", claimName) }
+                return try Workloads.typed(current, as: PersistentVolumeClaim.self).modified { c in
+                    c.spec.volumeName = volumeName
+                    c.metadata.annotations = (c.metadata.annotations ?? [:]).merging(
+                        ["pv.kubernetes.io/bind-completed": byController, "pv.kubernetes.io/bound-by-controller": byController]) { $1 }
+                }
             }
-            _ = try await pvcs.guaranteedUpdate(namespace: claim.metaNamespace, name: claim.metaName, subresource: "status") { current in
-                guard var c = current else { throw APIError.notFound("persistentvolumeclaims", claim.metaName) }
-                c["status"] = ["phase": "Bound", "accessModes": volume[path: ["spec", "accessModes"]] ?? [],
-                               "capacity": volume[path: ["spec", "capacity"]] ?? .emptyObject]
-                return c
+            _ = try await pvcs.guaranteedUpdate(namespace: namespace, name: claimName, subresource: "status") { current in
+                guard let current else { throw APIError.notFound("persistentvolumeclaims", claimName) }
+                return try Workloads.typed(current, as: PersistentVolumeClaim.self).modified { c in
+                    c.status.phase = "Bound"
+                    c.status.accessModes = volume.spec.accessModes ?? []
+                    c.status.capacity = volume.spec.capacity ?? [:]
+                }
             }
-            logger.info("persistentvolume-binder: bound PersistentVolumeClaim \(claim.metaNamespace)/\(claim.metaName) to PersistentVolume \(volume.metaName)")
+            logger.info("persistentvolume-binder: bound PersistentVolumeClaim \(namespace)/\(claimName) to PersistentVolume \(volumeName)")
         } catch {
-            logger.warning("persistentvolume-binder: binding \(claim.metaNamespace)/\(claim.metaName) to \(volume.metaName): \(error)")
+            logger.warning("persistentvolume-binder: binding \(namespace)/\(claimName) to \(volumeName): \(error)")
         }
     }
 }

@@ -32,10 +32,9 @@ struct ServiceAccountController: Controller {
     func sync(_ namespace: String) async throws {
         guard let ns = namespaces.cache.get(namespace), ns.metaDeletionTimestamp == nil,
               serviceAccounts.get(namespace: namespace, name: Self.defaultName) == nil else { return }
-        let sa: JSONValue = ["apiVersion": "v1", "kind": "ServiceAccount",
-                             "metadata": ["name": .string(Self.defaultName), "namespace": .string(namespace)]]
+        let sa = ServiceAccount(metadata: ObjectMeta(name: Self.defaultName, namespace: namespace))
         do {
-            try await serviceAccounts.create(namespace: namespace, object: sa)
+            try await serviceAccounts.create(namespace: namespace, object: JSONValueEncoder().encode(sa))
         } catch let error as APIError where error.isAlreadyExists || error.code == 403 || error.isNotFound {
             // Created meanwhile, or the namespace started terminating.
         }

@@ -61,24 +61,34 @@ struct TokensController: Controller {
             } catch let error as APIError where error.isNotFound || error.isConflict {}
             return
         }
-        let data = secret["data"]?.object ?? [:]
+        let typed: Typed<Secret>
+        do {
+            typed = try Workloads.typed(secret)
+        } catch {
+            context.logger.warning("tokens controller: skipping \(error)")
+            return
+        }
+        let data = typed.object.data ?? [:]
         let rootCA = context.options.rootCAPEM
-        let needsToken = (data["token"]?.string ?? "").isEmpty
-        let needsCA = rootCA != nil && (data["ca.crt"]?.string ?? "").isEmpty
-        let needsNamespace = (data["namespace"]?.string ?? "").isEmpty
+        let needsToken = (data["token"] ?? "").isEmpty
+        let needsCA = rootCA != nil && (data["ca.crt"] ?? "").isEmpty
+        let needsNamespace = (data["namespace"] ?? "").isEmpty
         guard needsToken || needsCA || needsNamespace || wantedUID.isEmpty else { return }
-        var updated = secret
         var newData = data
         if needsToken {
             let claims = ServiceAccountClaims.legacy(namespace: namespace, serviceAccount: .init(name: sa.metaName, uid: sa.metaUID),
                                                      secretName: secret.metaName)
-            newData["token"] = .string(Base64.encode(Array(try signingKey.sign(claims: claims.json).utf8)))
+            newData["token"] = Base64.encode(Array(try signingKey.sign(claims: claims.json).utf8))
         }
-        if let rootCA, needsCA { newData["ca.crt"] = .string(Base64.encode(Array(rootCA.utf8))) }
-        if needsNamespace { newData["namespace"] = .string(Base64.encode(Array(namespace.utf8))) }
-        updated["data"] = .object(newData)
-        updated[path: ["metadata", "annotations", Self.nameAnnotation]] = .string(sa.metaName)
-        updated[path: ["metadata", "annotations", Self.uidAnnotation]] = .string(sa.metaUID)
+        if let rootCA, needsCA { newData["ca.crt"] = Base64.encode(Array(rootCA.utf8)) }
+        if needsNamespace { newData["namespace"] = Base64.encode(Array(namespace.utf8)) }
+        let updated = try typed.modified { s in
+            s.data = newData
+            var annotations = s.metadata.annotations ?? [:]
+            annotations[Self.nameAnnotation] = sa.metaName
+            annotations[Self.uidAnnotation] = sa.metaUID
+            s.metadata.annotations = annotations
+        }
         do {
             _ = try await context.client.update(.secrets, updated)
         } catch let error as APIError where error.isNotFound {}

@@ -1,4 +1,5 @@
 import ControllerRuntime
+import KubeAPI
 import KubeClient
 import KubeJSON
 import Logging
@@ -90,14 +91,20 @@ public final class PVCProtectionController: Controller {
         return Self.claimKeys(pod).contains(ObjectCache.key(claim))
     }
 
+    /// Only `metadata.finalizers` changes: the claim is written back as stored otherwise. One that does not decode is
+    /// logged and left as it is.
     private func setFinalizer(_ claim: JSONValue, present: Bool) async throws {
-        var updated = claim
-        var finalizers = Lifecycle.finalizers(claim).filter { $0 != Self.finalizer }
-        if present { finalizers.append(Self.finalizer) }
-        updated[path: ["metadata", "finalizers"]] = finalizers.isEmpty ? nil : .array(finalizers.map { .string($0) })
         do {
+            let updated = try Workloads.typed(claim, as: PersistentVolumeClaim.self).modified { c in
+                var finalizers = (c.metadata.finalizers ?? []).filter { $0 != Self.finalizer }
+                if present { finalizers.append(Self.finalizer) }
+                c.metadata.finalizers = finalizers.isEmpty ? nil : finalizers
+            }
             _ = try await context.client.update(.persistentVolumeClaims, updated)
             context.logger.info("\(present ? "Added" : "Removed") protection finalizer \(present ? "to" : "from") PVC \(ObjectCache.key(claim))")
-        } catch let error as APIError where error.isNotFound {}
+        } catch let error as APIError where error.isNotFound {
+        } catch let error as UndecodableObject {
+            context.logger.warning("pvc-protection-controller: skipping \(error)")
+        }
     }
 }

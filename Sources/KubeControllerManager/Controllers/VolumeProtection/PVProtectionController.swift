@@ -1,4 +1,5 @@
 import ControllerRuntime
+import KubeAPI
 import KubeClient
 import KubeJSON
 import Logging
@@ -29,15 +30,24 @@ public final class PVProtectionController: Controller {
     }
 
     func sync(_ key: String) async throws {
-        guard let volume = volumes.cache.get(key) else { return }
-        let has = Lifecycle.finalizers(volume).contains(Self.finalizer)
-        let deleting = Lifecycle.isDeleting(volume)
+        guard let json = volumes.cache.get(key) else { return }
+        let typed: Typed<PersistentVolume>
+        do {
+            typed = try Workloads.typed(json)
+        } catch {
+            context.logger.warning("pv-protection-controller: skipping \(error)")
+            return
+        }
+        let volume = typed.object
+        let has = (volume.metadata.finalizers ?? []).contains(Self.finalizer)
+        let deleting = volume.metadata.deletionTimestamp != nil
         if !deleting && has { return }
-        if deleting && (!has || volume[path: ["status", "phase"]]?.string == "Bound") { return }
-        var updated = volume
-        var finalizers = Lifecycle.finalizers(volume).filter { $0 != Self.finalizer }
-        if !deleting { finalizers.append(Self.finalizer) }
-        updated[path: ["metadata", "finalizers"]] = finalizers.isEmpty ? nil : .array(finalizers.map { .string($0) })
+        if deleting && (!has || volume.status.phase == "Bound") { return }
+        let updated = try typed.modified { v in
+            var finalizers = (v.metadata.finalizers ?? []).filter { $0 != Self.finalizer }
+            if !deleting { finalizers.append(Self.finalizer) }
+            v.metadata.finalizers = finalizers.isEmpty ? nil : finalizers
+        }
         do {
             _ = try await context.client.update(.persistentVolumes, updated)
             context.logger.info("\(deleting ? "Removed" : "Added") protection finalizer \(deleting ? "from" : "to") PV \(key)")
