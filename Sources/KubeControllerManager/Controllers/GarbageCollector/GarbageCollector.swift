@@ -96,15 +96,20 @@ struct GarbageCollector: Controller {
             if object.metaFinalizers.contains(Self.foregroundFinalizer) { try await deleteDependents(of: object, resource) }
             return
         }
-        let refs = object[path: ["metadata", "ownerReferences"]]?.array ?? []
+        let refs: [OwnerReference]
+        do {
+            refs = try Self.metadata(object).ownerReferences ?? []
+        } catch {
+            context.logger.warning("garbage collector: skipping \(resource) \(objectKey): \(error)")
+            return
+        }
         guard !refs.isEmpty else { return }
         var absent: [String] = []
         var waitingForeground = false
         for ref in refs {
-            guard let uid = ref["uid"]?.string else { continue }
             switch try await ownerState(ref, namespace: object.metaNamespace) {
-            case .absent: absent.append(uid)
-            case .deletingInForeground where ref["blockOwnerDeletion"]?.bool == true: waitingForeground = true
+            case .absent: absent.append(ref.uid)
+            case .deletingInForeground where ref.blockOwnerDeletion == true: waitingForeground = true
             default: break
             }
         }
@@ -127,10 +132,18 @@ struct GarbageCollector: Controller {
 
     enum OwnerState { case present, absent, deletingInForeground }
 
+    /// Any kind's metadata, typed (the collector reads nothing else of an object); throws naming the object and field.
+    static func metadata(_ object: JSONValue) throws -> ObjectMeta {
+        do {
+            return try AnyObjectMeta(json: object).metadata
+        } catch {
+            throw UndecodableObject(kind: object["kind"]?.string ?? "object", namespace: object.metaNamespace, name: object.metaName, error: error)
+        }
+    }
+
     /// The owner as the API has it now: the cache first, then a live read (a cache miss may be an owner too new).
-    func ownerState(_ ref: JSONValue, namespace: String) async throws -> OwnerState {
-        guard let uid = ref["uid"]?.string, let apiVersion = ref["apiVersion"]?.string, let kind = ref["kind"]?.string,
-              let name = ref["name"]?.string else { return .present }
+    func ownerState(_ ref: OwnerReference, namespace: String) async throws -> OwnerState {
+        let uid = ref.uid, apiVersion = ref.apiVersion, kind = ref.kind, name = ref.name
         if let cached = graph.object(uid: uid) {
             return cached.metaFinalizers.contains(Self.foregroundFinalizer) && cached.metaDeletionTimestamp != nil ? .deletingInForeground : .present
         }
@@ -147,9 +160,11 @@ struct GarbageCollector: Controller {
         }
     }
 
+    /// A merge patch of the references kept (the uid and resourceVersion make it apply to the version read only).
     func removeOwnerReferences(_ uids: [String], from object: JSONValue, _ resource: ResourceType) async throws {
-        let kept = (object[path: ["metadata", "ownerReferences"]]?.array ?? []).filter { !uids.contains($0["uid"]?.string ?? "") }
-        var patch: JSONValue = ["metadata": ["uid": .string(object.metaUID), "ownerReferences": kept.isEmpty ? .null : .array(kept)]]
+        let kept = (try Self.metadata(object).ownerReferences ?? []).filter { !uids.contains($0.uid) }
+        var patch: JSONValue = ["metadata": ["uid": .string(object.metaUID),
+                                             "ownerReferences": kept.isEmpty ? .null : try JSONValueEncoder().encode(kept)]]
         patch[path: ["metadata", "resourceVersion"]] = .string(object.metaResourceVersion)
         do {
             _ = try await context.client.patch(resource, namespace: resource.namespaced ? object.metaNamespace : nil,
@@ -167,8 +182,14 @@ struct GarbageCollector: Controller {
     func deleteDependents(of owner: JSONValue, _ resource: ResourceType) async throws {
         var blocking = 0
         for (type, dependent) in graph.dependents(of: owner.metaUID, informers: context.informers) {
-            let ref = (dependent[path: ["metadata", "ownerReferences"]]?.array ?? []).first { $0["uid"]?.string == owner.metaUID }
-            if ref?["blockOwnerDeletion"]?.bool == true { blocking += 1 }
+            do {
+                let ref = try Self.metadata(dependent).ownerReferences?.first { $0.uid == owner.metaUID }
+                if ref?.blockOwnerDeletion == true { blocking += 1 }
+            } catch {
+                // Counted as blocking: the owner waits rather than going before a dependent that may block it.
+                context.logger.warning("garbage collector: a dependent of \(owner.metaUID): \(error)")
+                blocking += 1
+            }
             guard dependent.metaDeletionTimestamp == nil else { continue }
             do {
                 try await context.client.delete(type, namespace: type.namespaced ? dependent.metaNamespace : nil, name: dependent.metaName,
@@ -179,8 +200,13 @@ struct GarbageCollector: Controller {
     }
 
     func removeFinalizer(_ finalizer: String, from object: JSONValue, _ resource: ResourceType) async throws {
-        var updated = object
-        updated.setMeta("finalizers", .array(object.metaFinalizers.filter { $0 != finalizer }.map { .string($0) }))
+        let updated: JSONValue
+        do {
+            updated = try Typed<AnyObjectMeta>(object).modified { $0.metadata.finalizers = ($0.metadata.finalizers ?? []).filter { $0 != finalizer } }
+        } catch {
+            context.logger.warning("garbage collector: leaving the \(finalizer) finalizer of \(resource) \(ObjectCache.key(object)): \(error)")
+            return
+        }
         do {
             _ = try await context.client.update(resource, namespace: resource.namespaced ? object.metaNamespace : nil,
                                                 object: updated, subresource: nil)
@@ -224,4 +250,9 @@ final class ObjectGraph: Sendable {
         let followed = state.withLock { Array($0.followed.values) }
         return followed.flatMap { type in informers.informer(type).cache.byIndex(Indexes.ownerUID, uid).map { (type, $0) } }
     }
+}
+
+/// An object of any kind as the collector reads it: its metadata only, the rest kept as stored by `Typed`.
+struct AnyObjectMeta: Codable, Sendable {
+    @GoValue var metadata: ObjectMeta = .goZero
 }

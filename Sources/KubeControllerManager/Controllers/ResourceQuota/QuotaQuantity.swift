@@ -1,5 +1,4 @@
 import KubeAPI
-import KubeJSON
 
 /// Sums of resource quantities as quota usage is written: exact integers (millis for CPU, whole units otherwise), in
 /// upstream's canonical forms (`1500m`, `2`, `128Mi`, `1G`).
@@ -50,5 +49,4 @@ struct QuotaQuantity: Sendable, Equatable {
         return "\(whole)"
     }
 
-    var json: JSONValue { .string(text) }
 }

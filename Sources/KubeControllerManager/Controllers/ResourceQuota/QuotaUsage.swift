@@ -1,4 +1,5 @@
 import ControllerRuntime
+import KubeAPI
 import KubeClient
 import KubeJSON
 
@@ -14,41 +15,59 @@ enum QuotaUsage {
     static func countName(_ type: ResourceType) -> String { "count/" + type.description }
 
     /// QuotaV1Pod: a pod counts until it terminates or its deletion grace has run out.
-    static func podCounts(_ pod: JSONValue, now: Double) -> Bool {
-        if Lifecycle.isPodTerminal(pod) { return false }
-        if let deletion = pod[path: ["metadata", "deletionTimestamp"]]?.string.flatMap({ SystemClock.parse($0) }),
-           let grace = pod[path: ["metadata", "deletionGracePeriodSeconds"]]?.int,
+    static func podCounts(_ pod: QuotaPod, now: Double) -> Bool {
+        if pod.isTerminal { return false }
+        if let deletion = pod.deletionTimestamp.flatMap({ SystemClock.parse($0) }), let grace = pod.deletionGracePeriodSeconds,
            now > deletion + Double(grace) { return false }
         return true
     }
 
     /// The pod's requests or limits of one resource: the larger of its containers' sum and any init container's,
     /// plus the pod overhead (PodRequests/PodLimits).
-    static func podResource(_ pod: JSONValue, _ kind: String, _ resource: String) -> QuotaQuantity {
-        func value(_ container: JSONValue) -> QuotaQuantity {
-            var text = container[path: ["resources", kind, resource]]?.string
+    static func podResource(_ pod: QuotaPod, _ kind: String, _ resource: String) -> QuotaQuantity {
+        func value(_ container: QuotaPod.QuotaContainer) -> QuotaQuantity {
+            let resources = container.resources
+            var quantity = kind == "requests" ? resources?.requests?[resource] : resources?.limits?[resource]
             // A limit without a request is the request (the apiserver defaults it so; objects written before may lack it).
-            if text == nil, kind == "requests" { text = container[path: ["resources", "limits", resource]]?.string }
-            return text.flatMap(QuotaQuantity.init) ?? .zero
+            if quantity == nil, kind == "requests" { quantity = resources?.limits?[resource] }
+            return quantity.flatMap { QuotaQuantity($0.text) } ?? .zero
         }
         var sum = QuotaQuantity.zero
-        for container in pod[path: ["spec", "containers"]]?.array ?? [] { sum = sum + value(container) }
-        for container in pod[path: ["spec", "initContainers"]]?.array ?? [] { sum = QuotaQuantity.max(sum, value(container)) }
-        if let overhead = pod[path: ["spec", "overhead", resource]]?.string.flatMap(QuotaQuantity.init) { sum = sum + overhead }
+        for container in pod.containers { sum = sum + value(container) }
+        for container in pod.initContainers { sum = QuotaQuantity.max(sum, value(container)) }
+        if let overhead = pod.overhead[resource].flatMap({ QuotaQuantity($0.text) }) { sum = sum + overhead }
         return sum
     }
 
+    /// The storage a claim requests.
+    static func requestedStorage(_ claim: PersistentVolumeClaim) -> QuotaQuantity {
+        claim.spec.resources.requests?["storage"].flatMap { QuotaQuantity($0.text) } ?? .zero
+    }
+
+    /// The namespace's objects of a kind, typed; one that does not decode stops the count (`UndecodableObject`).
+    static func typed<T: Decodable>(_ objects: [JSONValue], as type: T.Type, kind: String) throws -> [T] {
+        try objects.map { json in
+            do {
+                return try T(json: json)
+            } catch {
+                throw UndecodableObject(kind: kind, namespace: json.metaNamespace, name: json.metaName, error: error)
+            }
+        }
+    }
+
     /// Usage of `resource` in a namespace, nil for a resource this controller does not count (left out of used).
-    static func usage(of resource: String, pods: [JSONValue], objects: (ResourceType) -> [JSONValue], now: Double) -> QuotaQuantity? {
+    static func usage(of resource: String, pods: [QuotaPod], objects: (ResourceType) -> [JSONValue], now: Double) throws -> QuotaQuantity? {
         if let type = countedTypes.first(where: { countName($0) == resource }) {
-            let items = type == .pods ? pods.filter { podCounts($0, now: now) } : objects(type)
-            return QuotaQuantity(count: items.count)
+            return QuotaQuantity(count: type == .pods ? pods.filter { podCounts($0, now: now) }.count : objects(type).count)
         }
         if let type = plainCounts[resource] {
-            let items = type == .pods ? pods.filter { podCounts($0, now: now) } : objects(type)
-            return QuotaQuantity(count: items.count)
+            return QuotaQuantity(count: type == .pods ? pods.filter { podCounts($0, now: now) }.count : objects(type).count)
         }
         let live = pods.filter { podCounts($0, now: now) }
+        func claims() throws -> [PersistentVolumeClaim] {
+            try typed(objects(.persistentVolumeClaims), as: PersistentVolumeClaim.self, kind: "PersistentVolumeClaim")
+        }
+        func services() throws -> [QuotaService] { try typed(objects(.services), as: QuotaService.self, kind: "Service") }
         switch resource {
         case "cpu", "requests.cpu": return live.reduce(QuotaQuantity.zero) { $0 + podResource($1, "requests", "cpu") }
         case "memory", "requests.memory": return live.reduce(QuotaQuantity.zero) { $0 + podResource($1, "requests", "memory") }
@@ -58,27 +77,23 @@ enum QuotaUsage {
         case "limits.memory": return live.reduce(QuotaQuantity.zero) { $0 + podResource($1, "limits", "memory") }
         case "limits.ephemeral-storage": return live.reduce(QuotaQuantity.zero) { $0 + podResource($1, "limits", "ephemeral-storage") }
         case "requests.storage":
-            return objects(.persistentVolumeClaims).reduce(QuotaQuantity.zero) { sum, claim in
-                sum + (claim[path: ["spec", "resources", "requests", "storage"]]?.string.flatMap(QuotaQuantity.init) ?? .zero)
-            }
+            return try claims().reduce(QuotaQuantity.zero) { $0 + requestedStorage($1) }
         case "services.loadbalancers":
-            return QuotaQuantity(count: objects(.services).filter { $0[path: ["spec", "type"]]?.string == "LoadBalancer" }.count)
+            return QuotaQuantity(count: try services().filter { $0.spec?.type == "LoadBalancer" }.count)
         case "services.nodeports":
             // Each node port of a NodePort or LoadBalancer Service counts.
-            let ports = objects(.services).reduce(0) { total, service in
-                total + (service[path: ["spec", "ports"]]?.array ?? []).filter { $0["nodePort"]?.int != nil }.count
+            let ports = try services().reduce(0) { total, service in
+                total + (service.spec?.ports ?? []).filter { $0.nodePort != nil }.count
             }
             return QuotaQuantity(count: ports)
         default:
             if resource.hasSuffix(".storageclass.storage.k8s.io/requests.storage") {
                 let className = String(resource.dropLast(".storageclass.storage.k8s.io/requests.storage".count))
-                return objects(.persistentVolumeClaims).filter { $0[path: ["spec", "storageClassName"]]?.string == className }
-                    .reduce(QuotaQuantity.zero) { $0 + ($1[path: ["spec", "resources", "requests", "storage"]]?.string.flatMap(QuotaQuantity.init) ?? .zero) }
+                return try claims().filter { $0.spec.storageClassName == className }.reduce(QuotaQuantity.zero) { $0 + requestedStorage($1) }
             }
             if resource.hasSuffix(".storageclass.storage.k8s.io/persistentvolumeclaims") {
                 let className = String(resource.dropLast(".storageclass.storage.k8s.io/persistentvolumeclaims".count))
-                return QuotaQuantity(count: objects(.persistentVolumeClaims)
-                    .filter { $0[path: ["spec", "storageClassName"]]?.string == className }.count)
+                return QuotaQuantity(count: try claims().filter { $0.spec.storageClassName == className }.count)
             }
             return nil
         }
@@ -86,12 +101,10 @@ enum QuotaUsage {
 
     /// Quota scopes on pods (Terminating, NotTerminating, BestEffort, NotBestEffort); other scopes match nothing
     /// here, so a quota using them shows zero.
-    static func podMatchesScopes(_ pod: JSONValue, _ scopes: [String]) -> Bool {
+    static func podMatchesScopes(_ pod: QuotaPod, _ scopes: [String]) -> Bool {
         scopes.allSatisfy { scope in
-            let terminating = pod[path: ["spec", "activeDeadlineSeconds"]]?.int.map { $0 >= 0 } ?? false
-            let bestEffort = (pod[path: ["spec", "containers"]]?.array ?? []).allSatisfy {
-                ($0[path: ["resources", "requests"]]?.object ?? [:]).isEmpty && ($0[path: ["resources", "limits"]]?.object ?? [:]).isEmpty
-            }
+            let terminating = pod.activeDeadlineSeconds.map { $0 >= 0 } ?? false
+            let bestEffort = pod.containers.allSatisfy { ($0.resources?.requests ?? [:]).isEmpty && ($0.resources?.limits ?? [:]).isEmpty }
             switch scope {
             case "Terminating": return terminating
             case "NotTerminating": return !terminating

@@ -1,4 +1,5 @@
 import ControllerRuntime
+import KubeAPI
 import KubeClient
 import KubeJSON
 import Logging
@@ -57,30 +58,36 @@ public final class ResourceQuotaController: Controller {
     }
 
     func sync(_ key: String) async throws {
-        guard let quota = quotas.cache.get(key) else { return }
-        let namespace = Lifecycle.namespace(quota)
-        guard let hard = quota[path: ["spec", "hard"]]?.object else {
-            context.logger.warning("ResourceQuota \(key) has no spec.hard map; skipping")
-            return
-        }
-        let scopes = (quota[path: ["spec", "scopes"]]?.array ?? []).compactMap(\.string)
-        let pods = (counted[.pods]?.cache.byIndex(Indexes.namespace, namespace) ?? [])
-            .filter { QuotaUsage.podMatchesScopes($0, scopes) }
-        let now = context.clock.now()
-        var used: [String: JSONValue] = [:]
-        for resource in hard.keys {
-            let usage = QuotaUsage.usage(of: resource, pods: pods, objects: { type in
-                // Scopes narrow pods only; a scoped quota counts no other kinds (upstream's evaluators match none).
-                scopes.isEmpty ? (self.counted[type]?.cache.byIndex(Indexes.namespace, namespace) ?? []) : []
-            }, now: now)
-            if let usage { used[resource] = usage.json }
-        }
-        let status: JSONValue = ["hard": .object(hard), "used": .object(used)]
-        guard quota["status"] != status else { return }
-        var updated = quota
-        updated["status"] = status
+        guard let json = quotas.cache.get(key) else { return }
+        let namespace = json.metaNamespace
         do {
-            _ = try await context.client.updateStatus(.resourceQuotas, updated)
+            let quota: Typed<ResourceQuota> = try Workloads.typed(json)
+            guard let hard = quota.object.spec.hard else {
+                context.logger.warning("ResourceQuota \(key) has no spec.hard map; skipping")
+                return
+            }
+            let scopes = quota.object.spec.scopes ?? []
+            // Every pod of the namespace, decoded for its resources: a quota counts them all, once per (folded) change.
+            let pods = try (counted[.pods]?.cache.byIndex(Indexes.namespace, namespace) ?? []).map(QuotaPod.init)
+                .filter { QuotaUsage.podMatchesScopes($0, scopes) }
+            let now = context.clock.now()
+            var used: [String: ResourceQuantity] = [:]
+            for resource in hard.keys {
+                let usage = try QuotaUsage.usage(of: resource, pods: pods, objects: { type in
+                    // Scopes narrow pods only; a scoped quota counts no other kinds (upstream's evaluators match none).
+                    scopes.isEmpty ? (self.counted[type]?.cache.byIndex(Indexes.namespace, namespace) ?? []) : []
+                }, now: now)
+                if let usage { used[resource] = ResourceQuantity(usage.text) }
+            }
+            var status = ResourceQuotaStatus()
+            status.hard = hard
+            status.used = used
+            // Compared as read (a quantity stored as a number equals its text): written only where it differs.
+            guard quota.object.status != status else { return }
+            _ = try await context.client.updateStatus(.resourceQuotas, quota.modified { $0.status = status })
+        } catch let error as UndecodableObject {
+            // Counting around an object it cannot read would understate usage: the quota is left as it is.
+            context.logger.warning("resourcequota-controller: skipping \(key): \(error)")
         } catch let error as APIError where error.isNotFound {}
     }
 }
