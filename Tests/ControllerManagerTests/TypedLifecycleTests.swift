@@ -92,3 +92,53 @@ import Testing
         await h.stop(task)
     }
 }
+
+/// The volume and quota controllers on typed views.
+@Suite struct TypedVolumeAndQuotaTests {
+    @Test func aBoundClaimKeepsItsOtherStatusAndAVolumeOfAnUnreadableClaimStaysBound() async throws {
+        var claim = PersistentVolumeBinderTests.claim("data", "500Mi")
+        claim[path: ["status", "futureField"]] = "kept"
+        var odd = PersistentVolumeBinderTests.claim("odd", "1Gi")
+        odd[path: ["spec", "accessModes"]] = "ReadWriteOnce"
+        var held = PersistentVolumeBinderTests.volume("held", "1Gi")
+        held[path: ["spec", "claimRef"]] = ["kind": "PersistentVolumeClaim", "namespace": "default", "name": "odd"]
+        held["status"] = ["phase": "Bound"]
+        let h = ControllerHarness(component: "persistentvolume-binder", objects: [
+            (.persistentVolumes, PersistentVolumeBinderTests.volume("small", "1Gi")), (.persistentVolumes, held),
+            (.persistentVolumeClaims, claim), (.persistentVolumeClaims, odd),
+        ])
+        let task = h.run(PersistentVolumeBinder(context: h.context))
+        try await eventually("data Bound") { h.get(.persistentVolumeClaims, "data")?[path: ["status", "phase"]] == "Bound" }
+        let status = try #require(h.get(.persistentVolumeClaims, "data")?["status"])
+        #expect(status["futureField"] == "kept")
+        #expect(status["capacity"] == ["storage": "1Gi"] && status["accessModes"] == ["ReadWriteOnce"])
+        #expect(h.get(.persistentVolumes, "held", namespace: "")?[path: ["status", "phase"]] == "Bound")
+        await h.stop(task)
+    }
+
+    @Test func quantitiesWrittenAsNumbersCountAndAnUnreadablePodLeavesTheQuotaAlone() async throws {
+        let quota: JSONValue = ["apiVersion": "v1", "kind": "ResourceQuota", "metadata": ["name": "q", "namespace": "team"],
+                                "spec": ["hard": ["requests.cpu": 4, "pods": "10"]]]
+        let container: [JSONValue] = [["name": "c", "image": "busybox", "resources": ["requests": ["cpu": 1]]]]
+        let h = LifecycleHarness([(.resourceQuotas, quota), (.pods, Fixtures.pod("a", namespace: "team", containers: container))],
+                                 component: "resourcequota-controller")
+        let task = h.start(ResourceQuotaController(context: h.context))
+        try await eventually("status.used written") { h.object(.resourceQuotas, "team", "q")?[path: ["status", "used"]] != nil }
+        let status = try #require(h.object(.resourceQuotas, "team", "q")?["status"])
+        #expect(status["used"] == ["requests.cpu": "1", "pods": "1"])
+        #expect(status["hard"] == ["requests.cpu": "4", "pods": "10"])
+
+        var odd = Fixtures.pod("odd", namespace: "team", containers: container)
+        odd[path: ["spec", "containers"]] = [["name": "c", "image": "busybox", "resources": ["requests": ["cpu": true]]]]
+        _ = try await h.client.create(.pods, namespace: "team", odd)
+        _ = try await h.client.create(.pods, namespace: "team", Fixtures.pod("b", namespace: "team", containers: container))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(h.object(.resourceQuotas, "team", "q")?[path: ["status", "used"]] == ["requests.cpu": "1", "pods": "1"],
+                "not understated around the pod it cannot read")
+        try await h.client.delete(.pods, namespace: "team", name: "odd")
+        try await eventually("counted again once every pod reads") {
+            h.object(.resourceQuotas, "team", "q")?[path: ["status", "used"]] == ["requests.cpu": "2", "pods": "2"]
+        }
+        await h.stop(task)
+    }
+}
