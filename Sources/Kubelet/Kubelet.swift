@@ -180,7 +180,7 @@ public actor Kubelet {
     public func podList(hostIP: String) async -> [JSONValue] {
         var items: [JSONValue] = []
         for snapshot in await podSnapshots() {
-            var pod = (try? JSONValue(encoding: snapshot.pod.pod)) ?? .emptyObject
+            var pod = (try? JSONValueEncoder().encode(snapshot.pod.pod)) ?? .emptyObject
             pod["apiVersion"] = "v1"
             pod["kind"] = "Pod"
             pod[path: ["metadata", "uid"]] = .string(snapshot.pod.uid)

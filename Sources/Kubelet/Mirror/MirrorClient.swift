@@ -99,7 +99,7 @@ actor MirrorClient {
     /// the Node's UID is unknown.
     func mirrorPod(_ pod: KubeletPod) async throws -> JSONValue? {
         guard let uid = await nodeUID() else { return nil }
-        var json = try JSONValue(encoding: pod.pod)
+        var json = try JSONValueEncoder().encode(pod.pod)
         json["apiVersion"] = "v1"
         json["kind"] = "Pod"
         json["status"] = nil
