@@ -51,21 +51,24 @@ struct TokensController: Controller {
         guard let signingKey, let secret = secrets.cache.get(key), secret.metaDeletionTimestamp == nil,
               secret["type"]?.string == Self.secretType else { return }
         let namespace = secret.metaNamespace
-        let saName = secret[path: ["metadata", "annotations", Self.nameAnnotation]]?.string ?? ""
-        let wantedUID = secret[path: ["metadata", "annotations", Self.uidAnnotation]]?.string ?? ""
+        // Decoded before anything is decided: a Secret whose annotations do not read must not be taken for one
+        // without a ServiceAccount and deleted.
+        let typed: Typed<Secret>
+        do {
+            typed = try Workloads.typed(secret)
+        } catch {
+            context.logger.warning("tokens controller: skipping \(error)")
+            return
+        }
+        let annotations = typed.object.metadata.annotations ?? [:]
+        let saName = annotations[Self.nameAnnotation] ?? ""
+        let wantedUID = annotations[Self.uidAnnotation] ?? ""
         guard let sa = serviceAccounts.get(namespace: namespace, name: saName), sa.metaDeletionTimestamp == nil,
               wantedUID.isEmpty || wantedUID == sa.metaUID else {
             context.logger.info("tokens controller: deleting Secret \(namespace)/\(secret.metaName): its ServiceAccount \"\(saName)\" does not exist")
             do {
                 try await secrets.delete(namespace: namespace, name: secret.metaName, options: DeleteOptions(preconditionUID: secret.metaUID))
             } catch let error as APIError where error.isNotFound || error.isConflict {}
-            return
-        }
-        let typed: Typed<Secret>
-        do {
-            typed = try Workloads.typed(secret)
-        } catch {
-            context.logger.warning("tokens controller: skipping \(error)")
             return
         }
         let data = typed.object.data ?? [:]
