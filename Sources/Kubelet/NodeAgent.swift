@@ -52,6 +52,7 @@ public struct NodeAgent: Sendable {
             }
             group.addTask {
                 var delay = 1.0
+                var failures = 0
                 var lastError = ""
                 while !Task.isCancelled {
                     // Until the sources are read, an empty pod list would delete every mirror pod.
@@ -66,13 +67,17 @@ public struct NodeAgent: Sendable {
                         await recorder.flush()
                         if !lastError.isEmpty { logger.info("mirror pods in sync again") }
                         lastError = ""
+                        failures = 0
                         // Mirror pods wait for the Node's registration: look again soon rather than in a second.
                         delay = await nodeUID() == nil ? 0.05 : 1.0
                     } catch {
                         let text = "\(error)"
                         if text != lastError { logger.warning("Failed to sync mirror pods, will retry: \(text)") }
                         lastError = text
-                        delay = min(delay * 2, 7)
+                        // From 0.2 s, as the node's registration: under `bootstrap init` the first failures are the
+                        // apiserver starting, and a user runs `kubectl get pods -n kube-system` right after init.
+                        delay = min(0.2 * Double(1 << min(failures, 6)), 7)
+                        failures += 1
                     }
                     try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
                 }

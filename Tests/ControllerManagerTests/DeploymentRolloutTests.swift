@@ -1,6 +1,7 @@
 import ControllerRuntime
 @testable import KubeControllerManager
 import KubeClient
+import KubeAPI
 import KubeJSON
 import Testing
 
@@ -85,5 +86,43 @@ import Testing
         try await changeDeployment(h) { $0[path: ["spec", "replicas"]] = 1 }
         try await eventually("one pod") { live(h).count == 1 }
         await h.stop(task)
+    }
+
+    /// Seen under load with bootstrap init: a sync that ran before the ReplicaSet informer showed the ReplicaSet an
+    /// earlier sync made got AlreadyExists, counted it as a hash collision and made a second ReplicaSet of the same
+    /// template; the two were then scaled against each other. Upstream takes its own ReplicaSet back, and picks the
+    /// oldest of equal ones.
+    @Test func aReplicaSetTheCacheHasNotShownYetIsTakenBackNotCountedAsACollision() async throws {
+        let h = ControllerHarness(component: DeploymentController.component, objects: [(.deployments, Self.deployment(replicas: 3))])
+        let deployments = ObjectStore(.deployments, context: h.context), sets = ObjectStore(.replicaSets, context: h.context)
+        let stored = try await h.fake.get(.deployments, namespace: "default", name: "web")
+        // The first sync makes the ReplicaSet; the second is given the cache as it was before (no ReplicaSet).
+        for _ in 0..<2 {
+            let typed: Typed<Deployment> = try Workloads.typed(try await h.fake.get(.deployments, namespace: "default", name: "web"))
+            try await DeploymentController.sync(typed, [], deployments: deployments, sets: sets, events: h.context.recorder, now: "2026-12-04T00:00:00Z")
+        }
+        let made = try await h.fake.list(.replicaSets, namespace: "default", options: ListOptions()).items
+        #expect(made.count == 1, "one ReplicaSet for one template: \(made.map(\.metaName))")
+        let after = try await h.fake.get(.deployments, namespace: "default", name: "web")
+        #expect((after[path: ["status", "collisionCount"]]?.int ?? 0) == 0, "no collision counted")
+        #expect(after.metaUID == stored.metaUID)
+
+        // Two ReplicaSets of the same template: every sync picks the older as the new one and scales only it.
+        guard var twin = made.first else { return }
+        twin[path: ["metadata", "name"]] = "web-twin"
+        twin[path: ["metadata", "uid"]] = nil
+        twin[path: ["metadata", "resourceVersion"]] = nil
+        twin[path: ["metadata", "creationTimestamp"]] = "2999-01-01T00:00:00Z"
+        twin[path: ["spec", "replicas"]] = 0
+        _ = try await h.fake.create(.replicaSets, namespace: "default", twin)
+        for _ in 0..<3 {
+            let typed: Typed<Deployment> = try Workloads.typed(try await h.fake.get(.deployments, namespace: "default", name: "web"))
+            let owned: [Typed<ReplicaSet>] = try (try await h.fake.list(.replicaSets, namespace: "default", options: ListOptions()).items)
+                .reversed().map { try Workloads.typed($0) }
+            try await DeploymentController.sync(typed, owned, deployments: deployments, sets: sets, events: h.context.recorder, now: "2026-12-04T00:00:00Z")
+        }
+        let twinNow = try await h.fake.get(.replicaSets, namespace: "default", name: "web-twin")
+        #expect(twinNow[path: ["spec", "replicas"]] == 0, "the younger twin is an old ReplicaSet and stays at 0")
+        h.context.recorder.stop()
     }
 }

@@ -56,6 +56,8 @@ import Testing
         let client = TimeLimitedClient(Hanging(), timeout: .milliseconds(200))
         let start = ContinuousClock.now
         await #expect(throws: TimeLimitedClient.Timeout.self) { _ = try await client.get(.leases, namespace: "kube-node-lease", name: "n1") }
-        #expect(ContinuousClock.now - start < .seconds(30))
+        // Far from the hour the request would hang; on a loaded 2-core machine running the whole suite the 200 ms
+        // timer has been seen to fire 40 s late (the cooperative pool busy with other tests), so no tighter bound.
+        #expect(ContinuousClock.now - start < .seconds(600))
     }
 }

@@ -41,10 +41,12 @@ import Testing
         let listers = PluginCatalog.Listers(claims: ObjectCache(), volumes: ObjectCache(), classes: ObjectCache())
         let packer = PluginCatalog.framework(for: config.profiles[1], listers: listers)
         #expect(packer.scorers.map { "\($0.plugin.name)=\($0.weight)" }
-            == ["NodeAffinity=2", "NodeResourcesFit=1", "NodeResourcesBalancedAllocation=5"])
+            == ["NodeAffinity=2", "NodeResourcesFit=1", "PodTopologySpread=2", "InterPodAffinity=2", "NodeResourcesBalancedAllocation=5"])
         let standard = PluginCatalog.framework(for: config.profiles[0], listers: listers)
         #expect(standard.scorers.map { "\($0.plugin.name)=\($0.weight)" }
-            == ["TaintToleration=3", "NodeAffinity=2", "NodeResourcesFit=1", "NodeResourcesBalancedAllocation=1"])
+            == ["TaintToleration=3", "NodeAffinity=2", "NodeResourcesFit=1", "PodTopologySpread=2", "InterPodAffinity=2",
+                "NodeResourcesBalancedAllocation=1"])
+        #expect(standard.preemption != nil && packer.preemption != nil)
         #expect(standard.filters.map(\.name) == ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
                                                  "NodeResourcesFit", "VolumeBinding", "PodTopologySpread",
                                                  "InterPodAffinity"])

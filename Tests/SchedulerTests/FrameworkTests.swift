@@ -25,7 +25,8 @@ import Testing
     func decide(_ pod: JSONValue, _ nodes: [NodeInfo]) -> (node: String?, message: String?) {
         switch framework.schedule(PodInfo(pod), nodes: nodes) {
         case .node(let name, _): return (name, nil)
-        case .unschedulable(let error): return (nil, error.message)
+        case .unschedulable(let error, _): return (nil, error.message)
+        case .preempt(let error, let node, _): return ("preempt:" + node, error.message)
         }
     }
 

@@ -13,6 +13,10 @@ final class BindingClient: KubernetesClient {
     let fake: FakeClient
     private let gate = Mutex<(closed: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
     private let bindings = Mutex<[String]>([])
+    private let patchBodies = Mutex<[(name: String, subresource: String?, body: JSONValue)]>([])
+
+    /// Every patch sent, with its body (the fake's actions do not keep bodies).
+    var patches: [(name: String, subresource: String?, body: JSONValue)] { patchBodies.withLock { $0 } }
 
     /// Refuse writes from a cancelled task, as the REST client does.
     let refusesWhenCancelled: Bool
@@ -80,7 +84,8 @@ final class BindingClient: KubernetesClient {
     }
     func patch(_ resource: ResourceType, namespace: String?, name: String, type: PatchType, body: JSONValue,
                subresource: String?) async throws -> JSONValue {
-        try await fake.patch(resource, namespace: namespace, name: name, type: type, body: body, subresource: subresource)
+        patchBodies.withLock { $0.append((name: name, subresource: subresource, body: body)) }
+        return try await fake.patch(resource, namespace: namespace, name: name, type: type, body: body, subresource: subresource)
     }
     func delete(_ resource: ResourceType, namespace: String?, name: String, options: DeleteOptions) async throws {
         try await fake.delete(resource, namespace: namespace, name: name, options: options)

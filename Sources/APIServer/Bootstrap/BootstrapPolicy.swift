@@ -85,7 +85,7 @@ enum BootstrapPolicy {
         ]
         let toEdit = [
             rule(["impersonate"], resources: ["serviceaccounts"]), rule(["create"], resources: ["serviceaccounts/token"]),
-            rule(read + write, resources: editResources),
+            rule(read + write, resources: editResources), rule(["create"], resources: ["pods/eviction"]),
             rule(read + write, groups: ["apps"], resources: appsEdit),
             rule(read + write, groups: ["batch"], resources: ["cronjobs", "jobs"]),
             rule(read + write, groups: ["networking.k8s.io"], resources: ["ingresses", "networkpolicies"]),

@@ -40,6 +40,10 @@ struct ResourceHandler {
                 if def.group.isEmpty, def.resource == "pods", info.subresource == "binding", info.verb == "create", !info.name.isEmpty {
                     return try await binding()
                 }
+                if def.group.isEmpty, def.resource == "pods", info.subresource == "eviction", !info.name.isEmpty {
+                    guard info.verb == "create" else { throw StatusError.methodNotSupported(GroupResource(group: "", resource: "pods/eviction"), info.verb) }
+                    return try await eviction()
+                }
                 if def.group.isEmpty, def.resource == "namespaces", info.subresource == "finalize", !info.name.isEmpty {
                     guard info.verb == "update" else { throw StatusError.methodNotSupported(GroupResource(group: "", resource: "namespaces/finalize"), info.verb) }
                     guard let media = MediaType.negotiate(request.header("accept")) else { throw StatusError.notAcceptable("only the following media types are accepted: application/json, application/yaml") }
@@ -327,6 +331,14 @@ struct ResourceHandler {
         }
         try await PodBinding.bind(namespace: namespace, name: info.name, uid: body[path: ["metadata", "uid"]]?.string, node: node,
                                store: store, context: context)
+        return .json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "code": 201], status: 201)
+    }
+
+    /// `POST pods/<name>/eviction`: a delete the pod's PodDisruptionBudget allows (PodEviction).
+    func eviction() async throws -> APIResponse {
+        let body = try BodyDecoder.decode(request.body, contentType: request.header("content-type"), kind: "Eviction")
+        let evict = try PodEviction.request(body, namespace: namespace, name: info.name)
+        try await PodEviction.evict(evict, pods: store, budgets: server.store("policy", "v1", "poddisruptionbudgets"), context: context)
         return .json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "code": 201], status: 201)
     }
 

@@ -49,7 +49,8 @@ public struct ResourceCatalog: Sendable {
             {
                 var d = def("", "pods", "pod", "Pod", namespaced: true, PodStrategy(), short: ["po"], columns: Printers.pods, categories: ["all"])
                 d.subresources = [.init(name: "log", group: "", version: "", kind: "Pod", verbs: ["get"]),
-                                  .init(name: "binding", group: "", version: "", kind: "Binding", verbs: ["create"])]
+                                  .init(name: "binding", group: "", version: "", kind: "Binding", verbs: ["create"]),
+                                  .init(name: "eviction", group: "policy", version: "v1", kind: "Eviction", verbs: ["create"])]
                 return d
             }(),
             def("", "secrets", "secret", "Secret", namespaced: true, SecretStrategy(), columns: Printers.secrets),

@@ -77,6 +77,9 @@ public enum Labels {
 
         public static let everything = Selector(requirements: [])
 
+        /// upstream's labels.Nothing(): matches no labels at all (an In over no values).
+        public static let nothing = Selector(requirements: [.in("", [])])
+
         /// upstream's SelectorFromSet: a Service's `spec.selector`, a ReplicationController's.
         public init(matchLabels: [String: String]) {
             requirements = matchLabels.sorted { $0.key < $1.key }.map { .equals($0.key, $0.value) }

@@ -24,6 +24,9 @@ public struct NodeInfo: Sendable {
     /// The keys of those pods with required anti-affinity, which every incoming pod must respect: kept apart so
     /// that checking them does not walk every pod.
     public var antiAffinityPods: Set<String> = []
+    /// The keys of pods whose affinity terms score every incoming pod: InterPodAffinity's score visits only these
+    /// when the incoming pod has no preferred terms of its own.
+    public var affinityPods: Set<String> = []
 
     init(name: String) { self.name = name }
 
@@ -58,11 +61,13 @@ public struct NodeInfo: Sendable {
         nonZeroRequested = nonZeroRequested + pod.nonZeroRequests
         for port in pod.hostPorts { usedPorts[port, default: 0] += 1 }
         if !pod.requiredAntiAffinity.isEmpty { antiAffinityPods.insert(pod.key) }
+        if pod.hasScoredAffinity { affinityPods.insert(pod.key) }
     }
 
     mutating func remove(_ pod: PodInfo) {
         guard let stored = pods.removeValue(forKey: pod.key) else { return }
         antiAffinityPods.remove(pod.key)
+        affinityPods.remove(pod.key)
         requested = requested - stored.requests
         nonZeroRequested = nonZeroRequested - stored.nonZeroRequests
         for port in stored.hostPorts {

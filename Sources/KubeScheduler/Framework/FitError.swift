@@ -10,6 +10,9 @@ public struct FitError: Error, Sendable, Equatable {
     public var unresolvableNodes = 0
     /// The plugins that rejected the pod: only cluster events these care about bring it back early.
     public var plugins: Set<String> = []
+    /// What the PostFilter (preemption) said, appended as upstream does; nil when it said nothing (it nominated a
+    /// node, or is disabled).
+    public var postFilterMessage: String?
 
     public init(nodeCount: Int, preFilterMessage: String? = nil) {
         self.nodeCount = nodeCount
@@ -24,20 +27,8 @@ public struct FitError: Error, Sendable, Equatable {
 
     public var message: String {
         guard nodeCount > 0 else { return "no nodes available to schedule pods" }
-        let head = "0/\(nodeCount) nodes are available: "
-        let body: String
-        let preemption: [String]
-        if let preFilterMessage {
-            body = preFilterMessage
-            preemption = ["\(nodeCount) Preemption is not helpful for scheduling"]
-        } else {
-            body = reasons.map { "\($0.value) \($0.key)" }.sorted().joined(separator: ", ")
-            // This scheduler does not preempt: nodes that a victim's eviction could have freed have no victims.
-            let resolvable = nodeCount - unresolvableNodes
-            preemption = ([unresolvableNodes > 0 ? "\(unresolvableNodes) Preemption is not helpful for scheduling" : nil,
-                           resolvable > 0 ? "\(resolvable) No preemption victims found for incoming pod" : nil]
-                          .compactMap { $0 }).sorted()
-        }
-        return head + body + ". preemption: " + head + preemption.joined(separator: ", ") + "."
+        let body = preFilterMessage ?? reasons.map { "\($0.value) \($0.key)" }.sorted().joined(separator: ", ")
+        let text = "0/\(nodeCount) nodes are available: " + body + "."
+        return postFilterMessage.map { text + " " + $0 } ?? text
     }
 }

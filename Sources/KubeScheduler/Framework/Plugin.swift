@@ -23,6 +23,10 @@ public struct CycleState: Sendable {
     var spreadConstraints: [PodTopologySpread.Constraint] = []
     /// Inter-pod affinity counts; nil when neither the pod nor any placed pod has required terms.
     var podAffinity: InterPodAffinity.Counts?
+    /// PodTopologySpread's scoring counts; nil when the pod has no ScheduleAnyway (or system default) constraints.
+    var spreadScoring: PodTopologySpread.ScoringState?
+    /// InterPodAffinity's weights per topology domain; nil or empty when no term on either side applies.
+    var affinityScores: InterPodAffinity.ScoreMap?
     public init() {}
 }
 
@@ -47,10 +51,20 @@ public protocol ScorePlugin: Sendable {
     /// A raw score for one node; `normalize` then brings all of them into 0...100 (upstream's MaxNodeScore).
     func score(_ pod: PodInfo, _ node: NodeInfo, _ state: CycleState) -> Int64
     func normalize(_ scores: inout [Int64])
+    /// The same, for plugins whose normalization depends on what PreScore found (`nodes` are the scored ones).
+    func normalize(_ scores: inout [Int64], nodes: [NodeInfo], _ state: CycleState)
 }
 
 extension ScorePlugin {
     public func normalize(_ scores: inout [Int64]) {}
+    public func normalize(_ scores: inout [Int64], nodes: [NodeInfo], _ state: CycleState) { normalize(&scores) }
+}
+
+/// Counting done once per cycle before the feasible nodes are scored (upstream's PreScore): `feasible` are the nodes
+/// to be scored, `all` every node (pods on infeasible nodes still count towards spreading and affinity).
+public protocol PreScorePlugin: Sendable {
+    var name: String { get }
+    func preScore(_ pod: PodInfo, feasible: [NodeInfo], all: [NodeInfo], _ state: inout CycleState)
 }
 
 public let maxNodeScore: Int64 = 100

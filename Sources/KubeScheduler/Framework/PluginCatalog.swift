@@ -15,11 +15,13 @@ enum PluginCatalog {
     static let implemented: Set<String> = [
         "PrioritySort", "DefaultBinder", "NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
         "NodeResourcesFit", "NodeResourcesBalancedAllocation", "VolumeBinding", "PodTopologySpread", "InterPodAffinity",
+        "DefaultPreemption",
     ]
 
-    /// upstream's default score weights.
+    /// upstream's default score weights, in its default profile's order.
     static let defaultScores: [(String, Int64)] = [
-        ("TaintToleration", 3), ("NodeAffinity", 2), ("NodeResourcesFit", 1), ("NodeResourcesBalancedAllocation", 1),
+        ("TaintToleration", 3), ("NodeAffinity", 2), ("NodeResourcesFit", 1), ("PodTopologySpread", 2), ("InterPodAffinity", 2),
+        ("NodeResourcesBalancedAllocation", 1),
     ]
 
     struct Listers: Sendable {
@@ -28,22 +30,26 @@ enum PluginCatalog {
         var classes: ObjectCache
         /// Whether the three have listed once (they may be forbidden to this scheduler's user for a while).
         var synced: @Sendable () -> Bool = { true }
+        /// Services, ReplicaSets and StatefulSets for PodTopologySpread's default constraints (namespace-indexed).
+        var spreadSelectors: SpreadSelectorSource? = nil
     }
 
     static func framework(for profile: SchedulerConfiguration.Profile, listers: Listers) -> Framework {
         let volumeBinding = VolumeBinding(claims: listers.claims, volumes: listers.volumes, classes: listers.classes, synced: listers.synced)
-        let spread = PodTopologySpread(), interPod = InterPodAffinity()
+        let spread = PodTopologySpread(defaults: listers.spreadSelectors), interPod = InterPodAffinity()
         let filters: [any FilterPlugin] = [NodeUnschedulable(), NodeName(), TaintToleration(), NodeAffinity(), NodePorts(),
                                            NodeResourcesFit(), volumeBinding, spread, interPod]
         let scorers: [String: any ScorePlugin] = [
             "TaintToleration": TaintToleration(), "NodeAffinity": NodeAffinity(), "NodeResourcesFit": NodeResourcesFit(),
-            "NodeResourcesBalancedAllocation": NodeResourcesBalancedAllocation(),
+            "NodeResourcesBalancedAllocation": NodeResourcesBalancedAllocation(), "PodTopologySpread": spread,
+            "InterPodAffinity": interPod,
         ]
         let multi = profile.plugins["multiPoint"] ?? SchedulerConfiguration.PluginSet()
         func disabled(_ point: String) -> Set<String> {
             Set(((profile.plugins[point]?.disabled ?? []) + multi.disabled).map(\.name))
         }
         let filterOff = disabled("filter"), preFilterOff = disabled("preFilter"), scoreOff = disabled("score")
+        let postFilterOff = disabled("postFilter")
 
         var scoreList = scoreOff.contains("*") ? [] : defaultScores.filter { !scoreOff.contains($0.0) }
         for ref in multi.enabled + (profile.plugins["score"]?.enabled ?? []) where scorers[ref.name] != nil {
@@ -60,6 +66,7 @@ enum PluginCatalog {
                 !(filterOff.contains("*") || preFilterOff.contains("*") || preFilterOff.contains(plugin.name) || filterOff.contains(plugin.name))
             },
             filters: filterOff.contains("*") ? [] : filters.filter { !filterOff.contains($0.name) },
-            scorers: scoreList.compactMap { entry in scorers[entry.0].map { (plugin: $0, weight: entry.1) } })
+            scorers: scoreList.compactMap { entry in scorers[entry.0].map { (plugin: $0, weight: entry.1) } },
+            preemption: postFilterOff.contains("*") || postFilterOff.contains("DefaultPreemption") ? nil : DefaultPreemption())
     }
 }

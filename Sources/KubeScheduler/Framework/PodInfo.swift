@@ -11,7 +11,14 @@ public struct PodInfo: Sendable {
     public var uid: String
     public var nodeName: String
     public var schedulerName: String
+    /// spec.priority (an int32, which the apiserver's Priority admission fills from the PriorityClass).
     public var priority: Int64
+    /// spec.preemptionPolicy: `Never` keeps the pod from preempting others.
+    public var preemptionPolicy: String
+    /// status.nominatedNodeName: where a preemption made room for it.
+    public var nominatedNodeName: String
+    /// status.startTime; nil before the kubelet started it (preemption then treats it as started now).
+    public var startTime: String?
     /// Requests as NodeResourcesFit counts them (the larger of the containers' sum and each init container).
     public var requests: Resources
     /// Requests with upstream's defaults for containers that ask for nothing (100m cpu, 200Mi memory), which
@@ -23,9 +30,12 @@ public struct PodInfo: Sendable {
     public var requiredNodeAffinity: NodeSelector?
     public var preferredNodeAffinity: [(weight: Int64, term: NodeSelectorTerm)]
     public var claimNames: [String]
-    /// Required inter-pod affinity and anti-affinity (preferred terms are not scored here).
+    /// Required inter-pod affinity and anti-affinity.
     public var requiredAffinity: [AffinityTerm]
     public var requiredAntiAffinity: [AffinityTerm]
+    /// Preferred inter-pod affinity and anti-affinity with their weights (InterPodAffinity's score).
+    public var preferredAffinity: [(weight: Int64, term: AffinityTerm)]
+    public var preferredAntiAffinity: [(weight: Int64, term: AffinityTerm)]
     public var labels: [String: String]
 
     public init(_ pod: JSONValue) {
@@ -36,7 +46,10 @@ public struct PodInfo: Sendable {
         uid = pod.metaUID
         nodeName = pod[path: ["spec", "nodeName"]]?.string ?? ""
         schedulerName = pod[path: ["spec", "schedulerName"]]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? defaultSchedulerName
-        priority = pod[path: ["spec", "priority"]]?.int ?? 0
+        priority = Int64(pod.goInt32(["spec", "priority"]) ?? 0)
+        preemptionPolicy = pod[path: ["spec", "preemptionPolicy"]]?.string ?? ""
+        nominatedNodeName = pod[path: ["status", "nominatedNodeName"]]?.string ?? ""
+        startTime = pod[path: ["status", "startTime"]]?.string
         labels = pod.metaLabels
         let computed = Self.computeRequests(pod)
         requests = computed.0
@@ -55,12 +68,23 @@ public struct PodInfo: Sendable {
             .map { AffinityTerm($0, podNamespace: pod.metaNamespace) }
         requiredAntiAffinity = (podAffinity?[path: ["podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"]]?.array ?? [])
             .map { AffinityTerm($0, podNamespace: pod.metaNamespace) }
+        func weighted(_ path: [String]) -> [(weight: Int64, term: AffinityTerm)] {
+            (podAffinity?[path: path]?.array ?? []).compactMap { entry in
+                guard let term = entry["podAffinityTerm"] else { return nil }
+                return (weight: Int64(entry.goInt32(["weight"]) ?? 0), term: AffinityTerm(term, podNamespace: pod.metaNamespace))
+            }
+        }
+        preferredAffinity = weighted(["podAffinity", "preferredDuringSchedulingIgnoredDuringExecution"])
+        preferredAntiAffinity = weighted(["podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution"])
         claimNames = (pod[path: ["spec", "volumes"]]?.array ?? []).compactMap { $0[path: ["persistentVolumeClaim", "claimName"]]?.string }
     }
 
     public var phase: String { object[path: ["status", "phase"]]?.string ?? "" }
     public var isTerminal: Bool { phase == "Succeeded" || phase == "Failed" }
     public var isBeingDeleted: Bool { object.metaDeletionTimestamp != nil }
+    /// Terms that make this placed pod count in InterPodAffinity's score for every incoming pod (upstream's
+    /// PodsWithAffinity, less required anti-affinity, which only filters).
+    var hasScoredAffinity: Bool { !requiredAffinity.isEmpty || !preferredAffinity.isEmpty || !preferredAntiAffinity.isEmpty }
 
     static let defaultMilliCPU: Int64 = 100
     static let defaultMemory: Int64 = 200 * 1024 * 1024
@@ -177,8 +201,7 @@ public struct Taint: Sendable, Equatable {
 /// A required pod (anti-)affinity term: pods matching the selector, in the listed namespaces (the pod's own when
 /// none are listed; all for an empty namespaceSelector), counted per value of `topologyKey` on their nodes.
 public struct AffinityTerm: Sendable {
-    /// nil selects nothing.
-    var selector: Labels.Selector?
+    var selector: Labels.Selector
     var namespaces: Set<String>
     var allNamespaces: Bool
     public var topologyKey: String
@@ -194,16 +217,20 @@ public struct AffinityTerm: Sendable {
     }
 
     func matches(_ pod: PodInfo) -> Bool {
-        (allNamespaces || namespaces.contains(pod.namespace)) && selector?.matches(pod.labels) == true
+        (allNamespaces || namespaces.contains(pod.namespace)) && selector.matches(pod.labels)
     }
 }
 
 extension Labels.Selector {
-    /// A meta/v1 LabelSelector in a pod's affinity term or spread constraint, as KubeAPI reads it. nil selects
-    /// nothing: a missing selector (upstream's nil), an operator upstream cannot build a selector from, or one
-    /// that does not decode (the apiserver's schema refuses those; a pod cannot be read as selecting anything).
-    init?(podSelector json: JSONValue?) {
-        guard let json, json != .null, let typed = try? LabelSelector(json: json), let selector = typed.asSelector() else { return nil }
+    /// A meta/v1 LabelSelector in a pod's affinity term or spread constraint, a budget or a default spreading
+    /// selector, as KubeAPI reads it. It selects nothing (`.nothing`) when missing (upstream's nil selector), when an
+    /// operator is one upstream cannot build a selector from, or when it does not decode (the apiserver's schema
+    /// refuses those; nothing can be read as selected by it).
+    init(podSelector json: JSONValue?) {
+        guard let json, json != .null, let typed = try? LabelSelector(json: json), let selector = typed.asSelector() else {
+            self = .nothing
+            return
+        }
         self = selector
     }
 }

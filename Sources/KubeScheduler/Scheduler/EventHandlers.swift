@@ -7,7 +7,7 @@ import KubeJSON
 extension Scheduler {
     func registerHandlers(pods: SharedInformer, nodes: SharedInformer, claims: SharedInformer, volumes: SharedInformer,
                           classes: SharedInformer) {
-        let cache = self.cache, queue = self.queue, names = Set(frameworks.keys)
+        let cache = self.cache, queue = self.queue, nominator = self.nominator, names = Set(frameworks.keys)
         let responsible: @Sendable (PodInfo) -> Bool = { pod in
             pod.nodeName.isEmpty && names.contains(pod.schedulerName) && !pod.isTerminal
         }
@@ -18,26 +18,33 @@ extension Scheduler {
                     cache.addOrUpdatePod(pod)
                     queue.moveAll(.assignedPodAdd)
                 } else if responsible(pod) {
+                    nominator.observe(pod)
                     queue.add(pod)
                 }
             },
             onUpdate: { oldObject, newObject in
                 let old = PodInfo(oldObject), pod = PodInfo(newObject)
                 if !pod.nodeName.isEmpty {
-                    if old.nodeName.isEmpty { queue.delete(key: pod.key) }
+                    if old.nodeName.isEmpty {
+                        queue.delete(key: pod.key)
+                        nominator.remove(key: pod.key)
+                    }
                     cache.addOrUpdatePod(pod)
                     if old.nodeName.isEmpty || old.labels != pod.labels { queue.moveAll(.assignedPodAdd) }
                     // A bound pod that finished frees what it held, as a deleted one does.
                     if pod.isTerminal && !old.isTerminal { queue.moveAll(.assignedPodDelete) }
                 } else if responsible(pod) {
+                    nominator.observe(pod)
                     queue.update(pod)
                 } else {
                     queue.delete(key: pod.key)
+                    nominator.remove(key: pod.key)
                 }
             },
             onDelete: { object in
                 let pod = PodInfo(object)
                 queue.delete(key: pod.key)
+                nominator.remove(key: pod.key)
                 if !pod.nodeName.isEmpty || cache.isAssumed(pod.key) {
                     cache.removePod(key: pod.key)
                     if !pod.isTerminal { queue.moveAll(.assignedPodDelete) }

@@ -13,13 +13,19 @@ public final class Scheduler: Sendable {
     let logger: Logger
     public let cache = SchedulerCache()
     public let queue: SchedulingQueue
+    let nominator = Nominator()
     let frameworks: [String: Framework]
     let recorders: [String: EventRecorder]
     let informers: InformerFactory
     /// Claims, volumes and classes: waited for only by pods that have claims, so that a scheduler not allowed to
     /// read them (an RBAC policy without upstream's system:volume-scheduler) still places every other pod.
     let volumeInformers: InformerFactory
+    /// Services, ReplicaSets, StatefulSets (spreading's default selector) and PodDisruptionBudgets (preemption):
+    /// read as far as they have listed and never waited for, so a user without upstream's RBAC for them still
+    /// schedules.
+    let auxiliaryInformers: InformerFactory
     let podInformer: SharedInformer
+    let budgets: ObjectCache
 
     public init(client: any KubernetesClient, configuration: SchedulerConfiguration = SchedulerConfiguration(),
                 clock: any RuntimeClock = SystemClock(), logger: Logger, host: String? = nil,
@@ -34,8 +40,17 @@ public final class Scheduler: Sendable {
         volumeInformers = InformerFactory(client: client, clock: clock, logger: logger)
         let nodes = informers.informer(.nodes), claims = volumeInformers.informer(.persistentVolumeClaims)
         let volumes = volumeInformers.informer(.persistentVolumes), classes = volumeInformers.informer(.storageClasses)
+        // Spreading's default selectors are not waited for either: until they list, pods spread by their own
+        // constraints only.
+        auxiliaryInformers = InformerFactory(client: client, clock: clock, logger: logger)
+        let services = auxiliaryInformers.informer(.services), replicaSets = auxiliaryInformers.informer(.replicaSets)
+        let statefulSets = auxiliaryInformers.informer(.statefulSets)
+        budgets = auxiliaryInformers.informer(.podDisruptionBudgets).cache
+        services.cache.addIndexer(SpreadSelectorSource.namespaceIndex, SpreadSelectorSource.byNamespace)
         let listers = PluginCatalog.Listers(claims: claims.cache, volumes: volumes.cache, classes: classes.cache,
-                                            synced: { claims.hasSynced && volumes.hasSynced && classes.hasSynced })
+                                            synced: { claims.hasSynced && volumes.hasSynced && classes.hasSynced },
+                                            spreadSelectors: SpreadSelectorSource(services: services.cache, replicaSets: replicaSets.cache,
+                                                                                  statefulSets: statefulSets.cache))
         var frameworks: [String: Framework] = [:]
         var recorders: [String: EventRecorder] = [:]
         for profile in configuration.profiles {
@@ -52,6 +67,7 @@ public final class Scheduler: Sendable {
     public func run() async {
         informers.start()
         volumeInformers.start()
+        auxiliaryInformers.start()
         logger.info("Waiting for caches to sync for kube-scheduler")
         guard await informers.waitForCacheSync() else { return await stop() }
         logger.info("Caches are synced; scheduling", metadata: ["profiles": "\(frameworks.keys.sorted())"])
@@ -77,6 +93,7 @@ public final class Scheduler: Sendable {
         for recorder in recorders.values { recorder.stop() }
         await informers.shutdown()
         await volumeInformers.shutdown()
+        await auxiliaryInformers.shutdown()
     }
 
     /// Waits until every event recorded so far has been written (tests).
@@ -96,8 +113,10 @@ public final class Scheduler: Sendable {
             return nil
         }
         let nodes = cache.snapshot()
-        switch framework.schedule(pod, nodes: nodes) {
+        let budgets = self.budgets
+        switch framework.schedule(pod, nodes: nodes, nominated: nominator.byNode(), budgets: { budgets.list() }) {
         case .node(let nodeName, let state):
+            nominator.remove(key: pod.key)
             var assumed = pod
             assumed.nodeName = nodeName
             assumed.object[path: ["spec", "nodeName"]] = .string(nodeName)
@@ -105,12 +124,26 @@ public final class Scheduler: Sendable {
             queue.done(key: pod.key)
             logger.debug("Attempting to bind pod to node", metadata: ["pod": "\(pod.key)", "node": "\(nodeName)"])
             return { [self] in await bind(queued, to: nodeName, state: state) }
-        case .unschedulable(let error):
+        case .unschedulable(let error, let clearNomination):
             let message = error.message
             logger.debug("Unable to schedule pod; no fit; waiting", metadata: ["pod": "\(pod.key)", "err": "\(message)"])
+            if clearNomination { nominator.remove(key: pod.key) }
             queue.addUnschedulable(key: pod.key, rejectedBy: error.plugins)
             recorders[pod.schedulerName]?.event(Self.involved(pod), type: "Warning", reason: "FailedScheduling", message: message)
-            return { [self] in await markUnschedulable(pod, message: message) }
+            return { [self] in await markUnschedulable(pod, message: message, nominatedNodeName: clearNomination ? "" : nil) }
+        case .preempt(let error, let nodeName, let victims):
+            // upstream: the preemption itself succeeded, so the message has no `preemption:` part; the pod waits
+            // (nominated) until the victims' deletes free the room and move it back.
+            let message = error.message
+            logger.debug("Preempting for pod", metadata: ["pod": "\(pod.key)", "node": "\(nodeName)", "victims": "\(victims.map { $0.key })"])
+            let displaced = nominator.takeLowerPriority(on: nodeName, than: pod.priority)
+            nominator.nominate(pod, to: nodeName)
+            queue.addUnschedulable(key: pod.key, rejectedBy: error.plugins)
+            recorders[pod.schedulerName]?.event(Self.involved(pod), type: "Warning", reason: "FailedScheduling", message: message)
+            return { [self] in
+                await evict(victims, for: pod, on: nodeName, unnominating: displaced)
+                await markUnschedulable(pod, message: message, nominatedNodeName: nodeName)
+            }
         }
     }
 
@@ -148,21 +181,28 @@ public final class Scheduler: Sendable {
 
     /// PodScheduled=False with reason Unschedulable through pods/status, written only when it says something new
     /// (the status write comes back as a pod update, which must not look like a reason to try again).
-    func markUnschedulable(_ pod: PodInfo, message: String) async {
+    /// `nominatedNodeName`: written along (an empty one removes it), or left as it is when nil.
+    func markUnschedulable(_ pod: PodInfo, message: String, nominatedNodeName: String? = nil) async {
         // Written on its own task, so a later cycle may have bound the pod meanwhile: do not contradict that.
         guard let latest = podInformer.cache.get(pod.key), latest.metaUID == pod.uid,
               (latest[path: ["spec", "nodeName"]]?.string ?? "").isEmpty, !cache.isAssumed(pod.key) else { return }
         let conditions = pod.object[path: ["status", "conditions"]]?.array ?? []
         let existing = conditions.first { $0["type"] == "PodScheduled" }
-        if existing?["status"] == "False", existing?["reason"] == "Unschedulable", existing?["message"]?.string == message { return }
+        let nominationChanges = nominatedNodeName.map { $0 != (latest[path: ["status", "nominatedNodeName"]]?.string ?? "") } ?? false
+        if existing?["status"] == "False", existing?["reason"] == "Unschedulable", existing?["message"]?.string == message,
+           !nominationChanges { return }
         let transition = existing?["status"] == "False" ? existing?["lastTransitionTime"] ?? .string(clock.timestamp()) : .string(clock.timestamp())
         let condition: JSONValue = ["type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": .string(message),
                                     "lastProbeTime": .null, "lastTransitionTime": transition]
         // The whole list, so that the result is right whether the server merges conditions by type or replaces them.
         let updated = conditions.filter { $0["type"] != "PodScheduled" } + [condition]
+        var status: JSONValue = ["conditions": .array(updated)]
+        if nominationChanges, let nominatedNodeName {
+            status["nominatedNodeName"] = nominatedNodeName.isEmpty ? .null : .string(nominatedNodeName)
+        }
         do {
             _ = try await client.patch(.pods, namespace: pod.namespace, name: pod.name, type: .strategicMerge,
-                                       body: ["status": ["conditions": .array(updated)]], subresource: "status")
+                                       body: ["status": status], subresource: "status")
         } catch let error as APIError where error.isNotFound {
             return
         } catch {

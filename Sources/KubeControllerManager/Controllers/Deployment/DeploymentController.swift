@@ -89,7 +89,13 @@ struct DeploymentController: Controller {
         let wanted = max(0, Int(spec.replicas ?? 1))
         let template = withoutNulls(spec.template ?? .emptyObject)
         let collisions = max(0, Int(typed.object.status.collisionCount ?? 0))
-        var newRS = owned.first { Self.template(withoutHash: $0.object.spec.template ?? .null) == template }
+        // Oldest first, as upstream's FindNewReplicaSet: with two ReplicaSets of the same template (a lagging cache
+        // made a second), every sync must pick the same one, or the two are scaled against each other.
+        let byAge = owned.sorted { a, b in
+            let (x, y) = (a.object.metadata.creationTimestamp ?? "", b.object.metadata.creationTimestamp ?? "")
+            return x != y ? x < y : a.json.metaName < b.json.metaName
+        }
+        var newRS = byAge.first { Self.template(withoutHash: $0.object.spec.template ?? .null) == template }
         var old = owned.filter { $0.json.metaUID != newRS?.json.metaUID }
         // Revisions are annotation text anyone can write: the next one saturates rather than overflows.
         let maxRevision = owned.map(revisionNumber).max() ?? 0
@@ -112,9 +118,16 @@ struct DeploymentController: Controller {
                 events.event(deployment, reason: "ScalingReplicaSet",
                                     message: "Scaled up replica set \(rs.metaName) from 0 to \(initial)")
             } catch let error as APIError where error.code == 409 {
-                // A ReplicaSet of that name with another template: count the collision (upstream bumps collisionCount).
-                try await deployments.updateStatus(typed) { $0.status.collisionCount = Workloads.int32(collisions + 1) }
-                return
+                // Ours already, made by an earlier sync the cache has not shown yet: use it, as upstream does. A
+                // ReplicaSet of that name with another template or owner is a collision (upstream bumps collisionCount).
+                let existing = try await sets.client.get(sets.resource, namespace: namespace, name: rs.metaName)
+                if Workloads.controllerRef(existing)?["uid"]?.string == deployment.metaUID,
+                   Self.template(withoutHash: existing[path: ["spec", "template"]] ?? .null) == template {
+                    newRS = try Workloads.typed(existing)
+                } else {
+                    try await deployments.updateStatus(typed) { $0.status.collisionCount = Workloads.int32(collisions + 1) }
+                    return
+                }
             } catch let error as UndecodableObject {
                 throw error
             } catch {

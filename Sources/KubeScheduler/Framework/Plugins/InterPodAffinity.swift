@@ -1,6 +1,7 @@
 /// Required pod affinity and anti-affinity: the incoming pod's terms, and the anti-affinity of pods already placed
 /// (symmetry). Counting is done once per cycle in PreFilter: over every node's pods only when the incoming pod has
-/// terms, and over the pods with anti-affinity otherwise. Preferred terms (a score upstream) are not implemented.
+/// terms, and over the pods with anti-affinity otherwise. Preferred terms are the plugin's score
+/// (InterPodAffinityScoring.swift).
 struct InterPodAffinity: PreFilterPlugin, FilterPlugin {
     let name = "InterPodAffinity"
 
