@@ -55,4 +55,32 @@ import Testing
         let status = try await s.request("PATCH", "\(uri)/status", ["status": ["phase": "Running"]], contentType: "application/merge-patch+json")
         #expect(status.status == 200, "\(status.text)")
     }
+
+    /// SetDefaults_ObjectFieldSelector and the volume defaults: `kubectl describe pod` prints an env var from a fieldRef
+    /// as `(v1:metadata.name)`, which needs the apiVersion upstream stores.
+    @Test func fieldRefsAndDownwardVolumesTakeUpstreamsDefaults() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        var pod = WorkloadFixtures.pod("downward")
+        pod[path: ["spec", "containers"]] = [["name": "c", "image": "busybox:1.36",
+                                             "env": [["name": "POD", "valueFrom": ["fieldRef": ["fieldPath": "metadata.name"]]],
+                                                     ["name": "PLAIN", "value": "x"],
+                                                     ["name": "OTHER", "valueFrom": ["fieldRef": ["apiVersion": "v1", "fieldPath": "spec.nodeName"]]]]]]
+        pod[path: ["spec", "volumes"]] = [
+            ["name": "info", "downwardAPI": ["items": [["path": "labels", "fieldRef": ["fieldPath": "metadata.labels"]]]]],
+            ["name": "all", "projected": ["sources": [["downwardAPI": ["items": [["path": "ns", "fieldRef": ["fieldPath": "metadata.namespace"]]]]],
+                                                      ["serviceAccountToken": ["path": "token"]]]]],
+        ]
+        let created = try await s.request("POST", Self.pods, pod)
+        #expect(created.status == 201, "\(created.text)")
+        let env = created.body[path: ["spec", "containers"]]?.array?.first?["env"]?.array ?? []
+        #expect(env.map { $0[path: ["valueFrom", "fieldRef", "apiVersion"]] } == [.string("v1"), nil, .string("v1")])
+        let volumes = created.body[path: ["spec", "volumes"]]?.array ?? []
+        #expect(volumes.first?[path: ["downwardAPI", "defaultMode"]] == 420)
+        #expect(volumes.first?[path: ["downwardAPI", "items"]]?.array?.first?[path: ["fieldRef", "apiVersion"]] == "v1")
+        let sources = volumes.dropFirst().first?[path: ["projected", "sources"]]?.array ?? []
+        #expect(volumes.dropFirst().first?[path: ["projected", "defaultMode"]] == 420)
+        #expect(sources.first?[path: ["downwardAPI", "items"]]?.array?.first?[path: ["fieldRef", "apiVersion"]] == "v1")
+        #expect(sources.dropFirst().first?[path: ["serviceAccountToken", "expirationSeconds"]] == 3600)
+    }
 }

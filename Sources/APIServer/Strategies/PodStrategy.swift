@@ -38,6 +38,14 @@ struct PodStrategy: ResourceStrategy {
                     let image = c["image"]?.string ?? ""
                     c["imagePullPolicy"] = .string(Self.imageHasLatestTag(image) ? "Always" : "IfNotPresent")
                 }
+                // SetDefaults_ObjectFieldSelector: `kubectl describe` prints a fieldRef as `(v1:metadata.name)`.
+                if var env = c["env"]?.array {
+                    for e in env.indices where env[e][path: ["valueFrom", "fieldRef"]]?.object != nil
+                        && env[e][path: ["valueFrom", "fieldRef", "apiVersion"]] == nil {
+                        env[e][path: ["valueFrom", "fieldRef", "apiVersion"]] = "v1"
+                    }
+                    c["env"] = .array(env)
+                }
                 if var ports = c["ports"]?.array {
                     for p in ports.indices where ports[p]["protocol"] == nil { ports[p]["protocol"] = "TCP" }
                     c["ports"] = .array(ports)
@@ -63,13 +71,37 @@ struct PodStrategy: ResourceStrategy {
                 if volumes[i]["hostPath"]?.object != nil, volumes[i][path: ["hostPath", "type"]] == nil {
                     volumes[i][path: ["hostPath", "type"]] = ""
                 }
-                for source in ["configMap", "secret"] where volumes[i][source]?.object != nil {
+                for source in ["configMap", "secret", "downwardAPI", "projected"] where volumes[i][source]?.object != nil {
                     if volumes[i][path: [source, "defaultMode"]] == nil { volumes[i][path: [source, "defaultMode"]] = 420 }
+                }
+                if var items = volumes[i][path: ["downwardAPI", "items"]]?.array {
+                    Self.defaultFieldRefs(&items)
+                    volumes[i][path: ["downwardAPI", "items"]] = .array(items)
+                }
+                if var sources = volumes[i][path: ["projected", "sources"]]?.array {
+                    for j in sources.indices {
+                        if var items = sources[j][path: ["downwardAPI", "items"]]?.array {
+                            Self.defaultFieldRefs(&items)
+                            sources[j][path: ["downwardAPI", "items"]] = .array(items)
+                        }
+                        // SetDefaults_ServiceAccountTokenProjection.
+                        if sources[j]["serviceAccountToken"]?.object != nil, sources[j][path: ["serviceAccountToken", "expirationSeconds"]] == nil {
+                            sources[j][path: ["serviceAccountToken", "expirationSeconds"]] = 3600
+                        }
+                    }
+                    volumes[i][path: ["projected", "sources"]] = .array(sources)
                 }
             }
             pod[path: ["spec", "volumes"]] = .array(volumes)
         }
         spec = pod
+    }
+
+    /// Downward API items name a field with `fieldRef`, whose apiVersion upstream defaults to v1.
+    static func defaultFieldRefs(_ items: inout [JSONValue]) {
+        for k in items.indices where items[k]["fieldRef"]?.object != nil && items[k][path: ["fieldRef", "apiVersion"]] == nil {
+            items[k][path: ["fieldRef", "apiVersion"]] = "v1"
+        }
     }
 
     static func imageHasLatestTag(_ image: String) -> Bool {
