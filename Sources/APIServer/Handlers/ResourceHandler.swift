@@ -356,12 +356,7 @@ struct ResourceHandler {
     func deleteOptions() throws -> DeleteOptions {
         var options = DeleteOptions()
         if !request.body.isEmpty {
-            let json = try BodyDecoder.decode(request.body, contentType: request.header("content-type"), kind: "DeleteOptions")
-            options.gracePeriodSeconds = json["gracePeriodSeconds"]?.int.map { Int($0) }
-            options.propagationPolicy = json["propagationPolicy"]?.string
-            options.preconditionUID = json[path: ["preconditions", "uid"]]?.string
-            options.preconditionResourceVersion = json[path: ["preconditions", "resourceVersion"]]?.string
-            if let dryRun = json["dryRun"]?.array, dryRun.contains("All") {}
+            options = DeleteOptions(json: try BodyDecoder.decode(request.body, contentType: request.header("content-type"), kind: "DeleteOptions"))
         }
         if let g = query["gracePeriodSeconds"], let n = Int(g) { options.gracePeriodSeconds = n }
         if let p = query["propagationPolicy"] { options.propagationPolicy = p }

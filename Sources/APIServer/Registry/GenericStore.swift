@@ -532,6 +532,14 @@ public struct DeleteOptions: Sendable {
     public var preconditionResourceVersion: String?
     public var propagationPolicy: String?
     public init() {}
+
+    /// The fields of a meta/v1 DeleteOptions body (a DELETE's, or an Eviction's `deleteOptions`).
+    init(json: JSONValue) {
+        gracePeriodSeconds = json["gracePeriodSeconds"]?.int.map { Int(clamping: $0) }
+        propagationPolicy = json["propagationPolicy"]?.string
+        preconditionUID = json[path: ["preconditions", "uid"]]?.string
+        preconditionResourceVersion = json[path: ["preconditions", "resourceVersion"]]?.string
+    }
 }
 
 /// The continue token of a paged list: where to resume and at which resourceVersion the first page was read.

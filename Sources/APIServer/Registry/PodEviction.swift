@@ -29,23 +29,17 @@ enum PodEviction {
             throw StatusError.badRequest("namespace in URL does not match namespace in Eviction object")
         }
         let json = body["deleteOptions"] ?? .emptyObject
-        var options = DeleteOptions()
-        options.gracePeriodSeconds = json["gracePeriodSeconds"]?.int.map { Int(clamping: $0) }
-        options.propagationPolicy = json["propagationPolicy"]?.string
-        options.preconditionUID = json[path: ["preconditions", "uid"]]?.string
-        options.preconditionResourceVersion = json[path: ["preconditions", "resourceVersion"]]?.string
-        let dryRun = json["dryRun"]?.array?.contains("All") ?? false
-        return Request(namespace: namespace, name: name, options: options, dryRun: dryRun)
+        return Request(namespace: namespace, name: name, options: DeleteOptions(json: json),
+                       dryRun: json["dryRun"]?.array?.contains("All") ?? false)
     }
 
     static func evict(_ request: Request, pods store: GenericStore, budgets: GenericStore?, context: RequestContext) async throws {
         // A budget's status is written with its revision as precondition; a concurrent eviction makes it read again.
         for _ in 0..<8 {
             let pod = try await store.get(namespace: request.namespace, name: request.name)
-            if canIgnoreBudget(pod) || budgets == nil {
+            guard let budgets, !canIgnoreBudget(pod) else {
                 return try await delete(request, store: store, context: context)
             }
-            guard let budgets else { return }
             let matching = try await covering(pod, budgets: budgets, namespace: request.namespace)
             if matching.count > 1 {
                 throw StatusError.internalError("This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.")

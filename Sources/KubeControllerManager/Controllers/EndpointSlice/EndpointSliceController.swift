@@ -34,34 +34,8 @@ public final class EndpointSliceController: Controller {
         worker = QueueWorker(name: "endpoint_slice", workers: context.options.concurrentServiceEndpointSyncs, clock: context.clock,
                              logger: context.logger)
         let queue = worker.queue
-        let serviceCache = services.cache
         let tracker = self.tracker
-        let triggerTimes = self.triggerTimes
-        services.addEventHandler(EventHandler.any { service in
-            let key = ObjectCache.key(service)
-            triggerTimes.note(key, service[path: ["metadata", "creationTimestamp"]]?.string)
-            queue.add(key)
-        })
-        // The Services in the pod's namespace whose selector matches it now or matched it before.
-        @Sendable func enqueue(_ pods: [JSONValue]) {
-            guard let namespace = pods.first.map(Lifecycle.namespace), let latest = pods.last else { return }
-            // The pod's last state change: its Ready transition, else its creation.
-            let changed = Lifecycle.condition(latest, "Ready")?["lastTransitionTime"]?.string
-                ?? latest[path: ["metadata", "creationTimestamp"]]?.string
-            for service in serviceCache.byIndex(Indexes.namespace, namespace) {
-                guard let selector = EndpointsController.selector(service), pods.contains(where: { selector.matches($0.metaLabels) }) else { continue }
-                let key = ObjectCache.key(service)
-                triggerTimes.note(key, changed)
-                queue.add(key)
-            }
-        }
-        pods.addEventHandler(EventHandler(
-            onAdd: { enqueue([$0]) },
-            onUpdate: { old, new in
-                guard old[path: ["metadata", "resourceVersion"]] != new[path: ["metadata", "resourceVersion"]] else { return }
-                enqueue([old, new])
-            },
-            onDelete: { enqueue([$0]) }))
+        ServicePodEvents.follow(services: services, pods: pods, queue: queue, triggerTimes: triggerTimes)
         // A slice changed or removed by anyone (this controller's own writes included, which catch the cache up):
         // its Service is synced again.
         slices.addEventHandler(EventHandler(

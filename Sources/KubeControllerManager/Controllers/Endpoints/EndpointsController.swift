@@ -31,35 +31,8 @@ public final class EndpointsController: Controller {
         worker = QueueWorker(name: "endpoint", workers: context.options.concurrentEndpointSyncs, clock: context.clock,
                              logger: context.logger)
         let queue = worker.queue
-        let triggerTimes = self.triggerTimes
         let serviceCache = services.cache
-        @Sendable func note(_ key: String, _ time: String?) { triggerTimes.note(key, time) }
-        services.addEventHandler(EventHandler.any { service in
-            let key = ObjectCache.key(service)
-            note(key, service[path: ["metadata", "creationTimestamp"]]?.string)
-            queue.add(key)
-        })
-        // The Services in the pod's namespace whose selector matches it now or matched it before.
-        @Sendable func enqueue(_ pods: [JSONValue]) {
-            guard let namespace = pods.first.map(Lifecycle.namespace), let latest = pods.last else { return }
-            // The pod's last state change: its Ready transition, else its creation.
-            let changed = Lifecycle.condition(latest, "Ready")?["lastTransitionTime"]?.string
-                ?? latest[path: ["metadata", "creationTimestamp"]]?.string
-            for service in serviceCache.byIndex(Indexes.namespace, namespace) {
-                guard let selector = Self.selector(service), pods.contains(where: { selector.matches($0.metaLabels) }) else { continue }
-                let key = ObjectCache.key(service)
-                note(key, changed)
-                queue.add(key)
-            }
-        }
-        pods.addEventHandler(EventHandler(
-            onAdd: { enqueue([$0]) },
-            onUpdate: { old, new in
-                // Resyncs and kubelet heartbeats that change nothing the endpoints show are skipped.
-                guard old[path: ["metadata", "resourceVersion"]] != new[path: ["metadata", "resourceVersion"]] else { return }
-                enqueue([old, new])
-            },
-            onDelete: { enqueue([$0]) }))
+        ServicePodEvents.follow(services: services, pods: pods, queue: queue, triggerTimes: triggerTimes)
         // A leftover or deleted Endpoints object: its Service decides (checkLeftoverEndpoints, onEndpointsDelete).
         endpoints.addEventHandler(EventHandler(
             onAdd: { ep in

@@ -8,13 +8,16 @@ extension Workloads {
     /// StatefulSet's or DaemonSet's pods, as the in-process controllers behaved): a change is queued as its
     /// controlling owner's key when that owner is of `ownerKind`, and orphans wake nobody. Creations and deletions
     /// count against `expectations` as in `dependentHandler`; `observe` sees every change with its owner's key first.
+    /// `orphan`, when given, is told of every change to an object without a controlling owner.
     static func controlledHandler(ownerKind: String, queue: WorkQueue, expectations: Expectations? = nil,
-                                  observe: (@Sendable (String, JSONValue) -> Void)? = nil) -> EventHandler {
+                                  observe: (@Sendable (String, JSONValue) -> Void)? = nil,
+                                  orphan: (@Sendable (JSONValue) -> Void)? = nil) -> EventHandler {
         let ownerKey: @Sendable (JSONValue) -> String? = { object in
             guard let ref = controllerRef(object), ref["kind"]?.string == ownerKind, let name = ref["name"]?.string else { return nil }
             return ObjectCache.key(namespace: object.metaNamespace, name: name)
         }
         let enqueue: @Sendable (JSONValue) -> Void = { object in
+            if let orphan, controllerRef(object) == nil { return orphan(object) }
             guard let key = ownerKey(object) else { return }
             observe?(key, object)
             queue.add(key)

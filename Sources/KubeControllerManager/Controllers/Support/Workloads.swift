@@ -73,31 +73,8 @@ enum Workloads {
     /// that owner is of `ownerKind`; an orphan is queued for every owner in its namespace (one may adopt it).
     static func dependentHandler(ownerKind: String, owners: ObjectCache, queue: WorkQueue,
                                  expectations: Expectations? = nil) -> EventHandler {
-        let ownerKey: @Sendable (JSONValue) -> String? = { object in
-            guard let ref = controllerRef(object), ref["kind"]?.string == ownerKind, let name = ref["name"]?.string else { return nil }
-            return ObjectCache.key(namespace: object.metaNamespace, name: name)
-        }
-        let enqueue: @Sendable (JSONValue) -> Void = { object in
-            if controllerRef(object) != nil {
-                if let key = ownerKey(object) { queue.add(key) }
-                return
-            }
+        controlledHandler(ownerKind: ownerKind, queue: queue, expectations: expectations, orphan: { object in
             for owner in owners.byIndex(Indexes.namespace, object.metaNamespace) { queue.add(ObjectCache.key(owner)) }
-        }
-        return EventHandler(onAdd: { object in
-            if let key = ownerKey(object) { expectations?.creationObserved(key) }
-            enqueue(object)
-        }, onUpdate: { old, new in
-            // An owner reference that changed owners tells both.
-            if controllerRef(old)?["uid"] != controllerRef(new)?["uid"] { enqueue(old) }
-            // A pod marked for deletion counts as deleted for the owner's expectations (upstream does the same).
-            if old.metaDeletionTimestamp == nil, new.metaDeletionTimestamp != nil, let key = ownerKey(new) {
-                expectations?.deletionObserved(key)
-            }
-            enqueue(new)
-        }, onDelete: { object in
-            if object.metaDeletionTimestamp == nil, let key = ownerKey(object) { expectations?.deletionObserved(key) }
-            enqueue(object)
         })
     }
 
