@@ -46,6 +46,12 @@ public final class APIServer: Sendable {
         if !options.disabledAdmissionPlugins.contains("Priority") { admission.append(PriorityAdmission(storage: instrumented)) }
         if !options.disabledAdmissionPlugins.contains("DefaultStorageClass") { admission.append(DefaultStorageClassAdmission(storage: instrumented)) }
         admission.append(serviceIPs)
+        if !options.disabledAdmissionPlugins.contains("LimitRanger") { admission.append(LimitRangerAdmission(storage: instrumented)) }
+        // Validating plugins run after validation, in this order; ResourceQuota last, as upstream.
+        if !options.disabledAdmissionPlugins.contains("LimitRanger") {
+            admission.append(LimitRangerAdmission(storage: instrumented, phase: .validating))
+        }
+        if !options.disabledAdmissionPlugins.contains("ResourceQuota") { admission.append(ResourceQuotaAdmission(storage: instrumented)) }
         self.registry = ResourceRegistry(builtIn: ResourceCatalog.standard(), storage: instrumented, admission: admission)
         var authorizers: [any Authorizer] = []
         var rbac: RBACAuthorizer?

@@ -49,6 +49,7 @@ extension ResourceType {
     public static let persistentVolumes = core("persistentvolumes", "PersistentVolume", namespaced: false)
     public static let persistentVolumeClaims = core("persistentvolumeclaims", "PersistentVolumeClaim")
     public static let resourceQuotas = core("resourcequotas", "ResourceQuota")
+    public static let replicationControllers = core("replicationcontrollers", "ReplicationController")
     public static let replicaSets = ResourceType(group: "apps", version: "v1", resource: "replicasets", kind: "ReplicaSet", namespaced: true)
     public static let deployments = ResourceType(group: "apps", version: "v1", resource: "deployments", kind: "Deployment", namespaced: true)
     public static let statefulSets = ResourceType(group: "apps", version: "v1", resource: "statefulsets", kind: "StatefulSet", namespaced: true)

@@ -228,7 +228,7 @@ public struct GenericStore: Sendable {
         object["kind"] = .string(definition.kind)
         strategy.prepareForCreate(&object)
         strategy.applyDefaults(&object)
-        for plugin in admission {
+        for plugin in admission where plugin.phase == .mutating {
             try await plugin.admit(.create, resource: definition, namespace: ns, object: &object, old: nil, context: context)
         }
         Self.normalizeObjectMeta(&object)
@@ -236,6 +236,7 @@ public struct GenericStore: Sendable {
         var errors = validateObjectMeta(object, isCreate: true)
         errors += strategy.validate(object)
         if !errors.isEmpty { throw invalid(object.metaName, errors) }
+        try await validatingAdmission(.create, namespace: ns, object: object, old: nil, context: context)
         if !context.isApply {
             ManagedFields.recordUpdate(old: nil, new: &object, manager: context.manager, subresource: context.subresource,
                                        apiVersion: definition.apiVersion, shape: FieldShape.of(definition))
@@ -259,6 +260,15 @@ public struct GenericStore: Sendable {
         }
         object.setMeta("resourceVersion", .string(String(revision)))
         return object
+    }
+
+    /// Validating plugins see the object as it will be stored and cannot change it.
+    func validatingAdmission(_ operation: AdmissionOperation, namespace: String, object: JSONValue, old: JSONValue?,
+                             context: RequestContext) async throws {
+        for plugin in admission where plugin.phase == .validating {
+            var copy = object
+            try await plugin.admit(operation, resource: definition, namespace: namespace, object: &copy, old: old, context: context)
+        }
     }
 
     func checkTypeMeta(_ object: JSONValue) throws {
@@ -438,7 +448,7 @@ public struct GenericStore: Sendable {
                 object.setMeta("generation", .int(generation.addingSaturated(1)))
             }
         }
-        for plugin in admission {
+        for plugin in admission where plugin.phase == .mutating {
             try await plugin.admit(.update, resource: definition, namespace: namespace, object: &object, old: old, context: context)
         }
         Self.normalizeObjectMeta(&object)
@@ -446,6 +456,7 @@ public struct GenericStore: Sendable {
         errors += validateObjectMeta(object, isCreate: false)
         errors += strategy.validateUpdate(object, old: old)
         if !errors.isEmpty { throw invalid(name, errors) }
+        try await validatingAdmission(.update, namespace: namespace, object: object, old: old, context: context)
         if !context.isApply {
             ManagedFields.recordUpdate(old: old, new: &object, manager: context.manager, subresource: context.subresource,
                                        apiVersion: definition.apiVersion, shape: FieldShape.of(definition))

@@ -27,11 +27,20 @@ public struct RequestContext: Sendable {
 
 public enum AdmissionOperation: String, Sendable { case create = "CREATE", update = "UPDATE", delete = "DELETE" }
 
-/// A mutating/validating admission step (upstream's admission plugins), run after defaulting and before storage.
+/// When an admission plugin runs: mutating plugins after defaulting and before validation, validating plugins after
+/// validation and before storage (upstream's two admission phases).
+public enum AdmissionPhase: Sendable { case mutating, validating }
+
+/// An admission step (upstream's admission plugins).
 public protocol AdmissionPlugin: Sendable {
     var name: String { get }
+    var phase: AdmissionPhase { get }
     func admit(_ operation: AdmissionOperation, resource: ResourceDefinition, namespace: String,
                object: inout JSONValue, old: JSONValue?, context: RequestContext) async throws
+}
+
+extension AdmissionPlugin {
+    public var phase: AdmissionPhase { .mutating }
 }
 
 /// Options of a list or watch, from the query.

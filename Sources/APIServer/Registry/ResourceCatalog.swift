@@ -72,7 +72,7 @@ public struct ResourceCatalog: Sendable {
                 PersistentVolumeClaimStrategy(), short: ["pvc"], columns: Printers.persistentVolumeClaims),
             def("", "resourcequotas", "resourcequota", "ResourceQuota", namespaced: true, ResourceQuotaStrategy(), short: ["quota"],
                 columns: Printers.resourceQuotas),
-            def("", "limitranges", "limitrange", "LimitRange", namespaced: true, PlainStrategy(), short: ["limits"],
+            def("", "limitranges", "limitrange", "LimitRange", namespaced: true, LimitRangeStrategy(), short: ["limits"],
                 columns: Printers.limitRanges),
             def("storage.k8s.io", "storageclasses", "storageclass", "StorageClass", namespaced: false, StorageClassStrategy(),
                 short: ["sc"], columns: Printers.storageClasses),

@@ -114,16 +114,9 @@ struct StorageClassStrategy: ResourceStrategy {
 /// core/v1 ResourceQuotas: `status.hard` mirrors `spec.hard` and `used` starts at zero (the quota controller would
 /// count usage; there is none).
 struct ResourceQuotaStrategy: ResourceStrategy {
+    // As upstream: status starts empty and is the resourcequota controller's (and quota admission's) alone, so
+    // admission refuses what a quota covers until the controller has counted ("status unknown for quota").
     var hasStatusSubresource: Bool { true }
-
-    func prepareForCreate(_ object: inout JSONValue) { object["status"] = Self.status(object) }
-
-    func prepareForUpdate(_ object: inout JSONValue, old: JSONValue) { object["status"] = Self.status(object) }
-
-    static func status(_ object: JSONValue) -> JSONValue {
-        let hard = object[path: ["spec", "hard"]]?.object ?? [:]
-        return ["hard": .object(hard), "used": .object(hard.mapValues { _ in "0" })]
-    }
 }
 
 /// networking.k8s.io/v1 Ingresses: every path needs a pathType and a backend, as upstream's v1 validation says.

@@ -66,10 +66,10 @@ public final class ResourceQuotaController: Controller {
                 context.logger.warning("ResourceQuota \(key) has no spec.hard map; skipping")
                 return
             }
-            let scopes = quota.object.spec.scopes ?? []
+            let scopes = QuotaEvaluation.scopeRequirements(quota.object.spec)
             // Every pod of the namespace, decoded for its resources: a quota counts them all, once per (folded) change.
-            let pods = try (counted[.pods]?.cache.byIndex(Indexes.namespace, namespace) ?? []).map(QuotaPod.init)
-                .filter { QuotaUsage.podMatchesScopes($0, scopes) }
+            let pods = try (counted[.pods]?.cache.byIndex(Indexes.namespace, namespace) ?? []).map(QuotaUsage.pod)
+                .filter { QuotaEvaluation.podMatches($0, scopes) }
             let now = context.clock.now()
             var used: [String: ResourceQuantity] = [:]
             for resource in hard.keys {

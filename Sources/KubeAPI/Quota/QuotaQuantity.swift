@@ -1,43 +1,50 @@
-import KubeAPI
-
 /// Sums of resource quantities as quota usage is written: exact integers (millis for CPU, whole units otherwise), in
 /// upstream's canonical forms (`1500m`, `2`, `128Mi`, `1G`).
-struct QuotaQuantity: Sendable, Equatable {
+public struct QuotaQuantity: Sendable, Equatable, Comparable {
     /// Thousandths of a unit, so CPU millicores and bytes are both whole.
-    var millis: Int64
+    public var millis: Int64
     /// Whether the sum prints with binary suffixes (its first term had one, as Quantity.Add keeps the format).
-    var binary: Bool
+    public var binary: Bool
 
-    static let zero = QuotaQuantity(millis: 0, binary: false)
+    public static let zero = QuotaQuantity(millis: 0, binary: false)
 
-    init(millis: Int64, binary: Bool) {
+    public init(millis: Int64, binary: Bool) {
         self.millis = millis
         self.binary = binary
     }
 
     /// nil when the text is not a quantity; values are clamped to what fits.
-    init?(_ text: String) {
+    public init?(_ text: String) {
         guard let value = Quantity.value(text) else { return nil }
         let scaled = (value * 1000).rounded(.up)
         millis = scaled >= 9.2e18 ? Int64.max / 2 : scaled <= -9.2e18 ? Int64.min / 2 : Int64(scaled)
         binary = text.hasSuffix("i")
     }
 
-    init(count: Int) {
+    public init(count: Int) {
         let (product, overflow) = Int64(clamping: count).multipliedReportingOverflow(by: 1000)
         millis = overflow ? Int64.max / 2 : product
         binary = false
     }
 
-    static func + (a: QuotaQuantity, b: QuotaQuantity) -> QuotaQuantity {
+    public static func + (a: QuotaQuantity, b: QuotaQuantity) -> QuotaQuantity {
         let (sum, overflow) = a.millis.addingReportingOverflow(b.millis)
         return QuotaQuantity(millis: overflow ? Int64.max / 2 : sum, binary: a.millis == 0 ? b.binary : a.binary)
     }
 
-    static func max(_ a: QuotaQuantity, _ b: QuotaQuantity) -> QuotaQuantity { a.millis >= b.millis ? a : b }
+    public static func max(_ a: QuotaQuantity, _ b: QuotaQuantity) -> QuotaQuantity { a.millis >= b.millis ? a : b }
+
+    /// a - b, never below zero (upstream's SubtractWithNonNegativeResult).
+    public static func nonNegativeDifference(_ a: QuotaQuantity, _ b: QuotaQuantity) -> QuotaQuantity {
+        QuotaQuantity(millis: a.millis > b.millis ? a.millis - b.millis : 0, binary: a.binary)
+    }
+
+    public static func < (a: QuotaQuantity, b: QuotaQuantity) -> Bool { a.millis < b.millis }
+
+    public var isZero: Bool { millis == 0 }
 
     /// The canonical text: millis when not whole, else the largest exact suffix of the quantity's format.
-    var text: String {
+    public var text: String {
         guard millis % 1000 == 0 else { return "\(millis)m" }
         let whole = millis / 1000
         guard whole != 0 else { return "0" }
