@@ -13,7 +13,7 @@ import Testing
     @Test func replicaSetCreatesExactlyItsReplicasAndScalesDown() async throws {
         let fake = FakeClient()
         let rs = try fake.insert(.replicaSets, replicaSet("web", replicas: 3))
-        try await running(fake, [ReplicaSetController.init]) {
+        try await running(fake, [{ ReplicaSetController(context: $0) }]) {
             try await poll { ownedPods(fake, rs).count == 3 }
             // The informer's own adds settle the expectations; no sync may create a fourth pod meanwhile.
             try await poll { fake.objects(.replicaSets).first?[path: ["status", "replicas"]] == 3 }
@@ -27,11 +27,28 @@ import Testing
         }
     }
 
+    @Test func replicationControllerRunsItsReplicasAsTheReplicaSetControllerDoes() async throws {
+        let fake = FakeClient()
+        let rc = try fake.insert(.replicationControllers, [
+            "apiVersion": "v1", "kind": "ReplicationController", "metadata": ["name": "rc", "namespace": "demo"],
+            "spec": ["replicas": 2, "selector": ["app": "web"],
+                     "template": ["metadata": ["labels": ["app": "web"]], "spec": ["containers": [["name": "c", "image": "busybox"]]]]]])
+        try await running(fake, [{ ReplicaSetController(context: $0, flavor: ReplicaSetController.replicationControllers) }]) {
+            try await poll { ownedPods(fake, rc).count == 2 }
+            try await poll { fake.objects(.replicationControllers).first?[path: ["status", "replicas"]] == 2 }
+            let owner = ownedPods(fake, rc).first?[path: ["metadata", "ownerReferences"]]?.array?.first
+            #expect(owner?["kind"] == "ReplicationController" && owner?["apiVersion"] == "v1" && owner?["controller"] == true)
+            let stored = fake.objects(.replicationControllers).first
+            #expect(stored?[path: ["spec", "selector"]] == ["app": "web"], "the RC keeps its map selector")
+            #expect(stored?[path: ["status", "fullyLabeledReplicas"]] == 2)
+        }
+    }
+
     @Test func replicaSetAdoptsAMatchingOrphan() async throws {
         let fake = FakeClient()
         let rs = try fake.insert(.replicaSets, replicaSet("web", replicas: 1))
         try fake.insert(.pods, ["metadata": ["name": "stray", "namespace": "demo", "labels": ["app": "web"]], "spec": ["containers": []]])
-        try await running(fake, [ReplicaSetController.init]) {
+        try await running(fake, [{ ReplicaSetController(context: $0) }]) {
             try await poll { ownedPods(fake, rs).map(\.metaName) == ["stray"] }
             #expect(fake.objects(.pods).count == 1)
         }

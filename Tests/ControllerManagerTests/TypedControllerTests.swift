@@ -23,7 +23,7 @@ import Testing
         var good = Self.replicaSet("good", replicas: 2)
         // A status field a newer apiserver might have: kept by the status write.
         good["status"] = ["futureField": ["kept": true], "conditions": [["type": "ReplicaFailure", "status": "False", "extra": 1]]]
-        let h = ControllerHarness(component: ReplicaSetController.component,
+        let h = ControllerHarness(component: ReplicaSetController.replicaSets.component,
                                   objects: [(.replicaSets, Self.replicaSet("bad", replicas: "two")), (.replicaSets, good)])
         let task = h.run(ReplicaSetController(context: h.context))
         try await eventually("the good ReplicaSet's pods") { owned(h, by: "good").count == 2 }
@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test func aReplicaSetWithAnUndecodablePodIsLeftAloneRatherThanMiscounted() async throws {
-        let h = ControllerHarness(component: ReplicaSetController.component, objects: [
+        let h = ControllerHarness(component: ReplicaSetController.replicaSets.component, objects: [
             (.replicaSets, Self.replicaSet("web", replicas: 2)), (.replicaSets, Self.replicaSet("other", replicas: 1)),
         ])
         let uid = try #require(h.get(.replicaSets, "web")).metaUID

@@ -4,7 +4,7 @@ import KubeJSON
 /// The `scale` subresource of deployments, replicasets and statefulsets (`kubectl scale`): an autoscaling/v1 Scale
 /// read from the object, and written back as `spec.replicas` only.
 extension ResourceHandler {
-    static let scaledResources: Set<String> = ["apps/deployments", "apps/replicasets", "apps/statefulsets"]
+    static let scaledResources: Set<String> = ["apps/deployments", "apps/replicasets", "apps/statefulsets", "/replicationcontrollers"]
     static let scaleDefinition = "io.k8s.api.autoscaling.v1.Scale"
 
     var servesScale: Bool { Self.scaledResources.contains("\(def.group)/\(def.resource)") }

@@ -44,6 +44,28 @@ extension Printers {
         .age,
     ] + templateColumns(["spec", "template"])
 
+    static let replicationControllers: [TableColumn] = [
+        .name,
+        TableColumn("Desired", type: "integer", description: "Replicas is the number of desired replicas. This is a pointer to distinguish between explicit zero and unspecified. Defaults to 1.") { o, _ in .int(count(o, ["spec", "replicas"])) },
+        TableColumn("Current", type: "integer", description: "Replicas is the most recently observed number of replicas.") { o, _ in .int(count(o, ["status", "replicas"])) },
+        TableColumn("Ready", type: "integer", description: "The number of ready replicas for this replication controller.") { o, _ in .int(count(o, ["status", "readyReplicas"])) },
+        .age,
+    ] + templateColumns(["spec", "template"])
+
+    static let podTemplates: [TableColumn] = [
+        TableColumn("Template", description: "Name must be unique within a namespace.") { o, _ in .string(o.metaName) },
+        TableColumn("Containers", description: "Names of each container in the template.") { o, _ in
+            .string((o[path: ["template", "spec", "containers"]]?.array ?? []).compactMap { $0["name"]?.string }.joined(separator: ","))
+        },
+        TableColumn("Images", description: "Images referenced by each container in the template.") { o, _ in
+            .string((o[path: ["template", "spec", "containers"]]?.array ?? []).compactMap { $0["image"]?.string }.joined(separator: ","))
+        },
+        TableColumn("Pod Labels", description: "Labels of the pods made from the template.") { o, _ in
+            let labels = o[path: ["template", "metadata", "labels"]]?.stringMap ?? [:]
+            return .string(labels.isEmpty ? "<none>" : labels.keys.sorted().map { "\($0)=\(labels[$0] ?? "")" }.joined(separator: ","))
+        },
+    ]
+
     static let statefulSets: [TableColumn] = [
         .name,
         TableColumn("Ready", description: "Number of the pod with ready state") { o, _ in

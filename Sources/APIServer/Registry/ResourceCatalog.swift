@@ -55,6 +55,13 @@ public struct ResourceCatalog: Sendable {
             }(),
             def("", "secrets", "secret", "Secret", namespaced: true, SecretStrategy(), columns: Printers.secrets),
             {
+                var d = def("", "replicationcontrollers", "replicationcontroller", "ReplicationController", namespaced: true,
+                            ReplicationControllerStrategy(), short: ["rc"], columns: Printers.replicationControllers, categories: ["all"])
+                d.subresources = [.init(name: "scale", group: "autoscaling", version: "v1", kind: "Scale", verbs: ["get", "patch", "update"])]
+                return d
+            }(),
+            def("", "podtemplates", "podtemplate", "PodTemplate", namespaced: true, PodTemplateStrategy(), columns: Printers.podTemplates),
+            {
                 var d = def("", "serviceaccounts", "serviceaccount", "ServiceAccount", namespaced: true, PlainStrategy(), short: ["sa"],
                             columns: Printers.serviceAccounts)
                 d.subresources = [.init(name: "token", group: "authentication.k8s.io", version: "v1", kind: "TokenRequest", verbs: ["create"])]

@@ -45,6 +45,15 @@ extension Schemas {
                 "conditions": .list(workloadCondition("DeploymentCondition", updateTime: true), mergeKey: "type"), "collisionCount": i32,
             ], go: "DeploymentStatus"),
         ]),
+        "io.k8s.api.core.v1.ReplicationController": kindSchema([
+            "spec": obj(["replicas": i32, "minReadySeconds": i32, "selector": stringMap, "template": podTemplateSpec],
+                        go: "ReplicationControllerSpec"),
+            "status": obj([
+                "replicas": i32, "fullyLabeledReplicas": i32, "readyReplicas": i32, "availableReplicas": i32,
+                "observedGeneration": i64, "conditions": .list(workloadCondition("ReplicationControllerCondition"), mergeKey: "type"),
+            ], required: ["replicas"], go: "ReplicationControllerStatus"),
+        ]),
+        "io.k8s.api.core.v1.PodTemplate": kindSchema(["template": podTemplateSpec]),
         "io.k8s.api.apps.v1.ReplicaSet": kindSchema([
             "spec": obj(["replicas": i32, "minReadySeconds": i32, "selector": labelSelector, "template": podTemplateSpec],
                         required: ["selector"], go: "ReplicaSetSpec"),

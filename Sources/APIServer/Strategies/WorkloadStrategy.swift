@@ -147,7 +147,9 @@ enum WorkloadSelector {
     /// `app=web,tier in (front)`, as kubectl prints selectors.
     static func format(_ selector: JSONValue?) -> String {
         guard let selector else { return "<none>" }
-        var parts = (selector["matchLabels"]?.stringMap ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        // A ReplicationController's selector is a plain map (core/v1's older form).
+        let plain = selector["matchLabels"] == nil && selector["matchExpressions"] == nil ? selector.stringMap : nil
+        var parts = (plain ?? selector["matchLabels"]?.stringMap ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         for e in selector["matchExpressions"]?.array ?? [] {
             let key = e["key"]?.string ?? ""
             let values = (e["values"]?.array ?? []).compactMap(\.string).sorted().joined(separator: ",")

@@ -14,6 +14,14 @@ public struct Typed<Object: Codable & Sendable>: Sendable {
         object = try JSONValueDecoder.storedObjects.decode(Object.self, from: json)
     }
 
+    /// A view decoded from another form of the object (a ReplicationController read as the ReplicaSet it is
+    /// converted to, as upstream's RC controller does); changes are still merged into the stored `json`, so only
+    /// fields both forms share (status) may be changed.
+    public init(_ json: JSONValue, viewedAs view: JSONValue) throws {
+        self.json = json
+        object = try JSONValueDecoder.storedObjects.decode(Object.self, from: view)
+    }
+
     /// The stored JSON with the change from `object` to `changed` merged in. When the change reaches the status,
     /// status fields the stored object lacks altogether are written as the view has them, so a status is written
     /// as Go writes it (`replicas: 0` included) while stored values the view did not change stay as they are.

@@ -41,6 +41,7 @@ public enum KubeControllerManagerCommand {
                 Flag("kube-api-burst", kind: .int, default: "30", usage: "Burst to use while talking with kubernetes apiserver."),
                 Flag("concurrent-deployment-syncs", kind: .int, default: "5", usage: "The number of deployment objects that are allowed to sync concurrently."),
                 Flag("concurrent-replicaset-syncs", kind: .int, default: "5", usage: "The number of replica sets that are allowed to sync concurrently."),
+                Flag("concurrent-rc-syncs", kind: .int, default: "5", usage: "The number of replication controllers that are allowed to sync concurrently."),
                 Flag("concurrent-statefulset-syncs", kind: .int, default: "5", usage: "The number of statefulset objects that are allowed to sync concurrently."),
                 Flag("concurrent-daemonset-syncs", kind: .int, default: "2", usage: "The number of daemonset objects that are allowed to sync concurrently."),
                 Flag("concurrent-job-syncs", kind: .int, default: "5", usage: "The number of job objects that are allowed to sync concurrently."),
@@ -103,6 +104,7 @@ public enum KubeControllerManagerCommand {
             config.burst = try flags.int("kube-api-burst") ?? 30
             options.concurrentDeploymentSyncs = try flags.int("concurrent-deployment-syncs") ?? 5
             options.concurrentReplicaSetSyncs = try flags.int("concurrent-replicaset-syncs") ?? 5
+            options.concurrentRCSyncs = try flags.int("concurrent-rc-syncs") ?? 5
             options.concurrentStatefulSetSyncs = try flags.int("concurrent-statefulset-syncs") ?? 5
             options.concurrentDaemonSetSyncs = try flags.int("concurrent-daemonset-syncs") ?? 2
             options.concurrentJobSyncs = try flags.int("concurrent-job-syncs") ?? 5

@@ -3,6 +3,8 @@ public struct ControllerManagerOptions: Sendable {
     /// --concurrent-deployment-syncs, --concurrent-replicaset-syncs, … (upstream's defaults).
     public var concurrentDeploymentSyncs = 5
     public var concurrentReplicaSetSyncs = 5
+    /// --concurrent-rc-syncs
+    public var concurrentRCSyncs = 5
     public var concurrentStatefulSetSyncs = 5
     public var concurrentDaemonSetSyncs = 2
     public var concurrentJobSyncs = 5

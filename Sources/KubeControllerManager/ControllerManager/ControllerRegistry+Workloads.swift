@@ -3,6 +3,9 @@ extension ControllerRegistry {
     static var workloads: [ControllerDescriptor] {
         [
             ControllerDescriptor(name: "replicaset", serviceAccount: "replicaset-controller") { ReplicaSetController(context: $0) },
+            ControllerDescriptor(name: "replicationcontroller", serviceAccount: "replication-controller") {
+                ReplicaSetController(context: $0, flavor: ReplicaSetController.replicationControllers)
+            },
             ControllerDescriptor(name: "statefulset", serviceAccount: "statefulset-controller") { StatefulSetController(context: $0) },
             // upstream's service account is spelled daemon-set-controller; its events say daemonset-controller.
             ControllerDescriptor(name: "daemonset", serviceAccount: "daemon-set-controller",

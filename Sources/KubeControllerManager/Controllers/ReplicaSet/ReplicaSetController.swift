@@ -8,25 +8,50 @@ import Logging
 /// owned by it (creating or deleting the difference, not-yet-running and newest pods first), adopts matching
 /// orphans, and reports replicas, readiness and availability in its status. Keyed by ReplicaSet; a pod's change
 /// queues its owner.
+///
+/// The same controller runs core/v1 ReplicationControllers, as upstream's replication controller does: each one is
+/// read as the ReplicaSet it converts to (its map selector as `matchLabels`); pods and events name the RC.
 struct ReplicaSetController: Controller {
-    static let component = "replicaset-controller"
+    /// Which kind this instance runs.
+    struct Flavor: Sendable {
+        let resource: ResourceType
+        let kind: String
+        let component: String
+        let queueName: String
+        /// The object in ReplicaSet form, for the typed view.
+        let asReplicaSet: @Sendable (JSONValue) -> JSONValue
+    }
+
+    static let replicaSets = Flavor(resource: .replicaSets, kind: "ReplicaSet", component: "replicaset-controller",
+                                    queueName: "replicaset", asReplicaSet: { $0 })
+    static let replicationControllers = Flavor(resource: .replicationControllers, kind: "ReplicationController",
+                                               component: "replication-controller", queueName: "replicationmanager",
+                                               asReplicaSet: { rc in
+        var view = rc
+        if let selector = rc[path: ["spec", "selector"]] { view[path: ["spec", "selector"]] = ["matchLabels": selector] }
+        return view
+    })
+
     /// Pods created or deleted per ReplicaSet per sync (upstream's burstReplicas).
     static let burst = 500
 
     let context: ControllerContext
+    let flavor: Flavor
     let sets: ObjectStore
     let pods: ObjectStore
     let worker: QueueWorker
     let expectations: Expectations
 
-    init(context: ControllerContext) {
+    init(context: ControllerContext, flavor: Flavor = ReplicaSetController.replicaSets) {
         expectations = Expectations(clock: context.clock)
         self.context = context
-        sets = ObjectStore(.replicaSets, context: context)
+        self.flavor = flavor
+        sets = ObjectStore(flavor.resource, context: context)
         pods = ObjectStore(.pods, context: context)
-        worker = QueueWorker(name: "replicaset", workers: context.options.concurrentReplicaSetSyncs, clock: context.clock, logger: context.logger)
+        let workers = flavor.kind == "ReplicaSet" ? context.options.concurrentReplicaSetSyncs : context.options.concurrentRCSyncs
+        worker = QueueWorker(name: flavor.queueName, workers: workers, clock: context.clock, logger: context.logger)
         sets.informer.addEventHandler(Workloads.primaryHandler(queue: worker.queue))
-        pods.informer.addEventHandler(Workloads.dependentHandler(ownerKind: "ReplicaSet", owners: sets.cache, queue: worker.queue,
+        pods.informer.addEventHandler(Workloads.dependentHandler(ownerKind: flavor.kind, owners: sets.cache, queue: worker.queue,
                                                                    expectations: expectations))
     }
 
@@ -39,8 +64,14 @@ struct ReplicaSetController: Controller {
             expectations.forget(key)
             return
         }
-        try await Workloads.skippingUndecodable(Self.component, key, logger: context.logger) {
-            try await Self.sync(Workloads.typed(rs), key: key, pods: pods.list(namespace: rs.metaNamespace), sets: sets, podStore: pods,
+        try await Workloads.skippingUndecodable(flavor.component, key, logger: context.logger) {
+            let typed: Typed<ReplicaSet>
+            do {
+                typed = try Typed(rs, viewedAs: flavor.asReplicaSet(rs))
+            } catch {
+                throw UndecodableObject(kind: flavor.kind, namespace: rs.metaNamespace, name: rs.metaName, error: error)
+            }
+            try await Self.sync(typed, key: key, pods: pods.list(namespace: rs.metaNamespace), sets: sets, podStore: pods,
                                 recorder: context.recorder, expectations: expectations)
         }
     }
