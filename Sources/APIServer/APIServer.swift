@@ -25,9 +25,12 @@ public final class APIServer: Sendable {
     let openAPI: OpenAPICache
     public let watches = WatchRegistry()
     let kubelets: (any KubeletConnector)?
+    /// Health probes of the scheduler and controller-manager, for ComponentStatus.
+    let componentProber: (any ComponentProber)?
 
     public init(options: APIServerOptions, storage: any StorageBackend, tokens: TokenAuthenticator? = nil,
-                kubelets: (any KubeletConnector)? = nil, logger: Logger) {
+                kubelets: (any KubeletConnector)? = nil, componentProber: (any ComponentProber)? = nil, logger: Logger) {
+        self.componentProber = componentProber
         self.options = options
         self.kubelets = kubelets
         let metrics = Metrics()

@@ -202,7 +202,8 @@ public enum KubeAPIServerCommand {
            let key = flags.string("kubelet-client-key"), !key.isEmpty {
             do { kubelets = try KubeletClient(certificateFile: cert, keyFile: key) } catch { throw fail(logger, "\(error)") }
         }
-        let api = APIServer(options: options, storage: storage, tokens: tokens, kubelets: kubelets, logger: logger)
+        let api = APIServer(options: options, storage: storage, tokens: tokens, kubelets: kubelets, componentProber: HealthProber(),
+                            logger: logger)
         do { try await api.start() } catch { throw fail(logger, "failed to initialize the API server: \(error)") }
         let server: SecureServer
         do {

@@ -1,6 +1,7 @@
 import APIServer
 import Foundation
 import KubeHTTPClient
+import NIOHTTP1
 
 /// The apiserver → kubelet connection for `pods/log`, with --kubelet-client-certificate/--kubelet-client-key.
 /// Like upstream without --kubelet-certificate-authority, the kubelet's serving certificate is not verified.
@@ -37,5 +38,23 @@ public struct KubeletClient: KubeletConnector {
         }
         continuation.onTermination = { _ in relay.cancel() }
         return APIResponse(status: 200, headers: [("content-type", contentType)], body: .stream(stream))
+    }
+}
+
+/// ComponentStatus probes: plain HTTPS without verifying the component's self-signed serving certificate and
+/// without a client certificate (`/healthz` is open to anyone on kube-scheduler and kube-controller-manager).
+public struct HealthProber: ComponentProber {
+    public init() {}
+
+    public func probe(host: String, port: Int, path: String) async -> String? {
+        let url = "https://\(host):\(port)\(path)"
+        do {
+            let client = try HTTPSClient(host: host, port: port, caPEM: nil, certificatePEM: nil, keyPEM: nil)
+            let response = try await client.send(.GET, path)
+            if response.status == 200 { return nil }
+            return "Get \"\(url)\": status \(response.status): \(String(decoding: response.body.prefix(256), as: UTF8.self))"
+        } catch {
+            return "Get \"\(url)\": \(error)"
+        }
     }
 }

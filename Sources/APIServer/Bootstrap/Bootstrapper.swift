@@ -61,6 +61,7 @@ struct Bootstrapper {
             }
         }
         try await ensureKubernetesEndpointSlice(system)
+        try await ensureFlowControl(system)
     }
 
     /// Creates a missing policy object; one that exists and still carries `autoupdate: "true"` gains the rules or

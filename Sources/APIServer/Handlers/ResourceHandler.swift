@@ -65,6 +65,7 @@ struct ResourceHandler {
         guard let media = MediaType.negotiate(request.header("accept")) else {
             throw StatusError.notAcceptable("only the following media types are accepted: application/json, application/yaml")
         }
+        if def.group.isEmpty, def.resource == "componentstatuses" { return try await componentStatuses(media) }
         switch info.verb {
         case "get": return try await respond(try await store.get(namespace: namespace, name: info.name), media: media)
         case "list": return try await list(media)

@@ -5,10 +5,12 @@ public struct ResourceCatalog: Sendable {
     public let definitions: [ResourceDefinition]
 
     /// Group order as upstream lists them in /apis.
-    public static let groupOrder = ["", "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "batch",
-                                    "networking.k8s.io", "policy", "rbac.authorization.k8s.io", "storage.k8s.io",
-                                    "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io",
-                                    "discovery.k8s.io"]
+    /// Upstream's order of the built-in groups in discovery.
+    public static let groupOrder = ["", "apiregistration.k8s.io", "apps", "events.k8s.io", "authentication.k8s.io",
+                                    "authorization.k8s.io", "autoscaling", "batch", "certificates.k8s.io", "networking.k8s.io",
+                                    "policy", "rbac.authorization.k8s.io", "storage.k8s.io", "admissionregistration.k8s.io",
+                                    "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "node.k8s.io",
+                                    "discovery.k8s.io", "flowcontrol.apiserver.k8s.io"]
 
     public func lookup(group: String, version: String, resource: String) -> ResourceDefinition? {
         definitions.first { $0.group == group && $0.version == version && $0.resource == resource }
@@ -37,7 +39,7 @@ public struct ResourceCatalog: Sendable {
             d.shortNames = short
             d.columns = columns
             d.categories = categories
-            d.schema = Schemas.schema(forKind: kind, group: group)
+            d.schema = Schemas.schema(forKind: kind, group: group, version: version)
             return d
         }
         var defs: [ResourceDefinition] = [
@@ -109,6 +111,43 @@ public struct ResourceCatalog: Sendable {
             def("rbac.authorization.k8s.io", "rolebindings", "rolebinding", "RoleBinding", namespaced: true,
                 RoleBindingStrategy(clusterScoped: false), columns: Printers.roleBindings),
             def("rbac.authorization.k8s.io", "roles", "role", "Role", namespaced: true, RoleStrategy(), columns: Printers.roles),
+        ]
+        defs += [
+            {
+                var d = def("", "componentstatuses", "componentstatus", "ComponentStatus", namespaced: false, ComponentStatusStrategy(),
+                            short: ["cs"], columns: Printers.componentStatuses)
+                d.verbs = ["get", "list"]
+                return d
+            }(),
+            {
+                var d = def("", "bindings", "binding", "Binding", namespaced: true, PlainStrategy())
+                d.verbs = ["create"]
+                return d
+            }(),
+            def("apps", "controllerrevisions", "controllerrevision", "ControllerRevision", namespaced: true, ControllerRevisionStrategy(),
+                columns: Printers.controllerRevisions),
+            def("autoscaling", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", namespaced: true,
+                HorizontalPodAutoscalerStrategy(version: "v2"), short: ["hpa"], columns: Printers.horizontalPodAutoscalers,
+                categories: ["all"], version: "v2"),
+            {
+                var d = def("autoscaling", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", namespaced: true,
+                            HorizontalPodAutoscalerStrategy(version: "v1"), short: ["hpa"], columns: Printers.horizontalPodAutoscalers,
+                            categories: ["all"])
+                d.storageConversion = HorizontalPodAutoscalerConversion()
+                return d
+            }(),
+            def("node.k8s.io", "runtimeclasses", "runtimeclass", "RuntimeClass", namespaced: false, RuntimeClassStrategy(),
+                columns: Printers.runtimeClasses),
+            def("storage.k8s.io", "csidrivers", "csidriver", "CSIDriver", namespaced: false, PlainStrategy(), columns: Printers.csiDrivers),
+            def("storage.k8s.io", "csinodes", "csinode", "CSINode", namespaced: false, PlainStrategy(), columns: Printers.csiNodes),
+            def("storage.k8s.io", "csistoragecapacities", "csistoragecapacity", "CSIStorageCapacity", namespaced: true, PlainStrategy(),
+                columns: Printers.csiStorageCapacities),
+            def("storage.k8s.io", "volumeattachments", "volumeattachment", "VolumeAttachment", namespaced: false,
+                StatusSubresourceStrategy(), columns: Printers.volumeAttachments),
+            def("flowcontrol.apiserver.k8s.io", "flowschemas", "flowschema", "FlowSchema", namespaced: false,
+                StatusSubresourceStrategy(), columns: Printers.flowSchemas),
+            def("flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations", "prioritylevelconfiguration", "PriorityLevelConfiguration",
+                namespaced: false, StatusSubresourceStrategy(), columns: Printers.priorityLevelConfigurations),
         ]
         let scale = ResourceDefinition.Subresource(name: "scale", group: "autoscaling", version: "v1", kind: "Scale", verbs: ["get", "patch", "update"])
         for (resource, singular, kind, short, strategy, columns) in [

@@ -25,21 +25,22 @@ public enum Schemas {
 
     /// Definition name for a kind: `io.k8s.api.core.v1.Pod`.
     public static func definitionName(kind: String, group: String, version: String = "v1") -> String {
-        let package: String
+        // Upstream names a package by the group's first label (`storage.k8s.io` → storage,
+        // `flowcontrol.apiserver.k8s.io` → flowcontrol), `rbac.authorization.k8s.io` as rbac, the core group as core;
+        // the API extension servers' kinds live in their own modules.
         switch group {
-        case "": package = "core"
-        case "rbac.authorization.k8s.io": package = "rbac"
-        case "coordination.k8s.io": package = "coordination"
-        case "events.k8s.io": package = "events"
-        case "authorization.k8s.io": package = "authorization"
-        case "discovery.k8s.io": package = "discovery"
-        default: package = group
+        case "": return "io.k8s.api.core.\(version).\(kind)"
+        case "apiextensions.k8s.io": return "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.\(version).\(kind)"
+        case "apiregistration.k8s.io": return "io.k8s.kube-aggregator.pkg.apis.apiregistration.\(version).\(kind)"
+        default:
+            let package = group.hasSuffix(".k8s.io") ? String(group.prefix { $0 != "." }) : group
+            return "io.k8s.api.\(package).\(version).\(kind)"
         }
-        return "io.k8s.api.\(package).\(version).\(kind)"
     }
 
-    public static func schema(forKind kind: String, group: String) -> Schema? {
-        definitions[definitionName(kind: kind, group: group)].map { _ in .ref(definitionName(kind: kind, group: group)) }
+    public static func schema(forKind kind: String, group: String, version: String = "v1") -> Schema? {
+        let name = definitionName(kind: kind, group: group, version: version)
+        return definitions[name].map { _ in .ref(name) }
     }
 
     static let ownerReference = obj(["apiVersion": s, "kind": s, "name": s, "uid": s, "controller": b, "blockOwnerDeletion": b],
@@ -154,6 +155,7 @@ public enum Schemas {
     /// Every kind is its own Go struct, named as the definition's last part.
     public static let definitions: [String: Schema] = coreDefinitions.merging(workloadDefinitions) { a, _ in a }
         .merging(clusterResourceDefinitions) { a, _ in a }
+        .merging(extensionKindDefinitions) { a, _ in a }
         .reduce(into: [:]) { all, entry in
             guard case .object(let properties, let required, let description, let goType) = entry.value, goType.isEmpty else {
                 all[entry.key] = entry.value
