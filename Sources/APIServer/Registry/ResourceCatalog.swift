@@ -6,7 +6,7 @@ public struct ResourceCatalog: Sendable {
 
     /// Group order as upstream lists them in /apis.
     public static let groupOrder = ["", "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "batch",
-                                    "networking.k8s.io", "policy", "rbac.authorization.k8s.io", "storage.k8s.io",
+                                    "certificates.k8s.io", "networking.k8s.io", "policy", "rbac.authorization.k8s.io", "storage.k8s.io",
                                     "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io",
                                     "discovery.k8s.io"]
 
@@ -94,6 +94,13 @@ public struct ResourceCatalog: Sendable {
             {
                 var d = def("events.k8s.io", "events", "event", "Event", namespaced: true, EventsV1Strategy(), short: ["ev"], columns: Printers.eventsV1)
                 d.storageConversion = EventsV1Conversion()
+                return d
+            }(),
+            {
+                var d = def("certificates.k8s.io", "certificatesigningrequests", "certificatesigningrequest", "CertificateSigningRequest",
+                            namespaced: false, CertificateSigningRequestStrategy(), short: ["csr"], columns: Printers.certificateSigningRequests)
+                d.subresources = [.init(name: "approval", group: "certificates.k8s.io", version: "v1", kind: "CertificateSigningRequest",
+                                        verbs: ["get", "patch", "update"])]
                 return d
             }(),
             def("rbac.authorization.k8s.io", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", namespaced: false,

@@ -33,6 +33,7 @@ public enum Schemas {
         case "events.k8s.io": package = "events"
         case "authorization.k8s.io": package = "authorization"
         case "discovery.k8s.io": package = "discovery"
+        case "certificates.k8s.io": package = "certificates"
         default: package = group
         }
         return "io.k8s.api.\(package).\(version).\(kind)"
