@@ -41,21 +41,6 @@ public final class APIServer: Sendable {
         self.tokens = tokens
         let serviceIPs = ServiceIPAllocator(range: options.serviceClusterIPRange)
         self.serviceIPs = serviceIPs
-        var admission: [any AdmissionPlugin] = []
-        if !options.disabledAdmissionPlugins.contains("NamespaceLifecycle") { admission.append(NamespaceLifecycle(storage: instrumented)) }
-        if options.admissionPlugins.contains("NodeRestriction") { admission.append(NodeRestriction()) }
-        if !options.disabledAdmissionPlugins.contains("ServiceAccount") { admission.append(ServiceAccountAdmission(storage: instrumented)) }
-        if !options.disabledAdmissionPlugins.contains("DefaultTolerationSeconds") { admission.append(DefaultTolerationSeconds()) }
-        if !options.disabledAdmissionPlugins.contains("Priority") { admission.append(PriorityAdmission(storage: instrumented)) }
-        if !options.disabledAdmissionPlugins.contains("DefaultStorageClass") { admission.append(DefaultStorageClassAdmission(storage: instrumented)) }
-        admission.append(serviceIPs)
-        if !options.disabledAdmissionPlugins.contains("LimitRanger") { admission.append(LimitRangerAdmission(storage: instrumented)) }
-        // Validating plugins run after validation, in this order; ResourceQuota last, as upstream.
-        if !options.disabledAdmissionPlugins.contains("LimitRanger") {
-            admission.append(LimitRangerAdmission(storage: instrumented, phase: .validating))
-        }
-        if !options.disabledAdmissionPlugins.contains("ResourceQuota") { admission.append(ResourceQuotaAdmission(storage: instrumented)) }
-        self.registry = ResourceRegistry(builtIn: ResourceCatalog.standard(), storage: instrumented, admission: admission)
         var authorizers: [any Authorizer] = []
         var rbac: RBACAuthorizer?
         for mode in options.authorizationModes {
@@ -70,7 +55,28 @@ public final class APIServer: Sendable {
             }
         }
         self.rbac = rbac
-        self.authorizer = AuthorizerChain(authorizers)
+        let authorizer = AuthorizerChain(authorizers)
+        self.authorizer = authorizer
+        var admission: [any AdmissionPlugin] = []
+        if !options.disabledAdmissionPlugins.contains("NamespaceLifecycle") { admission.append(NamespaceLifecycle(storage: instrumented)) }
+        if options.admissionPlugins.contains("NodeRestriction") { admission.append(NodeRestriction()) }
+        if !options.disabledAdmissionPlugins.contains("ServiceAccount") { admission.append(ServiceAccountAdmission(storage: instrumented)) }
+        if !options.disabledAdmissionPlugins.contains("DefaultTolerationSeconds") { admission.append(DefaultTolerationSeconds()) }
+        if !options.disabledAdmissionPlugins.contains("Priority") { admission.append(PriorityAdmission(storage: instrumented)) }
+        if !options.disabledAdmissionPlugins.contains("DefaultStorageClass") { admission.append(DefaultStorageClassAdmission(storage: instrumented)) }
+        admission.append(CertificateSigningRequestBytes())
+        // Upstream's certificates plugins, on by default: approving and signing are authorized per signer.
+        if !options.disabledAdmissionPlugins.contains("CertificateApproval") { admission.append(CertificateApproval(authorizer: authorizer)) }
+        if !options.disabledAdmissionPlugins.contains("CertificateSigning") { admission.append(CertificateSigning(authorizer: authorizer)) }
+        if !options.disabledAdmissionPlugins.contains("CertificateSubjectRestriction") { admission.append(CertificateSubjectRestriction()) }
+        admission.append(serviceIPs)
+        if !options.disabledAdmissionPlugins.contains("LimitRanger") { admission.append(LimitRangerAdmission(storage: instrumented)) }
+        // Validating plugins run after validation, in this order; ResourceQuota last, as upstream.
+        if !options.disabledAdmissionPlugins.contains("LimitRanger") {
+            admission.append(LimitRangerAdmission(storage: instrumented, phase: .validating))
+        }
+        if !options.disabledAdmissionPlugins.contains("ResourceQuota") { admission.append(ResourceQuotaAdmission(storage: instrumented)) }
+        self.registry = ResourceRegistry(builtIn: ResourceCatalog.standard(), storage: instrumented, admission: admission)
         self.health = HealthChecks()
         // The apiextensions server's own controller is part of the apiserver upstream too; every other controller
         // (and the scheduler) is kube-controller-manager's (kube-scheduler's), an API client of this server.

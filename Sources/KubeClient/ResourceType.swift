@@ -67,6 +67,11 @@ extension ResourceType {
                                                     kind: "EndpointSlice", namespaced: true)
     public static let podDisruptionBudgets = ResourceType(group: "policy", version: "v1", resource: "poddisruptionbudgets",
                                                           kind: "PodDisruptionBudget", namespaced: true)
+    public static let certificateSigningRequests = ResourceType(group: "certificates.k8s.io", version: "v1",
+                                                                resource: "certificatesigningrequests",
+                                                                kind: "CertificateSigningRequest", namespaced: false)
+    public static let subjectAccessReviews = ResourceType(group: "authorization.k8s.io", version: "v1", resource: "subjectaccessreviews",
+                                                          kind: "SubjectAccessReview", namespaced: false)
     public static let customResourceDefinitions = ResourceType(group: "apiextensions.k8s.io", version: "v1",
                                                                resource: "customresourcedefinitions",
                                                                kind: "CustomResourceDefinition", namespaced: false)

@@ -59,8 +59,11 @@ struct Discovery {
             for sub in def.subresources {
                 var r: JSONValue = ["name": .string("\(def.resource)/\(sub.name)"), "singularName": "", "namespaced": .bool(def.namespaced),
                                     "kind": .string(sub.kind), "verbs": .array(sub.verbs.map { .string($0) })]
-                if !sub.group.isEmpty { r["group"] = .string(sub.group) }
-                if !sub.version.isEmpty { r["version"] = .string(sub.version) }
+                // Group and version only when they differ from the resource's own (pods/eviction is policy/v1).
+                if !sub.group.isEmpty, sub.group != def.group || sub.version != def.version {
+                    r["group"] = .string(sub.group)
+                    if !sub.version.isEmpty { r["version"] = .string(sub.version) }
+                }
                 resources.append(r)
             }
         }

@@ -32,7 +32,7 @@ struct ResourceHandler {
             }
         }
         if !info.subresource.isEmpty {
-            guard info.subresource == "status" && def.hasStatus else {
+            guard def.strategy.objectSubresources.contains(info.subresource) else {
                 if def.group.isEmpty, def.resource == "pods", info.subresource == "log", info.verb == "get" {
                     return try await podLogs()
                 }

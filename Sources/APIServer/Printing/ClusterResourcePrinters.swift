@@ -144,4 +144,29 @@ extension Printers {
         .age,
         TableColumn.text("PreemptionPolicy", ["preemptionPolicy"]),
     ]
+
+    /// kubectl get csr: NAME AGE SIGNERNAME REQUESTOR REQUESTEDDURATION CONDITION.
+    static let certificateSigningRequests: [TableColumn] = [
+        .name,
+        .age,
+        TableColumn("SignerName") { o, _ in
+            let signer = o[path: ["spec", "signerName"]]?.string ?? ""
+            return .string(signer.isEmpty ? "<none>" : signer)
+        },
+        TableColumn.text("Requestor", ["spec", "username"]),
+        TableColumn("RequestedDuration") { o, _ in
+            guard let seconds = o[path: ["spec", "expirationSeconds"]]?.int else { return "<none>" }
+            return .string(HumanDuration.format(Double(seconds)))
+        },
+        TableColumn("Condition") { o, _ in .string(csrCondition(o)) },
+    ]
+
+    /// Denied before Approved before Pending, then Failed and Issued (upstream's extractCSRStatus).
+    static func csrCondition(_ o: JSONValue) -> String {
+        let types = Set((o[path: ["status", "conditions"]]?.array ?? []).compactMap { $0["type"]?.string })
+        var status = types.contains("Denied") ? "Denied" : types.contains("Approved") ? "Approved" : "Pending"
+        if types.contains("Failed") { status += ",Failed" }
+        if !(o[path: ["status", "certificate"]]?.string ?? "").isEmpty { status += ",Issued" }
+        return status
+    }
 }

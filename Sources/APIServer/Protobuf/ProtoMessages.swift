@@ -41,7 +41,8 @@ enum ProtoMessages {
         "apps/Deployment": "Deployment", "apps/ReplicaSet": "ReplicaSet", "apps/StatefulSet": "StatefulSet",
         "apps/DaemonSet": "DaemonSet", "batch/Job": "Job", "batch/CronJob": "CronJob",
         "networking.k8s.io/Ingress": "Ingress", "policy/PodDisruptionBudget": "PodDisruptionBudget",
-        "scheduling.k8s.io/PriorityClass": "PriorityClass", "/ResourceQuota": "ResourceQuota",
+        "scheduling.k8s.io/PriorityClass": "PriorityClass",
+        "certificates.k8s.io/CertificateSigningRequest": "CertificateSigningRequest", "/ResourceQuota": "ResourceQuota",
         "authentication.k8s.io/TokenRequest": "TokenRequest",
         "authentication.k8s.io/TokenReview": "TokenReview",
         "authentication.k8s.io/SelfSubjectReview": "SelfSubjectReview",
@@ -131,6 +132,17 @@ enum ProtoMessages {
         "SelfSubjectRulesReview": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("SelfSubjectRulesReviewSpec"))],
         "SelfSubjectRulesReviewSpec": [1: f("namespace", .string)],
         "Lease": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("LeaseSpec"))],
+        // certificates/v1 (kubectl certificate approve|deny writes the whole object to /approval); spec.extra
+        // (field 6, a map of ExtraValue messages) is left out: the store keeps the spec it holds anyway.
+        "CertificateSigningRequest": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("CertificateSigningRequestSpec")),
+                                      3: f("status", .message("CertificateSigningRequestStatus"))],
+        "CertificateSigningRequestSpec": [1: f("request", .bytes), 2: f("username", .string), 3: f("uid", .string),
+                                          4: list("groups", .string), 5: list("usages", .string), 7: f("signerName", .string),
+                                          8: p("expirationSeconds", .int32)],
+        "CertificateSigningRequestStatus": [1: list("conditions", .message("CertificateSigningRequestCondition")),
+                                            2: f("certificate", .bytes)],
+        "CertificateSigningRequestCondition": [1: f("type", .string), 2: f("reason", .string), 3: f("message", .string),
+                                               4: f("lastUpdateTime", .time), 5: f("lastTransitionTime", .time), 6: f("status", .string)],
         "TokenRequest": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("TokenRequestSpec"))],
         // apps/v1 and batch/v1 (what `kubectl create deployment|job|cronjob` send).
         "PodTemplateSpec": [1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("PodSpec"))],

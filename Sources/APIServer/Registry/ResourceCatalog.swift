@@ -105,6 +105,13 @@ public struct ResourceCatalog: Sendable {
                 d.storageConversion = EventsV1Conversion()
                 return d
             }(),
+            {
+                var d = def("certificates.k8s.io", "certificatesigningrequests", "certificatesigningrequest", "CertificateSigningRequest",
+                            namespaced: false, CertificateSigningRequestStrategy(), short: ["csr"], columns: Printers.certificateSigningRequests)
+                d.subresources = [.init(name: "approval", group: "certificates.k8s.io", version: "v1", kind: "CertificateSigningRequest",
+                                        verbs: ["get", "patch", "update"])]
+                return d
+            }(),
             def("rbac.authorization.k8s.io", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", namespaced: false,
                 RoleBindingStrategy(clusterScoped: true), columns: Printers.roleBindings),
             def("rbac.authorization.k8s.io", "clusterroles", "clusterrole", "ClusterRole", namespaced: false, RoleStrategy(), columns: Printers.roles),

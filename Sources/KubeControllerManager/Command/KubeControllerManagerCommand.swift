@@ -32,8 +32,6 @@ public enum KubeControllerManagerCommand {
                 Flag("secure-port", kind: .int, default: "10257", usage: "The port on which to serve HTTPS with authentication and authorization. If 0, don't serve HTTPS at all."),
                 Flag("controllers", kind: .strings, default: "*", usage: "A list of controllers to enable. '*' enables all on-by-default controllers, 'foo' enables the controller named 'foo', '-foo' disables the controller named 'foo'."),
                 Flag("cluster-name", default: "kubernetes", usage: "The instance prefix for the cluster."),
-                Flag("cluster-signing-cert-file", usage: "Filename containing a PEM-encoded X509 CA certificate used to issue cluster-scoped certificates."),
-                Flag("cluster-signing-key-file", usage: "Filename containing a PEM-encoded RSA or ECDSA private key used to sign cluster-scoped certificates."),
                 Flag("root-ca-file", usage: "If set, this root certificate authority will be included in service account's token secret and the kube-root-ca.crt ConfigMap."),
                 Flag("service-account-private-key-file", usage: "Filename containing a PEM-encoded private RSA or ECDSA key used to sign service account tokens."),
                 Flag("use-service-account-credentials", kind: .bool, usage: "If true, use individual service account credentials for each controller."),
@@ -57,7 +55,7 @@ public enum KubeControllerManagerCommand {
                 Flag("node-startup-grace-period", kind: .duration, default: "1m0s", usage: "Amount of time which we allow starting Node to be unresponsive before marking it unhealthy."),
                 Flag("terminated-pod-gc-threshold", kind: .int, default: "12500", usage: "Number of terminated pods that can exist before the terminated pod garbage collector starts deleting terminated pods."),
                 Flag("version", kind: .bool, usage: "Print version information and quit"),
-            ] + ComponentFlags.leaderElection(resourceName: "kube-controller-manager") + acceptedFlags,
+            ] + SigningFlags.flags + ComponentFlags.leaderElection(resourceName: "kube-controller-manager") + acceptedFlags,
             persistentFlags: [Flag("v", shorthand: "v", kind: .level, default: "0", usage: "number for the log level verbosity")],
             run: { invocation in
                 let flags = invocation.flags
@@ -123,6 +121,8 @@ public enum KubeControllerManagerCommand {
         options.clusterName = flags.string("cluster-name") ?? "kubernetes"
         options.clusterSigningCertFile = flags.string("cluster-signing-cert-file")
         options.clusterSigningKeyFile = flags.string("cluster-signing-key-file")
+        options.clusterSigningDuration = try seconds(flags, "cluster-signing-duration", 8760 * 3600, logger)
+        do { options.signingAuthorities = try SigningFlags.authorities(flags) } catch { throw fail(logger, "\(error)") }
         if let file = flags.string("root-ca-file"), !file.isEmpty {
             guard let pem = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw fail(logger, "--root-ca-file \(file): cannot read the file")

@@ -30,9 +30,25 @@ public struct ControllerManagerOptions: Sendable {
     public var serviceAccountSigningKeyPEM: String?
     /// --cluster-name.
     public var clusterName = "kubernetes"
-    /// --cluster-signing-cert-file / --cluster-signing-key-file (the CSR signer, later).
+    /// --cluster-signing-cert-file / --cluster-signing-key-file.
     public var clusterSigningCertFile: String?
     public var clusterSigningKeyFile: String?
+    /// The CA (certificate and key PEM) csrsigning signs each signer's requests with, by signer name: from
+    /// --cluster-signing-{cert,key}-file for all four, or the per-signer flags. None: csrsigning does not run.
+    public var signingAuthorities: [String: SigningKeyPair] = [:]
+    /// --cluster-signing-duration (8760h): the longest validity csrsigning gives.
+    public var clusterSigningDuration: Double = 8760 * 3600
 
     public init() {}
+}
+
+/// A CA's certificate and private key as PEM text.
+public struct SigningKeyPair: Sendable, Equatable {
+    public var certificatePEM: String
+    public var keyPEM: String
+
+    public init(certificatePEM: String, keyPEM: String) {
+        self.certificatePEM = certificatePEM
+        self.keyPEM = keyPEM
+    }
 }
