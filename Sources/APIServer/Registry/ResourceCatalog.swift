@@ -5,7 +5,7 @@ public struct ResourceCatalog: Sendable {
     public let definitions: [ResourceDefinition]
 
     /// Group order as upstream lists them in /apis.
-    public static let groupOrder = ["", "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "batch",
+    public static let groupOrder = ["", "apiregistration.k8s.io", "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "batch",
                                     "networking.k8s.io", "policy", "rbac.authorization.k8s.io", "storage.k8s.io",
                                     "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io",
                                     "discovery.k8s.io"]
@@ -65,6 +65,8 @@ public struct ResourceCatalog: Sendable {
                 namespaced: false, CustomResourceDefinitionStrategy(), short: ["crd", "crds"],
                 columns: [TableColumn.name, TableColumn("Created At", type: "date") { o, _ in .string(o.metaCreationTimestamp ?? "") }],
                 categories: ["api-extensions"]),
+            def("apiregistration.k8s.io", "apiservices", "apiservice", "APIService", namespaced: false, APIServiceStrategy(),
+                columns: Printers.apiServices, categories: ["api-extensions"]),
             def("coordination.k8s.io", "leases", "lease", "Lease", namespaced: true, LeaseStrategy(), columns: Printers.leases),
             def("", "persistentvolumes", "persistentvolume", "PersistentVolume", namespaced: false, PersistentVolumeStrategy(),
                 short: ["pv"], columns: Printers.persistentVolumes),

@@ -25,6 +25,7 @@ public enum Schemas {
 
     /// Definition name for a kind: `io.k8s.api.core.v1.Pod`.
     public static func definitionName(kind: String, group: String, version: String = "v1") -> String {
+        if group == "apiregistration.k8s.io" { return "io.k8s.kube-aggregator.pkg.apis.apiregistration.\(version).\(kind)" }
         let package: String
         switch group {
         case "": package = "core"
