@@ -10,6 +10,7 @@ client certificate's CN and the X-Remote-* / Authorization headers it received.
 import json
 import ssl
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 GV = "wardle.example.com/v1alpha1"
@@ -35,12 +36,28 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if path == f"/apis/{GV}":
             return self.send(200, RESOURCES)
+        if path in (f"/apis/{GV}/flunders", f"/apis/{GV}/namespaces/default/flunders") and "watch=true" in self.path:
+            return self.watch()
         if path in (f"/apis/{GV}/flunders", f"/apis/{GV}/namespaces/default/flunders"):
             return self.send(200, {"kind": "FlunderList", "apiVersion": GV, "metadata": {"resourceVersion": "1"}, "items": FLUNDERS})
         if path == f"/apis/{GV}/namespaces/default/flunders/my-flunder":
             return self.send(200, FLUNDERS[0])
         self.send(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404,
                         "message": "the server could not find the requested resource"})
+
+    def watch(self):
+        """Two events a second apart, chunked: a proxy that buffers shows both at once."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for i in range(2):
+            item = dict(FLUNDERS[0], metadata=dict(FLUNDERS[0]["metadata"], name=f"flunder-{i}", resourceVersion=str(2 + i)))
+            data = (json.dumps({"type": "ADDED", "object": item}) + "\n").encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+            time.sleep(1)
+        self.wfile.write(b"0\r\n\r\n")
 
     def send(self, code, body):
         data = json.dumps(body).encode()
