@@ -147,7 +147,7 @@ public final class APIAggregator: Sendable {
         let context = RequestContext(user: UserInfo(name: "system:apiserver", groups: ["system:masters"]), subresource: "status")
         let logger = self.logger
         do {
-            _ = try await store.guaranteedUpdate(namespace: "", name: name, context: context) { current in
+            let written = try await store.guaranteedUpdate(namespace: "", name: name, context: context) { current in
                 guard var object = current else {
                     throw StatusError.notFound(GroupResource(group: "apiregistration.k8s.io", resource: "apiservices"), name)
                 }
@@ -169,6 +169,13 @@ public final class APIAggregator: Sendable {
                         "message": "\(outcome.message)", "reason": "\(outcome.reason)"])
                 }
                 return object
+            }
+            // Proxying follows the condition as written, without waiting for the watch to bring it back.
+            if let apiService = try? JSONValueDecoder(clampsIntegers: true).decode(APIService.self, from: written.0) {
+                entries.withLock { entries in
+                    guard entries[name]?.apiService.spec == apiService.spec else { return }
+                    entries[name]?.apiService = apiService
+                }
             }
         } catch is Unchanged {
         } catch let error as StatusError where error.code == 404 {
