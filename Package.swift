@@ -179,7 +179,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "APIServerHTTPTests", dependencies: [
-            "APIServer", "APIServerHTTP", "KubeStorage", "KubeJSON", "PKI",
+            "APIServer", "APIServerHTTP", "KubeStorage", "KubeJSON", "PKI", "KubeHTTPClient",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

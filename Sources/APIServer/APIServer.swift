@@ -27,12 +27,16 @@ public final class APIServer: Sendable {
     let kubelets: (any KubeletConnector)?
     /// Health probes of the scheduler and controller-manager, for ComponentStatus.
     let componentProber: (any ComponentProber)?
+    /// kube-aggregator's part: APIServices, their availability, and the proxy to aggregated API servers.
+    let aggregator: APIAggregator
 
     public init(options: APIServerOptions, storage: any StorageBackend, tokens: TokenAuthenticator? = nil,
-                kubelets: (any KubeletConnector)? = nil, componentProber: (any ComponentProber)? = nil, logger: Logger) {
+                kubelets: (any KubeletConnector)? = nil, aggregation: (any AggregationTransport)? = nil,
+                componentProber: (any ComponentProber)? = nil, logger: Logger) {
         self.componentProber = componentProber
         self.options = options
         self.kubelets = kubelets
+        self.aggregator = APIAggregator(transport: aggregation, logger: logger)
         let metrics = Metrics()
         self.metrics = metrics
         let instrumented = InstrumentedStorage(inner: storage, metrics: metrics)
@@ -107,6 +111,11 @@ public final class APIServer: Sendable {
         await serviceIPs.load(services.kvs.compactMap { try? JSONParser.parse($0.value) }.compactMap { $0[path: ["spec", "clusterIP"]]?.string })
         await customResourceDefinitions.start(server: self)
         await health.set("poststarthook/crd-informer-synced", ok: true)
+        await aggregator.start(server: self)
+        await health.set("poststarthook/apiservice-registration-controller", ok: true)
+        await health.set("poststarthook/apiservice-status-local-available-controller", ok: true)
+        await health.set("poststarthook/apiservice-status-remote-available-controller", ok: true)
+        await health.set("poststarthook/kube-apiserver-autoregistration", ok: true)
         await health.set("poststarthook/bootstrap-controller", ok: true)
         await health.set("informer-sync", ok: true)
     }
@@ -117,6 +126,7 @@ public final class APIServer: Sendable {
     public func stop() async {
         await rbac?.stop()
         await customResourceDefinitions.stop()
+        await aggregator.stop()
         await health.setShuttingDown()
         await watches.closeAll()
     }
@@ -151,6 +161,7 @@ public final class APIServer: Sendable {
     func route(_ authenticated: APIRequest, _ info: RequestInfo) async throws -> APIResponse {
         let request = try await impersonate(authenticated)
         try await authorize(request, info)
+        if let proxied = await aggregator.proxy(request, server: self) { return proxied }
         if !info.isResourceRequest { return try await nonResource(request, info) }
         guard let def = catalog.lookup(group: info.apiGroup, version: info.apiVersion, resource: info.resource) else {
             throw StatusError.notFoundPath()
@@ -201,7 +212,7 @@ public final class APIServer: Sendable {
             guard let doc = openAPI.documents(registry).v3(groupVersionPath: gv) else { throw StatusError.notFoundPath() }
             return APIResponse(status: 200, headers: [("content-type", "application/json")], body: .bytes(doc))
         }
-        if let discovery = try Discovery(catalog: catalog).serve(path: path, accept: request.header("accept")) { return discovery }
+        if let discovery = try Discovery(catalog: catalog, remotes: aggregator.remotes).serve(path: path, accept: request.header("accept")) { return discovery }
         throw StatusError.notFoundPath()
     }
 }

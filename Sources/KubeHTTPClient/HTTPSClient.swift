@@ -22,16 +22,21 @@ public struct HTTPSClient: Sendable {
     public let host: String
     public let port: Int
     private let context: NIOSSLContext
+    /// The name the server's certificate must carry (and the SNI sent); nil checks only the chain.
+    private let serverName: String?
     public var timeout: TimeAmount = .seconds(15)
 
-    /// `caPEM` nil means the server certificate is not verified (the apiserver's default towards kubelets).
-    public init(host: String, port: Int, caPEM: String?, certificatePEM: String?, keyPEM: String?) throws {
+    /// `caPEM` nil means the server certificate is not verified (the apiserver's default towards kubelets). With
+    /// `serverName` the certificate must also be issued for that name (the aggregator's `<service>.<namespace>.svc`).
+    public init(host: String, port: Int, caPEM: String?, certificatePEM: String?, keyPEM: String?, serverName: String? = nil) throws {
         self.host = host
         self.port = port
+        self.serverName = caPEM == nil ? nil : serverName
         var config = TLSConfiguration.makeClientConfiguration()
         if let caPEM {
-            config.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
-            config.certificateVerification = .noHostnameVerification
+            // An empty bundle verifies against the system's roots.
+            if !caPEM.isEmpty { config.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8))) }
+            config.certificateVerification = serverName == nil ? .noHostnameVerification : .fullVerification
         } else {
             config.certificateVerification = .none
         }
@@ -46,12 +51,12 @@ public struct HTTPSClient: Sendable {
     typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
     private func connect() async throws -> Channel {
-        let context = self.context
+        let context = self.context, serverName = self.serverName
         return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(5))
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: nil))
+                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: serverName))
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try Channel(wrappingChannelSynchronously: channel)
                 }
@@ -59,7 +64,8 @@ public struct HTTPSClient: Sendable {
     }
 
     private func head(_ method: HTTPMethod, _ path: String, _ headers: [(String, String)], bodyLength: Int?) -> HTTPRequestHead {
-        var h = HTTPHeaders([("host", "\(host):\(port)"), ("user-agent", "kubestrap"), ("connection", "close")])
+        var h = HTTPHeaders([("host", "\(host):\(port)"), ("connection", "close")])
+        if !headers.contains(where: { $0.0.lowercased() == "user-agent" }) { h.add(name: "user-agent", value: "kubestrap") }
         for (name, value) in headers { h.add(name: name, value: value) }
         if let bodyLength { h.add(name: "content-length", value: String(bodyLength)) }
         return HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: h)
@@ -92,14 +98,24 @@ public struct HTTPSClient: Sendable {
     /// Sends a GET and hands the body over as it arrives (log follow). The stream ends with the response; cancel
     /// the consuming task to hang up.
     public func stream(_ path: String, headers: [(String, String)] = []) async throws -> StreamingResponse {
+        try await stream(.GET, path, headers: headers, body: nil, deadline: nil)
+    }
+
+    /// Sends any request and hands the response body over as it arrives (a request the aggregator passes on).
+    /// With a deadline the connection is closed when it passes, ending the exchange with an error.
+    public func stream(_ method: HTTPMethod, _ path: String, headers: [(String, String)], body: [UInt8]?,
+                       deadline: NIODeadline?) async throws -> StreamingResponse {
         let channel = try await connect()
+        let timer = deadline.map { d in channel.channel.eventLoop.scheduleTask(deadline: d) { channel.channel.close(promise: nil) } }
         let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
         let (heads, headContinuation) = AsyncThrowingStream<(Int, [(String, String)]), any Error>.makeStream()
-        let request = head(.GET, path, headers, bodyLength: nil)
+        let request = head(method, path, headers, bodyLength: body.map(\.count))
         let task = Task {
+            defer { timer?.cancel() }
             do {
                 try await channel.executeThenClose { inbound, outbound in
                     try await outbound.write(.head(request))
+                    if let body, !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
                     try await outbound.write(.end(nil))
                     for try await part in inbound {
                         switch part {
@@ -110,7 +126,8 @@ public struct HTTPSClient: Sendable {
                         case .end: continuation.finish(); return
                         }
                     }
-                    continuation.finish()
+                    headContinuation.finish(throwing: HTTPSClientError("connection to \(host):\(port) closed before the response"))
+                    continuation.finish(throwing: HTTPSClientError("connection to \(host):\(port) closed before the response ended"))
                 }
             } catch {
                 headContinuation.finish(throwing: error)

@@ -123,6 +123,8 @@ enum BootstrapPolicy {
                 rule(["create"], groups: ["authentication.k8s.io"], resources: ["tokenreviews"]),
                 rule(["create"], groups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"]),
             ]),
+            // For the API registry and proxy handling: whether the Services APIServices point to exist.
+            clusterRole("system:kube-aggregator", [rule(read, resources: ["services", "endpoints"])]),
             clusterRole("system:monitoring", [urls(["get"], ["/healthz", "/healthz/*", "/livez", "/livez/*", "/metrics",
                                                             "/readyz", "/readyz/*"])]),
             clusterRole("system:node", [

@@ -74,6 +74,8 @@ public struct ResourceCatalog: Sendable {
                 namespaced: false, CustomResourceDefinitionStrategy(), short: ["crd", "crds"],
                 columns: [TableColumn.name, TableColumn("Created At", type: "date") { o, _ in .string(o.metaCreationTimestamp ?? "") }],
                 categories: ["api-extensions"]),
+            def("apiregistration.k8s.io", "apiservices", "apiservice", "APIService", namespaced: false, APIServiceStrategy(),
+                columns: Printers.apiServices, categories: ["api-extensions"]),
             def("coordination.k8s.io", "leases", "lease", "Lease", namespaced: true, LeaseStrategy(), columns: Printers.leases),
             def("", "persistentvolumes", "persistentvolume", "PersistentVolume", namespaced: false, PersistentVolumeStrategy(),
                 short: ["pv"], columns: Printers.persistentVolumes),

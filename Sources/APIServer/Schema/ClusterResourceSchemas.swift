@@ -92,5 +92,16 @@ extension Schemas {
         "io.k8s.api.scheduling.v1.PriorityClass": kindSchema([
             "value": i32, "globalDefault": b, "description": s, "preemptionPolicy": s,
         ], required: ["value"]),
+        "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService": kindSchema([
+            "spec": obj([
+                "service": obj(["namespace": s, "name": s, "port": i32], go: "ServiceReference"),
+                "group": s, "version": s, "insecureSkipTLSVerify": b, "caBundle": .string(format: "byte"),
+                "groupPriorityMinimum": i32, "versionPriority": i32,
+            ], required: ["groupPriorityMinimum", "versionPriority"], go: "APIServiceSpec"),
+            "status": obj([
+                "conditions": .list(obj(["type": s, "status": s, "lastTransitionTime": .time, "reason": s, "message": s],
+                                        required: ["type", "status"], go: "APIServiceCondition"), mergeKey: "type"),
+            ], go: "APIServiceStatus"),
+        ]),
     ]
 }
