@@ -222,7 +222,8 @@ extension KubestrapVersion {
         let parts = gitVersion.dropFirst().split(separator: ".")
         return [
             "major": .string(parts.first.map(String.init) ?? "1"), "minor": .string(parts.count > 1 ? String(parts[1]) : "32"),
-            "gitVersion": .string(gitVersion), "gitCommit": "", "gitTreeState": "clean", "buildDate": "",
+            "gitVersion": .string(gitVersion), "gitCommit": .string(gitCommit), "gitTreeState": .string(gitTreeState),
+            "buildDate": .string(buildDate),
             "goVersion": "swift6", "compiler": "swiftc", "platform": .string("linux/\(architecture)"),
         ]
     }
