@@ -22,7 +22,14 @@ public struct HTTPSClient: Sendable {
     public let host: String
     public let port: Int
     private let context: NIOSSLContext
+    /// The name the server's certificate must carry (and SNI sends); nil checks it against the address dialled.
+    private var serverHostname: String?
+    /// Host header value; `host:port` unless given.
+    private var authority: String?
     public var timeout: TimeAmount = .seconds(15)
+    public var connectTimeout: TimeAmount = .seconds(5)
+    /// A response body beyond this many bytes fails the request (`HTTPSClientError.responseTooLarge`).
+    public var maxResponseBytes = Int.max
 
     /// `caPEM` nil means the server certificate is not verified (the apiserver's default towards kubelets).
     public init(host: String, port: Int, caPEM: String?, certificatePEM: String?, keyPEM: String?) throws {
@@ -43,15 +50,34 @@ public struct HTTPSClient: Sendable {
         context = try NIOSSLContext(configuration: config)
     }
 
+    /// A client that verifies the server fully: its certificate chains to `caPEM` (the system's roots when nil) and
+    /// names `serverName` (the dialled address when nil), as a Go client with that CA and ServerName does.
+    public init(host: String, port: Int, serverName: String?, caPEM: String?) throws {
+        self.host = host
+        self.port = port
+        var config = TLSConfiguration.makeClientConfiguration()
+        if let caPEM {
+            config.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
+        } else {
+            config.trustRoots = .default
+        }
+        config.certificateVerification = .fullVerification
+        config.applicationProtocols = ["http/1.1"]
+        context = try NIOSSLContext(configuration: config)
+        serverHostname = serverName
+        if let serverName { authority = "\(serverName):\(port)" }
+    }
+
     typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
     private func connect() async throws -> Channel {
         let context = self.context
+        let serverHostname = self.serverHostname
         return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.seconds(5))
+            .connectTimeout(connectTimeout)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: nil))
+                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: serverHostname))
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try Channel(wrappingChannelSynchronously: channel)
                 }
@@ -59,7 +85,7 @@ public struct HTTPSClient: Sendable {
     }
 
     private func head(_ method: HTTPMethod, _ path: String, _ headers: [(String, String)], bodyLength: Int?) -> HTTPRequestHead {
-        var h = HTTPHeaders([("host", "\(host):\(port)"), ("user-agent", "kubestrap"), ("connection", "close")])
+        var h = HTTPHeaders([("host", authority ?? "\(host):\(port)"), ("user-agent", "kubestrap"), ("connection", "close")])
         for (name, value) in headers { h.add(name: name, value: value) }
         if let bodyLength { h.add(name: "content-length", value: String(bodyLength)) }
         return HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: h)
@@ -81,7 +107,11 @@ public struct HTTPSClient: Sendable {
                 case .head(let h):
                     response.status = Int(h.status.code)
                     response.headers = h.headers.map { ($0.name, $0.value) }
-                case .body(var buffer): response.body += buffer.readBytes(length: buffer.readableBytes) ?? []
+                case .body(var buffer):
+                    guard buffer.readableBytes <= maxResponseBytes - response.body.count else {
+                        throw HTTPSClientError.responseTooLarge(maxResponseBytes)
+                    }
+                    response.body += buffer.readBytes(length: buffer.readableBytes) ?? []
                 case .end: return response
                 }
             }
@@ -128,4 +158,8 @@ public struct HTTPSClient: Sendable {
 public struct HTTPSClientError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+
+    public static func responseTooLarge(_ limit: Int) -> HTTPSClientError {
+        HTTPSClientError("response body exceeds the limit of \(limit) bytes")
+    }
 }
