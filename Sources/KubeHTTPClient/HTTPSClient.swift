@@ -63,6 +63,9 @@ public struct HTTPSClient: Sendable {
         }
         config.certificateVerification = .fullVerification
         config.applicationProtocols = ["http/1.1"]
+        // A deadline closes the connection: waiting the default 5 s for the peer's close_notify would stretch the
+        // caller's timeout by as much.
+        config.shutdownTimeout = .milliseconds(100)
         context = try NIOSSLContext(configuration: config)
         serverHostname = serverName
         if let serverName { authority = "\(serverName):\(port)" }
@@ -98,9 +101,15 @@ public struct HTTPSClient: Sendable {
         let timer = channel.channel.eventLoop.scheduleTask(deadline: deadline) { channel.channel.close(promise: nil) }
         defer { timer.cancel() }
         return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(.head(head(method, path, headers, bodyLength: body?.count)))
-            if let body, !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            try await outbound.write(.end(nil))
+            do {
+                try await outbound.write(.head(head(method, path, headers, bodyLength: body?.count)))
+                if let body, !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+                try await outbound.write(.end(nil))
+            } catch {
+                // A connection that failed under the write (a refused TLS handshake) has its reason on the inbound side.
+                for try await _ in inbound {}
+                throw error
+            }
             var response = Response(status: 0, headers: [], body: [])
             for try await part in inbound {
                 switch part {

@@ -71,6 +71,10 @@ import Testing
             }
             return WebhookTestServer.answer(review, patch: [["op": "add", "path": "/metadata/labels/mutated", "value": "yes"]])
         }
+        if path.hasPrefix("/first") || path.hasPrefix("/slow") { return WebhookTestServer.answer(review) }
+        if path.hasPrefix("/huge") {
+            return (200, Array(repeating: UInt8(ascii: " "), count: 4 * 1024 * 1024) + WebhookTestServer.answer(review).1)
+        }
         if path.hasPrefix("/badpatch") {
             return WebhookTestServer.answer(review, patch: [["op": "remove", "path": "/no/such/field"]])
         }
@@ -229,5 +233,154 @@ import Testing
         #expect(refusedURL.message.contains("webhooks[0].clientConfig.url: Invalid value: \"http\": 'https' is the only allowed URL scheme"))
         #expect(refusedURL.message.contains("webhooks[0].clientConfig.url: Invalid value: \"a=b\": query parameters are not permitted in the URL"))
         #expect(refusedURL.message.contains("webhooks[0].failurePolicy: Unsupported value: \"Sometimes\": supported values: \"Fail\", \"Ignore\""))
+    }
+
+    @Test func aServiceIsCalledAtAReadyEndpoint() async throws {
+        let hooks = try await WebhookTestServer.start(respond: Self.behaviour)
+        let harness = try await ServerHarness.start(webhooks: WebhookHTTPSClient())
+        defer { Task { await harness.stop(); await hooks.stop() } }
+        let api = harness.api
+        let service: JSONValue = ["apiVersion": "v1", "kind": "Service", "metadata": ["name": "webhook"],
+                                  "spec": ["ports": [["name": "https", "port": 443, "targetPort": .int(Int64(hooks.port))]]]]
+        #expect(await Self.send(api, "POST", "/api/v1/namespaces/default/services", service).status == 201)
+        let endpoints: JSONValue = ["apiVersion": "v1", "kind": "Endpoints", "metadata": ["name": "webhook"],
+                                    "subsets": [["addresses": [["ip": "127.0.0.1"]], "ports": [["name": "https", "port": .int(Int64(hooks.port))]]]]]
+        #expect(await Self.send(api, "POST", "/api/v1/namespaces/default/endpoints", endpoints).status == 201)
+        var byService = Self.webhook("service.example.com", url: "", caBundle: hooks.caBundle, objectLabel: ("via", "service"))
+        byService[path: ["clientConfig", "url"]] = nil
+        byService[path: ["clientConfig", "service"]] = ["namespace": "default", "name": "webhook", "path": "/validate"]
+        var missing = Self.webhook("missing-service.example.com", url: "", caBundle: hooks.caBundle, objectLabel: ("via", "missing"))
+        missing[path: ["clientConfig", "url"]] = nil
+        missing[path: ["clientConfig", "service"]] = ["namespace": "default", "name": "nothere", "path": "/validate"]
+        let made = await Self.send(api, "POST", Self.validating, Self.configuration("ValidatingWebhookConfiguration", "svc", [byService, missing]))
+        #expect(made.status == 201)
+        #expect(made.body[path: ["webhooks"]]?.array?.first?[path: ["clientConfig", "service", "port"]]?.int == 443)
+
+        var denied = Reply(status: 0, body: .null, headers: [])
+        try await eventually("the webhook behind the Service refuses") {
+            denied = await Self.send(api, "POST", Self.configMaps, Self.configMap("svc-denied", labels: ["via": "service", "deny": "true"]))
+            return denied.status != 201
+        }
+        #expect(denied.message == "admission webhook \"service.example.com\" denied the request: configmaps labelled deny=true are not allowed")
+        let unresolved = await Self.send(api, "POST", Self.configMaps, Self.configMap("svc-missing", labels: ["via": "missing"]))
+        #expect(unresolved.message == "Internal error occurred: failed calling webhook \"missing-service.example.com\": failed to call webhook: Post \"https://nothere.default.svc:443/validate?timeout=10s\": service \"nothere\" not found")
+    }
+
+    @Test func ifNeededWebhooksAreReinvokedAfterALaterChange() async throws {
+        let hooks = try await WebhookTestServer.start(respond: Self.behaviour)
+        let harness = try await ServerHarness.start(webhooks: WebhookHTTPSClient())
+        defer { Task { await harness.stop(); await hooks.stop() } }
+        let api = harness.api
+        let base = "https://127.0.0.1:\(hooks.port)"
+        // Configurations run in name order: a-first (IfNeeded, changes nothing) before b-label (adds a label).
+        #expect(await Self.send(api, "POST", Self.mutating, Self.configuration("MutatingWebhookConfiguration", "a-first", [
+            Self.webhook("first.example.com", url: base + "/first", caBundle: hooks.caBundle, objectLabel: ("app", "reinvoke"),
+                         reinvocation: "IfNeeded")])).status == 201)
+        #expect(await Self.send(api, "POST", Self.mutating, Self.configuration("MutatingWebhookConfiguration", "b-label", [
+            Self.webhook("label.example.com", url: base + "/mutate", caBundle: hooks.caBundle, objectLabel: ("app", "reinvoke"))])).status == 201)
+        var n = 0
+        try await eventually("both mutating webhooks are called") {
+            n += 1
+            let made = await Self.send(api, "POST", Self.configMaps, Self.configMap("reinvoke-\(n)", labels: ["app": "reinvoke"]))
+            return made.status == 201 && made.body[path: ["metadata", "labels", "mutated"]]?.string == "yes"
+                && hooks.received.all.contains { $0.path.hasPrefix("/first") && $0.review[path: ["request", "name"]]?.string == "reinvoke-\(n)" }
+        }
+        let calls = hooks.received.all.filter { $0.review[path: ["request", "name"]]?.string == "reinvoke-\(n)" }.map(\.path)
+        #expect(calls == ["/first?timeout=10s", "/mutate?timeout=10s", "/first?timeout=10s"])
+        // The second call sees the label the later webhook added.
+        let last = hooks.received.all.last { $0.review[path: ["request", "name"]]?.string == "reinvoke-\(n)" }
+        #expect(last?.review[path: ["request", "object", "metadata", "labels", "mutated"]]?.string == "yes")
+    }
+
+    @Test func dryRunReachesOnlyWebhooksWithoutSideEffects() async throws {
+        let hooks = try await WebhookTestServer.start(respond: Self.behaviour)
+        let harness = try await ServerHarness.start(webhooks: WebhookHTTPSClient())
+        defer { Task { await harness.stop(); await hooks.stop() } }
+        let api = harness.api
+        let base = "https://127.0.0.1:\(hooks.port)"
+        #expect(await Self.send(api, "POST", Self.validating, Self.configuration("ValidatingWebhookConfiguration", "clean", [
+            Self.webhook("clean.example.com", url: base + "/validate", caBundle: hooks.caBundle, objectLabel: ("dry", "clean"))])).status == 201)
+        // A webhook with side effects cannot be created any more (v1 validation), but one stored earlier is still called.
+        var effects = Self.webhook("effects.example.com", url: base + "/validate", caBundle: hooks.caBundle, objectLabel: ("dry", "effects"))
+        effects["sideEffects"] = "Unknown"
+        let refused = await Self.send(api, "POST", Self.validating, Self.configuration("ValidatingWebhookConfiguration", "effects", [effects]))
+        #expect(refused.message.contains("webhooks[0].sideEffects: Unsupported value: \"Unknown\": supported values: \"None\", \"NoneOnDryRun\""))
+        var stored = Self.configuration("ValidatingWebhookConfiguration", "effects", [effects])
+        stored[path: ["metadata", "uid"]] = "0b2f4c4e-0000-4000-8000-000000000001"
+        _ = try await harness.store.create("/registry/validatingwebhookconfigurations/effects", value: JSONWriter.write(stored))
+
+        var dry = Reply(status: 0, body: .null, headers: [])
+        try await eventually("a dry run is refused by a webhook with side effects") {
+            dry = await Self.send(api, "POST", Self.configMaps + "?dryRun=All", Self.configMap("dry-effects", labels: ["dry": "effects"]))
+            return dry.status == 400
+        }
+        #expect(dry.message == "admission webhook \"effects.example.com\" does not support dry run")
+        let clean = await Self.send(api, "POST", Self.configMaps + "?dryRun=All", Self.configMap("dry-clean", labels: ["dry": "clean"]))
+        #expect(clean.status == 201)
+        let review = hooks.received.all.last { $0.review[path: ["request", "name"]]?.string == "dry-clean" }?.review
+        #expect(review?[path: ["request", "dryRun"]]?.bool == true)
+        #expect(review?[path: ["request", "options", "dryRun"]] == ["All"])
+    }
+
+    @Test func slowAndOversizedAnswersFailTheCall() async throws {
+        let hooks = try await WebhookTestServer.start(slowDelay: .seconds(4), respond: Self.behaviour)
+        let harness = try await ServerHarness.start(webhooks: WebhookHTTPSClient())
+        defer { Task { await harness.stop(); await hooks.stop() } }
+        let api = harness.api
+        let base = "https://127.0.0.1:\(hooks.port)"
+        var slow = Self.webhook("slow.example.com", url: base + "/slow", caBundle: hooks.caBundle, objectLabel: ("answer", "slow"))
+        slow["timeoutSeconds"] = 1
+        let huge = Self.webhook("huge.example.com", url: base + "/huge", caBundle: hooks.caBundle, objectLabel: ("answer", "huge"))
+        #expect(await Self.send(api, "POST", Self.validating, Self.configuration("ValidatingWebhookConfiguration", "answers", [slow, huge])).status == 201)
+        // Both webhooks come with one configuration: once the oversized answer fails a call, the cache has both.
+        var oversized = Reply(status: 0, body: .null, headers: [])
+        var n = 0
+        try await eventually("an answer over 3 MiB fails the call") {
+            n += 1
+            oversized = await Self.send(api, "POST", Self.configMaps, Self.configMap("huge-\(n)", labels: ["answer": "huge"]))
+            return oversized.status != 201
+        }
+        #expect(oversized.message == "Internal error occurred: failed calling webhook \"huge.example.com\": failed to call webhook: Post \"\(base)/huge?timeout=10s\": response body exceeds the limit of 3145728 bytes")
+        let started = Date()
+        let timedOut = await Self.send(api, "POST", Self.configMaps, Self.configMap("slow", labels: ["answer": "slow"]))
+        #expect(Date().timeIntervalSince(started) < 3.5)
+        #expect(timedOut.message == "Internal error occurred: failed calling webhook \"slow.example.com\": failed to call webhook: Post \"\(base)/slow?timeout=1s\": context deadline exceeded")
+    }
+
+    @Test func validatingAdmissionPoliciesAreServedNotEnforced() async throws {
+        let harness = try await ServerHarness.start(webhooks: WebhookHTTPSClient())
+        defer { Task { await harness.stop() } }
+        let api = harness.api
+        let group = "/apis/admissionregistration.k8s.io/v1"
+        let policy: JSONValue = [
+            "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy", "metadata": ["name": "no-deny"],
+            "spec": ["matchConstraints": ["resourceRules": [["apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"],
+                                                              "resources": ["configmaps"]]]],
+                     "validations": [["expression": "!has(object.metadata.labels) || !('deny' in object.metadata.labels)"]]],
+        ]
+        let made = await Self.send(api, "POST", group + "/validatingadmissionpolicies", policy)
+        #expect(made.status == 201)
+        #expect(made.body[path: ["spec", "failurePolicy"]]?.string == "Fail")
+        #expect(made.body[path: ["spec", "matchConstraints", "matchPolicy"]]?.string == "Equivalent")
+        let binding: JSONValue = [
+            "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding", "metadata": ["name": "no-deny"],
+            "spec": ["policyName": "no-deny", "validationActions": ["Deny"]],
+        ]
+        #expect(await Self.send(api, "POST", group + "/validatingadmissionpolicybindings", binding).status == 201)
+        let missingActions: JSONValue = [
+            "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding", "metadata": ["name": "bad"],
+            "spec": ["policyName": "no-deny"],
+        ]
+        #expect(await Self.send(api, "POST", group + "/validatingadmissionpolicybindings", missingActions).status == 422)
+        // Not enforced: the CEL rule would refuse this.
+        #expect(await Self.send(api, "POST", Self.configMaps, Self.configMap("policy", labels: ["deny": "true"])).status == 201)
+
+        let table = await api.handle(APIRequest(method: "GET", uri: group + "/validatingadmissionpolicybindings",
+                                                headers: [("accept", "application/json;as=Table;v=v1;g=meta.k8s.io")], body: [], user: Self.admin))
+        var bytes: [UInt8] = []
+        if case .bytes(let b) = table.body { bytes = b }
+        let parsed = try JSONParser.parse(bytes)
+        #expect(parsed["columnDefinitions"]?.array?.compactMap { $0["name"]?.string } == ["Name", "PolicyName", "ParamRef", "Age"])
+        #expect(parsed["rows"]?.array?.first?["cells"]?.array?.prefix(3).map { $0 } == ["no-deny", "no-deny", "<unset>"])
     }
 }

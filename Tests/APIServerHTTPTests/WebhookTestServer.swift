@@ -22,7 +22,9 @@ final class WebhookTestServer: Sendable {
     }
 
     /// `respond(path, review)` returns the HTTP status and body to send.
-    static func start(respond: @escaping @Sendable (String, JSONValue) -> (Int, [UInt8])) async throws -> WebhookTestServer {
+    /// Paths starting with `/slow` are answered after `slowDelay`.
+    static func start(slowDelay: TimeAmount = .seconds(3),
+                      respond: @escaping @Sendable (String, JSONValue) -> (Int, [UInt8])) async throws -> WebhookTestServer {
         let caKey = try PrivateKey.generate(.ecdsaP256)
         let ca = try CertificateIssuer.selfSignedCA(commonName: "webhook-ca", key: caKey, validity: 86400)
         let key = try PrivateKey.generate(.ecdsaP256)
@@ -44,7 +46,7 @@ final class WebhookTestServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(ReviewHandler(received: received, respond: respond))
+                    try channel.pipeline.syncOperations.addHandler(ReviewHandler(received: received, slowDelay: slowDelay, respond: respond))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -80,12 +82,14 @@ final class WebhookTestServer: Sendable {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
         let received: LockedReviews
+        let slowDelay: TimeAmount
         let respond: @Sendable (String, JSONValue) -> (Int, [UInt8])
         var path = ""
         var body: [UInt8] = []
 
-        init(received: LockedReviews, respond: @escaping @Sendable (String, JSONValue) -> (Int, [UInt8])) {
+        init(received: LockedReviews, slowDelay: TimeAmount, respond: @escaping @Sendable (String, JSONValue) -> (Int, [UInt8])) {
             self.received = received
+            self.slowDelay = slowDelay
             self.respond = respond
         }
 
@@ -100,13 +104,21 @@ final class WebhookTestServer: Sendable {
                 let review = (try? JSONParser.parse(body)) ?? .null
                 received.append(path, review)
                 let (status, answer) = respond(path, review)
-                var headers = HTTPHeaders([("content-type", "application/json"), ("content-length", String(answer.count))])
-                headers.add(name: "connection", value: "close")
-                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))),
-                              promise: nil)
-                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: answer)))), promise: nil)
-                context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+                if path.hasPrefix("/slow") {
+                    context.eventLoop.scheduleTask(in: slowDelay) { self.reply(context, status, answer) }
+                } else {
+                    reply(context, status, answer)
+                }
             }
+        }
+
+        func reply(_ context: ChannelHandlerContext, _ status: Int, _ answer: [UInt8]) {
+            var headers = HTTPHeaders([("content-type", "application/json"), ("content-length", String(answer.count))])
+            headers.add(name: "connection", value: "close")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))),
+                          promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: answer)))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
         }
     }
 }

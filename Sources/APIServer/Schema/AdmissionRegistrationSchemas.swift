@@ -10,12 +10,7 @@ extension Schemas {
         "How the kube-apiserver reaches the webhook: exactly one of url or service, and the CA that signed its serving certificate.",
         obj([
             "url": .string(description: "An https URL (host and optional path, no query, fragment or user) the AdmissionReview is POSTed to."),
-            "service": described("A Service in the cluster, reached at one of its ready endpoints on the service port.", obj([
-                "namespace": .string(description: "The namespace of the Service. Required."),
-                "name": .string(description: "The name of the Service. Required."),
-                "path": .string(description: "The URL path requests are sent to, starting with '/'."),
-                "port": i32,
-            ], required: ["namespace", "name"], go: "ServiceReference")),
+            "service": .ref(admissionRegistration + "ServiceReference"),
             "caBundle": .string(format: "byte", description: "PEM CA certificates (base64 in JSON) that verify the webhook's serving certificate. Empty: the system roots."),
         ], go: "WebhookClientConfig"))
 
@@ -26,9 +21,19 @@ extension Schemas {
 
     static let matchCondition = obj(["name": s, "expression": s], required: ["name", "expression"], go: "MatchCondition")
 
+    static let admissionRegistration = "io.k8s.api.admissionregistration.v1."
+
+    static let serviceReference = described("A Service in the cluster, reached at one of its ready endpoints on the service port.", obj([
+        "namespace": .string(description: "The namespace of the Service. Required."),
+        "name": .string(description: "The name of the Service. Required."),
+        "path": .string(description: "The URL path requests are sent to, starting with '/'."),
+        "port": i32,
+    ], required: ["namespace", "name"], go: "ServiceReference"))
+
     static func webhook(mutating: Bool) -> Schema {
         var fields: [String: Schema] = [
-            "name": s, "clientConfig": webhookClientConfig, "rules": .list(ruleWithOperations), "failurePolicy": s,
+            "name": s, "clientConfig": .ref(admissionRegistration + "WebhookClientConfig"),
+            "rules": .list(.ref(admissionRegistration + "RuleWithOperations")), "failurePolicy": s,
             "matchPolicy": s, "namespaceSelector": labelSelector, "objectSelector": labelSelector, "sideEffects": s,
             "timeoutSeconds": i32, "admissionReviewVersions": .list(.str, listType: "atomic"),
             "matchConditions": .list(matchCondition, mergeKey: "name"),
@@ -48,11 +53,16 @@ extension Schemas {
     ], go: "MatchResources")
 
     static let admissionRegistrationDefinitions: [String: Schema] = [
-        "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration": kindSchema([
-            "webhooks": .list(webhook(mutating: false), mergeKey: "name"),
+        admissionRegistration + "WebhookClientConfig": webhookClientConfig,
+        admissionRegistration + "ServiceReference": serviceReference,
+        admissionRegistration + "RuleWithOperations": ruleWithOperations,
+        admissionRegistration + "ValidatingWebhook": webhook(mutating: false),
+        admissionRegistration + "MutatingWebhook": webhook(mutating: true),
+        admissionRegistration + "ValidatingWebhookConfiguration": kindSchema([
+            "webhooks": .list(.ref(admissionRegistration + "ValidatingWebhook"), mergeKey: "name"),
         ]),
-        "io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration": kindSchema([
-            "webhooks": .list(webhook(mutating: true), mergeKey: "name"),
+        admissionRegistration + "MutatingWebhookConfiguration": kindSchema([
+            "webhooks": .list(.ref(admissionRegistration + "MutatingWebhook"), mergeKey: "name"),
         ]),
         "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy": kindSchema([
             "spec": obj([
