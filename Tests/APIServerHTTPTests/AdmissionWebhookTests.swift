@@ -383,4 +383,44 @@ import Testing
         #expect(parsed["columnDefinitions"]?.array?.compactMap { $0["name"]?.string } == ["Name", "PolicyName", "ParamRef", "Age"])
         #expect(parsed["rows"]?.array?.first?["cells"]?.array?.prefix(3).map { $0 } == ["no-deny", "no-deny", "<unset>"])
     }
+
+    /// matchPolicy Equivalent: a webhook whose rules name v1 of a custom resource is called for its v2 requests too,
+    /// with the object as v1 has it; Exact leaves those out.
+    @Test func equivalentVersionsOfACustomResourceReachTheWebhook() async throws {
+        let hooks = try await WebhookTestServer.start(respond: Self.behaviour)
+        let harness = try await ServerHarness.start(webhooks: WebhookHTTPSClient())
+        defer { Task { await harness.stop(); await hooks.stop() } }
+        let api = harness.api
+        let schema: JSONValue = ["type": "object", "x-kubernetes-preserve-unknown-fields": true]
+        let crd: JSONValue = [
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": ["name": "widgets.example.com"],
+            "spec": ["group": "example.com", "scope": "Namespaced", "names": ["plural": "widgets", "kind": "Widget"],
+                     "versions": [["name": "v1", "served": true, "storage": true, "schema": ["openAPIV3Schema": schema]],
+                                  ["name": "v2", "served": true, "storage": false, "schema": ["openAPIV3Schema": schema]]]],
+        ]
+        #expect(await Self.send(api, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd).status == 201)
+        func hook(_ name: String, _ policy: String) -> JSONValue {
+            var hook = Self.webhook(name, url: "https://127.0.0.1:\(hooks.port)/validate", caBundle: hooks.caBundle)
+            hook["rules"] = [["operations": ["CREATE"], "apiGroups": ["example.com"], "apiVersions": ["v1"], "resources": ["widgets"]]]
+            hook["matchPolicy"] = .string(policy)
+            return hook
+        }
+        #expect(await Self.send(api, "POST", Self.validating, Self.configuration("ValidatingWebhookConfiguration", "widgets", [
+            hook("equivalent.example.com", "Equivalent"), hook("exact.example.com", "Exact")])).status == 201)
+        var n = 0
+        try await eventually("the v2 request reaches the Equivalent webhook") {
+            n += 1
+            let made = await Self.send(api, "POST", "/apis/example.com/v2/namespaces/default/widgets",
+                                       ["apiVersion": "example.com/v2", "kind": "Widget", "metadata": ["name": .string("w\(n)")]])
+            #expect(made.status == 201)
+            return hooks.received.all.contains { $0.review[path: ["request", "name"]]?.string == "w\(n)" }
+        }
+        let calls = hooks.received.all.filter { $0.review[path: ["request", "name"]]?.string == "w\(n)" }.map(\.review)
+        #expect(calls.count == 1)
+        let request = try #require(calls.first?["request"])
+        #expect(request["kind"] == ["group": "example.com", "version": "v1", "kind": "Widget"])
+        #expect(request["requestKind"] == ["group": "example.com", "version": "v2", "kind": "Widget"])
+        #expect(request["resource"] == ["group": "example.com", "version": "v1", "resource": "widgets"])
+        #expect(request[path: ["object", "apiVersion"]]?.string == "example.com/v1")
+    }
 }
