@@ -26,6 +26,7 @@ public struct HTTPSClient: Sendable {
     private var serverHostname: String?
     /// Host header value; `host:port` unless given.
     private var authority: String?
+    /// How long `send` may take in all, connecting included.
     public var timeout: TimeAmount = .seconds(15)
     public var connectTimeout: TimeAmount = .seconds(5)
     /// A response body beyond this many bytes fails the request (`HTTPSClientError.responseTooLarge`).
@@ -96,8 +97,9 @@ public struct HTTPSClient: Sendable {
 
     /// Sends a request and reads the whole response.
     public func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> Response {
-        let channel = try await connect()
+        // The deadline counts from before the dial: a slow connect leaves the request less time, not more.
         let deadline = NIODeadline.now() + timeout
+        let channel = try await connect()
         let timer = channel.channel.eventLoop.scheduleTask(deadline: deadline) { channel.channel.close(promise: nil) }
         defer { timer.cancel() }
         return try await channel.executeThenClose { inbound, outbound in
