@@ -29,10 +29,14 @@ public final class APIServer: Sendable {
     let componentProber: (any ComponentProber)?
     /// kube-aggregator's part: APIServices, their availability, and the proxy to aggregated API servers.
     let aggregator: APIAggregator
+    /// The admission webhook configurations, followed from the storage.
+    let webhookConfigurations: WebhookConfigurationCache
 
+    /// `webhooks` carries the calls to admission webhooks; without it a matching webhook fails to be called (its
+    /// failurePolicy decides).
     public init(options: APIServerOptions, storage: any StorageBackend, tokens: TokenAuthenticator? = nil,
                 kubelets: (any KubeletConnector)? = nil, aggregation: (any AggregationTransport)? = nil,
-                componentProber: (any ComponentProber)? = nil, logger: Logger) {
+                componentProber: (any ComponentProber)? = nil, webhooks: (any WebhookTransport)? = nil, logger: Logger) {
         self.componentProber = componentProber
         self.options = options
         self.kubelets = kubelets
@@ -75,12 +79,21 @@ public final class APIServer: Sendable {
         if !options.disabledAdmissionPlugins.contains("CertificateSubjectRestriction") { admission.append(CertificateSubjectRestriction()) }
         admission.append(serviceIPs)
         if !options.disabledAdmissionPlugins.contains("LimitRanger") { admission.append(LimitRangerAdmission(storage: instrumented)) }
+        let webhookConfigurations = WebhookConfigurationCache(logger: logger)
+        self.webhookConfigurations = webhookConfigurations
+        let dispatcher = WebhookDispatcher(cache: webhookConfigurations, transport: webhooks, storage: instrumented, logger: logger)
+        // As upstream's order: the mutating webhooks after the built-in mutating plugins, the validating ones before
+        // ResourceQuota (which charges only what every other plugin let through).
+        if !options.disabledAdmissionPlugins.contains("MutatingAdmissionWebhook") { admission.append(MutatingAdmissionWebhook(dispatcher: dispatcher)) }
         // Validating plugins run after validation, in this order; ResourceQuota last, as upstream.
         if !options.disabledAdmissionPlugins.contains("LimitRanger") {
             admission.append(LimitRangerAdmission(storage: instrumented, phase: .validating))
         }
+        if !options.disabledAdmissionPlugins.contains("ValidatingAdmissionWebhook") { admission.append(ValidatingAdmissionWebhook(dispatcher: dispatcher)) }
         if !options.disabledAdmissionPlugins.contains("ResourceQuota") { admission.append(ResourceQuotaAdmission(storage: instrumented)) }
-        self.registry = ResourceRegistry(builtIn: ResourceCatalog.standard(), storage: instrumented, admission: admission)
+        let registry = ResourceRegistry(builtIn: ResourceCatalog.standard(), storage: instrumented, admission: admission)
+        self.registry = registry
+        dispatcher.registry.value = registry
         self.health = HealthChecks()
         // The apiextensions server's own controller is part of the apiserver upstream too; every other controller
         // (and the scheduler) is kube-controller-manager's (kube-scheduler's), an API client of this server.
@@ -106,6 +119,7 @@ public final class APIServer: Sendable {
         await health.set("poststarthook/rbac/bootstrap-roles", ok: true)
         await health.set("poststarthook/scheduling/bootstrap-system-priority-classes", ok: true)
         if let rbac { try await rbac.start() }
+        await webhookConfigurations.start(storage: storage)
         await health.set("poststarthook/start-apiserver-admission-initializer", ok: true)
         let services = try await storage.range(prefix: "/registry/services/specs/", startAfter: nil, limit: 0)
         await serviceIPs.load(services.kvs.compactMap { try? JSONParser.parse($0.value) }.compactMap { $0[path: ["spec", "clusterIP"]]?.string })
@@ -125,6 +139,7 @@ public final class APIServer: Sendable {
     /// data may follow).
     public func stop() async {
         await rbac?.stop()
+        await webhookConfigurations.stop()
         await customResourceDefinitions.stop()
         await aggregator.stop()
         await health.setShuttingDown()
