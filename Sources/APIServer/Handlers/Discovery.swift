@@ -92,7 +92,8 @@ struct Discovery {
                     var r: JSONValue = [
                         "resource": .string(def.resource), "singularResource": .string(def.singular),
                         "scope": .string(def.namespaced ? "Namespaced" : "Cluster"),
-                        "responseKind": ["group": .string(def.group), "version": .string(def.version), "kind": .string(def.kind)],
+                        // As the legacy list's APIResource: group and version only when not the list's own.
+                        "responseKind": ["group": "", "version": "", "kind": .string(def.kind)],
                         "verbs": .array(def.verbs.map { .string($0) }),
                     ]
                     if !def.shortNames.isEmpty { r["shortNames"] = .array(def.shortNames.map { .string($0) }) }
@@ -100,11 +101,13 @@ struct Discovery {
                     var subresources: [JSONValue] = []
                     if def.hasStatus {
                         subresources.append(["subresource": "status", "verbs": ["get", "patch", "update"],
-                                             "responseKind": ["group": .string(def.group), "version": .string(def.version), "kind": .string(def.kind)]])
+                                             "responseKind": ["group": "", "version": "", "kind": .string(def.kind)]])
                     }
                     for sub in def.subresources {
+                        let foreign = !sub.group.isEmpty && (sub.group != def.group || sub.version != def.version)
                         subresources.append(["subresource": .string(sub.name), "verbs": .array(sub.verbs.map { .string($0) }),
-                                             "responseKind": ["group": .string(sub.group), "version": .string(sub.version), "kind": .string(sub.kind)]])
+                                             "responseKind": ["group": .string(foreign ? sub.group : ""), "version": .string(foreign ? sub.version : ""),
+                                                              "kind": .string(sub.kind)]])
                     }
                     if !subresources.isEmpty { r["subresources"] = .array(subresources) }
                     resources.append(r)
