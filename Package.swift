@@ -110,6 +110,7 @@ let package = Package(
         .target(name: "APIServer", dependencies: [
             "KubeAPI", "KubeJSON", "KubeStorage", "KubestrapVersion", "KubeYAML", "PKI", "ServiceAccountToken",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "APIServerHTTP", dependencies: [
             "APIServer", "KubeAPI", "PKI", "KubeHTTPClient",

@@ -212,7 +212,7 @@ public final class APIServer: Sendable {
         case "/metrics":
             return .text(metrics.render())
         case "/openapi/v2":
-            return APIResponse(status: 200, headers: [("content-type", "application/json")], body: .bytes(openAPI.documents(registry).v2()))
+            return openAPI.documents(registry).v2Response(accept: request.header("accept"), ifNoneMatch: request.header("if-none-match"))
         case "/openapi/v3":
             return .json(openAPI.documents(registry).v3Index())
         default:

@@ -48,6 +48,7 @@ enum CustomResourceDefinitions {
         let kind = names["kind"]?.string ?? ""
         let namespaced = spec["scope"]?.string != "Cluster"
         var definitions: [ResourceDefinition] = []
+        let storageVersion = spec["versions"]?.array?.first { $0["storage"]?.bool == true }?["name"]?.string
         for version in spec["versions"]?.array ?? [] where version["served"]?.bool != false {
             guard let name = version["name"]?.string else { continue }
             let schemaJSON = version[path: ["schema", "openAPIV3Schema"]]
@@ -62,6 +63,7 @@ enum CustomResourceDefinitions {
             def.columns = [TableColumn.name] + columns(version["additionalPrinterColumns"]?.array)
             def.openAPISchema = schemaJSON
             def.storageConversion = CustomResourceVersionConversion(apiVersion: "\(group)/\(name)", schema: structural)
+            if let storageVersion { def.storageGroupVersion = (group, storageVersion) }
             definitions.append(def)
         }
         return definitions

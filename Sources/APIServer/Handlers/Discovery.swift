@@ -52,7 +52,7 @@ struct Discovery {
             ]
             if !def.shortNames.isEmpty { r["shortNames"] = .array(def.shortNames.map { .string($0) }) }
             if !def.categories.isEmpty { r["categories"] = .array(def.categories.map { .string($0) }) }
-            if !def.isVirtual { r["storageVersionHash"] = .string(storageVersionHash(def)) }
+            if !def.isVirtual { r["storageVersionHash"] = .string(def.storageVersionHash) }
             resources.append(r)
             if def.hasStatus {
                 resources.append(["name": .string("\(def.resource)/status"), "singularName": "", "namespaced": .bool(def.namespaced),
@@ -71,13 +71,6 @@ struct Discovery {
         }
         return ["kind": "APIResourceList", "apiVersion": "v1", "groupVersion": .string(group.isEmpty ? version : "\(group)/\(version)"),
                 "resources": .array(resources)]
-    }
-
-    /// Opaque, stable per group/version/kind (upstream hashes the storage version; clients only compare it).
-    func storageVersionHash(_ def: ResourceDefinition) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in "\(def.group)/\(def.version)/\(def.kind)".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return String(Base64.encode(withUnsafeBytes(of: h.bigEndian) { Array($0) }).prefix(11))
     }
 
     func aggregatedResponse(groups: [String]) -> APIResponse {
@@ -99,7 +92,8 @@ struct Discovery {
                     var r: JSONValue = [
                         "resource": .string(def.resource), "singularResource": .string(def.singular),
                         "scope": .string(def.namespaced ? "Namespaced" : "Cluster"),
-                        "responseKind": ["group": .string(def.group), "version": .string(def.version), "kind": .string(def.kind)],
+                        // As the legacy list's APIResource: group and version only when not the list's own.
+                        "responseKind": ["group": "", "version": "", "kind": .string(def.kind)],
                         "verbs": .array(def.verbs.map { .string($0) }),
                     ]
                     if !def.shortNames.isEmpty { r["shortNames"] = .array(def.shortNames.map { .string($0) }) }
@@ -107,11 +101,13 @@ struct Discovery {
                     var subresources: [JSONValue] = []
                     if def.hasStatus {
                         subresources.append(["subresource": "status", "verbs": ["get", "patch", "update"],
-                                             "responseKind": ["group": .string(def.group), "version": .string(def.version), "kind": .string(def.kind)]])
+                                             "responseKind": ["group": "", "version": "", "kind": .string(def.kind)]])
                     }
                     for sub in def.subresources {
+                        let foreign = !sub.group.isEmpty && (sub.group != def.group || sub.version != def.version)
                         subresources.append(["subresource": .string(sub.name), "verbs": .array(sub.verbs.map { .string($0) }),
-                                             "responseKind": ["group": .string(sub.group), "version": .string(sub.version), "kind": .string(sub.kind)]])
+                                             "responseKind": ["group": .string(foreign ? sub.group : ""), "version": .string(foreign ? sub.version : ""),
+                                                              "kind": .string(sub.kind)]])
                     }
                     if !subresources.isEmpty { r["subresources"] = .array(subresources) }
                     resources.append(r)

@@ -22,6 +22,7 @@ struct OpenAPIDocuments: Sendable {
     let catalog: ResourceCatalog
     private let v3Documents: [String: [UInt8]]
     private let v2Document: [UInt8]
+    private let v2Protobuf: [UInt8]
 
     init(catalog: ResourceCatalog) {
         self.catalog = catalog
@@ -33,10 +34,64 @@ struct OpenAPIDocuments: Sendable {
             }
         }
         v3Documents = docs
-        v2Document = JSONWriter.write(Self.buildV2(catalog))
+        let v2 = Self.buildV2(catalog)
+        v2Document = JSONWriter.write(v2)
+        v2Protobuf = OpenAPIV2Protobuf.document(v2)
     }
 
     func v2() -> [UInt8] { v2Document }
+    func v2ProtobufDocument() -> [UInt8] { v2Protobuf }
+
+    static let v2ProtobufType = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+
+    /// `/openapi/v2` as kube-openapi's handler serves it: the first Accept clause (by preference) that names JSON or
+    /// either spelling of the gnostic protobuf type picks the form, `*/*` is JSON, anything else is 406; an ETag per
+    /// form and `Vary: Accept`.
+    func v2Response(accept: String?, ifNoneMatch: String?) -> APIResponse {
+        for (type, subtype) in Self.acceptClauses(accept ?? "") {
+            guard type == "application" || type == "*" else { continue }
+            let body: [UInt8]
+            let contentType: String
+            switch subtype {
+            case "json", "*":
+                (body, contentType) = (v2Document, "application/json")
+            case "com.github.proto-openapi.spec.v2@v1.0+protobuf", "com.github.proto-openapi.spec.v2.v1.0+protobuf":
+                (body, contentType) = (v2Protobuf, Self.v2ProtobufType)
+            default:
+                continue
+            }
+            let etag = "\"\(Self.hash(body))\""
+            var headers = [("vary", "Accept"), ("etag", etag)]
+            if ifNoneMatch == etag { return APIResponse(status: 304, headers: headers, body: .bytes([])) }
+            headers.insert(("content-type", contentType), at: 0)
+            return APIResponse(status: 200, headers: headers, body: .bytes(body))
+        }
+        return APIResponse(status: 406, headers: [("vary", "Accept")], body: .bytes([]))
+    }
+
+    /// Accept clauses as goautoneg orders them: by q (highest first), then the more specific first; q=0 is refused.
+    static func acceptClauses(_ accept: String) -> [(type: String, subtype: String)] {
+        let trimmed = accept.trimmingCharacters()
+        var clauses: [(type: String, subtype: String, q: Double, specificity: Int, index: Int)] = []
+        for (index, clause) in (trimmed.isEmpty ? "*/*" : trimmed).split(separator: ",").enumerated() {
+            let parts = clause.split(separator: ";").map { $0.trimmingCharacters() }
+            guard let media = parts.first, !media.isEmpty else { continue }
+            let typeParts = media.split(separator: "/", maxSplits: 1).map(String.init)
+            let type = typeParts[0]
+            let subtype = typeParts.count > 1 ? typeParts[1] : "*"
+            var q = 1.0
+            for p in parts.dropFirst() where p.hasPrefix("q=") { q = Double(p.dropFirst(2)) ?? 1.0 }
+            guard q > 0 else { continue }
+            let specificity = (type == "*" ? 0 : 1) + (subtype == "*" ? 0 : 1)
+            clauses.append((type, subtype, q, specificity, index))
+        }
+        clauses.sort { a, b in
+            if a.q != b.q { return a.q > b.q }
+            if a.specificity != b.specificity { return a.specificity > b.specificity }
+            return a.index < b.index
+        }
+        return clauses.map { ($0.type, $0.subtype) }
+    }
 
     func v3Index() -> JSONValue {
         var paths: [String: JSONValue] = [:]
@@ -57,71 +112,49 @@ struct OpenAPIDocuments: Sendable {
 
     // MARK: schemas
 
-    static func json(_ schema: Schema, refPrefix: String) -> JSONValue {
-        switch schema {
-        case .string(let format, let description):
-            var j: JSONValue = ["type": "string"]
-            if let format { j["format"] = .string(format) }
-            if !description.isEmpty { j["description"] = .string(description) }
-            return j
-        case .integer(let format): return ["type": "integer", "format": .string(format)]
-        case .number: return ["type": "number", "format": "double"]
-        case .boolean: return ["type": "boolean"]
-        case .intOrString: return ["type": "string", "format": "int-or-string", "x-kubernetes-int-or-string": true]
-        case .quantity: return ["type": "string", "format": "quantity", "x-kubernetes-int-or-string": true]
-        case .time: return ["type": "string", "format": "date-time"]
-        case .object(let properties, let required, let description, _):
-            var j: JSONValue = ["type": "object",
-                                "properties": .object(properties.mapValues { json($0, refPrefix: refPrefix) })]
-            if !required.isEmpty { j["required"] = .array(required.map { .string($0) }) }
-            if !description.isEmpty { j["description"] = .string(description) }
-            return j
-        case .map(let value): return ["type": "object", "additionalProperties": json(value, refPrefix: refPrefix)]
-        case .list(let element, let mergeKey, let listType):
-            var j: JSONValue = ["type": "array", "items": json(element, refPrefix: refPrefix)]
-            if let mergeKey {
-                j["x-kubernetes-patch-merge-key"] = .string(mergeKey)
-                j["x-kubernetes-patch-strategy"] = "merge"
-                j["x-kubernetes-list-type"] = "map"
-                j["x-kubernetes-list-map-keys"] = [.string(mergeKey)]
-            } else if let listType {
-                j["x-kubernetes-list-type"] = .string(listType)
-                if listType == "set" { j["x-kubernetes-patch-strategy"] = "merge" }
-            } else {
-                j["x-kubernetes-list-type"] = "atomic"
-            }
-            return j
-        case .ref(let name): return ["$ref": .string(refPrefix + name)]
-        case .preserveUnknown: return ["type": "object", "x-kubernetes-preserve-unknown-fields": true]
-        }
-    }
-
-    static func definitions(refPrefix: String, kinds: [ResourceDefinition]) -> [String: JSONValue] {
-        var defs: [String: JSONValue] = [:]
-        for (name, schema) in Schemas.definitions { defs[name] = json(schema, refPrefix: refPrefix) }
+    /// The definitions of a document: its kinds (with their List kinds and group-version-kinds), the subresource kinds
+    /// of those, and everything they reference; the whole of `Schemas.definitions` for v2, as upstream's v2 has every type.
+    static func definitions(refPrefix: String, kinds: [ResourceDefinition], everything: Bool) -> OpenAPIDefinitions {
+        var defs = OpenAPIDefinitions(refPrefix: refPrefix, v3: refPrefix.hasPrefix("#/components"))
+        if everything { for name in Schemas.definitions.keys.sorted() { defs.add(name) } }
         for def in kinds {
             let name = def.openAPIName
-            if let custom = def.openAPISchema { defs[name] = customResourceSchema(custom, refPrefix: refPrefix) }
-            defs[name]?["x-kubernetes-group-version-kind"] = [gvk(def)]
-            let listName = name + "List"
-            defs[listName] = [
-                "type": "object", "required": ["items"],
-                "properties": ["apiVersion": ["type": "string"], "kind": ["type": "string"],
-                               "metadata": ["$ref": .string(refPrefix + Schemas.listMeta)],
-                               "items": ["type": "array", "items": ["$ref": .string(refPrefix + name)]]],
-                "x-kubernetes-group-version-kind": [["group": .string(def.group), "version": .string(def.version), "kind": .string(def.kind + "List")]],
-            ]
+            if let custom = def.openAPISchema {
+                defs.set(name, customResourceSchema(custom, refPrefix: refPrefix))
+                defs.add(Schemas.meta)
+            } else {
+                defs.add(name)
+            }
+            defs.setExtension(name, gvk(def.group, def.version, def.kind))
+            if !def.isVirtual {
+                defs.set(name + "List", [
+                    "type": "object", "required": ["items"],
+                    "properties": ["apiVersion": ["type": "string", "description": .string(OpenAPIDescriptions.kindFields["apiVersion"] ?? "")],
+                                   "kind": ["type": "string", "description": .string(OpenAPIDescriptions.kindFields["kind"] ?? "")],
+                                   "metadata": ["$ref": .string(refPrefix + Schemas.listMeta)],
+                                   "items": ["type": "array", "items": ["$ref": .string(refPrefix + name)]]],
+                    "x-kubernetes-group-version-kind": [gvk(def.group, def.version, def.kind + "List")],
+                ])
+            }
+            for sub in def.subresources where !sub.kind.isEmpty {
+                let group = sub.group.isEmpty ? def.group : sub.group
+                let version = sub.version.isEmpty ? def.version : sub.version
+                let subName = Schemas.definitionName(kind: sub.kind, group: group, version: version)
+                guard Schemas.definitions[subName] != nil else { continue }
+                defs.add(subName)
+                defs.setExtension(subName, gvk(group, version, sub.kind))
+            }
         }
-        defs[Schemas.listMeta] = ["type": "object", "properties": ["continue": ["type": "string"], "remainingItemCount": ["type": "integer", "format": "int64"],
-                                                                    "resourceVersion": ["type": "string"], "selfLink": ["type": "string"]]]
-        defs["io.k8s.apimachinery.pkg.apis.meta.v1.Status"] = ["type": "object", "properties": [
+        defs.set(Schemas.listMeta, ["type": "object", "properties": ["continue": ["type": "string"], "remainingItemCount": ["type": "integer", "format": "int64"],
+                                                                      "resourceVersion": ["type": "string"], "selfLink": ["type": "string"]]])
+        defs.set("io.k8s.apimachinery.pkg.apis.meta.v1.Status", ["type": "object", "properties": [
             "apiVersion": ["type": "string"], "kind": ["type": "string"], "code": ["type": "integer", "format": "int32"],
             "message": ["type": "string"], "reason": ["type": "string"], "status": ["type": "string"],
             "details": ["type": "object", "x-kubernetes-preserve-unknown-fields": true],
             "metadata": ["$ref": .string(refPrefix + Schemas.listMeta)],
-        ], "x-kubernetes-group-version-kind": [["group": "", "version": "v1", "kind": "Status"]]]
-        defs["io.k8s.apimachinery.pkg.apis.meta.v1.Patch"] = ["type": "object",
-                                                             "description": "Patch is provided to give a concrete name and type to the Kubernetes PATCH request body."]
+        ], "x-kubernetes-group-version-kind": [["group": "", "version": "v1", "kind": "Status"]]])
+        defs.set("io.k8s.apimachinery.pkg.apis.meta.v1.Patch", ["type": "object",
+                                                               "description": "Patch is provided to give a concrete name and type to the Kubernetes PATCH request body."])
         return defs
     }
 
@@ -137,8 +170,10 @@ struct OpenAPIDocuments: Sendable {
         return s
     }
 
-    static func gvk(_ def: ResourceDefinition) -> JSONValue {
-        ["group": .string(def.group), "version": .string(def.version), "kind": .string(def.kind)]
+    static func gvk(_ def: ResourceDefinition) -> JSONValue { gvk(def.group, def.version, def.kind) }
+
+    static func gvk(_ group: String, _ version: String, _ kind: String) -> JSONValue {
+        ["group": .string(group), "version": .string(version), "kind": .string(kind)]
     }
 
     // MARK: paths
@@ -233,7 +268,7 @@ struct OpenAPIDocuments: Sendable {
         var paths: [String: JSONValue] = [:]
         for def in kinds { for (p, v) in Self.paths(for: def, v3: true) { paths[p] = v } }
         return ["openapi": "3.0.0", "info": info(), "paths": .object(paths),
-                "components": ["schemas": .object(definitions(refPrefix: "#/components/schemas/", kinds: kinds)),
+                "components": ["schemas": .object(definitions(refPrefix: "#/components/schemas/", kinds: kinds, everything: false).schemas),
                                "securitySchemes": ["BearerToken": ["type": "apiKey", "name": "authorization", "in": "header"]]]]
     }
 
@@ -241,7 +276,7 @@ struct OpenAPIDocuments: Sendable {
         var paths: [String: JSONValue] = [:]
         for def in catalog.definitions { for (p, v) in Self.paths(for: def, v3: false) { paths[p] = v } }
         return ["swagger": "2.0", "info": info(), "paths": .object(paths),
-                "definitions": .object(definitions(refPrefix: "#/definitions/", kinds: catalog.definitions)),
+                "definitions": .object(definitions(refPrefix: "#/definitions/", kinds: catalog.definitions, everything: true).schemas),
                 "securityDefinitions": ["BearerToken": ["type": "apiKey", "name": "authorization", "in": "header"]],
                 "security": [["BearerToken": []]]]
     }

@@ -46,7 +46,13 @@ public struct ResourceCatalog: Sendable {
             def("", "configmaps", "configmap", "ConfigMap", namespaced: true, ConfigMapStrategy(), short: ["cm"], columns: Printers.configMaps),
             def("", "endpoints", "endpoints", "Endpoints", namespaced: true, PlainStrategy(), short: ["ep"], columns: Printers.endpoints),
             def("", "events", "event", "Event", namespaced: true, EventStrategy(), short: ["ev"], columns: Printers.events),
-            def("", "namespaces", "namespace", "Namespace", namespaced: false, NamespaceStrategy(), short: ["ns"], columns: Printers.namespaces),
+            {
+                // Namespaces and Services have no deletecollection upstream (their REST storage does not offer it).
+                var d = def("", "namespaces", "namespace", "Namespace", namespaced: false, NamespaceStrategy(), short: ["ns"], columns: Printers.namespaces)
+                d.verbs = ResourceDefinition.allVerbs.filter { $0 != "deletecollection" }
+                d.subresources = [.init(name: "finalize", group: "", version: "", kind: "Namespace", verbs: ["update"])]
+                return d
+            }(),
             def("", "nodes", "node", "Node", namespaced: false, NodeStrategy(), short: ["no"], columns: Printers.nodes),
             {
                 var d = def("", "pods", "pod", "Pod", namespaced: true, PodStrategy(), short: ["po"], columns: Printers.pods, categories: ["all"])
@@ -69,7 +75,12 @@ public struct ResourceCatalog: Sendable {
                 d.subresources = [.init(name: "token", group: "authentication.k8s.io", version: "v1", kind: "TokenRequest", verbs: ["create"])]
                 return d
             }(),
-            def("", "services", "service", "Service", namespaced: true, ServiceStrategy(), short: ["svc"], columns: Printers.services, categories: ["all"]),
+            {
+                var d = def("", "services", "service", "Service", namespaced: true, ServiceStrategy(), short: ["svc"], columns: Printers.services,
+                            categories: ["all"])
+                d.verbs = ResourceDefinition.allVerbs.filter { $0 != "deletecollection" }
+                return d
+            }(),
             def("apiextensions.k8s.io", "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition",
                 namespaced: false, CustomResourceDefinitionStrategy(), short: ["crd", "crds"],
                 columns: [TableColumn.name, TableColumn("Created At", type: "date") { o, _ in .string(o.metaCreationTimestamp ?? "") }],
@@ -105,6 +116,7 @@ public struct ResourceCatalog: Sendable {
             {
                 var d = def("events.k8s.io", "events", "event", "Event", namespaced: true, EventsV1Strategy(), short: ["ev"], columns: Printers.eventsV1)
                 d.storageConversion = EventsV1Conversion()
+                d.storageGroupVersion = ("", "v1")
                 return d
             }(),
             {
@@ -155,6 +167,7 @@ public struct ResourceCatalog: Sendable {
                             HorizontalPodAutoscalerStrategy(version: "v1"), short: ["hpa"], columns: Printers.horizontalPodAutoscalers,
                             categories: ["all"])
                 d.storageConversion = HorizontalPodAutoscalerConversion()
+                d.storageGroupVersion = ("autoscaling", "v2")
                 return d
             }(),
             def("node.k8s.io", "runtimeclasses", "runtimeclass", "RuntimeClass", namespaced: false, RuntimeClassStrategy(),

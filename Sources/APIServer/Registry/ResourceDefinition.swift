@@ -1,3 +1,4 @@
+import Crypto
 import KubeAPI
 import KubeJSON
 
@@ -26,6 +27,10 @@ public struct ResourceDefinition: Sendable {
     public var isVirtual = false
     /// Set when this version is stored in another version's form (events.k8s.io/v1 Events live as core/v1 Events).
     public var storageConversion: (any StorageConversion)?
+    /// The group/version the objects are stored as when not this one's (events.k8s.io Events as core/v1 Events,
+    /// autoscaling/v1 HorizontalPodAutoscalers as v2, a custom resource as its CRD's storage version): discovery's
+    /// `storageVersionHash` names the stored form.
+    public var storageGroupVersion: (group: String, version: String)?
     /// Subresources served by their own handlers (`pods/log`, `serviceaccounts/token`); `status` follows from the strategy.
     public var subresources: [Subresource] = []
     /// The CustomResourceDefinition that serves this resource; nil for built-ins.
@@ -65,6 +70,14 @@ public struct ResourceDefinition: Sendable {
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
     public var groupVersion: String { apiVersion }
     public var hasStatus: Bool { strategy.hasStatusSubresource }
+
+    /// Upstream's `StorageVersionHash`: base64 of the first 8 bytes of SHA-256 of `<group>/<version>/<kind>` of the
+    /// stored form. Clients compare it to learn that a resource's stored version changed.
+    public var storageVersionHash: String {
+        let stored = storageGroupVersion ?? (group, version)
+        let digest = SHA256.hash(data: Array("\(stored.group)/\(stored.version)/\(kind)".utf8))
+        return Base64.encode(Array(digest.prefix(8)))
+    }
 
     /// `/registry/<resource>/` (cluster-scoped) — storage keys keep one object per key, as upstream lays out etcd.
     public var keyRoot: String {

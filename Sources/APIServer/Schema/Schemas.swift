@@ -105,9 +105,17 @@ public enum Schemas {
         "resources": .preserveUnknown,
     ], required: ["containers"], go: "PodSpec")
     static let localObjectReference = obj(["name": s], go: "LocalObjectReference")
+    /// A condition as each Go struct has it: PodCondition has lastProbeTime, NodeCondition lastHeartbeatTime,
+    /// metav1.Condition observedGeneration; none has the others' fields.
     static func condition(_ goType: String) -> Schema {
-        obj(["type": s, "status": s, "lastProbeTime": .time, "lastTransitionTime": .time, "lastHeartbeatTime": .time, "reason": s,
-             "message": s, "observedGeneration": i64], required: ["type", "status"], go: goType)
+        var fields: [String: Schema] = ["type": s, "status": s, "lastTransitionTime": .time, "reason": s, "message": s]
+        switch goType {
+        case "PodCondition": fields["lastProbeTime"] = .time
+        case "NodeCondition": fields["lastHeartbeatTime"] = .time
+        case "Condition": fields["observedGeneration"] = i64
+        default: break
+        }
+        return obj(fields, required: ["type", "status"], go: goType)
     }
     /// A container's state: its int32 exit code and signal are what the printers read.
     static let containerStateTerminated = obj([
@@ -157,6 +165,7 @@ public enum Schemas {
         .merging(clusterResourceDefinitions) { a, _ in a }
         .merging(extensionKindDefinitions) { a, _ in a }
         .merging(admissionRegistrationDefinitions) { a, _ in a }
+        .merging(apiKindDefinitions) { a, _ in a }
         .reduce(into: [:]) { all, entry in
             guard case .object(let properties, let required, let description, let goType) = entry.value, goType.isEmpty else {
                 all[entry.key] = entry.value
