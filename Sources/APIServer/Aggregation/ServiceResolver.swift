@@ -8,24 +8,6 @@ import KubeJSON
 struct ServiceResolver {
     let server: APIServer
 
-    enum Failure: Error, CustomStringConvertible {
-        case serviceNotFound(namespace: String, name: String)
-        case unsupportedType(String)
-        case noPort(Int32, service: String)
-        case noEndpoints(service: String)
-        case unreadable(String)
-
-        var description: String {
-            switch self {
-            case .serviceNotFound(_, let name): return "service \"\(name)\" not found"
-            case .unsupportedType(let type): return "unsupported service type \"\(type)\""
-            case .noPort(let port, let service): return "no service port \(port) found for service \"\(service)\""
-            case .noEndpoints(let service): return "no endpoints available for service \"\(service)\""
-            case .unreadable(let what): return what
-            }
-        }
-    }
-
     func service(_ ref: ServiceReference) async throws -> Service? {
         guard let store = server.store("", "v1", "services") else { return nil }
         do {
@@ -44,22 +26,8 @@ struct ServiceResolver {
         }
     }
 
-    /// Host and port of one ready endpoint of the Service behind `ref`.
+    /// Host and port of one ready endpoint of the Service behind `ref` (the resolver admission webhooks use too).
     func resolve(_ ref: ServiceReference) async throws -> (host: String, port: Int) {
-        let number = ref.port ?? 443
-        guard let service = try await service(ref) else { throw Failure.serviceNotFound(namespace: ref.namespace, name: ref.name) }
-        let type = service.spec.type.isEmpty ? "ClusterIP" : service.spec.type
-        guard ["ClusterIP", "LoadBalancer", "NodePort"].contains(type) else { throw Failure.unsupportedType(type) }
-        guard let servicePort = service.spec.ports?.first(where: { $0.port == number }) else {
-            throw Failure.noPort(number, service: ref.name)
-        }
-        let subsets = try await endpoints(ref)?.subsets ?? []
-        for subset in subsets.shuffled() {
-            guard let addresses = subset.addresses, let address = addresses.randomElement() else { continue }
-            if let port = subset.ports?.first(where: { $0.name == servicePort.name }) {
-                return (address.ip, Int(port.port))
-            }
-        }
-        throw Failure.noEndpoints(service: ref.name)
+        try await ServiceEndpointResolver(storage: server.storage).resolve(namespace: ref.namespace, name: ref.name, port: Int(ref.port ?? 443))
     }
 }
