@@ -151,6 +151,7 @@ enum ProtobufEncoder {
             switch value {
             case .string(let s): out.string(1, s)
             case .int(let i): out.string(1, String(i))
+            case .double(let d) where d.isFinite: out.string(1, d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d))
             default: return
             }
         case .array:
