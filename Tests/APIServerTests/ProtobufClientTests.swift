@@ -28,8 +28,8 @@ struct ProtobufOnlyClient {
     }
 
     /// A watch's frames: 4-byte big-endian length, then a metav1.WatchEvent{type, object: RawExtension{raw}}.
-    func watch(_ uri: String) async throws -> (contentType: String, events: AsyncThrowingStream<(String, [UInt8]), any Error>) {
-        let request = APIRequest(method: "GET", uri: uri, headers: [("accept", Self.type)], body: [], user: TestServer.admin)
+    func watch(_ uri: String, accept: String = Self.type) async throws -> (contentType: String, events: AsyncThrowingStream<(String, [UInt8]), any Error>) {
+        let request = APIRequest(method: "GET", uri: uri, headers: [("accept", accept)], body: [], user: TestServer.admin)
         let response = await server.api.handle(request)
         guard case .stream(let stream) = response.body else { throw TestFailure("not a stream: \(response.status)") }
         let type = response.headers.first { $0.0 == "content-type" }?.1 ?? ""
@@ -215,6 +215,19 @@ struct ProtobufOnlyClient {
         #expect(await client.send("GET", crs).status == 406)
         let json = await client.send("GET", crs, accept: both)
         #expect(json.status == 200 && json.contentType == "application/json")
+        // A metadata-only watch of custom resources (the garbage collector's) is protobuf, its bookmarks too.
+        let metadataOnly = "application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+        let (_, events) = try await client.watch(crs + "?watch=true&allowWatchBookmarks=true", accept: metadataOnly)
+        var watched = events.makeAsyncIterator()
+        let cronTab: JSONValue = ["apiVersion": "example.com/v1", "kind": "CronTab", "metadata": ["name": "t1"], "spec": ["cron": "* * * * *"]]
+        #expect(try await s.request("POST", crs, cronTab).status == 201)
+        var seen: [String: String] = [:]
+        while seen.count < 2, let (type, raw) = try await watched.next() {
+            let (apiVersion, kind, _) = try PBMessage.envelope(raw)
+            #expect(apiVersion == "meta.k8s.io/v1" && kind == "PartialObjectMetadata")
+            seen[type] = kind
+        }
+        #expect(Set(seen.keys) == ["ADDED", "BOOKMARK"])
         // The CRD itself is a built-in kind: protobuf, its schema's JSON names intact.
         let read = await client.send("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/crontabs.example.com")
         #expect(try read.object().kind == "CustomResourceDefinition")

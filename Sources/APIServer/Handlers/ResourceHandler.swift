@@ -19,6 +19,11 @@ struct ResourceHandler {
         MediaType.negotiate(request.header("accept"), protobuf: MediaType.protobufForms(builtIn: def.owner == nil))
     }
 
+    var notAcceptable: StatusError {
+        StatusError.notAcceptable("only the following media types are accepted: application/json, application/yaml"
+                                  + (def.owner == nil ? ", \(MediaType.protobufType)" : ""))
+    }
+
     var context: RequestContext {
         RequestContext(user: request.user, dryRun: query["dryRun"] == "All", subresource: info.subresource, fieldManager: fieldManager)
     }
@@ -51,7 +56,7 @@ struct ResourceHandler {
                 }
                 if def.group.isEmpty, def.resource == "namespaces", info.subresource == "finalize", !info.name.isEmpty {
                     guard info.verb == "update" else { throw StatusError.methodNotSupported(GroupResource(group: "", resource: "namespaces/finalize"), info.verb) }
-                    guard let media = negotiatedMedia else { throw StatusError.notAcceptable("only the following media types are accepted: application/json, application/yaml") }
+                    guard let media = negotiatedMedia else { throw notAcceptable }
                     return try await respond(try await store.finalizeNamespace(info.name, body: try body(), context: context), media: media)
                 }
                 if def.group.isEmpty, def.resource == "serviceaccounts", info.subresource == "token", !info.name.isEmpty {
@@ -67,9 +72,7 @@ struct ResourceHandler {
         if let dryRun = query["dryRun"], dryRun != "All" {
             throw StatusError.badRequest("Invalid dry run value: \(dryRun); only \"All\" is supported")
         }
-        guard let media = negotiatedMedia else {
-            throw StatusError.notAcceptable("only the following media types are accepted: application/json, application/yaml")
-        }
+        guard let media = negotiatedMedia else { throw notAcceptable }
         if def.group.isEmpty, def.resource == "componentstatuses" { return try await componentStatuses(media) }
         switch info.verb {
         case "get": return try await respond(try await store.get(namespace: namespace, name: info.name), media: media)

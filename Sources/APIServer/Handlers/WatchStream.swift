@@ -205,14 +205,19 @@ struct EventConverter: Sendable {
     func bookmark(_ revision: Int64, initialEventsEnd: Bool) -> [UInt8] {
         var metadata: JSONValue = ["resourceVersion": .string(String(revision))]
         if initialEventsEnd { metadata["annotations"] = ["k8s.io/initial-events-end": "true"] }
-        let object: JSONValue = ["kind": .string(store.definition.kind), "apiVersion": .string(store.definition.apiVersion),
+        var object: JSONValue = ["kind": .string(store.definition.kind), "apiVersion": .string(store.definition.apiVersion),
                                  "metadata": metadata]
+        // A metadata watch's bookmark is partial metadata too (a custom resource's kind has no protobuf message).
+        if media.form == .partialMetadata { object = TableConverter.partialMetadata(object) }
         return line(.bookmark, object)
     }
 
     /// One event in the negotiated framing: a JSON line, or a length-prefixed protobuf WatchEvent.
     func line(_ type: WatchEvent.EventType, _ object: JSONValue) -> [UInt8] {
-        if media.protobuf, let frame = ProtobufEncoder.watchFrame(type: type.rawValue, object: object) { return frame }
+        if media.protobuf {
+            // Negotiation offers protobuf only for kinds that have a message; a JSON line would break the framing.
+            return ProtobufEncoder.watchFrame(type: type.rawValue, object: object) ?? []
+        }
         return Self.jsonLine(type, object)
     }
 
