@@ -196,7 +196,12 @@ public final class APIServer: Sendable {
         case "/metrics":
             return .text(metrics.render())
         case "/openapi/v2":
-            return APIResponse(status: 200, headers: [("content-type", "application/json")], body: .bytes(openAPI.documents(registry).v2()))
+            let document = openAPI.documents(registry).v2()
+            if OpenAPIV2Protobuf.preferred(request.header("accept")), let parsed = try? JSONParser.parse(document) {
+                return APIResponse(status: 200, headers: [("content-type", OpenAPIV2Protobuf.contentType)],
+                                   body: .bytes(OpenAPIV2Protobuf.encode(parsed)))
+            }
+            return APIResponse(status: 200, headers: [("content-type", "application/json")], body: .bytes(document))
         case "/openapi/v3":
             return .json(openAPI.documents(registry).v3Index())
         default:

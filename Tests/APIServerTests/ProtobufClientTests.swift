@@ -280,4 +280,38 @@ struct ProtobufOnlyClient {
         let dep = await client.send("GET", "/apis/apps/v1/namespaces/default/deployments/web/status")
         #expect(try dep.object().kind == "Deployment")
     }
+
+    /// kubectl validates a `kind: List` against /openapi/v2 asked for only in gnostic's protobuf form; one dangling
+    /// `$ref` makes it refuse the whole document.
+    @Test func openAPIV2InGnosticProtobufWithEveryReferenceDefined() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        let client = ProtobufOnlyClient(server: s)
+        let reply = await client.send("GET", "/openapi/v2", accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
+        #expect(reply.status == 200 && reply.contentType == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+        // openapi.v2.Document{swagger 1, info 2, paths 8, definitions 9{NamedSchema 1{name 1, Schema 2}}}.
+        let document = try PBMessage(reply.body)
+        #expect(document.string(1) == "2.0")
+        let definitions = try #require(try document.message(9)).messages(1)
+        let names = Set(definitions.compactMap { $0.string(1) })
+        #expect(names.contains("io.k8s.api.core.v1.Pod") && names.contains("io.k8s.api.apps.v1.DeploymentList"))
+        let pod = try #require(try definitions.first { $0.string(1) == "io.k8s.api.core.v1.Pod" }?.message(2))
+        // Schema.vendor_extension 31: NamedAny{name, Any{yaml 2}}.
+        let gvk = try pod.messages(31).first { $0.string(1) == "x-kubernetes-group-version-kind" }
+        #expect(try gvk?.message(2)?.string(2)?.contains(#""kind":"Pod""#) == true)
+        #expect(try document.message(8)?.messages(2).contains { $0.string(1) == "/api/v1/namespaces/{namespace}/pods" } == true)
+
+        // The definitions' references all resolve (kubectl builds its models from the definitions alone).
+        let defined = try #require(try await s.request("GET", "/openapi/v2").body["definitions"]?.object)
+        var dangling: Set<String> = []
+        var rest = Substring(JSONWriter.string(.object(defined)))
+        while let range = rest.range(of: "\"$ref\":\"#/definitions/") {
+            rest = rest[range.upperBound...]
+            let name = String(rest.prefix { $0 != "\"" })
+            if defined[name] == nil { dangling.insert(name) }
+        }
+        #expect(dangling.isEmpty, "\(dangling.sorted())")
+        // A client that takes JSON still gets JSON.
+        #expect(await client.send("GET", "/openapi/v2", accept: "application/json").contentType == "application/json")
+    }
 }

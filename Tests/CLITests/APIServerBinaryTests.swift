@@ -191,11 +191,12 @@ struct APIServerBinaryTests {
         #expect(hpa.out == "2 5 60", "\(hpa.err)")
         // kubectl drain: a policy/v1 Eviction in protobuf for the pod on the node (there is no scheduler here: the pod
         // names its node).
-        // (Two files, not a List: kubectl validates a List against /openapi/v2 in protobuf, which this server lacks.)
-        try #"{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"}}"#.write(toFile: "\(dir)/node.json", atomically: true, encoding: .utf8)
-        try #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"pinned","namespace":"demo"},"spec":{"nodeName":"n1","containers":[{"name":"c","image":"busybox"}]}}"#
-            .write(toFile: "\(dir)/pinned.json", atomically: true, encoding: .utf8)
-        let made = try await run(kubectl, kc + ["create", "-f", "\(dir)/node.json", "-f", "\(dir)/pinned.json"])
+        // One `kind: List` file: kubectl validates a List against /openapi/v2 in gnostic protobuf.
+        let drainObjects = #"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"}},"#
+            + #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"pinned","namespace":"demo"},"#
+            + #""spec":{"nodeName":"n1","containers":[{"name":"c","image":"busybox"}]}}]}"#
+        try drainObjects.write(toFile: "\(dir)/drain.json", atomically: true, encoding: .utf8)
+        let made = try await run(kubectl, kc + ["create", "-f", "\(dir)/drain.json"])
         #expect(made.code == 0, "\(made.err)")
         let drain = try await run(kubectl, kc + ["drain", "n1", "--force", "--grace-period=0", "--timeout=60s"])
         #expect(drain.out.contains("pod/pinned evicted") && drain.out.contains("node/n1 drained"), "\(drain.out) \(drain.err)")

@@ -103,6 +103,9 @@ struct OpenAPIDocuments: Sendable {
             let name = def.openAPIName
             if let custom = def.openAPISchema { defs[name] = customResourceSchema(custom, refPrefix: refPrefix) }
             defs[name]?["x-kubernetes-group-version-kind"] = [gvk(def)]
+            // A List that would reference a definition the document lacks is left out: kubectl's OpenAPI v2 models
+            // refuse the whole document over one dangling reference.
+            guard defs[name] != nil, !def.isVirtual else { continue }
             let listName = name + "List"
             defs[listName] = [
                 "type": "object", "required": ["items"],
