@@ -175,6 +175,20 @@ struct ProtobufOnlyClient {
         let eventTime = try #require(try eventsV1.message(2))
         #expect(eventTime.int(1) == 1_796_359_205 && eventTime.int(2) == 42_000)
 
+        // The status subresource as a kubelet writes it: a protobuf Pod with status{phase 1, conditions 2{type 1,
+        // status 2, lastTransitionTime 4}, podIPs 12{ip 1}} under the resourceVersion read back.
+        let rv = try #require(try read.object().message.message(1)?.string(6))
+        let statusPod = PB().message(1, PB().string(1, "web").string(3, "default").string(6, rv))
+            .message(2, PB().message(2, container))
+            .message(3, PB().string(1, "Running").message(2, PB().string(1, "Ready").string(2, "True").message(4, PB().int(1, 1_796_359_205).int(2, 0)))
+                .message(12, PB().string(1, "10.0.0.7")))
+        let status = await client.send("PUT", "/api/v1/namespaces/default/pods/web/status", body: PB.envelope("v1", "Pod", statusPod))
+        #expect(status.status == 200, "\(String(decoding: status.body, as: UTF8.self))")
+        let afterStatus = try await s.request("GET", "/api/v1/namespaces/default/pods/web").body
+        #expect(afterStatus[path: ["status", "phase"]] == "Running")
+        #expect(afterStatus[path: ["status", "podIPs"]] == [["ip": "10.0.0.7"]])
+        #expect(afterStatus[path: ["status", "conditions"]]?.array?.first?["lastTransitionTime"] == "2026-12-04T04:40:05Z")
+
         let pods = await client.send("GET", "/api/v1/namespaces/default/pods")
         #expect(try pods.object().kind == "PodList")
         let deleted = await client.send("DELETE", "/api/v1/namespaces/default/pods/web",
