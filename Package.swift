@@ -24,7 +24,8 @@ let package = Package(
     ],
     targets: [
         // Shared, dependency-free building blocks.
-        .target(name: "KubestrapVersion"),
+        .target(name: "KubestrapVersion", plugins: ["BuildStamp"]),
+        .plugin(name: "BuildStamp", capability: .buildTool()),
         .target(name: "KubeAPI", dependencies: ["KubeJSON"]),
         .target(name: "KubestrapTesting", dependencies: ["KubeCommand"]),
         .target(name: "KubeLog", dependencies: ["AtomicFile", .product(name: "Logging", package: "swift-log")]),
@@ -38,7 +39,7 @@ let package = Package(
 
         // Feature libraries.
         .target(name: "PKI", dependencies: [
-            "AtomicFile", "KubeAPI",
+            "AtomicFile", "KubeAPI", "KubeJSON",
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -84,7 +85,7 @@ let package = Package(
         ]),
         // kube-controller-manager's controllers and command; kube-scheduler's queue, plugins and command.
         .target(name: "KubeControllerManager", dependencies: [
-            "ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI", "KubeCommand", "KubeLog", "ServiceAccountToken",
+            "ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI", "KubeCommand", "KubeLog", "PKI", "ServiceAccountToken",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KubeScheduler", dependencies: [
@@ -107,7 +108,7 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         .target(name: "APIServer", dependencies: [
-            "KubeAPI", "KubeJSON", "KubeStorage", "KubestrapVersion", "KubeYAML", "ServiceAccountToken",
+            "KubeAPI", "KubeJSON", "KubeStorage", "KubestrapVersion", "KubeYAML", "PKI", "ServiceAccountToken",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "APIServerHTTP", dependencies: [
@@ -179,7 +180,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "APIServerHTTPTests", dependencies: [
-            "APIServer", "APIServerHTTP", "KubeStorage", "KubeJSON", "PKI",
+            "APIServer", "APIServerHTTP", "KubeStorage", "KubeJSON", "PKI", "KubeHTTPClient",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -191,12 +192,12 @@ let package = Package(
                                                              .product(name: "Logging", package: "swift-log"),
                                                              .product(name: "NIOCore", package: "swift-nio"),
                                                              .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeAPI", "KubeStorage", "KubeJSON", "ServiceAccountToken",
+        .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeAPI", "KubeStorage", "KubeJSON", "PKI", "ServiceAccountToken",
                                                            .product(name: "Logging", package: "swift-log"),
                                                            .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ControllerRuntimeTests", dependencies: ["ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI",
                                                                    .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ControllerManagerTests", dependencies: ["KubeControllerManager", "ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI",
+        .testTarget(name: "ControllerManagerTests", dependencies: ["KubeControllerManager", "ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI", "PKI",
                                                                    "ServiceAccountToken",
                                                                    .product(name: "Logging", package: "swift-log"),
                                                                    .product(name: "Crypto", package: "swift-crypto")]),

@@ -27,12 +27,20 @@ public final class APIServer: Sendable {
     let kubelets: (any KubeletConnector)?
     /// Health probes of the scheduler and controller-manager, for ComponentStatus.
     let componentProber: (any ComponentProber)?
+    /// kube-aggregator's part: APIServices, their availability, and the proxy to aggregated API servers.
+    let aggregator: APIAggregator
+    /// The admission webhook configurations, followed from the storage.
+    let webhookConfigurations: WebhookConfigurationCache
 
+    /// `webhooks` carries the calls to admission webhooks; without it a matching webhook fails to be called (its
+    /// failurePolicy decides).
     public init(options: APIServerOptions, storage: any StorageBackend, tokens: TokenAuthenticator? = nil,
-                kubelets: (any KubeletConnector)? = nil, componentProber: (any ComponentProber)? = nil, logger: Logger) {
+                kubelets: (any KubeletConnector)? = nil, aggregation: (any AggregationTransport)? = nil,
+                componentProber: (any ComponentProber)? = nil, webhooks: (any WebhookTransport)? = nil, logger: Logger) {
         self.componentProber = componentProber
         self.options = options
         self.kubelets = kubelets
+        self.aggregator = APIAggregator(transport: aggregation, logger: logger)
         let metrics = Metrics()
         self.metrics = metrics
         let instrumented = InstrumentedStorage(inner: storage, metrics: metrics)
@@ -41,21 +49,6 @@ public final class APIServer: Sendable {
         self.tokens = tokens
         let serviceIPs = ServiceIPAllocator(range: options.serviceClusterIPRange)
         self.serviceIPs = serviceIPs
-        var admission: [any AdmissionPlugin] = []
-        if !options.disabledAdmissionPlugins.contains("NamespaceLifecycle") { admission.append(NamespaceLifecycle(storage: instrumented)) }
-        if options.admissionPlugins.contains("NodeRestriction") { admission.append(NodeRestriction()) }
-        if !options.disabledAdmissionPlugins.contains("ServiceAccount") { admission.append(ServiceAccountAdmission(storage: instrumented)) }
-        if !options.disabledAdmissionPlugins.contains("DefaultTolerationSeconds") { admission.append(DefaultTolerationSeconds()) }
-        if !options.disabledAdmissionPlugins.contains("Priority") { admission.append(PriorityAdmission(storage: instrumented)) }
-        if !options.disabledAdmissionPlugins.contains("DefaultStorageClass") { admission.append(DefaultStorageClassAdmission(storage: instrumented)) }
-        admission.append(serviceIPs)
-        if !options.disabledAdmissionPlugins.contains("LimitRanger") { admission.append(LimitRangerAdmission(storage: instrumented)) }
-        // Validating plugins run after validation, in this order; ResourceQuota last, as upstream.
-        if !options.disabledAdmissionPlugins.contains("LimitRanger") {
-            admission.append(LimitRangerAdmission(storage: instrumented, phase: .validating))
-        }
-        if !options.disabledAdmissionPlugins.contains("ResourceQuota") { admission.append(ResourceQuotaAdmission(storage: instrumented)) }
-        self.registry = ResourceRegistry(builtIn: ResourceCatalog.standard(), storage: instrumented, admission: admission)
         var authorizers: [any Authorizer] = []
         var rbac: RBACAuthorizer?
         for mode in options.authorizationModes {
@@ -70,7 +63,37 @@ public final class APIServer: Sendable {
             }
         }
         self.rbac = rbac
-        self.authorizer = AuthorizerChain(authorizers)
+        let authorizer = AuthorizerChain(authorizers)
+        self.authorizer = authorizer
+        var admission: [any AdmissionPlugin] = []
+        if !options.disabledAdmissionPlugins.contains("NamespaceLifecycle") { admission.append(NamespaceLifecycle(storage: instrumented)) }
+        if options.admissionPlugins.contains("NodeRestriction") { admission.append(NodeRestriction()) }
+        if !options.disabledAdmissionPlugins.contains("ServiceAccount") { admission.append(ServiceAccountAdmission(storage: instrumented)) }
+        if !options.disabledAdmissionPlugins.contains("DefaultTolerationSeconds") { admission.append(DefaultTolerationSeconds()) }
+        if !options.disabledAdmissionPlugins.contains("Priority") { admission.append(PriorityAdmission(storage: instrumented)) }
+        if !options.disabledAdmissionPlugins.contains("DefaultStorageClass") { admission.append(DefaultStorageClassAdmission(storage: instrumented)) }
+        admission.append(CertificateSigningRequestBytes())
+        // Upstream's certificates plugins, on by default: approving and signing are authorized per signer.
+        if !options.disabledAdmissionPlugins.contains("CertificateApproval") { admission.append(CertificateApproval(authorizer: authorizer)) }
+        if !options.disabledAdmissionPlugins.contains("CertificateSigning") { admission.append(CertificateSigning(authorizer: authorizer)) }
+        if !options.disabledAdmissionPlugins.contains("CertificateSubjectRestriction") { admission.append(CertificateSubjectRestriction()) }
+        admission.append(serviceIPs)
+        if !options.disabledAdmissionPlugins.contains("LimitRanger") { admission.append(LimitRangerAdmission(storage: instrumented)) }
+        let webhookConfigurations = WebhookConfigurationCache(logger: logger)
+        self.webhookConfigurations = webhookConfigurations
+        let dispatcher = WebhookDispatcher(cache: webhookConfigurations, transport: webhooks, storage: instrumented, logger: logger)
+        // As upstream's order: the mutating webhooks after the built-in mutating plugins, the validating ones before
+        // ResourceQuota (which charges only what every other plugin let through).
+        if !options.disabledAdmissionPlugins.contains("MutatingAdmissionWebhook") { admission.append(MutatingAdmissionWebhook(dispatcher: dispatcher)) }
+        // Validating plugins run after validation, in this order; ResourceQuota last, as upstream.
+        if !options.disabledAdmissionPlugins.contains("LimitRanger") {
+            admission.append(LimitRangerAdmission(storage: instrumented, phase: .validating))
+        }
+        if !options.disabledAdmissionPlugins.contains("ValidatingAdmissionWebhook") { admission.append(ValidatingAdmissionWebhook(dispatcher: dispatcher)) }
+        if !options.disabledAdmissionPlugins.contains("ResourceQuota") { admission.append(ResourceQuotaAdmission(storage: instrumented)) }
+        let registry = ResourceRegistry(builtIn: ResourceCatalog.standard(), storage: instrumented, admission: admission)
+        self.registry = registry
+        dispatcher.registry.value = registry
         self.health = HealthChecks()
         // The apiextensions server's own controller is part of the apiserver upstream too; every other controller
         // (and the scheduler) is kube-controller-manager's (kube-scheduler's), an API client of this server.
@@ -96,11 +119,17 @@ public final class APIServer: Sendable {
         await health.set("poststarthook/rbac/bootstrap-roles", ok: true)
         await health.set("poststarthook/scheduling/bootstrap-system-priority-classes", ok: true)
         if let rbac { try await rbac.start() }
+        await webhookConfigurations.start(storage: storage)
         await health.set("poststarthook/start-apiserver-admission-initializer", ok: true)
         let services = try await storage.range(prefix: "/registry/services/specs/", startAfter: nil, limit: 0)
         await serviceIPs.load(services.kvs.compactMap { try? JSONParser.parse($0.value) }.compactMap { $0[path: ["spec", "clusterIP"]]?.string })
         await customResourceDefinitions.start(server: self)
         await health.set("poststarthook/crd-informer-synced", ok: true)
+        await aggregator.start(server: self)
+        await health.set("poststarthook/apiservice-registration-controller", ok: true)
+        await health.set("poststarthook/apiservice-status-local-available-controller", ok: true)
+        await health.set("poststarthook/apiservice-status-remote-available-controller", ok: true)
+        await health.set("poststarthook/kube-apiserver-autoregistration", ok: true)
         await health.set("poststarthook/bootstrap-controller", ok: true)
         await health.set("informer-sync", ok: true)
     }
@@ -110,7 +139,9 @@ public final class APIServer: Sendable {
     /// data may follow).
     public func stop() async {
         await rbac?.stop()
+        await webhookConfigurations.stop()
         await customResourceDefinitions.stop()
+        await aggregator.stop()
         await health.setShuttingDown()
         await watches.closeAll()
     }
@@ -149,8 +180,9 @@ public final class APIServer: Sendable {
         guard let accept = request.header("accept"), accept.contains(MediaType.protobufType),
               case .bytes(let body) = response.body,
               response.headers.contains(where: { $0.0 == "content-type" && $0.1 == "application/json" }) else { return response }
-        let builtIn = catalog.lookup(group: info.apiGroup, version: info.apiVersion, resource: info.resource).map { $0.owner == nil } ?? true
-        guard let media = MediaType.negotiate(accept, protobuf: MediaType.protobufForms(builtIn: builtIn)), media.protobuf,
+        // Only resources this server serves: an aggregated API server's answer is passed on as it came.
+        guard let def = catalog.lookup(group: info.apiGroup, version: info.apiVersion, resource: info.resource),
+              let media = MediaType.negotiate(accept, protobuf: MediaType.protobufForms(builtIn: def.owner == nil)), media.protobuf,
               let object = try? JSONParser.parse(body), let encoded = ProtobufEncoder.encode(object) else { return response }
         var converted = response
         converted.body = .bytes(encoded)
@@ -161,6 +193,7 @@ public final class APIServer: Sendable {
     func route(_ authenticated: APIRequest, _ info: RequestInfo) async throws -> APIResponse {
         let request = try await impersonate(authenticated)
         try await authorize(request, info)
+        if let proxied = await aggregator.proxy(request, server: self) { return proxied }
         if !info.isResourceRequest { return try await nonResource(request, info) }
         guard let def = catalog.lookup(group: info.apiGroup, version: info.apiVersion, resource: info.resource) else {
             throw StatusError.notFoundPath()
@@ -216,7 +249,7 @@ public final class APIServer: Sendable {
             guard let doc = openAPI.documents(registry).v3(groupVersionPath: gv) else { throw StatusError.notFoundPath() }
             return APIResponse(status: 200, headers: [("content-type", "application/json")], body: .bytes(doc))
         }
-        if let discovery = try Discovery(catalog: catalog).serve(path: path, accept: request.header("accept")) { return discovery }
+        if let discovery = try Discovery(catalog: catalog, remotes: aggregator.remotes).serve(path: path, accept: request.header("accept")) { return discovery }
         throw StatusError.notFoundPath()
     }
 }
@@ -226,7 +259,8 @@ extension KubestrapVersion {
         let parts = gitVersion.dropFirst().split(separator: ".")
         return [
             "major": .string(parts.first.map(String.init) ?? "1"), "minor": .string(parts.count > 1 ? String(parts[1]) : "32"),
-            "gitVersion": .string(gitVersion), "gitCommit": "", "gitTreeState": "clean", "buildDate": "",
+            "gitVersion": .string(gitVersion), "gitCommit": .string(gitCommit), "gitTreeState": .string(gitTreeState),
+            "buildDate": .string(buildDate),
             "goVersion": "swift6", "compiler": "swiftc", "platform": .string("linux/\(architecture)"),
         ]
     }

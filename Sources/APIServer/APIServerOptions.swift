@@ -19,6 +19,10 @@ public struct APIServerOptions: Sendable {
     public var kubernetesServicePort = 443
     /// `--service-account-*`: nil when no issuer is configured (no tokens issued or accepted).
     public var serviceAccountTokens: ServiceAccountTokenSettings?
+    /// The data of kube-system/extension-apiserver-authentication (`client-ca-file`, `requestheader-*`), which
+    /// extension API servers and the other control-plane programs read to trust this server's clients and front
+    /// proxy. Empty: the ConfigMap is not written.
+    public var extensionAPIServerAuthentication: [String: String] = [:]
 
     public init() {}
 }

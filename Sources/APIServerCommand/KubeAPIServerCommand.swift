@@ -19,13 +19,6 @@ public enum KubeAPIServerCommand {
         Flag("allow-privileged", kind: .bool, usage: "If true, allow privileged containers (accepted; there is no container runtime)."),
         Flag("enable-bootstrap-token-auth", kind: .bool, usage: "Enable bootstrap tokens for TLS bootstrapping (accepted; not acted on yet)."),
         Flag("kubelet-preferred-address-types", kind: .strings, usage: "List of the preferred NodeAddressTypes to use for kubelet connections (accepted)."),
-        Flag("proxy-client-cert-file", usage: "Client certificate used to prove the identity of the aggregator (accepted; no aggregation)."),
-        Flag("proxy-client-key-file", usage: "Private key for the aggregator client certificate (accepted; no aggregation)."),
-        Flag("requestheader-allowed-names", kind: .strings, usage: "Accepted; request-header authentication is not acted on yet."),
-        Flag("requestheader-client-ca-file", usage: "Accepted; request-header authentication is not acted on yet."),
-        Flag("requestheader-extra-headers-prefix", kind: .strings, usage: "Accepted; not acted on yet."),
-        Flag("requestheader-group-headers", kind: .strings, usage: "Accepted; not acted on yet."),
-        Flag("requestheader-username-headers", kind: .strings, usage: "Accepted; not acted on yet."),
         Flag("profiling", kind: .bool, default: "true", usage: "Accepted; profiling is not available."),
         Flag("feature-gates", kind: .stringToString, usage: "Accepted; no feature gates are implemented."),
         Flag("audit-log-path", usage: "Accepted; auditing is not implemented."),
@@ -49,7 +42,7 @@ public enum KubeAPIServerCommand {
                 Flag("token-auth-file", usage: "If set, the file that will be used to secure the secure port of the API server via token authentication (token,user,uid,\"group1,group2\")."),
                 Flag("anonymous-auth", kind: .bool, default: "true", usage: "Enables anonymous requests to the secure port of the API server."),
                 Flag("authorization-mode", kind: .strings, default: "Node,RBAC", usage: "Ordered list of plug-ins to do authorization on secure port. Supported: AlwaysAllow,Node,RBAC."),
-                Flag("enable-admission-plugins", kind: .strings, usage: "admission plugins that should be enabled in addition to default enabled ones (NamespaceLifecycle, ServiceAccount, DefaultTolerationSeconds). Supported extra: NodeRestriction."),
+                Flag("enable-admission-plugins", kind: .strings, usage: "admission plugins that should be enabled in addition to default enabled ones (NamespaceLifecycle, LimitRanger, ServiceAccount, Priority, DefaultTolerationSeconds, DefaultStorageClass, CertificateApproval, CertificateSigning, CertificateSubjectRestriction, MutatingAdmissionWebhook, ValidatingAdmissionWebhook, ResourceQuota). Supported extra: NodeRestriction."),
                 Flag("disable-admission-plugins", kind: .strings, usage: "admission plugins that should be disabled although they are in the default enabled plugins list."),
                 Flag("service-cluster-ip-range", default: "10.0.0.0/24", usage: "A CIDR notation IP range from which to assign service cluster IPs."),
                 Flag("storage-backend", default: "embedded", usage: "The storage backend for persistence. Options: 'embedded' (default: a durable store under --data-dir), 'etcd3' (etcd v3 at --etcd-servers)."),
@@ -70,6 +63,14 @@ public enum KubeAPIServerCommand {
                 Flag("service-account-max-token-expiration", kind: .duration, default: "0s", usage: "The maximum validity duration of a token created by the service account token issuer (0: no limit)."),
                 Flag("service-account-extend-token-expiration", kind: .bool, default: "true", usage: "Pod-bound tokens of the default 3607 s are valid a year, warning after the requested time (a safe transition to bound tokens)."),
                 Flag("service-account-jwks-uri", usage: "Overrides the URI for the JSON Web Key Set in the discovery doc served at /.well-known/openid-configuration."),
+                Flag("proxy-client-cert-file", usage: "Client certificate used to prove the identity of the aggregator or kube-apiserver when it must call out during a request. This includes proxying requests to a user api-server and calling out to webhook admission plugins. It is expected that this cert includes a signature from the CA in the --requestheader-client-ca-file flag. That CA is published in the 'extension-apiserver-authentication' configmap in the kube-system namespace. Components receiving calls from kube-aggregator should use that CA to perform their half of the mutual TLS verification."),
+                Flag("proxy-client-key-file", usage: "Private key for the client certificate used to prove the identity of the aggregator or kube-apiserver when it must call out during a request. This includes proxying requests to a user api-server and calling out to webhook admission plugins."),
+                Flag("requestheader-allowed-names", kind: .strings, usage: "List of client certificate common names to allow to provide usernames in headers specified by --requestheader-username-headers. If empty, any client certificate validated by the authorities in --requestheader-client-ca-file is allowed."),
+                Flag("requestheader-client-ca-file", usage: "Root certificate bundle to use to verify client certificates on incoming requests before trusting usernames in headers specified by --requestheader-username-headers. WARNING: generally do not depend on authorization being already done for incoming requests."),
+                Flag("requestheader-extra-headers-prefix", kind: .strings, usage: "List of request header prefixes to inspect. X-Remote-Extra- is suggested."),
+                Flag("requestheader-group-headers", kind: .strings, usage: "List of request headers to inspect for groups. X-Remote-Group is suggested."),
+                Flag("requestheader-username-headers", kind: .strings, usage: "List of request headers to inspect for usernames. X-Remote-User is common."),
+                Flag("enable-aggregator-routing", kind: .bool, usage: "Turns on aggregator routing requests to endpoints IP rather than cluster IP (always on: there is no kube-proxy in front of this kube-apiserver)."),
                 Flag("kubelet-client-certificate", usage: "Path to a client cert file for TLS to kubelets (pods/log)."),
                 Flag("kubelet-client-key", usage: "Path to a client key file for TLS to kubelets (pods/log)."),
                 Flag("version", kind: .bool, usage: "Print version information and quit"),
@@ -137,6 +138,13 @@ public enum KubeAPIServerCommand {
         } else {
             logger.warning("no --client-ca-file: client certificates are not accepted; only --token-auth-file tokens authenticate")
         }
+        let requestHeader: RequestHeaderAuthenticator?
+        let aggregation: AggregatorProxyClient?
+        do {
+            requestHeader = try requestHeaderAuthenticator(flags)
+            aggregation = try aggregatorClient(flags, logger: logger)
+            options.extensionAPIServerAuthentication = try extensionAPIServerAuthentication(flags)
+        } catch { throw fail(logger, "\(error)") }
         do { options.serviceAccountTokens = try serviceAccountTokenSettings(flags, logger: logger) } catch {
             throw fail(logger, "\(error)")
         }
@@ -202,13 +210,13 @@ public enum KubeAPIServerCommand {
            let key = flags.string("kubelet-client-key"), !key.isEmpty {
             do { kubelets = try KubeletClient(certificateFile: cert, keyFile: key) } catch { throw fail(logger, "\(error)") }
         }
-        let api = APIServer(options: options, storage: storage, tokens: tokens, kubelets: kubelets, componentProber: HealthProber(),
-                            logger: logger)
+        let api = APIServer(options: options, storage: storage, tokens: tokens, kubelets: kubelets, aggregation: aggregation,
+                            componentProber: HealthProber(), webhooks: WebhookHTTPSClient(), logger: logger)
         do { try await api.start() } catch { throw fail(logger, "failed to initialize the API server: \(error)") }
         let server: SecureServer
         do {
             server = try SecureServer(configuration: .init(bindAddress: bind, port: port, certificateFile: certFile,
-                                                           privateKeyFile: keyFile, clientCA: clientCA),
+                                                           privateKeyFile: keyFile, clientCA: clientCA, requestHeader: requestHeader),
                                       api: api, logger: logger)
         } catch { throw fail(logger, "\(error)") }
 
@@ -244,6 +252,56 @@ public enum KubeAPIServerCommand {
         while server.requestsInFlight > 0, Date() < deadline { try? await Task.sleep(nanoseconds: 20_000_000) }
         serving.cancel()
         logger.info("kube-apiserver stopped")
+    }
+
+    /// `--requestheader-*`: nil without a CA file (no front proxy is trusted).
+    static func requestHeaderAuthenticator(_ flags: ParsedFlags) throws -> RequestHeaderAuthenticator? {
+        guard let caFile = flags.string("requestheader-client-ca-file"), !caFile.isEmpty else { return nil }
+        return try RequestHeaderAuthenticator(caFile: caFile, allowedNames: flags.strings("requestheader-allowed-names").filter { !$0.isEmpty },
+                                              usernameHeaders: flags.strings("requestheader-username-headers").filter { !$0.isEmpty },
+                                              groupHeaders: flags.strings("requestheader-group-headers").filter { !$0.isEmpty },
+                                              extraHeaderPrefixes: flags.strings("requestheader-extra-headers-prefix").filter { !$0.isEmpty })
+    }
+
+    /// `--proxy-client-cert-file`/`--proxy-client-key-file`: the aggregator's client; without them aggregated
+    /// APIServices stay unavailable.
+    static func aggregatorClient(_ flags: ParsedFlags, logger: Logger) throws -> AggregatorProxyClient? {
+        let cert = flags.string("proxy-client-cert-file") ?? "", key = flags.string("proxy-client-key-file") ?? ""
+        guard !cert.isEmpty || !key.isEmpty else {
+            logger.info("no --proxy-client-cert-file/--proxy-client-key-file: requests for aggregated APIs cannot be proxied")
+            return nil
+        }
+        guard !cert.isEmpty, !key.isEmpty else {
+            throw ServerConfigurationError("--proxy-client-cert-file and --proxy-client-key-file must be given together")
+        }
+        return try AggregatorProxyClient(certificateFile: cert, keyFile: key)
+    }
+
+    /// What kube-system/extension-apiserver-authentication publishes: the client CA and the front-proxy settings,
+    /// the lists as JSON arrays (as upstream writes them).
+    static func extensionAPIServerAuthentication(_ flags: ParsedFlags) throws -> [String: String] {
+        var data: [String: String] = [:]
+        func read(_ flag: String) throws -> String? {
+            guard let path = flags.string(flag), !path.isEmpty else { return nil }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ServerConfigurationError("--\(flag) \(path): cannot read")
+            }
+            return text
+        }
+        func list(_ flag: String) -> String {
+            let values = flags.strings(flag).filter { !$0.isEmpty }
+            return "[" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+                .joined(separator: ",") + "]"
+        }
+        if let ca = try read("client-ca-file") { data["client-ca-file"] = ca }
+        if let ca = try read("requestheader-client-ca-file") {
+            data["requestheader-client-ca-file"] = ca
+            for flag in ["requestheader-allowed-names", "requestheader-extra-headers-prefix", "requestheader-group-headers",
+                         "requestheader-username-headers"] {
+                data[flag] = list(flag)
+            }
+        }
+        return data
     }
 
     /// `--service-account-*` and `--api-audiences`, with the files read and checked now so that a wrong path or key

@@ -17,15 +17,19 @@ public final class SecureServer: Sendable {
         public var certificateFile: String
         public var privateKeyFile: String
         public var clientCA: ClientCertificateAuthenticator?
+        /// `--requestheader-*`: front proxies (the aggregator) that name the user in headers.
+        public var requestHeader: RequestHeaderAuthenticator?
         public var timeouts: ConnectionTimeouts
 
         public init(bindAddress: String, port: Int, certificateFile: String, privateKeyFile: String,
-                    clientCA: ClientCertificateAuthenticator?, timeouts: ConnectionTimeouts = ConnectionTimeouts()) {
+                    clientCA: ClientCertificateAuthenticator?, requestHeader: RequestHeaderAuthenticator? = nil,
+                    timeouts: ConnectionTimeouts = ConnectionTimeouts()) {
             self.bindAddress = bindAddress
             self.port = port
             self.certificateFile = certificateFile
             self.privateKeyFile = privateKeyFile
             self.clientCA = clientCA
+            self.requestHeader = requestHeader
             self.timeouts = timeouts
         }
     }
@@ -38,6 +42,8 @@ public final class SecureServer: Sendable {
         var peerCertificate: [UInt8]?
         var user: UserInfo?
         var rejection: String?
+        /// The certificate is a front proxy's (`--requestheader-client-ca-file`): its headers name the user.
+        var frontProxy = false
     }
 
     let configuration: Configuration
@@ -62,7 +68,7 @@ public final class SecureServer: Sendable {
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.applicationProtocols = ["h2", "http/1.1"]
         tls.minimumTLSVersion = .tlsv12
-        tls.certificateVerification = configuration.clientCA == nil ? .none : .optionalVerification
+        tls.certificateVerification = configuration.clientCA == nil && configuration.requestHeader == nil ? .none : .optionalVerification
         do { sslContext = try NIOSSLContext(configuration: tls) } catch {
             throw ServerConfigurationError("TLS configuration (--tls-cert-file/--tls-private-key-file): \(error)")
         }
@@ -72,7 +78,7 @@ public final class SecureServer: Sendable {
     /// port 0) through `onBound` before serving.
     public func run(onBound: @Sendable (Int) -> Void = { _ in }) async throws {
         let sslContext = self.sslContext
-        let verify = configuration.clientCA != nil
+        let verify = configuration.clientCA != nil || configuration.requestHeader != nil
         let timeouts = configuration.timeouts
         let logger = self.logger
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -128,11 +134,16 @@ public final class SecureServer: Sendable {
     }
 
     func authenticate(_ raw: Identity) -> Identity {
-        guard let der = raw.peerCertificate, let ca = configuration.clientCA else { return Identity() }
+        guard let der = raw.peerCertificate else { return Identity() }
+        // As upstream's union: request-header authentication first, then x509 against --client-ca-file.
+        var identity = Identity()
+        if let requestHeader = configuration.requestHeader { identity.frontProxy = requestHeader.verifiesProxy(derBytes: der) == nil }
+        guard let ca = configuration.clientCA else { return identity }
         switch ca.authenticate(derBytes: der) {
-        case .user(let user): return Identity(user: user)
-        case .rejected(let why): return Identity(user: nil, rejection: why)
+        case .user(let user): identity.user = user
+        case .rejected(let why): identity.rejection = why
         }
+        return identity
     }
 
     func serveConnection(_ negotiation: EventLoopFuture<Negotiated>) async {
@@ -198,6 +209,14 @@ public final class SecureServer: Sendable {
     func respond(head: HTTPRequestHead, body: RequestBody, identity: Identity) async -> APIResponse {
         // As upstream's union authenticator: a verified client certificate decides; otherwise a bearer token; a
         // credential that fails (a certificate of another CA, an unknown or invalid token) is 401, never anonymous.
+        var headers = head.headers
+        if identity.frontProxy, let requestHeader = configuration.requestHeader, let proxied = requestHeader.user(headers) {
+            headers = requestHeader.stripping(headers)
+            if body.tooLarge { return .error(.tooLarge(body.limit)) }
+            let request = APIRequest(method: head.method.rawValue, uri: head.uri, headers: headers.map { ($0.name, $0.value) },
+                                     body: body.bytes, user: proxied)
+            return await api.handle(request)
+        }
         var user = identity.user ?? .anonymous
         if identity.user == nil, let rejection = identity.rejection {
             logger.debug("client certificate rejected: \(rejection)")

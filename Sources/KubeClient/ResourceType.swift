@@ -54,6 +54,10 @@ extension ResourceType {
     public static let deployments = ResourceType(group: "apps", version: "v1", resource: "deployments", kind: "Deployment", namespaced: true)
     public static let statefulSets = ResourceType(group: "apps", version: "v1", resource: "statefulsets", kind: "StatefulSet", namespaced: true)
     public static let daemonSets = ResourceType(group: "apps", version: "v1", resource: "daemonsets", kind: "DaemonSet", namespaced: true)
+    public static let horizontalPodAutoscalers = ResourceType(group: "autoscaling", version: "v2", resource: "horizontalpodautoscalers",
+                                                              kind: "HorizontalPodAutoscaler", namespaced: true)
+    public static let controllerRevisions = ResourceType(group: "apps", version: "v1", resource: "controllerrevisions",
+                                                         kind: "ControllerRevision", namespaced: true)
     public static let jobs = ResourceType(group: "batch", version: "v1", resource: "jobs", kind: "Job", namespaced: true)
     public static let cronJobs = ResourceType(group: "batch", version: "v1", resource: "cronjobs", kind: "CronJob", namespaced: true)
     public static let leases = ResourceType(group: "coordination.k8s.io", version: "v1", resource: "leases", kind: "Lease", namespaced: true)
@@ -65,6 +69,11 @@ extension ResourceType {
                                                     kind: "EndpointSlice", namespaced: true)
     public static let podDisruptionBudgets = ResourceType(group: "policy", version: "v1", resource: "poddisruptionbudgets",
                                                           kind: "PodDisruptionBudget", namespaced: true)
+    public static let certificateSigningRequests = ResourceType(group: "certificates.k8s.io", version: "v1",
+                                                                resource: "certificatesigningrequests",
+                                                                kind: "CertificateSigningRequest", namespaced: false)
+    public static let subjectAccessReviews = ResourceType(group: "authorization.k8s.io", version: "v1", resource: "subjectaccessreviews",
+                                                          kind: "SubjectAccessReview", namespaced: false)
     public static let customResourceDefinitions = ResourceType(group: "apiextensions.k8s.io", version: "v1",
                                                                resource: "customresourcedefinitions",
                                                                kind: "CustomResourceDefinition", namespaced: false)

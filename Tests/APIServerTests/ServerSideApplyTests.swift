@@ -55,6 +55,41 @@ import Testing
         #expect(otherAfter?["fieldsV1"] == ["f:data": .emptyObject])
     }
 
+    /// kubectl 1.26+ moving from `kubectl apply` to `kubectl apply --server-side`: fields still as the last client-side
+    /// apply set them do not conflict for the manager `kubectl`, the annotation follows the server-side config, and
+    /// managedFields a client rewrites replace the stored ones (kubectl's migration patch).
+    @Test func clientSideApplyUpgradesToServerSideApply() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        let cms = "/api/v1/namespaces/default/configmaps"
+        let lastApplied = #"{"apiVersion":"v1","data":{"k":"v"},"kind":"ConfigMap","metadata":{"annotations":{},"labels":{"a":"1"},"name":"ssa","namespace":"default"}}"# + "\n"
+        var cm = configMap("ssa", labels: ["a": "1"], data: ["k": "v"])
+        cm[path: ["metadata", "annotations"]] = ["kubectl.kubernetes.io/last-applied-configuration": .string(lastApplied)]
+        #expect(try await s.request("POST", "\(cms)?fieldManager=kubectl-client-side-apply", cm).status == 201)
+        let config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  labels: {a: \"2\", b: x}\ndata:\n  k: v2\n"
+        let other = try await apply(s, "\(cms)/ssa", config, manager: "someone-else")
+        #expect(other.status == 409, "only kubectl's own upgrade is let through")
+        let upgraded = try await apply(s, "\(cms)/ssa", config, manager: "kubectl")
+        #expect(upgraded.status == 200, "\(upgraded.text)")
+        #expect(upgraded.body["data"] == ["k": "v2"] && upgraded.body[path: ["metadata", "labels"]] == ["a": "2", "b": "x"])
+        let annotation = upgraded.body[path: ["metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration"]]?.string
+        #expect(annotation == #"{"apiVersion":"v1","data":{"k":"v2"},"kind":"ConfigMap","metadata":{"labels":{"a":"2","b":"x"},"name":"ssa"}}"# + "\n")
+
+        // Once the live value differs from the last-applied one, it is a conflict again.
+        var edited = upgraded.body
+        edited[path: ["data", "k"]] = "edited"
+        #expect(try await s.request("PUT", "\(cms)/ssa?fieldManager=kubectl-edit", edited).status == 200)
+        let conflict = try await apply(s, "\(cms)/ssa", config.replacingOccurrences(of: "k: v2", with: "k: v3"), manager: "kubectl")
+        #expect(conflict.status == 409)
+
+        // A client that rewrites managedFields (kubectl's migration) has them stored as sent.
+        var rewritten = try await s.request("GET", "\(cms)/ssa").body
+        rewritten[path: ["metadata", "managedFields"]] = [["manager": "kubectl", "operation": "Apply", "apiVersion": "v1",
+                                                        "fieldsType": "FieldsV1", "fieldsV1": ["f:data": ["f:k": .emptyObject]]]]
+        let put = try await s.request("PUT", "\(cms)/ssa?fieldManager=kubectl", rewritten)
+        #expect(managers(put.body) == ["kubectl:Apply"], "\(put.text)")
+    }
+
     @Test func associativeListsMergeByKey() async throws {
         let s = try await TestServer.start()
         defer { Task { await s.stop() } }

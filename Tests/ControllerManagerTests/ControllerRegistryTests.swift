@@ -17,3 +17,13 @@ import Testing
         }
     }
 }
+
+@Suite struct CertificateControllerRegistryTests {
+    @Test func certificateControllersActAsTheCertificateController() {
+        let byName = Dictionary(ControllerRegistry.all.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for name in ["csrsigning", "csrapproving", "csrcleaner"] {
+            #expect(byName[name]?.serviceAccount == "certificate-controller", "\(name)")
+            #expect(byName[name]?.enabledByDefault == true, "\(name)")
+        }
+    }
+}

@@ -55,6 +55,37 @@ import Testing
         await h.stop(task)
     }
 
+    @Test func eachTemplateIsARevisionAndARollbackRenumbersTheOldOne() async throws {
+        var ds = Self.daemonSet
+        ds[path: ["metadata", "annotations"]] = ["kubernetes.io/change-cause": "first"]
+        let h = ControllerHarness(component: DaemonSetController.component, objects: [(.daemonSets, ds)])
+        let task = h.run(DaemonSetController(context: h.context))
+        func revisions() -> [(String, Int64)] {
+            h.objects(.controllerRevisions).map { ($0.metaName, $0["revision"]?.int ?? 0) }.sorted { $0.1 < $1.1 }
+        }
+        try await eventually("revision 1") { revisions().count == 1 }
+        let first = try #require(h.objects(.controllerRevisions).first)
+        #expect(first["revision"] == 1)
+        #expect(first.controllerOwner?.kind == "DaemonSet" && first.metaName.hasPrefix("agent-"))
+        #expect(first[path: ["metadata", "annotations", "kubernetes.io/change-cause"]] == "first", "kubectl rollout history's CHANGE-CAUSE")
+        #expect(first[path: ["data", "spec", "template", "$patch"]] == "replace", "the patch kubectl rollout undo sends")
+        #expect(first[path: ["data", "spec", "template", "spec", "containers"]] == Self.daemonSet[path: ["spec", "template", "spec", "containers"]])
+
+        func setImage(_ image: String) async throws {
+            _ = try await h.fake.retryUpdate(.daemonSets, namespace: "default", name: "agent") { current in
+                var next = current
+                next[path: ["spec", "template", "spec", "containers"]] = [["name": "c", "image": .string(image)]]
+                return next
+            }
+        }
+        try await setImage("busybox:2")
+        try await eventually("revision 2") { revisions().map(\.1) == [1, 2] }
+        try await setImage("busybox")
+        try await eventually("the first template is revision 3 again") { revisions().count == 2 && revisions().last?.0 == first.metaName }
+        #expect(revisions().map(\.1) == [2, 3])
+        await h.stop(task)
+    }
+
     @Test func aRollingUpdateReplacesAtMostMaxUnavailableAtATime() async throws {
         let h = ControllerHarness(component: DaemonSetController.component, objects: [
             (.nodes, Self.node("a", labels: ["role": "worker"])), (.nodes, Self.node("b", labels: ["role": "worker"])),

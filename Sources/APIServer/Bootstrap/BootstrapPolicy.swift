@@ -123,6 +123,8 @@ enum BootstrapPolicy {
                 rule(["create"], groups: ["authentication.k8s.io"], resources: ["tokenreviews"]),
                 rule(["create"], groups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"]),
             ]),
+            // For the API registry and proxy handling: whether the Services APIServices point to exist.
+            clusterRole("system:kube-aggregator", [rule(read, resources: ["services", "endpoints"])]),
             clusterRole("system:monitoring", [urls(["get"], ["/healthz", "/healthz/*", "/livez", "/livez/*", "/metrics",
                                                             "/readyz", "/readyz/*"])]),
             clusterRole("system:node", [
@@ -132,6 +134,8 @@ enum BootstrapPolicy {
                 rule(read, resources: ["services", "endpoints"]),
                 rule(["create", "patch", "update"], groups: ["", "events.k8s.io"], resources: ["events"]),
                 rule(read + ["create", "update", "patch", "delete"], groups: ["coordination.k8s.io"], resources: ["leases"]),
+                // Its client certificate's rotation.
+                rule(["create", "get", "list", "watch"], groups: ["certificates.k8s.io"], resources: ["certificatesigningrequests"]),
             ]),
             clusterRole("system:kube-scheduler", [
                 rule(["create", "patch", "update"], groups: ["", "events.k8s.io"], resources: ["events"]),
@@ -179,7 +183,33 @@ enum BootstrapPolicy {
                 // Beyond upstream (which grants list/watch only): get on everything, as earlier releases did.
                 rule(read, groups: ["*"], resources: ["*"]),
             ]),
-        ] + controllerClusterRoles
+        ] + certificateClusterRoles + controllerClusterRoles
+    }
+
+    /// The CSR roles upstream bootstraps: a kubelet's bootstrap identity creates CSRs, `nodeclient` and
+    /// `selfnodeclient` are what the csrapproving controller's SubjectAccessReviews ask about, and the approver roles
+    /// grant `approve` on one signer each (what the CertificateApproval admission plugin checks).
+    static var certificateClusterRoles: [JSONValue] {
+        let group = ["certificates.k8s.io"]
+        var roles = [
+            clusterRole("system:node-bootstrapper", [
+                rule(["create", "get", "list", "watch"], groups: group, resources: ["certificatesigningrequests"]),
+            ]),
+            clusterRole("system:certificates.k8s.io:certificatesigningrequests:nodeclient", [
+                rule(["create"], groups: group, resources: ["certificatesigningrequests/nodeclient"]),
+            ]),
+            clusterRole("system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", [
+                rule(["create"], groups: group, resources: ["certificatesigningrequests/selfnodeclient"]),
+            ]),
+        ]
+        for (role, signer) in [("kube-apiserver-client-approver", "kubernetes.io/kube-apiserver-client"),
+                               ("kube-apiserver-client-kubelet-approver", "kubernetes.io/kube-apiserver-client-kubelet"),
+                               ("kubelet-serving-approver", "kubernetes.io/kubelet-serving"),
+                               ("legacy-unknown-approver", "kubernetes.io/legacy-unknown")] {
+            roles.append(clusterRole("system:certificates.k8s.io:\(role)",
+                                     [rule(["approve"], groups: group, resources: ["signers"], names: [signer])]))
+        }
+        return roles
     }
 
     static var clusterRoleBindings: [JSONValue] {

@@ -62,6 +62,26 @@ struct Bootstrapper {
         }
         try await ensureKubernetesEndpointSlice(system)
         try await ensureFlowControl(system)
+        try await publishClientCAs(system)
+    }
+
+    /// Upstream's `start-cluster-authentication-info-controller`: kube-system/extension-apiserver-authentication holds
+    /// the client CA and the front-proxy settings as this server runs with them, rewritten when they changed.
+    private func publishClientCAs(_ context: RequestContext) async throws {
+        let data = server.options.extensionAPIServerAuthentication
+        guard !data.isEmpty, let configMaps = server.store("", "v1", "configmaps") else { return }
+        let wanted = JSONValue.object(data.mapValues { .string($0) })
+        if var current = try? await configMaps.get(namespace: "kube-system", name: "extension-apiserver-authentication") {
+            guard current["data"] != wanted else { return }
+            current["data"] = wanted
+            _ = try await configMaps.update(namespace: "kube-system", name: "extension-apiserver-authentication", object: current, context: context)
+            return
+        }
+        try await ensure(configMaps, namespace: "kube-system", [
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": ["name": "extension-apiserver-authentication", "namespace": "kube-system"],
+            "data": wanted,
+        ], context)
     }
 
     /// Creates a missing policy object; one that exists and still carries `autoupdate: "true"` gains the rules or

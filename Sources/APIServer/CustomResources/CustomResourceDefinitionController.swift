@@ -29,6 +29,7 @@ actor CustomResourceDefinitionController {
                 guard let crd = event.object else { return }
                 if event.type == .delete {
                     server.registry.serve([], for: crd.metaName)
+                    await server.aggregator.catalogChanged(server: server)
                 } else {
                     await self.sync(crd, server: server)
                 }
@@ -67,6 +68,7 @@ actor CustomResourceDefinitionController {
         } else {
             server.registry.serve([], for: name)
         }
+        await server.aggregator.catalogChanged(server: server)
         await updateStatus(crd, conflict: conflict, server: server)
     }
 

@@ -56,8 +56,18 @@ enum ManagedFields {
     static func recordUpdate(old: JSONValue?, new: inout JSONValue, manager: String, subresource: String, apiVersion: String,
                              shape: FieldShape) {
         var entries = entries(of: old)
-        // A client may reset the history by sending `managedFields: [{}]`.
-        if let sent = new[path: ["metadata", "managedFields"]]?.array, sent == [.emptyObject] { entries = [] }
+        if let sent = new[path: ["metadata", "managedFields"]]?.array {
+            if sent == [.emptyObject] {
+                // A client may reset the history by sending `managedFields: [{}]`.
+                entries = []
+            } else if subresource.isEmpty, !sent.isEmpty, sent != old?[path: ["metadata", "managedFields"]]?.array {
+                // As upstream, managed fields a client sends replace the stored ones when they all decode (kubectl's
+                // move from client-side to server-side apply rewrites them so); otherwise they are ignored, so a
+                // client that does not know them cannot drop them.
+                let decoded = Self.entries(of: new)
+                if decoded.count == sent.count { entries = decoded }
+            }
+        }
         // A create changes every field it sets.
         let (changed, removed) = old.map { ObjectFields.changes(from: $0, to: new, shape) } ?? (ObjectFields.fieldSet(new, shape), FieldSet())
         let mine = ManagedFieldsEntry(manager: manager, operation: "Update", apiVersion: apiVersion, time: Timestamp.format(Timestamp.now()),
@@ -106,12 +116,23 @@ enum ManagedFields {
         for entry in entries where !entry.isSameManager(mine) {
             for path in entry.fields.intersection(changed).paths { conflicts.append(Conflict(manager: entry, path: path)) }
         }
-        if !conflicts.isEmpty, !force { throw conflictError(conflicts) }
+        if !conflicts.isEmpty, !force {
+            // kubectl moving an object from client-side to server-side apply: conflicts on fields whose live values
+            // are still what the last client-side apply set are not conflicts (upstream's lastAppliedManager).
+            let allowed = manager == "kubectl" ? LastApplied.fieldsStillAsApplied(live, shape) : FieldSet()
+            let remaining = conflicts.filter { !allowed.contains($0.path) }
+            if !remaining.isEmpty { throw conflictError(remaining) }
+        }
         for i in entries.indices where !entries[i].isSameManager(mine) {
             entries[i].fields = entries[i].fields.subtracting(changed).subtracting(removed)
         }
         upsert(mine, into: &entries)
         store(entries, in: &merged)
+        // ... and kubectl's server-side applies keep the annotation in step, so a later client-side apply or
+        // `kubectl diff` computes from what was applied last (upstream's lastAppliedUpdater).
+        if manager == "kubectl", let live, LastApplied.annotation(of: live) != nil {
+            merged[path: ["metadata", "annotations", LastApplied.key]] = .string(LastApplied.value(for: cleanConfig))
+        }
         return merged
     }
 
@@ -137,5 +158,31 @@ enum ManagedFields {
             ["reason": "FieldManagerConflict", "message": .string("conflict with \($0.manager.described)"), "field": .string($0.path.display)]
         }
         return StatusError(code: 409, reason: "Conflict", message: message, details: ["causes": .array(causes)])
+    }
+}
+
+/// The client-side apply record, `kubectl.kubernetes.io/last-applied-configuration`.
+enum LastApplied {
+    static let key = "kubectl.kubernetes.io/last-applied-configuration"
+
+    static func annotation(of object: JSONValue) -> String? {
+        guard let text = object[path: ["metadata", "annotations", key]]?.string, !text.isEmpty else { return nil }
+        return text
+    }
+
+    /// The fields the last client-side apply set that still hold the values it set.
+    static func fieldsStillAsApplied(_ live: JSONValue?, _ shape: FieldShape) -> FieldSet {
+        guard let live, let text = annotation(of: live), let applied = try? JSONParser.parse(Array(text.utf8)),
+              applied.object != nil else { return FieldSet() }
+        let (changed, removed) = ObjectFields.changes(from: applied, to: live, shape)
+        return ObjectFields.fieldSet(applied, shape).subtracting(changed).subtracting(removed)
+    }
+
+    /// The annotation's value for an applied configuration: the configuration without the annotation, as JSON with a
+    /// trailing newline (as kubectl writes it).
+    static func value(for config: JSONValue) -> String {
+        var copy = config
+        if copy[path: ["metadata", "annotations", key]] != nil { copy[path: ["metadata", "annotations", key]] = nil }
+        return String(decoding: JSONWriter.write(copy), as: UTF8.self) + "\n"
     }
 }

@@ -4,6 +4,8 @@ import KubeJSON
 /// (`as=APIGroupDiscoveryList;g=apidiscovery.k8s.io;v=v2`, which kubectl 1.30+ asks for first).
 struct Discovery {
     let catalog: ResourceCatalog
+    /// The group/versions aggregated servers serve (remote APIServices), merged into `/apis` and aggregated discovery.
+    var remotes: [RemoteGroupVersion] = []
 
     func serve(path: String, accept: String?) throws -> APIResponse? {
         let media = MediaType.negotiate(accept)
@@ -14,9 +16,9 @@ struct Discovery {
             return .json(["kind": "APIVersions", "versions": ["v1"],
                           "serverAddressByClientCIDRs": [["clientCIDR": "0.0.0.0/0", "serverAddress": ""]]])
         case "/apis":
-            if aggregated { return aggregatedResponse(groups: catalog.groups().map(\.group).filter { !$0.isEmpty }) }
+            if aggregated { return aggregatedResponse(groups: mergedGroups().map(\.group)) }
             return .json(["kind": "APIGroupList", "apiVersion": "v1",
-                          "groups": .array(catalog.groups().filter { !$0.group.isEmpty }.map { groupJSON($0.group, $0.versions) })])
+                          "groups": .array(mergedGroups().map { groupJSON($0.group, $0.versions) })])
         case "/api/v1":
             return .json(resourceList(group: "", version: "v1"))
         default:
@@ -24,7 +26,7 @@ struct Discovery {
         }
         let parts = path.split(separator: "/").map(String.init)
         guard parts.first == "apis" else { return nil }
-        if parts.count == 2, let g = catalog.groups().first(where: { $0.group == parts[1] }) {
+        if parts.count == 2, let g = mergedGroups().first(where: { $0.group == parts[1] }) {
             var json = groupJSON(g.group, g.versions)
             json["kind"] = "APIGroup"
             json["apiVersion"] = "v1"
@@ -59,8 +61,11 @@ struct Discovery {
             for sub in def.subresources {
                 var r: JSONValue = ["name": .string("\(def.resource)/\(sub.name)"), "singularName": "", "namespaced": .bool(def.namespaced),
                                     "kind": .string(sub.kind), "verbs": .array(sub.verbs.map { .string($0) })]
-                if !sub.group.isEmpty { r["group"] = .string(sub.group) }
-                if !sub.version.isEmpty { r["version"] = .string(sub.version) }
+                // Group and version only when they differ from the resource's own (pods/eviction is policy/v1).
+                if !sub.group.isEmpty, sub.group != def.group || sub.version != def.version {
+                    r["group"] = .string(sub.group)
+                    if !sub.version.isEmpty { r["version"] = .string(sub.version) }
+                }
                 resources.append(r)
             }
         }
@@ -77,10 +82,18 @@ struct Discovery {
 
     func aggregatedResponse(groups: [String]) -> APIResponse {
         var items: [JSONValue] = []
+        let merged = mergedGroups()
         for group in groups {
-            guard let g = catalog.groups().first(where: { $0.group == group }) else { continue }
+            guard let g = group.isEmpty ? catalog.groups().first(where: { $0.group == group }) : merged.first(where: { $0.group == group }) else { continue }
             var versions: [JSONValue] = []
             for version in g.versions {
+                if let remote = remotes.first(where: { $0.group == group && $0.version == version }) {
+                    // A backend not heard from yet has nothing to list; one that stopped answering keeps its last list.
+                    guard var entry = remote.discovery else { continue }
+                    if !remote.available { entry["freshness"] = "Stale" }
+                    versions.append(entry)
+                    continue
+                }
                 var resources: [JSONValue] = []
                 for def in catalog.definitions where def.group == group && def.version == version {
                     var r: JSONValue = [
@@ -105,6 +118,7 @@ struct Discovery {
                 }
                 versions.append(["version": .string(version), "resources": .array(resources), "freshness": "Current"])
             }
+            if versions.isEmpty { continue }
             items.append(["metadata": ["name": .string(group), "creationTimestamp": .null], "versions": .array(versions)])
         }
         let body: JSONValue = ["kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": .emptyObject,

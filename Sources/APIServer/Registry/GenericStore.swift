@@ -226,7 +226,7 @@ public struct GenericStore: Sendable {
         if strategy.tracksGeneration { object.setMeta("generation", .int(1)) } else { object.setMeta("generation", nil) }
         object["apiVersion"] = .string(definition.apiVersion)
         object["kind"] = .string(definition.kind)
-        strategy.prepareForCreate(&object)
+        strategy.prepareForCreate(&object, context: context)
         strategy.applyDefaults(&object)
         for plugin in admission where plugin.phase == .mutating {
             try await plugin.admit(.create, resource: definition, namespace: ns, object: &object, old: nil, context: context)
@@ -398,12 +398,13 @@ public struct GenericStore: Sendable {
     func prepareUpdate(_ input: JSONValue, old: JSONValue, namespace: String, name: String,
                        context: RequestContext) async throws -> JSONValue {
         var object: JSONValue
-        if context.subresource == "status" {
+        if context.subresource == "status" || strategy.objectSubresources.contains(context.subresource) {
             object = old
             object["status"] = input["status"]
             for field in ["labels", "annotations"] {
                 object[path: ["metadata", field]] = input[path: ["metadata", field]]
             }
+            strategy.prepareForSubresourceUpdate(&object, old: old, subresource: context.subresource)
         } else {
             object = input
             strategy.prepareForUpdate(&object, old: old)
@@ -454,7 +455,7 @@ public struct GenericStore: Sendable {
         Self.normalizeObjectMeta(&object)
         try checkDecodable(object, old: old)
         errors += validateObjectMeta(object, isCreate: false)
-        errors += strategy.validateUpdate(object, old: old)
+        errors += strategy.validateUpdate(object, old: old, subresource: context.subresource)
         if !errors.isEmpty { throw invalid(name, errors) }
         try await validatingAdmission(.update, namespace: namespace, object: object, old: old, context: context)
         if !context.isApply {

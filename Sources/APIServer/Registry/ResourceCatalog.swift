@@ -74,6 +74,8 @@ public struct ResourceCatalog: Sendable {
                 namespaced: false, CustomResourceDefinitionStrategy(), short: ["crd", "crds"],
                 columns: [TableColumn.name, TableColumn("Created At", type: "date") { o, _ in .string(o.metaCreationTimestamp ?? "") }],
                 categories: ["api-extensions"]),
+            def("apiregistration.k8s.io", "apiservices", "apiservice", "APIService", namespaced: false, APIServiceStrategy(),
+                columns: Printers.apiServices, categories: ["api-extensions"]),
             def("coordination.k8s.io", "leases", "lease", "Lease", namespaced: true, LeaseStrategy(), columns: Printers.leases),
             def("", "persistentvolumes", "persistentvolume", "PersistentVolume", namespaced: false, PersistentVolumeStrategy(),
                 short: ["pv"], columns: Printers.persistentVolumes),
@@ -105,12 +107,31 @@ public struct ResourceCatalog: Sendable {
                 d.storageConversion = EventsV1Conversion()
                 return d
             }(),
+            {
+                var d = def("certificates.k8s.io", "certificatesigningrequests", "certificatesigningrequest", "CertificateSigningRequest",
+                            namespaced: false, CertificateSigningRequestStrategy(), short: ["csr"], columns: Printers.certificateSigningRequests)
+                d.subresources = [.init(name: "approval", group: "certificates.k8s.io", version: "v1", kind: "CertificateSigningRequest",
+                                        verbs: ["get", "patch", "update"])]
+                return d
+            }(),
             def("rbac.authorization.k8s.io", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", namespaced: false,
                 RoleBindingStrategy(clusterScoped: true), columns: Printers.roleBindings),
             def("rbac.authorization.k8s.io", "clusterroles", "clusterrole", "ClusterRole", namespaced: false, RoleStrategy(), columns: Printers.roles),
             def("rbac.authorization.k8s.io", "rolebindings", "rolebinding", "RoleBinding", namespaced: true,
                 RoleBindingStrategy(clusterScoped: false), columns: Printers.roleBindings),
             def("rbac.authorization.k8s.io", "roles", "role", "Role", namespaced: true, RoleStrategy(), columns: Printers.roles),
+            def("admissionregistration.k8s.io", "mutatingwebhookconfigurations", "mutatingwebhookconfiguration",
+                "MutatingWebhookConfiguration", namespaced: false, WebhookConfigurationStrategy(mutating: true),
+                columns: Printers.webhookConfigurations, categories: ["api-extensions"]),
+            def("admissionregistration.k8s.io", "validatingadmissionpolicies", "validatingadmissionpolicy",
+                "ValidatingAdmissionPolicy", namespaced: false, ValidatingAdmissionPolicyStrategy(),
+                columns: Printers.validatingAdmissionPolicies, categories: ["api-extensions"]),
+            def("admissionregistration.k8s.io", "validatingadmissionpolicybindings", "validatingadmissionpolicybinding",
+                "ValidatingAdmissionPolicyBinding", namespaced: false, ValidatingAdmissionPolicyBindingStrategy(),
+                columns: Printers.validatingAdmissionPolicyBindings, categories: ["api-extensions"]),
+            def("admissionregistration.k8s.io", "validatingwebhookconfigurations", "validatingwebhookconfiguration",
+                "ValidatingWebhookConfiguration", namespaced: false, WebhookConfigurationStrategy(mutating: false),
+                columns: Printers.webhookConfigurations, categories: ["api-extensions"]),
         ]
         defs += [
             {

@@ -71,7 +71,7 @@ public struct ResourceDefinition: Sendable {
         // As upstream: built-in kinds by resource (`/registry/deployments/`, ingresses under `/registry/ingress/`,
         // nodes under `/registry/minions/`, services and endpoints under `/registry/services/specs|endpoints/`),
         // CRDs and custom resources by group (`/registry/stable.example.com/crontabs/`).
-        if owner != nil || group == "apiextensions.k8s.io" { return "/registry/\(group)/\(resource)/" }
+        if owner != nil || group == "apiextensions.k8s.io" || group == "apiregistration.k8s.io" { return "/registry/\(group)/\(resource)/" }
         switch (group, resource) {
         case ("networking.k8s.io", "ingresses"): return "/registry/ingress/"
         // The names kept from Kubernetes' first releases (what `etcdctl get --prefix /registry/ --keys-only` shows).

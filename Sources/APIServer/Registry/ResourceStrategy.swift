@@ -33,6 +33,16 @@ public protocol ResourceStrategy: Sendable {
     /// Drops the fields the kind does not declare and returns their paths, for kinds whose shape is data (custom
     /// resources); nil for kinds described by a built-in `Schema`.
     func pruneUnknownFields(_ object: inout JSONValue) -> [String]?
+
+    /// Subresources that write the object itself through the store as `/status` does: the stored object with the
+    /// request's status (and labels and annotations) over it. `status` when there is one; CSRs add `approval`.
+    var objectSubresources: [String] { get }
+    /// `prepareForCreate` knowing who asked (a CertificateSigningRequest records its requester).
+    func prepareForCreate(_ object: inout JSONValue, context: RequestContext)
+    /// Narrows what a write through one of `objectSubresources` changes, after the store's own copy.
+    func prepareForSubresourceUpdate(_ object: inout JSONValue, old: JSONValue, subresource: String)
+    /// `validateUpdate` knowing the subresource written ("" for the object itself).
+    func validateUpdate(_ object: JSONValue, old: JSONValue, subresource: String) -> [FieldError]
 }
 
 extension ResourceStrategy {
@@ -58,6 +68,12 @@ extension ResourceStrategy {
     public func prepareForDeletion(_ object: inout JSONValue) {}
     public var returnsDeletedObject: Bool { false }
     public func pruneUnknownFields(_ object: inout JSONValue) -> [String]? { nil }
+    public var objectSubresources: [String] { hasStatusSubresource ? ["status"] : [] }
+    public func prepareForCreate(_ object: inout JSONValue, context: RequestContext) { prepareForCreate(&object) }
+    public func prepareForSubresourceUpdate(_ object: inout JSONValue, old: JSONValue, subresource: String) {}
+    public func validateUpdate(_ object: JSONValue, old: JSONValue, subresource: String) -> [FieldError] {
+        validateUpdate(object, old: old)
+    }
 }
 
 /// A kind with no rules beyond the generic ones (configmaps, service accounts, …).

@@ -7,6 +7,8 @@ public struct APIRequest: Sendable {
     /// The path without the query, percent-decoded per segment by `RequestInfo`.
     public var path: String
     public var query: QueryParameters
+    /// The query as sent, for a request passed on to an aggregated API server.
+    public var rawQuery: String
     public var headers: [(String, String)]
     public var body: [UInt8]
     /// Set by authentication from the TLS peer certificate or a bearer token.
@@ -16,7 +18,8 @@ public struct APIRequest: Sendable {
         self.method = method
         let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         path = parts.first.map(String.init) ?? "/"
-        query = QueryParameters(parts.count > 1 ? String(parts[1]) : "")
+        rawQuery = parts.count > 1 ? String(parts[1]) : ""
+        query = QueryParameters(rawQuery)
         self.headers = headers
         self.body = body
         self.user = user

@@ -76,8 +76,32 @@ extension Schemas {
             ], required: ["addresses"], go: "Endpoint"), listType: "atomic"),
             "ports": .list(obj(["name": s, "protocol": s, "port": i32, "appProtocol": s], go: "EndpointPort"), listType: "atomic"),
         ], required: ["addressType", "endpoints"]),
+        "io.k8s.api.certificates.v1.CertificateSigningRequest": kindSchema([
+            "spec": obj([
+                "request": .string(format: "byte"), "signerName": s, "expirationSeconds": i32,
+                "usages": .list(.str, listType: "atomic"), "username": s, "uid": s, "groups": .list(.str, listType: "atomic"),
+                "extra": .map(strings),
+            ], required: ["request", "signerName"], go: "CertificateSigningRequestSpec"),
+            "status": obj([
+                "conditions": .list(obj(["type": s, "status": s, "reason": s, "message": s, "lastUpdateTime": .time,
+                                         "lastTransitionTime": .time], required: ["type", "status"],
+                                        go: "CertificateSigningRequestCondition"), mergeKey: "type"),
+                "certificate": .string(format: "byte"),
+            ], go: "CertificateSigningRequestStatus"),
+        ], required: ["spec"]),
         "io.k8s.api.scheduling.v1.PriorityClass": kindSchema([
             "value": i32, "globalDefault": b, "description": s, "preemptionPolicy": s,
         ], required: ["value"]),
+        "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService": kindSchema([
+            "spec": obj([
+                "service": obj(["namespace": s, "name": s, "port": i32], go: "ServiceReference"),
+                "group": s, "version": s, "insecureSkipTLSVerify": b, "caBundle": .string(format: "byte"),
+                "groupPriorityMinimum": i32, "versionPriority": i32,
+            ], required: ["groupPriorityMinimum", "versionPriority"], go: "APIServiceSpec"),
+            "status": obj([
+                "conditions": .list(obj(["type": s, "status": s, "lastTransitionTime": .time, "reason": s, "message": s],
+                                        required: ["type", "status"], go: "APIServiceCondition"), mergeKey: "type"),
+            ], go: "APIServiceStatus"),
+        ]),
     ]
 }

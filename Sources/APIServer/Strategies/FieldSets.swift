@@ -17,6 +17,7 @@ enum FieldSets {
         case ("", "nodes"): return ["spec.unschedulable"]
         case ("", "secrets"): return ["type"]
         case ("", "replicationcontrollers"): return ["status.replicas"]
+        case ("certificates.k8s.io", "certificatesigningrequests"): return ["spec.signerName"]
         case ("events.k8s.io", "events"): return ["regarding.kind", "regarding.namespace", "regarding.name", "reason", "type", "reportingController"]
         default: return []
         }

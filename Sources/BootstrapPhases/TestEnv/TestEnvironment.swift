@@ -64,6 +64,10 @@ struct TestEnvironment {
         try start("kube-apiserver", [
             "--advertise-address=127.0.0.1", "--bind-address=127.0.0.1", "--secure-port=\(port)",
             "--tls-cert-file=\(pki)/apiserver.crt", "--tls-private-key-file=\(pki)/apiserver.key", "--client-ca-file=\(pki)/ca.crt",
+            "--proxy-client-cert-file=\(pki)/front-proxy-client.crt", "--proxy-client-key-file=\(pki)/front-proxy-client.key",
+            "--requestheader-allowed-names=front-proxy-client", "--requestheader-client-ca-file=\(pki)/front-proxy-ca.crt",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-", "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-username-headers=X-Remote-User",
             "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction", "--service-cluster-ip-range=10.96.0.0/12",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local", "--service-account-key-file=\(pki)/sa.pub",
             "--service-account-signing-key-file=\(pki)/sa.key", "--data-dir=\(root)/data",

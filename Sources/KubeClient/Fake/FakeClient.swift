@@ -38,6 +38,7 @@ public final class FakeClient: KubernetesClient {
         var nameCounter = 0
         var failures: [String: APIError] = [:]
         var discovery: [DiscoveredResource] = []
+        var reactors: [String: @Sendable (JSONValue) throws -> JSONValue] = [:]
     }
 
     private let state = Mutex(State())
@@ -55,6 +56,12 @@ public final class FakeClient: KubernetesClient {
     /// Makes the next `verb` on `resource` (e.g. "create pods") fail with `error`.
     public func failNext(_ verb: String, _ resource: ResourceType, with error: APIError) {
         state.withLock { $0.failures["\(verb) \(resource.resource)"] = error }
+    }
+
+    /// Answers every create of `resource` with `respond` instead of storing it: for the virtual resources a
+    /// controller asks questions of (SubjectAccessReviews). The create is recorded as an action.
+    public func onCreate(_ resource: ResourceType, _ respond: @escaping @Sendable (JSONValue) throws -> JSONValue) {
+        state.withLock { $0.reactors[resource.resource] = respond }
     }
 
     public func setDiscovery(_ resources: [DiscoveredResource]) { state.withLock { $0.discovery = resources } }
@@ -163,6 +170,14 @@ public final class FakeClient: KubernetesClient {
             guard let object = s.objects[Key(resource: resource.resource, namespace: resource.namespaced ? namespace ?? "" : "", name: name)] else {
                 throw APIError(code: 404, reason: "NotFound", message: "\(resource) \"\(name)\" not found")
             }
+            if subresource == "scale" {
+                // <resource>/<name>/scale: an autoscaling/v1 Scale of the object's replicas.
+                return ["apiVersion": "autoscaling/v1", "kind": "Scale",
+                        "metadata": ["name": .string(name), "namespace": object[path: ["metadata", "namespace"]] ?? "",
+                                     "resourceVersion": object[path: ["metadata", "resourceVersion"]] ?? ""],
+                        "spec": ["replicas": object[path: ["spec", "replicas"]] ?? 1],
+                        "status": ["replicas": object[path: ["status", "replicas"]] ?? 0]]
+            }
             return object
         }
     }
@@ -170,6 +185,10 @@ public final class FakeClient: KubernetesClient {
     public func create(_ resource: ResourceType, namespace: String?, object: JSONValue, subresource: String?) async throws -> JSONValue {
         try state.withLock { s in
             if let error = Self.failure(&s, "create", resource) { throw error }
+            if let react = s.reactors[resource.resource] {
+                s.actions.append(Action(verb: "create", resource: resource.resource, namespace: namespace ?? "", name: ""))
+                return try react(object)
+            }
             var object = object
             if resource.namespaced, let namespace { object[path: ["metadata", "namespace"]] = .string(namespace) }
             if let subresource {
@@ -208,6 +227,12 @@ public final class FakeClient: KubernetesClient {
                 }
             } else if subresource == "status" {
                 next["status"] = object["status"]
+            } else if subresource == "scale" {
+                next[path: ["spec", "replicas"]] = object[path: ["spec", "replicas"]]
+                next[path: ["metadata", "generation"]] = .int((current[path: ["metadata", "generation"]]?.int ?? 1) + 1)
+            } else if subresource == "approval" {
+                // certificatesigningrequests/<name>/approval: only the conditions.
+                next[path: ["status", "conditions"]] = object[path: ["status", "conditions"]]
             } else {
                 next = object
                 next["status"] = current["status"]

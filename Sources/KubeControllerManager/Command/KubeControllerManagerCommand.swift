@@ -32,8 +32,6 @@ public enum KubeControllerManagerCommand {
                 Flag("secure-port", kind: .int, default: "10257", usage: "The port on which to serve HTTPS with authentication and authorization. If 0, don't serve HTTPS at all."),
                 Flag("controllers", kind: .strings, default: "*", usage: "A list of controllers to enable. '*' enables all on-by-default controllers, 'foo' enables the controller named 'foo', '-foo' disables the controller named 'foo'."),
                 Flag("cluster-name", default: "kubernetes", usage: "The instance prefix for the cluster."),
-                Flag("cluster-signing-cert-file", usage: "Filename containing a PEM-encoded X509 CA certificate used to issue cluster-scoped certificates."),
-                Flag("cluster-signing-key-file", usage: "Filename containing a PEM-encoded RSA or ECDSA private key used to sign cluster-scoped certificates."),
                 Flag("root-ca-file", usage: "If set, this root certificate authority will be included in service account's token secret and the kube-root-ca.crt ConfigMap."),
                 Flag("service-account-private-key-file", usage: "Filename containing a PEM-encoded private RSA or ECDSA key used to sign service account tokens."),
                 Flag("use-service-account-credentials", kind: .bool, usage: "If true, use individual service account credentials for each controller."),
@@ -52,12 +50,14 @@ public enum KubeControllerManagerCommand {
                 Flag("concurrent-service-endpoint-syncs", kind: .int, default: "5", usage: "The number of service endpoint syncing operations that will be done concurrently."),
                 Flag("max-endpoints-per-slice", kind: .int, default: "100", usage: "The maximum number of endpoints that will be added to an EndpointSlice. More endpoints per slice will result in less endpoint slices, but larger resources. Defaults to 100."),
                 Flag("concurrent-resource-quota-syncs", kind: .int, default: "5", usage: "The number of resource quotas that are allowed to sync concurrently."),
+                Flag("concurrent-horizontal-pod-autoscaler-syncs", kind: .int, default: "5", usage: "The number of horizontal pod autoscaler objects that are allowed to sync concurrently."),
+                Flag("horizontal-pod-autoscaler-sync-period", kind: .duration, default: "15s", usage: "The period for syncing the number of pods in horizontal pod autoscaler."),
                 Flag("node-monitor-grace-period", kind: .duration, default: "50s", usage: "Amount of time which we allow running Node to be unresponsive before marking it unhealthy."),
                 Flag("node-monitor-period", kind: .duration, default: "5s", usage: "The period for syncing NodeStatus in cloud-node-lifecycle-controller."),
                 Flag("node-startup-grace-period", kind: .duration, default: "1m0s", usage: "Amount of time which we allow starting Node to be unresponsive before marking it unhealthy."),
                 Flag("terminated-pod-gc-threshold", kind: .int, default: "12500", usage: "Number of terminated pods that can exist before the terminated pod garbage collector starts deleting terminated pods."),
                 Flag("version", kind: .bool, usage: "Print version information and quit"),
-            ] + ComponentFlags.leaderElection(resourceName: "kube-controller-manager") + acceptedFlags,
+            ] + SigningFlags.flags + ComponentFlags.leaderElection(resourceName: "kube-controller-manager") + acceptedFlags,
             persistentFlags: [Flag("v", shorthand: "v", kind: .level, default: "0", usage: "number for the log level verbosity")],
             run: { invocation in
                 let flags = invocation.flags
@@ -114,15 +114,19 @@ public enum KubeControllerManagerCommand {
             options.concurrentEndpointSyncs = try flags.int("concurrent-endpoint-syncs") ?? 5
             options.concurrentServiceEndpointSyncs = try flags.int("concurrent-service-endpoint-syncs") ?? 5
             options.concurrentResourceQuotaSyncs = try flags.int("concurrent-resource-quota-syncs") ?? 5
+            options.concurrentHorizontalPodAutoscalerSyncs = try flags.int("concurrent-horizontal-pod-autoscaler-syncs") ?? 5
             options.maxEndpointsPerSlice = try flags.int("max-endpoints-per-slice") ?? 100
             options.terminatedPodGCThreshold = try flags.int("terminated-pod-gc-threshold") ?? 12500
         } catch { throw fail(logger, "\(error)") }
         options.nodeMonitorGracePeriod = try seconds(flags, "node-monitor-grace-period", 50, logger)
         options.nodeMonitorPeriod = try seconds(flags, "node-monitor-period", 5, logger)
+        options.horizontalPodAutoscalerSyncPeriod = max(1, try seconds(flags, "horizontal-pod-autoscaler-sync-period", 15, logger))
         options.nodeStartupGracePeriod = try seconds(flags, "node-startup-grace-period", 60, logger)
         options.clusterName = flags.string("cluster-name") ?? "kubernetes"
         options.clusterSigningCertFile = flags.string("cluster-signing-cert-file")
         options.clusterSigningKeyFile = flags.string("cluster-signing-key-file")
+        options.clusterSigningDuration = try seconds(flags, "cluster-signing-duration", 8760 * 3600, logger)
+        do { options.signingAuthorities = try SigningFlags.authorities(flags) } catch { throw fail(logger, "\(error)") }
         if let file = flags.string("root-ca-file"), !file.isEmpty {
             guard let pem = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw fail(logger, "--root-ca-file \(file): cannot read the file")

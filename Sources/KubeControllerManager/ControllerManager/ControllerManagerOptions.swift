@@ -16,6 +16,10 @@ public struct ControllerManagerOptions: Sendable {
     public var concurrentServiceEndpointSyncs = 5
     public var concurrentTTLSyncs = 5
     public var concurrentResourceQuotaSyncs = 5
+    /// --concurrent-horizontal-pod-autoscaler-syncs
+    public var concurrentHorizontalPodAutoscalerSyncs = 5
+    /// --horizontal-pod-autoscaler-sync-period, seconds.
+    public var horizontalPodAutoscalerSyncPeriod: Double = 15
     /// --max-endpoints-per-slice.
     public var maxEndpointsPerSlice = 100
     /// --node-monitor-grace-period (50 s in 1.32), --node-monitor-period (5 s), --node-startup-grace-period (60 s).
@@ -30,9 +34,25 @@ public struct ControllerManagerOptions: Sendable {
     public var serviceAccountSigningKeyPEM: String?
     /// --cluster-name.
     public var clusterName = "kubernetes"
-    /// --cluster-signing-cert-file / --cluster-signing-key-file (the CSR signer, later).
+    /// --cluster-signing-cert-file / --cluster-signing-key-file.
     public var clusterSigningCertFile: String?
     public var clusterSigningKeyFile: String?
+    /// The CA (certificate and key PEM) csrsigning signs each signer's requests with, by signer name: from
+    /// --cluster-signing-{cert,key}-file for all four, or the per-signer flags. None: csrsigning does not run.
+    public var signingAuthorities: [String: SigningKeyPair] = [:]
+    /// --cluster-signing-duration (8760h): the longest validity csrsigning gives.
+    public var clusterSigningDuration: Double = 8760 * 3600
 
     public init() {}
+}
+
+/// A CA's certificate and private key as PEM text.
+public struct SigningKeyPair: Sendable, Equatable {
+    public var certificatePEM: String
+    public var keyPEM: String
+
+    public init(certificatePEM: String, keyPEM: String) {
+        self.certificatePEM = certificatePEM
+        self.keyPEM = keyPEM
+    }
 }

@@ -20,9 +20,11 @@ struct DaemonSetController: Controller {
     let nodes: ObjectStore
     let worker: QueueWorker
     let expectations: Expectations
+    let history: RevisionHistory
 
     init(context: ControllerContext) {
         self.context = context
+        history = RevisionHistory(context: context)
         sets = ObjectStore(.daemonSets, context: context)
         pods = ObjectStore(.pods, context: context)
         nodes = ObjectStore(.nodes, context: context)

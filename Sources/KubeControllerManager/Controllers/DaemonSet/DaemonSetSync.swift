@@ -17,6 +17,13 @@ struct DaemonSetSync {
         let spec = typed.object.spec
         let template = spec.template ?? .emptyObject
         let hash = DeploymentController.templateHash(template, collisionCount: Int64(typed.object.status.collisionCount ?? 0))
+        do {
+            try await controller.history.record(owner: ds, name: "\(ds.metaName)-\(hash)", hashLabel: C.hashLabel, hash: hash)
+        } catch is RevisionCollision {
+            // Another template has this revision's name: the next hash is made with a higher collisionCount.
+            try await controller.sets.updateStatus(typed) { d in d.status.collisionCount = (d.status.collisionCount ?? 0).addingSaturated(1) }
+            return
+        }
         let probe = try C.daemonPod(typed, template: template, hash: hash, node: "")
         let rollingUpdate = spec.updateStrategy.type != "OnDelete"
         let maxUnavailable = max(1, Workloads.scaled(spec.updateStrategy.rollingUpdate?.maxUnavailable,
@@ -107,6 +114,8 @@ struct DaemonSetSync {
             d.status.numberUnavailable = Workloads.int32(unavailable)
             d.status.observedGeneration = max(0, typed.object.metadata.generation ?? 1)
         }
+        let inUse = Set(owned.compactMap { $0.labels[C.hashLabel].map { "\(ds.metaName)-\($0)" } } + ["\(ds.metaName)-\(hash)"])
+        await controller.history.truncate(owner: ds, limit: Int(max(0, spec.revisionHistoryLimit ?? 10)), inUse: inUse)
         if let failure { throw failure }
     }
 }

@@ -24,9 +24,11 @@ struct StatefulSetController: Controller {
     let claims: ObjectStore
     let worker: QueueWorker
     let expectations: Expectations
+    let history: RevisionHistory
 
     init(context: ControllerContext) {
         self.context = context
+        history = RevisionHistory(context: context)
         sets = ObjectStore(.statefulSets, context: context)
         pods = ObjectStore(.pods, context: context)
         claims = ObjectStore(.persistentVolumeClaims, context: context)

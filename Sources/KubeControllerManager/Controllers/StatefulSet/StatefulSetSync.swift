@@ -21,8 +21,15 @@ struct StatefulSetSync {
         let replicas = max(0, Int(spec.replicas ?? 1))
         let start = max(0, Int(spec.ordinals?.start ?? 0))
         let ordered = spec.podManagementPolicy != "Parallel"
-        let revision = "\(sts.metaName)-" + DeploymentController.templateHash(spec.template ?? .emptyObject,
-                                                           collisionCount: Int64(typed.object.status.collisionCount ?? 0))
+        let hash = DeploymentController.templateHash(spec.template ?? .emptyObject,
+                                                     collisionCount: Int64(typed.object.status.collisionCount ?? 0))
+        let revision = "\(sts.metaName)-\(hash)"
+        do {
+            try await controller.history.record(owner: sts, name: revision, hashLabel: StatefulSetController.hashLabel, hash: hash)
+        } catch is RevisionCollision {
+            try await controller.sets.updateStatus(typed) { s in s.status.collisionCount = (s.status.collisionCount ?? 0).addingSaturated(1) }
+            return
+        }
         var byOrdinal: [Int: WorkloadPod] = [:]
         for pod in owned { if let n = ordinal(of: pod) { byOrdinal[n] = pod } }
         let wanted = start..<(start + replicas)
@@ -86,6 +93,9 @@ struct StatefulSetSync {
             }
         }
         try await writeStatus(byOrdinal: byOrdinal, wanted: wanted, revision: revision)
+        var inUse = Set(owned.compactMap { $0.labels[StatefulSetController.hashLabel] } + [revision])
+        if !typed.object.status.currentRevision.isEmpty { inUse.insert(typed.object.status.currentRevision) }
+        await controller.history.truncate(owner: sts, limit: Int(max(0, spec.revisionHistoryLimit ?? 10)), inUse: inUse)
         if let failure { throw failure }
     }
 
