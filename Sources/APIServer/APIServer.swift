@@ -162,6 +162,7 @@ public final class APIServer: Sendable {
             logger.error("request \(request.method) \(request.path) failed: \(error)")
             response = .error(.internalError("\(error)"))
         }
+        if info.isResourceRequest { response = protobufResponse(response, request, info) }
         let longRunning: Bool
         if case .stream = response.body { longRunning = true } else { longRunning = false }
         metrics.end(mutating: mutating, info: info, code: response.status, seconds: Timestamp.monotonic() - start,
@@ -171,6 +172,22 @@ public final class APIServer: Sendable {
                        "HTTP verb=\(request.method) URI=\(request.path) latency=\(Int((Timestamp.monotonic() - start) * 1e6))µs userAgent=\(request.header("user-agent") ?? "") user=\(request.user.name) resp=\(response.status)")
         }
         return response
+    }
+
+    /// A resource request whose client prefers protobuf gets its JSON answer (the object, list, Status or error)
+    /// re-encoded as upstream's message; a kind without one stays JSON, which client-go's Accept also takes.
+    func protobufResponse(_ response: APIResponse, _ request: APIRequest, _ info: RequestInfo) -> APIResponse {
+        guard let accept = request.header("accept"), accept.contains(MediaType.protobufType),
+              case .bytes(let body) = response.body,
+              response.headers.contains(where: { $0.0 == "content-type" && $0.1 == "application/json" }) else { return response }
+        // Only resources this server serves: an aggregated API server's answer is passed on as it came.
+        guard let def = catalog.lookup(group: info.apiGroup, version: info.apiVersion, resource: info.resource),
+              let media = MediaType.negotiate(accept, protobuf: MediaType.protobufForms(builtIn: def.owner == nil)), media.protobuf,
+              let object = try? JSONParser.parse(body), let encoded = ProtobufEncoder.encode(object) else { return response }
+        var converted = response
+        converted.body = .bytes(encoded)
+        converted.headers = response.headers.map { $0.0 == "content-type" ? ($0.0, ProtobufEncoder.contentType) : $0 }
+        return converted
     }
 
     func route(_ authenticated: APIRequest, _ info: RequestInfo) async throws -> APIResponse {

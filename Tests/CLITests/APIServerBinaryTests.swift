@@ -183,6 +183,23 @@ struct APIServerBinaryTests {
         #expect(job.out == #"["echo","hi"] Never"#, "\(job.err)")
         let cron = try await run(kubectl, kc + ["-n", "demo", "create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *", "--", "date"])
         #expect(cron.code == 0, "\(cron.err)")
+        // kubectl autoscale sends an autoscaling/v1 HorizontalPodAutoscaler in protobuf (it once was a 415).
+        let autoscale = try await run(kubectl, kc + ["-n", "demo", "autoscale", "deployment", "web", "--min=2", "--max=5", "--cpu-percent=60"])
+        #expect(autoscale.out == "horizontalpodautoscaler.autoscaling/web autoscaled\n", "\(autoscale.err)")
+        let hpa = try await run(kubectl, kc + ["-n", "demo", "get", "hpa.v2.autoscaling", "web", "-o",
+                                         "jsonpath={.spec.minReplicas} {.spec.maxReplicas} {.spec.metrics[0].resource.target.averageUtilization}"])
+        #expect(hpa.out == "2 5 60", "\(hpa.err)")
+        // kubectl drain: a policy/v1 Eviction in protobuf for the pod on the node (there is no scheduler here: the pod
+        // names its node).
+        // One `kind: List` file: kubectl validates a List against /openapi/v2 in gnostic protobuf.
+        let drainObjects = #"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"}},"#
+            + #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"pinned","namespace":"demo"},"#
+            + #""spec":{"nodeName":"n1","containers":[{"name":"c","image":"busybox"}]}}]}"#
+        try drainObjects.write(toFile: "\(dir)/drain.json", atomically: true, encoding: .utf8)
+        let made = try await run(kubectl, kc + ["create", "-f", "\(dir)/drain.json"])
+        #expect(made.code == 0, "\(made.err)")
+        let drain = try await run(kubectl, kc + ["drain", "n1", "--force", "--grace-period=0", "--timeout=60s"])
+        #expect(drain.out.contains("pod/pinned evicted") && drain.out.contains("node/n1 drained"), "\(drain.out) \(drain.err)")
         let all = try await run(kubectl, kc + ["-n", "demo", "get", "all"])
         #expect(all.out.contains("deployment.apps/web") && all.out.contains("job.batch/once") && all.out.contains("cronjob.batch/tick"), "\(all.err)")
 

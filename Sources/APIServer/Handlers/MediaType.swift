@@ -1,37 +1,56 @@
 /// What the client accepts (`Accept`): plain JSON, a Table (`as=Table;g=meta.k8s.io;v=v1`), partial object
-/// metadata, or aggregated discovery.
+/// metadata, or aggregated discovery; each in JSON or, where upstream offers it, in protobuf.
 struct MediaType {
     enum Form: Equatable { case object, table, partialMetadata, discoveryV2, discoveryV2Beta1 }
     var form: Form = .object
     var tableVersion = "v1"
+    /// `application/vnd.kubernetes.protobuf` was the first acceptable choice.
+    var protobuf = false
 
-    static func negotiate(_ accept: String?) -> MediaType? {
+    static let protobufType = "application/vnd.kubernetes.protobuf"
+
+    /// The forms an endpoint can answer in protobuf: a built-in kind and its partial metadata; for a custom
+    /// resource only PartialObjectMetadata (upstream's CR handler serializes JSON and YAML; the metadata forms are
+    /// meta.k8s.io's own kinds). Tables are JSON only upstream.
+    static func protobufForms(builtIn: Bool) -> Set<Form> { builtIn ? [.object, .partialMetadata] : [.partialMetadata] }
+
+    /// The first clause of `accept` this endpoint can answer, in the client's order (client-go sends
+    /// `application/vnd.kubernetes.protobuf,application/json`); nil when the client takes only protobuf and this
+    /// endpoint has none of it (406).
+    static func negotiate(_ accept: String?, protobuf: Set<Form> = []) -> MediaType? {
         guard let accept, !accept.isEmpty else { return MediaType() }
         var protobufOnly = true
         for clause in accept.split(separator: ",") {
             let params = clause.split(separator: ";").map { $0.trimmingCharacters() }
             guard let type = params.first else { continue }
-            if type == "application/vnd.kubernetes.protobuf" { continue }
-            protobufOnly = false
             var dict: [String: String] = [:]
             for p in params.dropFirst() {
                 let kv = p.split(separator: "=", maxSplits: 1).map(String.init)
                 if kv.count == 2 { dict[kv[0]] = kv[1] }
             }
-            guard type == "application/json" || type == "*/*" || type == "application/*" || type == "application/yaml" else { continue }
+            let isProtobuf = type == protobufType
+            if !isProtobuf { protobufOnly = false }
+            guard isProtobuf || type == "application/json" || type == "*/*" || type == "application/*" || type == "application/yaml" else { continue }
+            var media: MediaType
             switch (dict["as"], dict["g"], dict["v"]) {
             case ("Table"?, "meta.k8s.io"?, let v?) where v == "v1" || v == "v1beta1":
-                return MediaType(form: .table, tableVersion: v)
+                media = MediaType(form: .table, tableVersion: v)
             case ("PartialObjectMetadata"?, "meta.k8s.io"?, _), ("PartialObjectMetadataList"?, "meta.k8s.io"?, _):
-                return MediaType(form: .partialMetadata)
+                media = MediaType(form: .partialMetadata)
             case ("APIGroupDiscoveryList"?, "apidiscovery.k8s.io"?, "v2"?):
-                return MediaType(form: .discoveryV2)
+                media = MediaType(form: .discoveryV2)
             case (nil, _, _):
-                return MediaType()
+                media = MediaType()
             default:
                 continue
             }
+            if isProtobuf {
+                guard protobuf.contains(media.form) else { continue }
+                media.protobuf = true
+            }
+            return media
         }
+        // Only protobuf, for an endpoint without it, is a 406; anything else unmatched is answered in JSON.
         return protobufOnly ? nil : MediaType()
     }
 }

@@ -15,6 +15,16 @@ struct ResourceHandler {
     var def: ResourceDefinition { store.definition }
     var query: QueryParameters { request.query }
     var namespace: String { def.namespaced ? info.namespace : "" }
+    /// The response's form; protobuf for built-in kinds when the client prefers it (the body is converted from JSON
+    /// once the handler answers, in `APIServer.handle`; watch streams frame each event themselves).
+    var negotiatedMedia: MediaType? {
+        MediaType.negotiate(request.header("accept"), protobuf: MediaType.protobufForms(builtIn: def.owner == nil))
+    }
+
+    var notAcceptable: StatusError {
+        StatusError.notAcceptable("only the following media types are accepted: application/json, application/yaml"
+                                  + (def.owner == nil ? ", \(MediaType.protobufType)" : ""))
+    }
 
     var context: RequestContext {
         var context = RequestContext(user: request.user, dryRun: query["dryRun"] == "All", subresource: info.subresource,
@@ -67,7 +77,7 @@ struct ResourceHandler {
                 }
                 if def.group.isEmpty, def.resource == "namespaces", info.subresource == "finalize", !info.name.isEmpty {
                     guard info.verb == "update" else { throw StatusError.methodNotSupported(GroupResource(group: "", resource: "namespaces/finalize"), info.verb) }
-                    guard let media = MediaType.negotiate(request.header("accept")) else { throw StatusError.notAcceptable("only the following media types are accepted: application/json, application/yaml") }
+                    guard let media = negotiatedMedia else { throw notAcceptable }
                     return try await respond(try await store.finalizeNamespace(info.name, body: try body(), context: context), media: media)
                 }
                 if def.group.isEmpty, def.resource == "serviceaccounts", info.subresource == "token", !info.name.isEmpty {
@@ -83,9 +93,7 @@ struct ResourceHandler {
         if let dryRun = query["dryRun"], dryRun != "All" {
             throw StatusError.badRequest("Invalid dry run value: \(dryRun); only \"All\" is supported")
         }
-        guard let media = MediaType.negotiate(request.header("accept")) else {
-            throw StatusError.notAcceptable("only the following media types are accepted: application/json, application/yaml")
-        }
+        guard let media = negotiatedMedia else { throw notAcceptable }
         if def.group.isEmpty, def.resource == "componentstatuses" { return try await componentStatuses(media) }
         switch info.verb {
         case "get": return try await respond(try await store.get(namespace: namespace, name: info.name), media: media)

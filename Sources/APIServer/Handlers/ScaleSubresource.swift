@@ -42,6 +42,10 @@ extension ResourceHandler {
                 } catch {
                     throw StatusError.undecodable(kind: "Scale", version: "v1", error)
                 }
+                // A protobuf Scale carries replicas 0 as Go's omitted zero.
+                if contentType == MediaType.protobufType, wanted[path: ["spec", "replicas"]] == nil {
+                    wanted[path: ["spec", "replicas"]] = 0
+                }
                 guard let replicas = wanted[path: ["spec", "replicas"]]?.int else {
                     throw StatusError.invalid(kind: "Scale", group: "autoscaling", name: name, [.required("spec.replicas")])
                 }

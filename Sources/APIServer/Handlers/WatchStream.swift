@@ -81,7 +81,7 @@ struct WatchStream {
         let pump = Task {
             metrics.watchStarted(kind)
             if let expired {
-                continuation.yield(EventConverter.line(.error, expired.status))
+                continuation.yield(converter.line(.error, expired.status))
             } else {
                 // The initial state in chunks; a client too slow to take it is disconnected (it relists) rather
                 // than handed a stream with holes.
@@ -119,9 +119,9 @@ struct WatchStream {
                             }
                         } catch StorageError.compacted(let requested, let compacted) {
                             // A remote store (etcd) reports compaction on the watch stream rather than when asked.
-                            continuation.yield(EventConverter.line(.error, StatusError.gone("too old resource version: \(requested) (\(compacted))").status))
+                            continuation.yield(converter.line(.error, StatusError.gone("too old resource version: \(requested) (\(compacted))").status))
                         } catch let error as StorageError {
-                            continuation.yield(EventConverter.line(.error, StatusError.internalError("\(error)").status))
+                            continuation.yield(converter.line(.error, StatusError.internalError("\(error)").status))
                         } catch {}
                     }
                     group.addTask {
@@ -154,7 +154,8 @@ struct WatchStream {
             pump.cancel()
             Task { await closers.remove(id) }
         }
-        return APIResponse(status: 200, headers: [("content-type", "application/json"), ("cache-control", "no-cache, private")],
+        let contentType = media.protobuf ? ProtobufEncoder.watchContentType : "application/json"
+        return APIResponse(status: 200, headers: [("content-type", contentType), ("cache-control", "no-cache, private")],
                            body: .stream(stream))
     }
 }
@@ -193,23 +194,34 @@ struct EventConverter: Sendable {
             var table = TableConverter(definition: store.definition, includeObject: includeObject, version: media.tableVersion)
                 .table([object])
             table["metadata"] = ["resourceVersion": .string(object.metaResourceVersion)]
-            return Self.line(type, table)
+            return line(type, table)
         case .partialMetadata:
-            return Self.line(type, TableConverter.partialMetadata(object))
+            return line(type, TableConverter.partialMetadata(object))
         default:
-            return Self.line(type, object)
+            return line(type, object)
         }
     }
 
     func bookmark(_ revision: Int64, initialEventsEnd: Bool) -> [UInt8] {
         var metadata: JSONValue = ["resourceVersion": .string(String(revision))]
         if initialEventsEnd { metadata["annotations"] = ["k8s.io/initial-events-end": "true"] }
-        let object: JSONValue = ["kind": .string(store.definition.kind), "apiVersion": .string(store.definition.apiVersion),
+        var object: JSONValue = ["kind": .string(store.definition.kind), "apiVersion": .string(store.definition.apiVersion),
                                  "metadata": metadata]
-        return Self.line(.bookmark, object)
+        // A metadata watch's bookmark is partial metadata too (a custom resource's kind has no protobuf message).
+        if media.form == .partialMetadata { object = TableConverter.partialMetadata(object) }
+        return line(.bookmark, object)
     }
 
-    static func line(_ type: WatchEvent.EventType, _ object: JSONValue) -> [UInt8] {
+    /// One event in the negotiated framing: a JSON line, or a length-prefixed protobuf WatchEvent.
+    func line(_ type: WatchEvent.EventType, _ object: JSONValue) -> [UInt8] {
+        if media.protobuf {
+            // Negotiation offers protobuf only for kinds that have a message; a JSON line would break the framing.
+            return ProtobufEncoder.watchFrame(type: type.rawValue, object: object) ?? []
+        }
+        return Self.jsonLine(type, object)
+    }
+
+    static func jsonLine(_ type: WatchEvent.EventType, _ object: JSONValue) -> [UInt8] {
         var out = Array("{\"type\":\"\(type.rawValue)\",\"object\":".utf8)
         JSONWriter.append(object, to: &out)
         out.append(contentsOf: Array("}\n".utf8))
