@@ -21,7 +21,8 @@ public struct HTTPSClient: Sendable {
 
     public let host: String
     public let port: Int
-    private let context: NIOSSLContext
+    /// nil speaks plain HTTP (the apiserver's proxy to a pod or service endpoint without an `https:` prefix).
+    private let context: NIOSSLContext?
     /// The name the server's certificate must carry (and the SNI sent); nil checks only the chain.
     private let serverName: String?
     public var timeout: TimeAmount = .seconds(15)
@@ -48,6 +49,15 @@ public struct HTTPSClient: Sendable {
         context = try NIOSSLContext(configuration: config)
     }
 
+    /// Plain HTTP/1.1 to host:port, for the apiserver's `pods/proxy` and `services/proxy` (upstream's default
+    /// scheme there is http).
+    public init(plainTextHost host: String, port: Int) {
+        self.host = host
+        self.port = port
+        serverName = nil
+        context = nil
+    }
+
     typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
     private func connect() async throws -> Channel {
@@ -56,7 +66,9 @@ public struct HTTPSClient: Sendable {
             .connectTimeout(.seconds(5))
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: serverName))
+                    if let context {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: serverName))
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try Channel(wrappingChannelSynchronously: channel)
                 }

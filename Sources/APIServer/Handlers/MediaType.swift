@@ -5,9 +5,15 @@ struct MediaType {
     var form: Form = .object
     var tableVersion = "v1"
 
-    static func negotiate(_ accept: String?) -> MediaType? {
+    /// upstream's NotAcceptable message, naming the serializers a built-in endpoint has.
+    static let acceptedMessage = "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf"
+
+    /// `allowsTable` false for endpoints with no table converter (the access and token reviews): a Table is not
+    /// offered there, so a client that accepts nothing else is answered 406 (upstream's AllowsMediaTypeTransform).
+    static func negotiate(_ accept: String?, allowsTable: Bool = true) -> MediaType? {
         guard let accept, !accept.isEmpty else { return MediaType() }
         var protobufOnly = true
+        var refusedTable = false
         for clause in accept.split(separator: ",") {
             let params = clause.split(separator: ";").map { $0.trimmingCharacters() }
             guard let type = params.first else { continue }
@@ -21,6 +27,7 @@ struct MediaType {
             guard type == "application/json" || type == "*/*" || type == "application/*" || type == "application/yaml" else { continue }
             switch (dict["as"], dict["g"], dict["v"]) {
             case ("Table"?, "meta.k8s.io"?, let v?) where v == "v1" || v == "v1beta1":
+                guard allowsTable else { refusedTable = true; continue }
                 return MediaType(form: .table, tableVersion: v)
             case ("PartialObjectMetadata"?, "meta.k8s.io"?, _), ("PartialObjectMetadataList"?, "meta.k8s.io"?, _):
                 return MediaType(form: .partialMetadata)
@@ -32,6 +39,6 @@ struct MediaType {
                 continue
             }
         }
-        return protobufOnly ? nil : MediaType()
+        return protobufOnly || refusedTable ? nil : MediaType()
     }
 }
