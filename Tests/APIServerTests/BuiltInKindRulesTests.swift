@@ -87,4 +87,25 @@ import Testing
         let asCore = try await s.request("GET", "/api/v1/namespaces/default/events/e2")
         #expect(asCore.body["message"] == "Assigned" && asCore.body[path: ["involvedObject", "name"]] == "web", "\(asCore.text)")
     }
+
+    /// `kubectl delete cm --all-namespaces -l x=y` lists across namespaces and deletes one by one; a collection
+    /// DELETE across namespaces is not served, as upstream.
+    @Test func deletingAcrossNamespacesIsOneByOne() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        for ns in ["a1", "a2"] {
+            #expect(try await s.request("POST", "/api/v1/namespaces", ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)]]).status == 201)
+            let cm: JSONValue = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "c", "labels": ["x": "y"]]]
+            #expect(try await s.request("POST", "/api/v1/namespaces/\(ns)/configmaps", cm).status == 201)
+        }
+        let collection = try await s.request("DELETE", "/api/v1/configmaps?labelSelector=x%3Dy")
+        #expect(collection.status == 405 && collection.body["reason"] == "MethodNotAllowed", "\(collection.text)")
+        #expect(collection.body["message"] == "the server does not allow this method on the requested resource")
+        let listed = try await s.request("GET", "/api/v1/configmaps?labelSelector=x%3Dy")
+        #expect(listed.body["items"]?.array?.count == 2)
+        for item in listed.body["items"]?.array ?? [] {
+            #expect(try await s.request("DELETE", "/api/v1/namespaces/\(item.metaNamespace)/configmaps/\(item.metaName)").status == 200)
+        }
+        #expect(try await s.request("GET", "/api/v1/configmaps?labelSelector=x%3Dy").body["items"]?.array?.isEmpty == true)
+    }
 }

@@ -30,6 +30,10 @@ struct ResourceHandler {
             if info.verb == "create" || !info.name.isEmpty {
                 throw StatusError.notFoundPath()
             }
+            // Upstream serves only list and watch across namespaces (`kubectl delete --all-namespaces -l …` lists,
+            // then deletes one by one): a collection DELETE there is go-restful's 405.
+            throw StatusError(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource",
+                              details: .emptyObject)
         }
         if !info.subresource.isEmpty {
             guard def.strategy.objectSubresources.contains(info.subresource) else {
