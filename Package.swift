@@ -24,7 +24,8 @@ let package = Package(
     ],
     targets: [
         // Shared, dependency-free building blocks.
-        .target(name: "KubestrapVersion"),
+        .target(name: "KubestrapVersion", plugins: ["BuildStamp"]),
+        .plugin(name: "BuildStamp", capability: .buildTool()),
         .target(name: "KubeAPI", dependencies: ["KubeJSON"]),
         .target(name: "KubestrapTesting", dependencies: ["KubeCommand"]),
         .target(name: "KubeLog", dependencies: ["AtomicFile", .product(name: "Logging", package: "swift-log")]),

@@ -32,10 +32,15 @@ public final class APIServer: Sendable {
     let componentProber: (any ComponentProber)?
     /// kube-aggregator's part: APIServices, their availability, and the proxy to aggregated API servers.
     let aggregator: APIAggregator
+    /// The admission webhook configurations, followed from the storage.
+    let webhookConfigurations: WebhookConfigurationCache
 
+    /// `webhooks` carries the calls to admission webhooks; without it a matching webhook fails to be called (its
+    /// failurePolicy decides).
     public init(options: APIServerOptions, storage: any StorageBackend, tokens: TokenAuthenticator? = nil,
                 kubelets: (any KubeletConnector)? = nil, aggregation: (any AggregationTransport)? = nil,
-                componentProber: (any ComponentProber)? = nil, proxyTransport: (any ConnectTransport)? = nil, logger: Logger) {
+                componentProber: (any ComponentProber)? = nil, webhooks: (any WebhookTransport)? = nil,
+                proxyTransport: (any ConnectTransport)? = nil, logger: Logger) {
         self.proxyTransport = proxyTransport
         self.componentProber = componentProber
         self.options = options
@@ -82,12 +87,21 @@ public final class APIServer: Sendable {
         admission.append(serviceIPs)
         admission.append(serviceNodePorts)
         if !options.disabledAdmissionPlugins.contains("LimitRanger") { admission.append(LimitRangerAdmission(storage: instrumented)) }
+        let webhookConfigurations = WebhookConfigurationCache(logger: logger)
+        self.webhookConfigurations = webhookConfigurations
+        let dispatcher = WebhookDispatcher(cache: webhookConfigurations, transport: webhooks, storage: instrumented, logger: logger)
+        // As upstream's order: the mutating webhooks after the built-in mutating plugins, the validating ones before
+        // ResourceQuota (which charges only what every other plugin let through).
+        if !options.disabledAdmissionPlugins.contains("MutatingAdmissionWebhook") { admission.append(MutatingAdmissionWebhook(dispatcher: dispatcher)) }
         // Validating plugins run after validation, in this order; ResourceQuota last, as upstream.
         if !options.disabledAdmissionPlugins.contains("LimitRanger") {
             admission.append(LimitRangerAdmission(storage: instrumented, phase: .validating))
         }
+        if !options.disabledAdmissionPlugins.contains("ValidatingAdmissionWebhook") { admission.append(ValidatingAdmissionWebhook(dispatcher: dispatcher)) }
         if !options.disabledAdmissionPlugins.contains("ResourceQuota") { admission.append(ResourceQuotaAdmission(storage: instrumented)) }
-        self.registry = ResourceRegistry(builtIn: ResourceCatalog.standard(), storage: instrumented, admission: admission)
+        let registry = ResourceRegistry(builtIn: ResourceCatalog.standard(), storage: instrumented, admission: admission)
+        self.registry = registry
+        dispatcher.registry.value = registry
         self.health = HealthChecks()
         // The apiextensions server's own controller is part of the apiserver upstream too; every other controller
         // (and the scheduler) is kube-controller-manager's (kube-scheduler's), an API client of this server.
@@ -113,6 +127,7 @@ public final class APIServer: Sendable {
         await health.set("poststarthook/rbac/bootstrap-roles", ok: true)
         await health.set("poststarthook/scheduling/bootstrap-system-priority-classes", ok: true)
         if let rbac { try await rbac.start() }
+        await webhookConfigurations.start(storage: storage)
         await health.set("poststarthook/start-apiserver-admission-initializer", ok: true)
         let services = try await storage.range(prefix: "/registry/services/specs/", startAfter: nil, limit: 0)
         let stored = services.kvs.compactMap { try? JSONParser.parse($0.value) }
@@ -134,6 +149,7 @@ public final class APIServer: Sendable {
     /// data may follow).
     public func stop() async {
         await rbac?.stop()
+        await webhookConfigurations.stop()
         await customResourceDefinitions.stop()
         await aggregator.stop()
         await health.setShuttingDown()
@@ -234,7 +250,8 @@ extension KubestrapVersion {
         let parts = gitVersion.dropFirst().split(separator: ".")
         return [
             "major": .string(parts.first.map(String.init) ?? "1"), "minor": .string(parts.count > 1 ? String(parts[1]) : "32"),
-            "gitVersion": .string(gitVersion), "gitCommit": "", "gitTreeState": "clean", "buildDate": "",
+            "gitVersion": .string(gitVersion), "gitCommit": .string(gitCommit), "gitTreeState": .string(gitTreeState),
+            "buildDate": .string(buildDate),
             "goVersion": "swift6", "compiler": "swiftc", "platform": .string("linux/\(architecture)"),
         ]
     }

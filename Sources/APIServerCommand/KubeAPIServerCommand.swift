@@ -42,7 +42,7 @@ public enum KubeAPIServerCommand {
                 Flag("token-auth-file", usage: "If set, the file that will be used to secure the secure port of the API server via token authentication (token,user,uid,\"group1,group2\")."),
                 Flag("anonymous-auth", kind: .bool, default: "true", usage: "Enables anonymous requests to the secure port of the API server."),
                 Flag("authorization-mode", kind: .strings, default: "Node,RBAC", usage: "Ordered list of plug-ins to do authorization on secure port. Supported: AlwaysAllow,Node,RBAC."),
-                Flag("enable-admission-plugins", kind: .strings, usage: "admission plugins that should be enabled in addition to default enabled ones (NamespaceLifecycle, ServiceAccount, DefaultTolerationSeconds). Supported extra: NodeRestriction."),
+                Flag("enable-admission-plugins", kind: .strings, usage: "admission plugins that should be enabled in addition to default enabled ones (NamespaceLifecycle, LimitRanger, ServiceAccount, Priority, DefaultTolerationSeconds, DefaultStorageClass, CertificateApproval, CertificateSigning, CertificateSubjectRestriction, MutatingAdmissionWebhook, ValidatingAdmissionWebhook, ResourceQuota). Supported extra: NodeRestriction."),
                 Flag("disable-admission-plugins", kind: .strings, usage: "admission plugins that should be disabled although they are in the default enabled plugins list."),
                 Flag("service-cluster-ip-range", default: "10.0.0.0/24", usage: "A CIDR notation IP range from which to assign service cluster IPs."),
                 Flag("service-node-port-range", default: "30000-32767", usage: "A port range to reserve for services with NodePort visibility.  This must not overlap with the ephemeral port range on nodes.  Example: '30000-32767'. Inclusive at both ends of the range."),
@@ -217,7 +217,8 @@ public enum KubeAPIServerCommand {
             do { kubelets = try KubeletClient(certificateFile: cert, keyFile: key) } catch { throw fail(logger, "\(error)") }
         }
         let api = APIServer(options: options, storage: storage, tokens: tokens, kubelets: kubelets, aggregation: aggregation,
-                            componentProber: HealthProber(), proxyTransport: ConnectProxyClient(kubelets: kubelets), logger: logger)
+                            componentProber: HealthProber(), webhooks: WebhookHTTPSClient(),
+                            proxyTransport: ConnectProxyClient(kubelets: kubelets), logger: logger)
         do { try await api.start() } catch { throw fail(logger, "failed to initialize the API server: \(error)") }
         let server: SecureServer
         do {

@@ -54,6 +54,8 @@ extension ResourceType {
     public static let deployments = ResourceType(group: "apps", version: "v1", resource: "deployments", kind: "Deployment", namespaced: true)
     public static let statefulSets = ResourceType(group: "apps", version: "v1", resource: "statefulsets", kind: "StatefulSet", namespaced: true)
     public static let daemonSets = ResourceType(group: "apps", version: "v1", resource: "daemonsets", kind: "DaemonSet", namespaced: true)
+    public static let horizontalPodAutoscalers = ResourceType(group: "autoscaling", version: "v2", resource: "horizontalpodautoscalers",
+                                                              kind: "HorizontalPodAutoscaler", namespaced: true)
     public static let controllerRevisions = ResourceType(group: "apps", version: "v1", resource: "controllerrevisions",
                                                          kind: "ControllerRevision", namespaced: true)
     public static let jobs = ResourceType(group: "batch", version: "v1", resource: "jobs", kind: "Job", namespaced: true)

@@ -23,16 +23,22 @@ public struct HTTPSClient: Sendable {
     public let port: Int
     /// nil speaks plain HTTP (the apiserver's proxy to a pod or service endpoint without an `https:` prefix).
     private let context: NIOSSLContext?
-    /// The name the server's certificate must carry (and the SNI sent); nil checks only the chain.
-    private let serverName: String?
+    /// The name the server's certificate must carry (and SNI sends); nil checks it against the address dialled.
+    private var serverHostname: String?
+    /// Host header value; `host:port` unless given.
+    private var authority: String?
+    /// How long `send` may take in all, connecting included.
     public var timeout: TimeAmount = .seconds(15)
+    public var connectTimeout: TimeAmount = .seconds(5)
+    /// A response body beyond this many bytes fails the request (`HTTPSClientError.responseTooLarge`).
+    public var maxResponseBytes = Int.max
 
     /// `caPEM` nil means the server certificate is not verified (the apiserver's default towards kubelets). With
     /// `serverName` the certificate must also be issued for that name (the aggregator's `<service>.<namespace>.svc`).
     public init(host: String, port: Int, caPEM: String?, certificatePEM: String?, keyPEM: String?, serverName: String? = nil) throws {
         self.host = host
         self.port = port
-        self.serverName = caPEM == nil ? nil : serverName
+        serverHostname = caPEM == nil ? nil : serverName
         var config = TLSConfiguration.makeClientConfiguration()
         if let caPEM {
             // An empty bundle verifies against the system's roots.
@@ -49,25 +55,46 @@ public struct HTTPSClient: Sendable {
         context = try NIOSSLContext(configuration: config)
     }
 
+    /// A client that verifies the server fully: its certificate chains to `caPEM` (the system's roots when nil) and
+    /// names `serverName` (the dialled address when nil), as a Go client with that CA and ServerName does.
+    public init(host: String, port: Int, serverName: String?, caPEM: String?) throws {
+        self.host = host
+        self.port = port
+        var config = TLSConfiguration.makeClientConfiguration()
+        if let caPEM {
+            config.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
+        } else {
+            config.trustRoots = .default
+        }
+        config.certificateVerification = .fullVerification
+        config.applicationProtocols = ["http/1.1"]
+        // A deadline closes the connection: waiting the default 5 s for the peer's close_notify would stretch the
+        // caller's timeout by as much.
+        config.shutdownTimeout = .milliseconds(100)
+        context = try NIOSSLContext(configuration: config)
+        serverHostname = serverName
+        if let serverName { authority = "\(serverName):\(port)" }
+    }
+
     /// Plain HTTP/1.1 to host:port, for the apiserver's `pods/proxy` and `services/proxy` (upstream's default
     /// scheme there is http).
     public init(plainTextHost host: String, port: Int) {
         self.host = host
         self.port = port
-        serverName = nil
         context = nil
     }
 
     typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
     private func connect() async throws -> Channel {
-        let context = self.context, serverName = self.serverName
+        let context = self.context
+        let serverHostname = self.serverHostname
         return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.seconds(5))
+            .connectTimeout(connectTimeout)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let context {
-                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: serverName))
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: serverHostname))
                     }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try Channel(wrappingChannelSynchronously: channel)
@@ -76,7 +103,7 @@ public struct HTTPSClient: Sendable {
     }
 
     private func head(_ method: HTTPMethod, _ path: String, _ headers: [(String, String)], bodyLength: Int?) -> HTTPRequestHead {
-        var h = HTTPHeaders([("host", "\(host):\(port)"), ("connection", "close")])
+        var h = HTTPHeaders([("host", authority ?? "\(host):\(port)"), ("connection", "close")])
         if !headers.contains(where: { $0.0.lowercased() == "user-agent" }) { h.add(name: "user-agent", value: "kubestrap") }
         for (name, value) in headers { h.add(name: name, value: value) }
         if let bodyLength { h.add(name: "content-length", value: String(bodyLength)) }
@@ -85,21 +112,32 @@ public struct HTTPSClient: Sendable {
 
     /// Sends a request and reads the whole response.
     public func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> Response {
-        let channel = try await connect()
+        // The deadline counts from before the dial: a slow connect leaves the request less time, not more.
         let deadline = NIODeadline.now() + timeout
+        let channel = try await connect()
         let timer = channel.channel.eventLoop.scheduleTask(deadline: deadline) { channel.channel.close(promise: nil) }
         defer { timer.cancel() }
         return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(.head(head(method, path, headers, bodyLength: body?.count)))
-            if let body, !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            try await outbound.write(.end(nil))
+            do {
+                try await outbound.write(.head(head(method, path, headers, bodyLength: body?.count)))
+                if let body, !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+                try await outbound.write(.end(nil))
+            } catch {
+                // A connection that failed under the write (a refused TLS handshake) has its reason on the inbound side.
+                for try await _ in inbound {}
+                throw error
+            }
             var response = Response(status: 0, headers: [], body: [])
             for try await part in inbound {
                 switch part {
                 case .head(let h):
                     response.status = Int(h.status.code)
                     response.headers = h.headers.map { ($0.name, $0.value) }
-                case .body(var buffer): response.body += buffer.readBytes(length: buffer.readableBytes) ?? []
+                case .body(var buffer):
+                    guard buffer.readableBytes <= maxResponseBytes - response.body.count else {
+                        throw HTTPSClientError.responseTooLarge(maxResponseBytes)
+                    }
+                    response.body += buffer.readBytes(length: buffer.readableBytes) ?? []
                 case .end: return response
                 }
             }
@@ -157,4 +195,8 @@ public struct HTTPSClient: Sendable {
 public struct HTTPSClientError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+
+    public static func responseTooLarge(_ limit: Int) -> HTTPSClientError {
+        HTTPSClientError("response body exceeds the limit of \(limit) bytes")
+    }
 }

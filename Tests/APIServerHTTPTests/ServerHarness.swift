@@ -20,7 +20,8 @@ final class ServerHarness: Sendable {
 
     static let admin = UserInfo(name: "kubernetes-admin", groups: ["system:masters", "system:authenticated"])
 
-    static func start(timeouts: ConnectionTimeouts = ConnectionTimeouts()) async throws -> ServerHarness {
+    static func start(timeouts: ConnectionTimeouts = ConnectionTimeouts(),
+                      webhooks: (any WebhookTransport)? = nil) async throws -> ServerHarness {
         let dir = NSTemporaryDirectory() + "kubestrap-http-" + UUID().uuidString
         let caKey = try PrivateKey.generate(.ecdsaP256)
         let ca = try CertificateIssuer.selfSignedCA(commonName: "kubernetes", key: caKey, validity: 86400)
@@ -40,7 +41,7 @@ final class ServerHarness: Sendable {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let store = try EmbeddedStore(options: .init(directory: dir + "/data"))
-        let api = APIServer(options: APIServerOptions(), storage: store, logger: logger)
+        let api = APIServer(options: APIServerOptions(), storage: store, webhooks: webhooks, logger: logger)
         try await api.start()
         let server = try SecureServer(configuration: .init(bindAddress: "127.0.0.1", port: 0, certificateFile: dir + "/apiserver.crt",
                                                            privateKeyFile: dir + "/apiserver.key",

@@ -21,6 +21,20 @@ import Testing
         #expect(try await s.request("GET", "/livez/nope").status == 404)
     }
 
+    /// /version carries the build stamp (from the git checkout the binaries were built in) in upstream's forms.
+    @Test func versionCarriesTheBuildStamp() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        let version = try await s.request("GET", "/version", user: .anonymous).body
+        let commit = version["gitCommit"]?.string ?? "?"
+        #expect(commit.isEmpty || (commit.count == 40 && commit.allSatisfy(\.isHexDigit)), "\(commit)")
+        #expect(["", "clean", "dirty"].contains(version["gitTreeState"]?.string ?? "?"))
+        let date = version["buildDate"]?.string ?? "?"
+        #expect(date.isEmpty || (date.count == 20 && date.hasSuffix("Z") && date.dropFirst(10).first == "T"), "\(date)")
+        #expect(commit.isEmpty == date.isEmpty, "both come from the same checkout")
+        #expect(version["gitVersion"]?.string?.hasPrefix("v1.32") == true && version["platform"]?.string?.hasPrefix("linux/") == true)
+    }
+
     @Test func rbacDeniesWithUpstreamsMessageUntilABindingAllows() async throws {
         let s = try await TestServer.start()
         defer { Task { await s.stop() } }

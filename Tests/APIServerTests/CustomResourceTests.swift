@@ -157,6 +157,44 @@ import Testing
         #expect(dotless.body["message"]?.string?.contains(#"spec.group: Invalid value: "local": should be a domain with at least one dot"#) == true)
     }
 
+    /// A kind whose lower-case form is a DNS-1035 label is valid (`Web-App`); one with other characters is not.
+    @Test func mixedCaseKindsWithDashesAreValid() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        #expect(try await s.request("POST", Self.crds, Self.crd(plural: "webapps", kind: "Web-App")).status == 201)
+        let bad = try await s.request("POST", Self.crds, Self.crd(plural: "bads", kind: "Bad_Kind"))
+        #expect(bad.status == 422)
+        #expect(bad.body["message"]?.string?.contains(#"spec.names.kind: Invalid value: "Bad_Kind": may have mixed case, but should otherwise match: a DNS-1035 label"#) == true,
+                "\(bad.text)")
+    }
+
+    /// Defaults are applied when objects are read from storage, so a default added later shows on older objects.
+    @Test func defaultsApplyToObjectsReadFromStorage() async throws {
+        let s = try await TestServer.start()
+        defer { Task { await s.stop() } }
+        var crd = Self.crd()
+        crd[path: ["spec", "versions"]] = .array((crd[path: ["spec", "versions"]]?.array ?? []).map { v in
+            var v = v
+            v[path: ["schema", "openAPIV3Schema", "properties", "spec", "properties", "size", "default"]] = nil
+            return v
+        })
+        #expect(try await s.request("POST", Self.crds, crd).status == 201)
+        try await established(s, "crontabs.stable.example.com")
+        #expect(try await s.request("POST", Self.cronTabs, Self.cronTab("old", ["cronSpec": "* * * * *"])).status == 201)
+        var current = try await s.request("GET", "\(Self.crds)/crontabs.stable.example.com").body
+        current[path: ["spec", "versions"]] = .array((current[path: ["spec", "versions"]]?.array ?? []).map { v in
+            var v = v
+            v[path: ["schema", "openAPIV3Schema", "properties", "spec", "properties", "size", "default"]] = "M"
+            return v
+        })
+        #expect(try await s.request("PUT", "\(Self.crds)/crontabs.stable.example.com", current).status == 200)
+        try await eventually {
+            try await s.request("GET", "\(Self.cronTabs)/old").body[path: ["spec", "size"]] == "M"
+        }
+        let listed = try await s.request("GET", Self.cronTabs).body["items"]?.array?.first
+        #expect(listed?[path: ["spec", "size"]] == "M", "lists default too")
+    }
+
     @Test func versionsConflictsAndDeletion() async throws {
         let s = try await TestServer.start()
         defer { Task { await s.stop() } }

@@ -51,6 +51,24 @@ import Testing
         await h.stop(task)
     }
 
+    /// `count/<resource>.<group>` of a kind without an informer here (a Lease, a custom resource) is counted by a list.
+    @Test func countsOfOtherKindsComeFromDiscoveryAndAList() async throws {
+        let quota: JSONValue = ["apiVersion": "v1", "kind": "ResourceQuota", "metadata": ["name": "q", "namespace": "team"],
+                                "spec": ["hard": ["count/leases.coordination.k8s.io": "3", "count/widgets.example.com": "1"]]]
+        let h = LifecycleHarness([
+            (.resourceQuotas, quota),
+            (.leases, ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": ["name": "l1", "namespace": "team"]]),
+            (.leases, ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": ["name": "l2", "namespace": "team"]]),
+            (.leases, ["apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": ["name": "other", "namespace": "default"]]),
+        ], component: "resourcequota-controller")
+        h.client.setDiscovery([DiscoveredResource(type: .leases, verbs: ["list", "watch", "create", "delete"])])
+        let task = h.start(ResourceQuotaController(context: h.context))
+        try await eventually("status.used written") { h.object(.resourceQuotas, "team", "q")?[path: ["status", "used"]] != nil }
+        let used = h.object(.resourceQuotas, "team", "q")?[path: ["status", "used"]]?.stringMap ?? [:]
+        #expect(used == ["count/leases.coordination.k8s.io": "2"], "a resource the server does not serve is left out")
+        await h.stop(task)
+    }
+
     @Test func quantitiesPrintInCanonicalForm() {
         #expect(QuotaQuantity("500m").map { ($0 + QuotaQuantity("500m")!).text } == "1")
         #expect(QuotaQuantity("64Mi").map { ($0 + QuotaQuantity("64Mi")!).text } == "128Mi")

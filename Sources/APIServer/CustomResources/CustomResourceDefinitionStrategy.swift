@@ -52,8 +52,9 @@ struct CustomResourceDefinitionStrategy: ResourceStrategy {
                 errors.append(.required("spec.names.\(field)"))
             } else if field == "plural" || field == "singular", !NameValidation.isDNS1123Label(value) {
                 errors.append(.invalid("spec.names.\(field)", value, NameValidation.dns1123LabelMessage))
-            } else if field == "kind" || field == "listKind", !(value.first?.isLetter ?? false) || value.contains(where: { !($0.isLetter || $0.isNumber) }) {
-                errors.append(.invalid("spec.names.\(field)", value, "may have mixed case, but should otherwise match: [a-z]([-a-z0-9]*[a-z0-9])?"))
+            } else if field == "kind" || field == "listKind", let detail = NameRules.dns1035Label(value.lowercased()) {
+                // As upstream: the lower-case form must be a DNS-1035 label (`Web-App` is a valid kind).
+                errors.append(.invalid("spec.names.\(field)", value, "may have mixed case, but should otherwise match: \(detail)"))
             }
         }
         for (i, short) in (spec[path: ["names", "shortNames"]]?.array ?? []).enumerated() {

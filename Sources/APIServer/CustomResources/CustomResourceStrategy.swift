@@ -26,10 +26,14 @@ struct CustomResourceStrategy: ResourceStrategy {
 /// Every served version stores the same objects: with conversion strategy None only apiVersion differs.
 struct CustomResourceVersionConversion: StorageConversion {
     let apiVersion: String
+    /// The served version's schema: its defaults are applied to objects read from storage too, as upstream does,
+    /// so a default added to a CRD shows on objects stored before it.
+    var schema: StructuralSchema?
     func toStorage(_ object: JSONValue) -> JSONValue { object }
     func fromStorage(_ object: JSONValue) -> JSONValue {
         var o = object
         o["apiVersion"] = .string(apiVersion)
+        schema?.applyDefaults(&o)
         return o
     }
 }
@@ -48,7 +52,8 @@ enum CustomResourceDefinitions {
             guard let name = version["name"]?.string else { continue }
             let schemaJSON = version[path: ["schema", "openAPIV3Schema"]]
             let hasStatus = version[path: ["subresources", "status"]] != nil
-            let strategy = CustomResourceStrategy(schema: schemaJSON.map(StructuralSchema.init), hasStatusSubresource: hasStatus)
+            let structural = schemaJSON.map(StructuralSchema.init)
+            let strategy = CustomResourceStrategy(schema: structural, hasStatusSubresource: hasStatus)
             var def = ResourceDefinition(group: group, version: name, resource: plural,
                                          singular: names["singular"]?.string ?? kind.lowercased(), kind: kind,
                                          namespaced: namespaced, strategy: strategy)
@@ -56,7 +61,7 @@ enum CustomResourceDefinitions {
             def.categories = names["categories"]?.array?.compactMap(\.string) ?? []
             def.columns = [TableColumn.name] + columns(version["additionalPrinterColumns"]?.array)
             def.openAPISchema = schemaJSON
-            def.storageConversion = CustomResourceVersionConversion(apiVersion: "\(group)/\(name)")
+            def.storageConversion = CustomResourceVersionConversion(apiVersion: "\(group)/\(name)", schema: structural)
             definitions.append(def)
         }
         return definitions

@@ -9,13 +9,18 @@ struct ResourceHandler {
     let store: GenericStore
     let request: APIRequest
     let info: RequestInfo
+    /// What admission webhooks answered with `warnings`, sent with the response (or the error) as upstream does.
+    let admissionWarnings = WarningBox([])
 
     var def: ResourceDefinition { store.definition }
     var query: QueryParameters { request.query }
     var namespace: String { def.namespaced ? info.namespace : "" }
 
     var context: RequestContext {
-        RequestContext(user: request.user, dryRun: query["dryRun"] == "All", subresource: info.subresource, fieldManager: fieldManager)
+        var context = RequestContext(user: request.user, dryRun: query["dryRun"] == "All", subresource: info.subresource,
+                                     fieldManager: fieldManager)
+        context.warnings = admissionWarnings
+        return context
     }
 
     /// `?fieldManager=`, else the User-Agent's product (`kubectl/v1.32.0 (linux/amd64)` → `kubectl`), as upstream.
@@ -26,6 +31,22 @@ struct ResourceHandler {
     }
 
     func serve() async throws -> APIResponse {
+        do {
+            var response = try await serveRequest()
+            Self.addWarnings(admissionWarnings.value, to: &response)
+            return response
+        } catch let error as StatusError where !admissionWarnings.value.isEmpty {
+            var response = APIResponse.error(error)
+            Self.addWarnings(admissionWarnings.value, to: &response)
+            return response
+        }
+    }
+
+    static func addWarnings(_ warnings: [String], to response: inout APIResponse) {
+        for w in warnings { response.headers.append(("warning", "299 - \"\(w.replacingOccurrences(of: "\"", with: "\\\""))\"")) }
+    }
+
+    func serveRequest() async throws -> APIResponse {
         if def.namespaced, info.namespace.isEmpty, !["list", "watch"].contains(info.verb) {
             if info.verb == "create" || !info.name.isEmpty {
                 throw StatusError.notFoundPath()
@@ -191,7 +212,7 @@ struct ResourceHandler {
         default:
             response = .json(object, status: status)
         }
-        for w in warnings { response.headers.append(("warning", "299 - \"\(w.replacingOccurrences(of: "\"", with: "\\\""))\"")) }
+        Self.addWarnings(warnings, to: &response)
         return response
     }
 
@@ -377,6 +398,8 @@ struct ResourceHandler {
 
     func delete(_ media: MediaType) async throws -> APIResponse {
         let options = try deleteOptions()
+        var context = self.context
+        context.deleteOptions = options
         switch try await store.delete(namespace: namespace, name: info.name, options: options, context: context) {
         case .pending(let object):
             // Not deleted yet (finalizers, a grace period): 200 with the object, as upstream (202 only for the

@@ -170,3 +170,44 @@ extension Printers {
         return status
     }
 }
+
+/// admissionregistration.k8s.io columns, as upstream's printers.
+extension Printers {
+    static let webhookConfigurations: [TableColumn] = [
+        .name,
+        TableColumn("Webhooks", type: "integer", description: "Webhooks indicates the number of webhooks registered in this configuration") { o, _ in
+            .int(Int64(o["webhooks"]?.array?.count ?? 0))
+        },
+        .age,
+    ]
+
+    static let validatingAdmissionPolicies: [TableColumn] = [
+        .name,
+        TableColumn("Validations", type: "integer", description: "Validations indicates the number of validation rules defined in this configuration") { o, _ in
+            .int(Int64(o[path: ["spec", "validations"]]?.array?.count ?? 0))
+        },
+        TableColumn("ParamKind", description: "ParamKind specifies the kind of resources used to parameterize this policy") { o, _ in
+            guard let kind = o[path: ["spec", "paramKind"]], kind.object != nil else { return "<unset>" }
+            return .string((kind["apiVersion"]?.string ?? "") + "/" + (kind["kind"]?.string ?? ""))
+        },
+        .age,
+    ]
+
+    static let validatingAdmissionPolicyBindings: [TableColumn] = [
+        .name,
+        TableColumn("PolicyName", description: "PolicyName indicates the policy definition which the policy binding binded to") { o, _ in
+            .string(o[path: ["spec", "policyName"]]?.string ?? "")
+        },
+        TableColumn("ParamRef", description: "ParamRef indicates the param resource which sets the configration param") { o, _ in
+            guard let ref = o[path: ["spec", "paramRef"]], ref.object != nil else { return "<unset>" }
+            let name = ref["name"]?.string ?? ""
+            if !name.isEmpty {
+                let namespace = ref["namespace"]?.string ?? ""
+                return .string((namespace.isEmpty ? "*" : namespace) + "/" + name)
+            }
+            if let selector = ref["selector"], selector.object != nil { return .string(WorkloadSelector.format(selector)) }
+            return "<unset>"
+        },
+        .age,
+    ]
+}

@@ -10,6 +10,17 @@ public struct RequestContext: Sendable {
     public var fieldManager: String
     /// A server-side apply, whose managedFields the apply itself computed.
     public var isApply = false
+    /// Warnings for the client (`Warning: 299 - "..."`) that admission (webhooks) adds; nil drops them.
+    var warnings: WarningBox?
+    /// The DELETE's options, for the admission webhooks' `request.options`.
+    var deleteOptions: DeleteOptions?
+
+    func warn(_ text: String) {
+        guard let warnings, !text.isEmpty else { return }
+        var all = warnings.value
+        if !all.contains(text) { all.append(text) }
+        warnings.value = all
+    }
 
     public init(user: UserInfo, dryRun: Bool = false, subresource: String = "", fieldManager: String = "") {
         self.user = user

@@ -131,6 +131,18 @@ public struct ResourceCatalog: Sendable {
             def("rbac.authorization.k8s.io", "rolebindings", "rolebinding", "RoleBinding", namespaced: true,
                 RoleBindingStrategy(clusterScoped: false), columns: Printers.roleBindings),
             def("rbac.authorization.k8s.io", "roles", "role", "Role", namespaced: true, RoleStrategy(), columns: Printers.roles),
+            def("admissionregistration.k8s.io", "mutatingwebhookconfigurations", "mutatingwebhookconfiguration",
+                "MutatingWebhookConfiguration", namespaced: false, WebhookConfigurationStrategy(mutating: true),
+                columns: Printers.webhookConfigurations, categories: ["api-extensions"]),
+            def("admissionregistration.k8s.io", "validatingadmissionpolicies", "validatingadmissionpolicy",
+                "ValidatingAdmissionPolicy", namespaced: false, ValidatingAdmissionPolicyStrategy(),
+                columns: Printers.validatingAdmissionPolicies, categories: ["api-extensions"]),
+            def("admissionregistration.k8s.io", "validatingadmissionpolicybindings", "validatingadmissionpolicybinding",
+                "ValidatingAdmissionPolicyBinding", namespaced: false, ValidatingAdmissionPolicyBindingStrategy(),
+                columns: Printers.validatingAdmissionPolicyBindings, categories: ["api-extensions"]),
+            def("admissionregistration.k8s.io", "validatingwebhookconfigurations", "validatingwebhookconfiguration",
+                "ValidatingWebhookConfiguration", namespaced: false, WebhookConfigurationStrategy(mutating: false),
+                columns: Printers.webhookConfigurations, categories: ["api-extensions"]),
         ]
         defs += [
             {

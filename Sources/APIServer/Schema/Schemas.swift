@@ -156,6 +156,7 @@ public enum Schemas {
     public static let definitions: [String: Schema] = coreDefinitions.merging(workloadDefinitions) { a, _ in a }
         .merging(clusterResourceDefinitions) { a, _ in a }
         .merging(extensionKindDefinitions) { a, _ in a }
+        .merging(admissionRegistrationDefinitions) { a, _ in a }
         .reduce(into: [:]) { all, entry in
             guard case .object(let properties, let required, let description, let goType) = entry.value, goType.isEmpty else {
                 all[entry.key] = entry.value

@@ -170,6 +170,14 @@ public final class FakeClient: KubernetesClient {
             guard let object = s.objects[Key(resource: resource.resource, namespace: resource.namespaced ? namespace ?? "" : "", name: name)] else {
                 throw APIError(code: 404, reason: "NotFound", message: "\(resource) \"\(name)\" not found")
             }
+            if subresource == "scale" {
+                // <resource>/<name>/scale: an autoscaling/v1 Scale of the object's replicas.
+                return ["apiVersion": "autoscaling/v1", "kind": "Scale",
+                        "metadata": ["name": .string(name), "namespace": object[path: ["metadata", "namespace"]] ?? "",
+                                     "resourceVersion": object[path: ["metadata", "resourceVersion"]] ?? ""],
+                        "spec": ["replicas": object[path: ["spec", "replicas"]] ?? 1],
+                        "status": ["replicas": object[path: ["status", "replicas"]] ?? 0]]
+            }
             return object
         }
     }
@@ -219,6 +227,9 @@ public final class FakeClient: KubernetesClient {
                 }
             } else if subresource == "status" {
                 next["status"] = object["status"]
+            } else if subresource == "scale" {
+                next[path: ["spec", "replicas"]] = object[path: ["spec", "replicas"]]
+                next[path: ["metadata", "generation"]] = .int((current[path: ["metadata", "generation"]]?.int ?? 1) + 1)
             } else if subresource == "approval" {
                 // certificatesigningrequests/<name>/approval: only the conditions.
                 next[path: ["status", "conditions"]] = object[path: ["status", "conditions"]]

@@ -50,6 +50,8 @@ public enum KubeControllerManagerCommand {
                 Flag("concurrent-service-endpoint-syncs", kind: .int, default: "5", usage: "The number of service endpoint syncing operations that will be done concurrently."),
                 Flag("max-endpoints-per-slice", kind: .int, default: "100", usage: "The maximum number of endpoints that will be added to an EndpointSlice. More endpoints per slice will result in less endpoint slices, but larger resources. Defaults to 100."),
                 Flag("concurrent-resource-quota-syncs", kind: .int, default: "5", usage: "The number of resource quotas that are allowed to sync concurrently."),
+                Flag("concurrent-horizontal-pod-autoscaler-syncs", kind: .int, default: "5", usage: "The number of horizontal pod autoscaler objects that are allowed to sync concurrently."),
+                Flag("horizontal-pod-autoscaler-sync-period", kind: .duration, default: "15s", usage: "The period for syncing the number of pods in horizontal pod autoscaler."),
                 Flag("node-monitor-grace-period", kind: .duration, default: "50s", usage: "Amount of time which we allow running Node to be unresponsive before marking it unhealthy."),
                 Flag("node-monitor-period", kind: .duration, default: "5s", usage: "The period for syncing NodeStatus in cloud-node-lifecycle-controller."),
                 Flag("node-startup-grace-period", kind: .duration, default: "1m0s", usage: "Amount of time which we allow starting Node to be unresponsive before marking it unhealthy."),
@@ -112,11 +114,13 @@ public enum KubeControllerManagerCommand {
             options.concurrentEndpointSyncs = try flags.int("concurrent-endpoint-syncs") ?? 5
             options.concurrentServiceEndpointSyncs = try flags.int("concurrent-service-endpoint-syncs") ?? 5
             options.concurrentResourceQuotaSyncs = try flags.int("concurrent-resource-quota-syncs") ?? 5
+            options.concurrentHorizontalPodAutoscalerSyncs = try flags.int("concurrent-horizontal-pod-autoscaler-syncs") ?? 5
             options.maxEndpointsPerSlice = try flags.int("max-endpoints-per-slice") ?? 100
             options.terminatedPodGCThreshold = try flags.int("terminated-pod-gc-threshold") ?? 12500
         } catch { throw fail(logger, "\(error)") }
         options.nodeMonitorGracePeriod = try seconds(flags, "node-monitor-grace-period", 50, logger)
         options.nodeMonitorPeriod = try seconds(flags, "node-monitor-period", 5, logger)
+        options.horizontalPodAutoscalerSyncPeriod = max(1, try seconds(flags, "horizontal-pod-autoscaler-sync-period", 15, logger))
         options.nodeStartupGracePeriod = try seconds(flags, "node-startup-grace-period", 60, logger)
         options.clusterName = flags.string("cluster-name") ?? "kubernetes"
         options.clusterSigningCertFile = flags.string("cluster-signing-cert-file")

@@ -16,6 +16,10 @@ public struct ControllerManagerOptions: Sendable {
     public var concurrentServiceEndpointSyncs = 5
     public var concurrentTTLSyncs = 5
     public var concurrentResourceQuotaSyncs = 5
+    /// --concurrent-horizontal-pod-autoscaler-syncs
+    public var concurrentHorizontalPodAutoscalerSyncs = 5
+    /// --horizontal-pod-autoscaler-sync-period, seconds.
+    public var horizontalPodAutoscalerSyncPeriod: Double = 15
     /// --max-endpoints-per-slice.
     public var maxEndpointsPerSlice = 100
     /// --node-monitor-grace-period (50 s in 1.32), --node-monitor-period (5 s), --node-startup-grace-period (60 s).

@@ -3,6 +3,9 @@ extension ControllerRegistry {
     static var workloads: [ControllerDescriptor] {
         [
             ControllerDescriptor(name: "replicaset", serviceAccount: "replicaset-controller") { ReplicaSetController(context: $0) },
+            ControllerDescriptor(name: "horizontalpodautoscaling", serviceAccount: "horizontal-pod-autoscaler") {
+                HorizontalPodAutoscalerController(context: $0)
+            },
             ControllerDescriptor(name: "replicationcontroller", serviceAccount: "replication-controller") {
                 ReplicaSetController(context: $0, flavor: ReplicaSetController.replicationControllers)
             },

@@ -15,9 +15,12 @@ public final class ResourceQuotaController: Controller {
     let quotas: SharedInformer
     let counted: [ResourceType: SharedInformer]
     let worker: QueueWorker
+    /// For `count/<resource>.<group>` of kinds without an informer here (custom resources, leases, …).
+    let discovery: DiscoveryCache
 
     public init(context: ControllerContext) {
         self.context = context
+        discovery = DiscoveryCache(client: context.client, clock: context.clock)
         quotas = context.informers.informer(.resourceQuotas)
         var counted: [ResourceType: SharedInformer] = [:]
         for type in QuotaUsage.countedTypes { counted[type] = context.informers.informer(type) }
@@ -77,7 +80,11 @@ public final class ResourceQuotaController: Controller {
                     // Scopes narrow pods only; a scoped quota counts no other kinds (upstream's evaluators match none).
                     scopes.isEmpty ? (self.counted[type]?.cache.byIndex(Indexes.namespace, namespace) ?? []) : []
                 }, now: now)
-                if let usage { used[resource] = ResourceQuantity(usage.text) }
+                if let usage {
+                    used[resource] = ResourceQuantity(usage.text)
+                } else if scopes.isEmpty, let count = try await countListed(resource, namespace: namespace) {
+                    used[resource] = ResourceQuantity(count.text)
+                }
             }
             var status = ResourceQuotaStatus()
             status.hard = hard
@@ -89,5 +96,20 @@ public final class ResourceQuotaController: Controller {
             // Counting around an object it cannot read would understate usage: the quota is left as it is.
             context.logger.warning("resourcequota-controller: skipping \(key): \(error)")
         } catch let error as APIError where error.isNotFound {}
+    }
+
+    /// `count/<resource>[.<group>]` of any other served kind (upstream's generic object-count evaluator), counted by a
+    /// list: their creations are charged by quota admission at once, their deletions show at the next recount (the
+    /// quota's own changes and the 5-minute resync). nil when the server serves no such resource.
+    func countListed(_ name: String, namespace: String) async throws -> QuotaQuantity? {
+        guard name.hasPrefix("count/") else { return nil }
+        let wanted = String(name.dropFirst("count/".count))
+        guard let type = try await discovery.resources().first(where: {
+            $0.type.namespaced && $0.verbs.contains("list") && QuotaEvaluation.countName(resource: $0.type.resource, group: $0.type.group) == name
+        })?.type else {
+            context.logger.info("resourcequota-controller: no served resource for \(wanted); \(name) is not counted")
+            return nil
+        }
+        return QuotaQuantity(count: try await context.client.list(type, namespace: namespace).items.count)
     }
 }
