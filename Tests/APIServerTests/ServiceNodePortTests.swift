@@ -64,6 +64,21 @@ import Testing
         #expect(full.status == 500 && full.body["message"]?.string?.contains("failed to allocate a nodePort") == true, "\(full.text)")
     }
 
+    /// A node port outside a range changed since is kept by an update, as upstream (only new ones are checked).
+    @Test func anUpdateKeepsANodePortTheRangeNoLongerHas() async throws {
+        let s = try await TestServer.start()
+        #expect(try await s.request("POST", Self.services, Self.service("kept", nodePort: 30080)).status == 201)
+        let narrowed = try await s.restarted { $0.serviceNodePortRange = try #require(PortRange("31000-31010")) }
+        defer { Task { await narrowed.stop() } }
+        let changed = try await narrowed.request("PATCH", Self.services + "/kept", ["spec": ["sessionAffinity": "ClientIP"]],
+                                                 contentType: "application/merge-patch+json")
+        #expect(changed.status == 200 && changed.body[path: ["spec", "ports"]]?.array?.first?["nodePort"] == 30080, "\(changed.text)")
+        let added = try await narrowed.request("PATCH", Self.services + "/kept", ["spec": ["ports": [["port": 80, "nodePort": 30080], ["name": "b", "port": 81, "nodePort": 30081]]]],
+                                               contentType: "application/strategic-merge-patch+json")
+        #expect(added.status == 422 && added.body["message"]?.string?.contains("spec.ports[1].nodePort: Invalid value: 30081: provided port is not in the valid range") == true,
+                "\(added.text)")
+    }
+
     @Test func portRangesParseAsTheFlagDoes() {
         #expect(PortRange("30000-32767") == PortRange.defaultNodePorts)
         #expect(PortRange("30000+2767") == PortRange.defaultNodePorts)

@@ -53,6 +53,11 @@ actor ServiceNodePortAllocator: AdmissionPlugin {
         Set((service[path: ["spec", "ports"]]?.array ?? []).compactMap { $0["nodePort"]?.int }.filter { $0 > 0 && $0 <= 65535 }.map { Int($0) })
     }
 
+    /// Every node port a Service names, as written (an older binary may have stored one no range has).
+    static func requestedNodePorts(_ service: JSONValue) -> Set<Int64> {
+        Set((service[path: ["spec", "ports"]]?.array ?? []).compactMap { $0["nodePort"]?.int }.filter { $0 != 0 })
+    }
+
     /// upstream's shouldAllocateNodePorts.
     static func allocates(_ service: JSONValue) -> Bool {
         switch service[path: ["spec", "type"]]?.string ?? "ClusterIP" {
@@ -67,16 +72,17 @@ actor ServiceNodePortAllocator: AdmissionPlugin {
         guard resource.group.isEmpty, resource.resource == "services" else { return }
         switch operation {
         case .create:
-            try assign(&object, keeping: [], context: context)
+            try assign(&object, keeping: [], had: [], context: context)
         case .update:
-            try assign(&object, keeping: old.map(Self.nodePorts) ?? [], context: context)
+            try assign(&object, keeping: old.map(Self.nodePorts) ?? [], had: old.map(Self.requestedNodePorts) ?? [], context: context)
         case .delete:
             if !context.dryRun { used.subtract(Self.nodePorts(object)) }
         }
     }
 
-    /// Gives each port that needs one a node port; `keeping` are the Service's own already (an update).
-    private func assign(_ service: inout JSONValue, keeping: Set<Int>, context: RequestContext) throws {
+    /// Gives each port that needs one a node port; `keeping` are the Service's own already (an update), `had` every
+    /// value it had, which an update may keep as upstream does (its range is not checked again).
+    private func assign(_ service: inout JSONValue, keeping: Set<Int>, had: Set<Int64>, context: RequestContext) throws {
         let type = service[path: ["spec", "type"]]?.string ?? "ClusterIP"
         var taken = used
         var mine: Set<Int> = []
@@ -92,6 +98,10 @@ actor ServiceNodePortAllocator: AdmissionPlugin {
                     continue
                 }
                 let port: Int
+                if requested != 0, had.contains(requested), !keeping.contains(Int(clamping: requested)) {
+                    // A value no socket can have, kept from the stored object: validation has the last word.
+                    continue
+                }
                 if requested != 0 {
                     port = Int(clamping: requested)
                     if !keeping.contains(port) && !mine.contains(port) {

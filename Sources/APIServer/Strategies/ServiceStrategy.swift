@@ -47,6 +47,9 @@ struct ServiceStrategy: ResourceStrategy {
             if let nodePort = port["nodePort"]?.int, nodePort != 0 {
                 if type == "ClusterIP" {
                     errors.append(.forbidden("spec.ports[\(i)].nodePort", "may not be used when `type` is 'ClusterIP'"))
+                } else {
+                    // The allocator checks the range (`--service-node-port-range`) of a port the Service did not have.
+                    errors += NumericValidation.port(port["nodePort"], field: "spec.ports[\(i)].nodePort")
                 }
             }
             let name = port["name"]?.string ?? ""
