@@ -16,6 +16,7 @@ public final class APIServer: Sendable {
     let rbac: RBACAuthorizer?
     let tokens: TokenAuthenticator?
     let serviceIPs: ServiceIPAllocator
+    let serviceNodePorts: ServiceNodePortAllocator
     let health: HealthChecks
     let logger: Logger
     /// The apiextensions server's controller: what CustomResourceDefinitions define is served by this process.
@@ -25,6 +26,8 @@ public final class APIServer: Sendable {
     let openAPI: OpenAPICache
     public let watches = WatchRegistry()
     let kubelets: (any KubeletConnector)?
+    /// The connection of `pods/proxy`, `services/proxy` and `nodes/proxy`.
+    let proxyTransport: (any ConnectTransport)?
     /// Health probes of the scheduler and controller-manager, for ComponentStatus.
     let componentProber: (any ComponentProber)?
     /// kube-aggregator's part: APIServices, their availability, and the proxy to aggregated API servers.
@@ -36,7 +39,9 @@ public final class APIServer: Sendable {
     /// failurePolicy decides).
     public init(options: APIServerOptions, storage: any StorageBackend, tokens: TokenAuthenticator? = nil,
                 kubelets: (any KubeletConnector)? = nil, aggregation: (any AggregationTransport)? = nil,
-                componentProber: (any ComponentProber)? = nil, webhooks: (any WebhookTransport)? = nil, logger: Logger) {
+                componentProber: (any ComponentProber)? = nil, webhooks: (any WebhookTransport)? = nil,
+                proxyTransport: (any ConnectTransport)? = nil, logger: Logger) {
+        self.proxyTransport = proxyTransport
         self.componentProber = componentProber
         self.options = options
         self.kubelets = kubelets
@@ -49,6 +54,8 @@ public final class APIServer: Sendable {
         self.tokens = tokens
         let serviceIPs = ServiceIPAllocator(range: options.serviceClusterIPRange)
         self.serviceIPs = serviceIPs
+        let serviceNodePorts = ServiceNodePortAllocator(range: options.serviceNodePortRange)
+        self.serviceNodePorts = serviceNodePorts
         var authorizers: [any Authorizer] = []
         var rbac: RBACAuthorizer?
         for mode in options.authorizationModes {
@@ -78,6 +85,7 @@ public final class APIServer: Sendable {
         if !options.disabledAdmissionPlugins.contains("CertificateSigning") { admission.append(CertificateSigning(authorizer: authorizer)) }
         if !options.disabledAdmissionPlugins.contains("CertificateSubjectRestriction") { admission.append(CertificateSubjectRestriction()) }
         admission.append(serviceIPs)
+        admission.append(serviceNodePorts)
         if !options.disabledAdmissionPlugins.contains("LimitRanger") { admission.append(LimitRangerAdmission(storage: instrumented)) }
         let webhookConfigurations = WebhookConfigurationCache(logger: logger)
         self.webhookConfigurations = webhookConfigurations
@@ -122,7 +130,9 @@ public final class APIServer: Sendable {
         await webhookConfigurations.start(storage: storage)
         await health.set("poststarthook/start-apiserver-admission-initializer", ok: true)
         let services = try await storage.range(prefix: "/registry/services/specs/", startAfter: nil, limit: 0)
-        await serviceIPs.load(services.kvs.compactMap { try? JSONParser.parse($0.value) }.compactMap { $0[path: ["spec", "clusterIP"]]?.string })
+        let stored = services.kvs.compactMap { try? JSONParser.parse($0.value) }
+        await serviceIPs.load(stored.compactMap { $0[path: ["spec", "clusterIP"]]?.string })
+        await serviceNodePorts.load(stored)
         await customResourceDefinitions.start(server: self)
         await health.set("poststarthook/crd-informer-synced", ok: true)
         await aggregator.start(server: self)
@@ -199,6 +209,9 @@ public final class APIServer: Sendable {
             throw StatusError.notFoundPath()
         }
         if def.isVirtual {
+            guard MediaType.negotiate(request.header("accept"), allowsTable: false) != nil else {
+                throw StatusError.notAcceptable(MediaType.acceptedMessage)
+            }
             if def.group == "authentication.k8s.io" { return try await authenticationReview(request, info, def) }
             return try await accessReview(request, info, def)
         }

@@ -3,6 +3,8 @@ public struct APIServerOptions: Sendable {
     public var advertiseAddress = "127.0.0.1"
     public var securePort = 6443
     public var serviceClusterIPRange = IPv4Range("10.96.0.0/12")!
+    /// `--service-node-port-range`.
+    public var serviceNodePortRange = PortRange.defaultNodePorts
     /// `--authorization-mode`, e.g. ["Node", "RBAC"].
     public var authorizationModes = ["Node", "RBAC"]
     /// `--enable-admission-plugins` beyond the ones on by default.

@@ -45,6 +45,7 @@ public enum KubeAPIServerCommand {
                 Flag("enable-admission-plugins", kind: .strings, usage: "admission plugins that should be enabled in addition to default enabled ones (NamespaceLifecycle, LimitRanger, ServiceAccount, Priority, DefaultTolerationSeconds, DefaultStorageClass, CertificateApproval, CertificateSigning, CertificateSubjectRestriction, MutatingAdmissionWebhook, ValidatingAdmissionWebhook, ResourceQuota). Supported extra: NodeRestriction."),
                 Flag("disable-admission-plugins", kind: .strings, usage: "admission plugins that should be disabled although they are in the default enabled plugins list."),
                 Flag("service-cluster-ip-range", default: "10.0.0.0/24", usage: "A CIDR notation IP range from which to assign service cluster IPs."),
+                Flag("service-node-port-range", default: "30000-32767", usage: "A port range to reserve for services with NodePort visibility.  This must not overlap with the ephemeral port range on nodes.  Example: '30000-32767'. Inclusive at both ends of the range."),
                 Flag("storage-backend", default: "embedded", usage: "The storage backend for persistence. Options: 'embedded' (default: a durable store under --data-dir), 'etcd3' (etcd v3 at --etcd-servers)."),
                 Flag("etcd-servers", kind: .strings, usage: "List of etcd servers to connect with (scheme://ip:port), comma separated (used with --storage-backend=etcd3; the first is used)."),
                 Flag("etcd-cafile", usage: "SSL Certificate Authority file used to secure etcd communication."),
@@ -115,6 +116,11 @@ public enum KubeAPIServerCommand {
             throw fail(logger, "invalid --service-cluster-ip-range \(cidr): expected an IPv4 CIDR such as 10.96.0.0/12 (prefix 1–30)")
         }
         options.serviceClusterIPRange = range
+        let nodePortText = flags.string("service-node-port-range") ?? "30000-32767"
+        guard let nodePorts = PortRange(nodePortText) else {
+            throw fail(logger, "invalid argument \"\(nodePortText)\" for \"--service-node-port-range\" flag: expected a range of ports such as 30000-32767")
+        }
+        options.serviceNodePortRange = nodePorts
         options.authorizationModes = flags.strings("authorization-mode")
         if options.authorizationModes.isEmpty { options.authorizationModes = ["Node", "RBAC"] }
         for mode in options.authorizationModes where !["Node", "RBAC", "AlwaysAllow"].contains(mode) {
@@ -211,7 +217,8 @@ public enum KubeAPIServerCommand {
             do { kubelets = try KubeletClient(certificateFile: cert, keyFile: key) } catch { throw fail(logger, "\(error)") }
         }
         let api = APIServer(options: options, storage: storage, tokens: tokens, kubelets: kubelets, aggregation: aggregation,
-                            componentProber: HealthProber(), webhooks: WebhookHTTPSClient(), logger: logger)
+                            componentProber: HealthProber(), webhooks: WebhookHTTPSClient(),
+                            proxyTransport: ConnectProxyClient(kubelets: kubelets), logger: logger)
         do { try await api.start() } catch { throw fail(logger, "failed to initialize the API server: \(error)") }
         let server: SecureServer
         do {

@@ -21,7 +21,8 @@ public struct HTTPSClient: Sendable {
 
     public let host: String
     public let port: Int
-    private let context: NIOSSLContext
+    /// nil speaks plain HTTP (the apiserver's proxy to a pod or service endpoint without an `https:` prefix).
+    private let context: NIOSSLContext?
     /// The name the server's certificate must carry (and SNI sends); nil checks it against the address dialled.
     private var serverHostname: String?
     /// Host header value; `host:port` unless given.
@@ -75,6 +76,14 @@ public struct HTTPSClient: Sendable {
         if let serverName { authority = "\(serverName):\(port)" }
     }
 
+    /// Plain HTTP/1.1 to host:port, for the apiserver's `pods/proxy` and `services/proxy` (upstream's default
+    /// scheme there is http).
+    public init(plainTextHost host: String, port: Int) {
+        self.host = host
+        self.port = port
+        context = nil
+    }
+
     typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
     private func connect() async throws -> Channel {
@@ -84,7 +93,9 @@ public struct HTTPSClient: Sendable {
             .connectTimeout(connectTimeout)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: serverHostname))
+                    if let context {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: serverHostname))
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try Channel(wrappingChannelSynchronously: channel)
                 }

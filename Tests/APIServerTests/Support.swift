@@ -15,13 +15,13 @@ struct TestServer {
     static let admin = UserInfo(name: "kubernetes-admin", groups: ["kubeadm:cluster-admins", "system:authenticated"])
     static let superuser = UserInfo(name: "kubernetes-super-admin", groups: ["system:masters", "system:authenticated"])
 
-    static func start(historyLimit: Int? = nil, kubelets: (any KubeletConnector)? = nil,
+    static func start(historyLimit: Int? = nil, kubelets: (any KubeletConnector)? = nil, proxyTransport: (any ConnectTransport)? = nil,
                       configure: (inout APIServerOptions) throws -> Void = { _ in }) async throws -> TestServer {
         let dir = NSTemporaryDirectory() + "kubestrap-apiserver-" + UUID().uuidString
         var storeOptions = EmbeddedStore.Options(directory: dir)
         if let historyLimit { storeOptions.historyLimit = historyLimit }
         let store = try EmbeddedStore(options: storeOptions)
-        return try await launch(store: store, directory: dir, kubelets: kubelets, configure: configure)
+        return try await launch(store: store, directory: dir, kubelets: kubelets, proxyTransport: proxyTransport, configure: configure)
     }
 
     /// The same data directory under a new APIServer, as a restart of the process would find it: the old server
@@ -31,18 +31,19 @@ struct TestServer {
         await api.stop()
         await store.close()
         let store = try EmbeddedStore(options: .init(directory: directory))
-        return try await Self.launch(store: store, directory: directory, kubelets: api.kubelets, configure: configure)
+        return try await Self.launch(store: store, directory: directory, kubelets: api.kubelets, proxyTransport: api.proxyTransport,
+                                     configure: configure)
     }
 
     private static func launch(store: EmbeddedStore, directory dir: String, kubelets: (any KubeletConnector)? = nil,
-                               configure: (inout APIServerOptions) throws -> Void) async throws -> TestServer {
+                               proxyTransport: (any ConnectTransport)? = nil, configure: (inout APIServerOptions) throws -> Void) async throws -> TestServer {
         var options = APIServerOptions()
         options.serviceClusterIPRange = IPv4Range("10.96.0.0/12")!
         options.bookmarkInterval = 0.2
         try configure(&options)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let api = APIServer(options: options, storage: store, kubelets: kubelets, logger: logger)
+        let api = APIServer(options: options, storage: store, kubelets: kubelets, proxyTransport: proxyTransport, logger: logger)
         try await api.start()
         // RBAC learns the bootstrap bindings through its watch; wait until admin.conf's group is authorized.
         let server = TestServer(api: api, directory: dir, store: store)

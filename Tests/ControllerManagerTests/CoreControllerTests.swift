@@ -107,6 +107,26 @@ import Testing
         }
     }
 
+    /// A owns B and B owns A, both blocking: a foreground delete of A finishes (upstream's GC makes B's references
+    /// non-blocking before deleting it in foreground) instead of each waiting for the other.
+    @Test func garbageCollectorFinishesAForegroundDeleteThroughAnOwnerCycle() async throws {
+        let fake = FakeClient()
+        fake.setDiscovery([DiscoveredResource(type: .configMaps, verbs: ["list", "watch", "delete", "get"])])
+        let a = try fake.insert(.configMaps, configMap("a"))
+        var b = configMap("b")
+        b[path: ["metadata", "ownerReferences"]] = [["apiVersion": "v1", "kind": "ConfigMap", "name": "a", "uid": .string(a.metaUID),
+                                                     "blockOwnerDeletion": true]]
+        b = try fake.insert(.configMaps, b)
+        var aOwned = try #require(fake.objects(.configMaps).first { $0.metaName == "a" })
+        aOwned[path: ["metadata", "ownerReferences"]] = [["apiVersion": "v1", "kind": "ConfigMap", "name": "b", "uid": .string(b.metaUID),
+                                                          "blockOwnerDeletion": true]]
+        _ = try await fake.update(.configMaps, namespace: "demo", object: aOwned, subresource: nil)
+        try await running(fake, [GarbageCollector.init]) {
+            try await fake.delete(.configMaps, namespace: "demo", name: "a", options: DeleteOptions(propagationPolicy: "Foreground"))
+            try await poll { fake.objects(.configMaps).isEmpty }
+        }
+    }
+
     @Test func namespaceIsEmptiedThenFinalized() async throws {
         let fake = FakeClient()
         fake.setDiscovery([DiscoveredResource(type: .configMaps, verbs: ["list", "watch", "delete"]),

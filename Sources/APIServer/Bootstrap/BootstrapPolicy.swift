@@ -125,6 +125,12 @@ enum BootstrapPolicy {
             ]),
             // For the API registry and proxy handling: whether the Services APIServices point to exist.
             clusterRole("system:kube-aggregator", [rule(read, resources: ["services", "endpoints"])]),
+            // Full access to the kubelet API (nodes/proxy and the rest), for the apiserver's kubelet client and its like.
+            clusterRole("system:kubelet-api-admin", [
+                rule(read, resources: ["nodes"]),
+                rule(["proxy"], resources: ["nodes"]),
+                rule(["*"], resources: ["nodes/proxy", "nodes/metrics", "nodes/stats", "nodes/log"]),
+            ]),
             clusterRole("system:monitoring", [urls(["get"], ["/healthz", "/healthz/*", "/livez", "/livez/*", "/metrics",
                                                             "/readyz", "/readyz/*"])]),
             clusterRole("system:node", [

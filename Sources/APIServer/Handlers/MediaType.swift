@@ -17,9 +17,15 @@ struct MediaType {
     /// The first clause of `accept` this endpoint can answer, in the client's order (client-go sends
     /// `application/vnd.kubernetes.protobuf,application/json`); nil when the client takes only protobuf and this
     /// endpoint has none of it (406).
-    static func negotiate(_ accept: String?, protobuf: Set<Form> = []) -> MediaType? {
+    /// upstream's NotAcceptable message, naming the serializers a built-in endpoint has.
+    static let acceptedMessage = "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf"
+
+    /// `allowsTable` false for endpoints with no table converter (the access and token reviews): a Table is not
+    /// offered there, so a client that accepts nothing else is answered 406 (upstream's AllowsMediaTypeTransform).
+    static func negotiate(_ accept: String?, protobuf: Set<Form> = [], allowsTable: Bool = true) -> MediaType? {
         guard let accept, !accept.isEmpty else { return MediaType() }
         var protobufOnly = true
+        var refusedTable = false
         for clause in accept.split(separator: ",") {
             let params = clause.split(separator: ";").map { $0.trimmingCharacters() }
             guard let type = params.first else { continue }
@@ -34,6 +40,7 @@ struct MediaType {
             var media: MediaType
             switch (dict["as"], dict["g"], dict["v"]) {
             case ("Table"?, "meta.k8s.io"?, let v?) where v == "v1" || v == "v1beta1":
+                guard allowsTable else { refusedTable = true; continue }
                 media = MediaType(form: .table, tableVersion: v)
             case ("PartialObjectMetadata"?, "meta.k8s.io"?, _), ("PartialObjectMetadataList"?, "meta.k8s.io"?, _):
                 media = MediaType(form: .partialMetadata)
@@ -50,7 +57,8 @@ struct MediaType {
             }
             return media
         }
-        // Only protobuf, for an endpoint without it, is a 406; anything else unmatched is answered in JSON.
-        return protobufOnly ? nil : MediaType()
+        // Only protobuf, for an endpoint without it, is a 406 (and a Table where none can be made); anything else
+        // unmatched is answered in JSON.
+        return protobufOnly || refusedTable ? nil : MediaType()
     }
 }

@@ -32,6 +32,22 @@ extension ResourceHandler {
         guard let nodeName = pod[path: ["spec", "nodeName"]]?.string, !nodeName.isEmpty else {
             throw StatusError.badRequest("pod \(info.name) does not have a host assigned")
         }
+        let (host, port) = try await kubeletEndpoint(node: nodeName)
+        var params: [String] = []
+        for key in ["follow", "previous", "timestamps", "tailLines", "sinceSeconds", "limitBytes", "sinceTime"] {
+            if let v = query[key], !v.isEmpty { params.append("\(key)=\(v)") }
+        }
+        let path = "/containerLogs/\(namespace)/\(info.name)/\(container)" + (params.isEmpty ? "" : "?" + params.joined(separator: "&"))
+        do {
+            return try await connector.get(host: host, port: port, path: path)
+        } catch {
+            throw StatusError.internalError("Get \"https://\(host):\(port)\(path)\": \(error)")
+        }
+    }
+
+    /// Where a node's kubelet listens: its first InternalIP, ExternalIP or Hostname address, and the port its status
+    /// reports (upstream's GetConnectionInfo).
+    func kubeletEndpoint(node nodeName: String) async throws -> (host: String, port: Int) {
         guard let nodes = server.store("", "v1", "nodes") else { throw StatusError.notFoundPath() }
         let node = try await nodes.get(namespace: "", name: nodeName)
         let addresses = node[path: ["status", "addresses"]]?.array ?? []
@@ -48,15 +64,6 @@ extension ResourceHandler {
         guard port <= 65535 else {
             throw StatusError.internalError("node \(nodeName) reports kubelet port \(port), which is not a valid port")
         }
-        var params: [String] = []
-        for key in ["follow", "previous", "timestamps", "tailLines", "sinceSeconds", "limitBytes", "sinceTime"] {
-            if let v = query[key], !v.isEmpty { params.append("\(key)=\(v)") }
-        }
-        let path = "/containerLogs/\(namespace)/\(info.name)/\(container)" + (params.isEmpty ? "" : "?" + params.joined(separator: "&"))
-        do {
-            return try await connector.get(host: host, port: port, path: path)
-        } catch {
-            throw StatusError.internalError("Get \"https://\(host):\(port)\(path)\": \(error)")
-        }
+        return (host, port)
     }
 }

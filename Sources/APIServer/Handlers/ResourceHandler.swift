@@ -61,11 +61,18 @@ struct ResourceHandler {
             if info.verb == "create" || !info.name.isEmpty {
                 throw StatusError.notFoundPath()
             }
+            // Upstream serves only list and watch across namespaces (`kubectl delete --all-namespaces -l …` lists,
+            // then deletes one by one): a collection DELETE there is go-restful's 405.
+            throw StatusError(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource",
+                              details: .emptyObject)
         }
         if !info.subresource.isEmpty {
             guard def.strategy.objectSubresources.contains(info.subresource) else {
                 if def.group.isEmpty, def.resource == "pods", info.subresource == "log", info.verb == "get" {
                     return try await podLogs()
+                }
+                if def.group.isEmpty, ["pods", "services", "nodes"].contains(def.resource), info.subresource == "proxy", !info.name.isEmpty {
+                    return try await connectProxy()
                 }
                 if info.subresource == "scale", servesScale, !info.name.isEmpty { return try await scale() }
                 if def.group.isEmpty, def.resource == "pods", info.subresource == "binding", info.verb == "create", !info.name.isEmpty {
@@ -283,14 +290,14 @@ struct ResourceHandler {
 
     func patch(_ media: MediaType) async throws -> APIResponse {
         let contentType = (request.header("content-type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters() } ?? ""
-        let patchTypes = ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json",
-                          "application/apply-patch+yaml"]
+        // Every built-in kind takes a strategic merge patch (one without merge keys in its schema merges lists whole);
+        // custom resources do not, as upstream's CRD handler lists it.
+        let patchTypes = def.owner == nil
+            ? ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml"]
+            : ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"]
         guard patchTypes.contains(contentType) else {
             throw StatusError(code: 415, reason: "UnsupportedMediaType",
                               message: "the body of the request was in an unknown format - accepted media types include: " + patchTypes.joined(separator: ", "))
-        }
-        if contentType == "application/strategic-merge-patch+json", def.schema == nil {
-            throw StatusError(code: 415, reason: "UnsupportedMediaType", message: "strategic merge patch is not supported for \(def.groupResource)")
         }
         let isApply = contentType == "application/apply-patch+yaml"
         if isApply, (query["fieldManager"] ?? "").isEmpty {

@@ -399,10 +399,14 @@ public struct GenericStore: Sendable {
                        context: RequestContext) async throws -> JSONValue {
         var object: JSONValue
         if context.subresource == "status" || strategy.objectSubresources.contains(context.subresource) {
-            object = old
-            object["status"] = input["status"]
-            for field in ["labels", "annotations"] {
-                object[path: ["metadata", field]] = input[path: ["metadata", field]]
+            if let own = strategy.objectForSubresourceUpdate(input, old: old, subresource: context.subresource) {
+                object = own
+            } else {
+                object = old
+                object["status"] = input["status"]
+                for field in ["labels", "annotations"] {
+                    object[path: ["metadata", field]] = input[path: ["metadata", field]]
+                }
             }
             strategy.prepareForSubresourceUpdate(&object, old: old, subresource: context.subresource)
         } else {

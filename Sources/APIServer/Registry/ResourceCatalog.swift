@@ -53,12 +53,18 @@ public struct ResourceCatalog: Sendable {
                 d.subresources = [.init(name: "finalize", group: "", version: "", kind: "Namespace", verbs: ["update"])]
                 return d
             }(),
-            def("", "nodes", "node", "Node", namespaced: false, NodeStrategy(), short: ["no"], columns: Printers.nodes),
+            {
+                var d = def("", "nodes", "node", "Node", namespaced: false, NodeStrategy(), short: ["no"], columns: Printers.nodes)
+                d.subresources = [.init(name: "proxy", group: "", version: "", kind: "NodeProxyOptions", verbs: ["create", "delete", "get", "patch", "update"])]
+                return d
+            }(),
             {
                 var d = def("", "pods", "pod", "Pod", namespaced: true, PodStrategy(), short: ["po"], columns: Printers.pods, categories: ["all"])
                 d.subresources = [.init(name: "log", group: "", version: "", kind: "Pod", verbs: ["get"]),
                                   .init(name: "binding", group: "", version: "", kind: "Binding", verbs: ["create"]),
-                                  .init(name: "eviction", group: "policy", version: "v1", kind: "Eviction", verbs: ["create"])]
+                                  .init(name: "eviction", group: "policy", version: "v1", kind: "Eviction", verbs: ["create"]),
+                                  .init(name: "ephemeralcontainers", group: "", version: "", kind: "Pod", verbs: ["get", "patch", "update"]),
+                                  .init(name: "proxy", group: "", version: "", kind: "PodProxyOptions", verbs: ["create", "delete", "get", "patch", "update"])]
                 return d
             }(),
             def("", "secrets", "secret", "Secret", namespaced: true, SecretStrategy(), columns: Printers.secrets),
@@ -79,6 +85,7 @@ public struct ResourceCatalog: Sendable {
                 var d = def("", "services", "service", "Service", namespaced: true, ServiceStrategy(), short: ["svc"], columns: Printers.services,
                             categories: ["all"])
                 d.verbs = ResourceDefinition.allVerbs.filter { $0 != "deletecollection" }
+                d.subresources = [.init(name: "proxy", group: "", version: "", kind: "ServiceProxyOptions", verbs: ["create", "delete", "get", "patch", "update"])]
                 return d
             }(),
             def("apiextensions.k8s.io", "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition",
@@ -102,7 +109,7 @@ public struct ResourceCatalog: Sendable {
                 columns: Printers.ingresses),
             def("networking.k8s.io", "ingressclasses", "ingressclass", "IngressClass", namespaced: false, PlainStrategy(),
                 columns: Printers.ingressClasses),
-            def("networking.k8s.io", "networkpolicies", "networkpolicy", "NetworkPolicy", namespaced: true, PlainStrategy(),
+            def("networking.k8s.io", "networkpolicies", "networkpolicy", "NetworkPolicy", namespaced: true, NetworkPolicyStrategy(),
                 short: ["netpol"], columns: Printers.networkPolicies),
             def("discovery.k8s.io", "endpointslices", "endpointslice", "EndpointSlice", namespaced: true,
                 EndpointSliceStrategy(), columns: Printers.endpointSlices),

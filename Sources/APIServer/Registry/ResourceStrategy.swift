@@ -39,6 +39,10 @@ public protocol ResourceStrategy: Sendable {
     var objectSubresources: [String] { get }
     /// `prepareForCreate` knowing who asked (a CertificateSigningRequest records its requester).
     func prepareForCreate(_ object: inout JSONValue, context: RequestContext)
+    /// The object a write through one of `objectSubresources` makes of the request and the stored object, when the
+    /// subresource changes something other than status (`pods/ephemeralcontainers`); nil takes the store's copy of
+    /// status, labels and annotations.
+    func objectForSubresourceUpdate(_ input: JSONValue, old: JSONValue, subresource: String) -> JSONValue?
     /// Narrows what a write through one of `objectSubresources` changes, after the store's own copy.
     func prepareForSubresourceUpdate(_ object: inout JSONValue, old: JSONValue, subresource: String)
     /// `validateUpdate` knowing the subresource written ("" for the object itself).
@@ -70,6 +74,7 @@ extension ResourceStrategy {
     public func pruneUnknownFields(_ object: inout JSONValue) -> [String]? { nil }
     public var objectSubresources: [String] { hasStatusSubresource ? ["status"] : [] }
     public func prepareForCreate(_ object: inout JSONValue, context: RequestContext) { prepareForCreate(&object) }
+    public func objectForSubresourceUpdate(_ input: JSONValue, old: JSONValue, subresource: String) -> JSONValue? { nil }
     public func prepareForSubresourceUpdate(_ object: inout JSONValue, old: JSONValue, subresource: String) {}
     public func validateUpdate(_ object: JSONValue, old: JSONValue, subresource: String) -> [FieldError] {
         validateUpdate(object, old: old)

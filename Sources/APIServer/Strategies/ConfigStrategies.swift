@@ -126,7 +126,9 @@ struct EventStrategy: ResourceStrategy {
         }
         fields["reason"] = FieldSets.string(object["reason"])
         fields["reportingComponent"] = FieldSets.string(object["reportingComponent"])
-        fields["source"] = FieldSets.string(object[path: ["source", "component"]])
+        // upstream: the source component, else the reporting controller (events written through events.k8s.io).
+        let source = FieldSets.string(object[path: ["source", "component"]])
+        fields["source"] = source.isEmpty ? FieldSets.string(object["reportingComponent"]) : source
         fields["type"] = FieldSets.string(object["type"])
         return fields
     }
@@ -136,7 +138,7 @@ struct EventStrategy: ResourceStrategy {
 struct EventsV1Strategy: ResourceStrategy {
     func selectableFields(_ object: JSONValue) -> [String: String] {
         var fields: [String: String] = [:]
-        for field in ["kind", "namespace", "name"] {
+        for field in ["kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"] {
             fields["regarding.\(field)"] = FieldSets.string(object[path: ["regarding", field]])
         }
         fields["reason"] = FieldSets.string(object["reason"])

@@ -18,7 +18,10 @@ enum FieldSets {
         case ("", "secrets"): return ["type"]
         case ("", "replicationcontrollers"): return ["status.replicas"]
         case ("certificates.k8s.io", "certificatesigningrequests"): return ["spec.signerName"]
-        case ("events.k8s.io", "events"): return ["regarding.kind", "regarding.namespace", "regarding.name", "reason", "type", "reportingController"]
+        // upstream's events.k8s.io/v1 field label conversions (onto core's: the same objects).
+        case ("events.k8s.io", "events"): return ["regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid",
+                                                  "regarding.apiVersion", "regarding.resourceVersion", "regarding.fieldPath",
+                                                  "reason", "type", "reportingController"]
         default: return []
         }
     }

@@ -7,6 +7,11 @@ import KubeJSON
 struct PodStrategy: ResourceStrategy {
     var hasStatusSubresource: Bool { true }
     var returnsDeletedObject: Bool { true }
+    var objectSubresources: [String] { ["status", EphemeralContainers.subresource] }
+
+    func objectForSubresourceUpdate(_ input: JSONValue, old: JSONValue, subresource: String) -> JSONValue? {
+        subresource == EphemeralContainers.subresource ? EphemeralContainers.object(input, old: old) : nil
+    }
 
     func prepareForCreate(_ object: inout JSONValue) {
         object["status"] = ["phase": "Pending", "qosClass": .string(Self.qosClass(object))]
@@ -27,7 +32,7 @@ struct PodStrategy: ResourceStrategy {
         setDefault(["spec", "schedulerName"], "default-scheduler")
         setDefault(["spec", "securityContext"], .emptyObject)
         if !template { setDefault(["spec", "enableServiceLinks"], true) }
-        for kind in ["initContainers", "containers"] {
+        for kind in ["initContainers", "containers", "ephemeralContainers"] {
             guard var list = pod[path: ["spec", kind]]?.array else { continue }
             for i in list.indices {
                 guard var c = list[i].object.map(JSONValue.object) else { continue }
@@ -127,7 +132,21 @@ struct PodStrategy: ResourceStrategy {
         return allGuaranteed ? "Guaranteed" : "Burstable"
     }
 
+    /// upstream's ValidatePodCreate: ephemeral containers come only through their subresource.
     func validate(_ pod: JSONValue) -> [FieldError] {
+        var errors = validateSpec(pod)
+        if !(pod[path: ["spec", "ephemeralContainers"]]?.array ?? []).isEmpty {
+            errors.append(.forbidden("spec.ephemeralContainers", "cannot be set on create"))
+        }
+        return errors
+    }
+
+    func validateUpdate(_ pod: JSONValue, old: JSONValue, subresource: String) -> [FieldError] {
+        guard subresource == EphemeralContainers.subresource else { return validateUpdate(pod, old: old) }
+        return validateSpec(pod) + EphemeralContainers.validateUpdate(pod, old: old)
+    }
+
+    func validateSpec(_ pod: JSONValue) -> [FieldError] {
         var errors: [FieldError] = []
         let spec = pod["spec"] ?? .null
         let containers = spec["containers"]?.array ?? []
@@ -190,6 +209,7 @@ struct PodStrategy: ResourceStrategy {
                 }
             }
         }
+        errors += EphemeralContainers.validate(pod, volumeNames: volumeNames)
         return errors
     }
 
@@ -220,7 +240,7 @@ struct PodStrategy: ResourceStrategy {
 
     /// Only images, activeDeadlineSeconds, added tolerations and the grace period may change on a pod.
     func validateUpdate(_ pod: JSONValue, old: JSONValue) -> [FieldError] {
-        var errors = specUnchanged(pod, old, defaulted: applyDefaults) ? [] : validate(pod)
+        var errors = specUnchanged(pod, old, defaulted: applyDefaults) ? [] : validateSpec(pod)
         func mutableStripped(_ p: JSONValue) -> JSONValue {
             var spec = p["spec"] ?? .null
             for kind in ["initContainers", "containers"] {

@@ -7,9 +7,6 @@ struct ServiceStrategy: ResourceStrategy {
 
     func validateName(_ name: String) -> String? { NameRules.dns1035Label(name) }
 
-    /// kube-apiserver's default --service-node-port-range.
-    static let nodePorts: ClosedRange<Int64> = 30000...32767
-
     func prepareForCreate(_ object: inout JSONValue) { object["status"] = ["loadBalancer": .emptyObject] }
 
     func applyDefaults(_ object: inout JSONValue) {
@@ -17,6 +14,9 @@ struct ServiceStrategy: ResourceStrategy {
         if spec["type"] == nil { spec["type"] = "ClusterIP" }
         if spec["sessionAffinity"] == nil { spec["sessionAffinity"] = "None" }
         if spec["internalTrafficPolicy"] == nil, spec["type"]?.string != "ExternalName" { spec["internalTrafficPolicy"] = "Cluster" }
+        if spec["type"]?.string == "LoadBalancer", spec["allocateLoadBalancerNodePorts"] == nil || spec["allocateLoadBalancerNodePorts"] == .null {
+            spec["allocateLoadBalancerNodePorts"] = true
+        }
         if var ports = spec["ports"]?.array {
             for i in ports.indices {
                 if ports[i]["protocol"] == nil { ports[i]["protocol"] = "TCP" }
@@ -47,10 +47,9 @@ struct ServiceStrategy: ResourceStrategy {
             if let nodePort = port["nodePort"]?.int, nodePort != 0 {
                 if type == "ClusterIP" {
                     errors.append(.forbidden("spec.ports[\(i)].nodePort", "may not be used when `type` is 'ClusterIP'"))
-                } else if !Self.nodePorts.contains(nodePort) {
-                    // The allocator's refusal (no node port is allocated here, so the range is checked as it would be).
-                    errors.append(.invalid("spec.ports[\(i)].nodePort", number: nodePort,
-                                           "provided port is not in the valid range. The range of valid ports is 30000-32767"))
+                } else {
+                    // The allocator checks the range (`--service-node-port-range`) of a port the Service did not have.
+                    errors += NumericValidation.port(port["nodePort"], field: "spec.ports[\(i)].nodePort")
                 }
             }
             let name = port["name"]?.string ?? ""
@@ -85,6 +84,22 @@ struct ServiceStrategy: ResourceStrategy {
             object[path: ["spec", field]] = old[path: ["spec", field]]
         }
         Self.dropTypeDependentFields(&object, old: old)
+        Self.patchAllocatedNodePorts(&object, old: old)
+    }
+
+    /// upstream's patchAllocatedValues for node ports: a port sent without one (an apply of a manifest) keeps the one
+    /// its name had, unless another port of the update uses it.
+    static func patchAllocatedNodePorts(_ object: inout JSONValue, old: JSONValue) {
+        guard needsNodePorts(old), needsNodePorts(object), var ports = object[path: ["spec", "ports"]]?.array else { return }
+        let used = nodePorts(old).intersection(nodePorts(object))
+        var byName: [String: Int64] = [:]
+        for port in old[path: ["spec", "ports"]]?.array ?? [] {
+            byName[port["name"]?.string ?? ""] = port["nodePort"]?.int ?? 0
+        }
+        for i in ports.indices where (ports[i]["nodePort"]?.int ?? 0) == 0 {
+            if let was = byName[ports[i]["name"]?.string ?? ""], was != 0, !used.contains(was) { ports[i]["nodePort"] = .int(was) }
+        }
+        object[path: ["spec", "ports"]] = .array(ports)
     }
 
     static func type(_ service: JSONValue) -> String { service[path: ["spec", "type"]]?.string ?? "ClusterIP" }

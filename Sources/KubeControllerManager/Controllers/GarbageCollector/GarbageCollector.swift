@@ -75,6 +75,15 @@ struct GarbageCollector: Controller {
             }
         }, onUpdate: { old, new in
             graph.observe(resource, new)
+            // An owner waiting in foreground for this object may be free to go now (its reference no longer blocks).
+            let oldRefs = old[path: ["metadata", "ownerReferences"]], newRefs = new[path: ["metadata", "ownerReferences"]]
+            if oldRefs != newRefs {
+                for ref in oldRefs?.array ?? [] {
+                    if let uid = ref["uid"]?.string, let (type, owner) = graph.entry(uid: uid), owner.metaDeletionTimestamp != nil {
+                        queue.add(Self.itemKey(type, owner))
+                    }
+                }
+            }
             if new[path: ["metadata", "ownerReferences"]] != nil || old[path: ["metadata", "ownerReferences"]] != nil
                 || new.metaDeletionTimestamp != nil {
                 queue.add(Self.itemKey(resource, new))
@@ -121,6 +130,7 @@ struct GarbageCollector: Controller {
                                                 options: DeleteOptions(propagationPolicy: "Background", preconditionUID: object.metaUID))
             } catch let error as APIError where error.isNotFound || error.isConflict {}
         } else if waitingForeground {
+            try await unblockIfInCycle(object, resource)
             do {
                 try await context.client.delete(resource, namespace: ns, name: object.metaName,
                                                 options: DeleteOptions(propagationPolicy: "Foreground", preconditionUID: object.metaUID))
@@ -172,6 +182,26 @@ struct GarbageCollector: Controller {
         } catch let error as APIError where error.isNotFound {}
     }
 
+    /// upstream's cycle breaker: an object about to be deleted in foreground for an owner, which itself has a
+    /// dependent already deleting in foreground (A owns B, B owns A), would wait for it forever while it waits in
+    /// turn. Its references stop blocking their owners first, so the owner can go, and the object after it.
+    func unblockIfInCycle(_ object: JSONValue, _ resource: ResourceType) async throws {
+        let dependents = graph.dependents(of: object.metaUID, informers: context.informers)
+        guard dependents.contains(where: { $0.1.metaDeletionTimestamp != nil && $0.1.metaFinalizers.contains(Self.foregroundFinalizer) }) else {
+            return
+        }
+        var refs = try Self.metadata(object).ownerReferences ?? []
+        guard refs.contains(where: { $0.blockOwnerDeletion == true }) else { return }
+        for i in refs.indices where refs[i].blockOwnerDeletion == true { refs[i].blockOwnerDeletion = false }
+        context.logger.info("garbage collector: \(resource) \(ObjectCache.key(object)) and a dependent are both deleting in foreground; its owner references no longer block their owners, to break the cycle")
+        var patch: JSONValue = ["metadata": ["uid": .string(object.metaUID), "ownerReferences": try JSONValueEncoder().encode(refs)]]
+        patch[path: ["metadata", "resourceVersion"]] = .string(object.metaResourceVersion)
+        do {
+            _ = try await context.client.patch(resource, namespace: resource.namespaced ? object.metaNamespace : nil,
+                                               name: object.metaName, type: .merge, body: patch, subresource: nil)
+        } catch let error as APIError where error.isNotFound {}
+    }
+
     func orphanDependents(of owner: JSONValue, _ resource: ResourceType) async throws {
         for (type, dependent) in graph.dependents(of: owner.metaUID, informers: context.informers) {
             try await removeOwnerReferences([owner.metaUID], from: dependent, type)
@@ -191,6 +221,7 @@ struct GarbageCollector: Controller {
                 blocking += 1
             }
             guard dependent.metaDeletionTimestamp == nil else { continue }
+            try await unblockIfInCycle(dependent, type)
             do {
                 try await context.client.delete(type, namespace: type.namespaced ? dependent.metaNamespace : nil, name: dependent.metaName,
                                                 options: DeleteOptions(propagationPolicy: "Foreground", preconditionUID: dependent.metaUID))
@@ -244,6 +275,8 @@ final class ObjectGraph: Sendable {
     func forget(_ object: JSONValue) { _ = state.withLock { $0.byUID.removeValue(forKey: object.metaUID) } }
 
     func object(uid: String) -> JSONValue? { state.withLock { $0.byUID[uid]?.1 } }
+
+    func entry(uid: String) -> (ResourceType, JSONValue)? { state.withLock { $0.byUID[uid] } }
 
     /// Every followed object with an owner reference to `uid`.
     func dependents(of uid: String, informers: InformerFactory) -> [(ResourceType, JSONValue)] {
