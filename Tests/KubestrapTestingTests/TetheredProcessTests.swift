@@ -17,8 +17,9 @@ import Testing
     }
 
     @Test func signalsAndTheExitStatusAreTheChildsOwn() async throws {
-        let child = try TetheredProcess(executable: "/bin/sh", arguments: ["-c", #"trap 'exit 7' TERM; while :; do sleep 0.05; done"#])
-        // The shell's loop is running once its sleep is there.
+        let child = try TetheredProcess(executable: "/bin/sh", arguments: ["-c", #"trap 'exit 7' TERM; while :; do sleep 0.5; done"#])
+        // The shell's loop is running once its sleep is there (half-second sleeps: a poll starved by a loaded machine
+        // must still find one alive).
         #expect(await Self.poll(timeout: Self.deadline) { ProcessIdentity.children(of: child.pid).contains { $0.command == "sleep" } })
         #expect(await child.stop() == 7)
         #expect(child.process.terminationReason == .exit)

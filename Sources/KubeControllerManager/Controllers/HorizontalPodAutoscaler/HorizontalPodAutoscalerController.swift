@@ -22,7 +22,12 @@ struct HorizontalPodAutoscalerController: Controller {
         autoscalers = ObjectStore(.horizontalPodAutoscalers, context: context)
         worker = QueueWorker(name: "horizontalpodautoscaler", workers: context.options.concurrentHorizontalPodAutoscalerSyncs,
                              clock: context.clock, logger: context.logger)
-        autoscalers.informer.addEventHandler(Workloads.primaryHandler(queue: worker.queue))
+        // New HPAs and spec changes are synced at once; the controller's own status writes are not (upstream runs an
+        // HPA once per sync period, so each period reports its events once).
+        let queue = worker.queue
+        autoscalers.informer.addEventHandler(EventHandler(
+            onAdd: { queue.add(ObjectCache.key($0)) },
+            onUpdate: { old, new in if old["spec"] != new["spec"] { queue.add(ObjectCache.key(new)) } }))
     }
 
     func run() async {
