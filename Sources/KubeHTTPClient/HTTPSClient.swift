@@ -118,14 +118,16 @@ public struct HTTPSClient: Sendable {
         let timer = channel.channel.eventLoop.scheduleTask(deadline: deadline) { channel.channel.close(promise: nil) }
         defer { timer.cancel() }
         return try await channel.executeThenClose { inbound, outbound in
+            // A write can fail because the server already answered and closed (it read the body it was told the length
+            // of): the answer is still read and returned. A connection that failed otherwise (a refused TLS handshake)
+            // has its reason on the inbound side; the write's error is the last resort.
+            var writeError: (any Error)?
             do {
                 try await outbound.write(.head(head(method, path, headers, bodyLength: body?.count)))
                 if let body, !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
                 try await outbound.write(.end(nil))
             } catch {
-                // A connection that failed under the write (a refused TLS handshake) has its reason on the inbound side.
-                for try await _ in inbound {}
-                throw error
+                writeError = error
             }
             var response = Response(status: 0, headers: [], body: [])
             for try await part in inbound {
@@ -141,7 +143,7 @@ public struct HTTPSClient: Sendable {
                 case .end: return response
                 }
             }
-            throw HTTPSClientError("connection to \(host):\(port) closed before the response ended")
+            throw writeError ?? HTTPSClientError("connection to \(host):\(port) closed before the response ended")
         }
     }
 
