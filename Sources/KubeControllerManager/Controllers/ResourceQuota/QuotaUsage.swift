@@ -3,17 +3,13 @@ import KubeAPI
 import KubeClient
 import KubeJSON
 
-/// What each quota resource name counts over a namespace's objects from the caches, with the evaluators the quota
-/// admission plugin charges by (KubeAPI's QuotaEvaluation).
+/// A namespace's usage as the sum of what each object uses, by the same evaluators quota admission charges with
+/// (KubeAPI's QuotaEvaluation), as upstream's controller sums its evaluators' Usage over the listed objects.
 enum QuotaUsage {
-    /// `count/<resource>[.<group>]` resources this controller follows, and the plain names of the core ones.
+    /// The kinds this controller follows with informers.
     static let countedTypes: [ResourceType] = [.pods, .services, .configMaps, .secrets, .persistentVolumeClaims,
                                                .replicationControllers, .resourceQuotas,
                                                .replicaSets, .deployments, .statefulSets, .daemonSets, .jobs, .cronJobs]
-    static let plainCounts: [String: ResourceType] = Dictionary(uniqueKeysWithValues: countedTypes
-        .filter { $0.group.isEmpty && QuotaEvaluation.legacyCounted.contains($0.resource) }.map { ($0.resource, $0) })
-
-    static func countName(_ type: ResourceType) -> String { QuotaEvaluation.countName(resource: type.resource, group: type.group) }
 
     /// QuotaV1Pod: a pod counts until it terminates or its deletion grace has run out.
     static func podCounts(_ pod: QuotaPod, now: Double) -> Bool {
@@ -23,17 +19,6 @@ enum QuotaUsage {
         return true
     }
 
-    /// The namespace's objects of a kind, typed; one that does not decode stops the count (`UndecodableObject`).
-    static func typed<T: Decodable>(_ objects: [JSONValue], as type: T.Type, kind: String) throws -> [T] {
-        try objects.map { json in
-            do {
-                return try T(json: json)
-            } catch {
-                throw UndecodableObject(kind: kind, namespace: json.metaNamespace, name: json.metaName, error: error)
-            }
-        }
-    }
-
     /// A pod from the cache, or `UndecodableObject` naming it.
     static func pod(_ json: JSONValue) throws -> QuotaPod {
         do { return try QuotaPod(json) } catch {
@@ -41,46 +26,50 @@ enum QuotaUsage {
         }
     }
 
-    /// Usage of `resource` in a namespace, nil for a resource this controller does not count (left out of used).
-    static func usage(of resource: String, pods: [QuotaPod], objects: (ResourceType) -> [JSONValue], now: Double) throws -> QuotaQuantity? {
-        if let type = countedTypes.first(where: { countName($0) == resource }) ?? plainCounts[resource] {
-            return QuotaQuantity(count: type == .pods ? pods.filter { podCounts($0, now: now) }.count : objects(type).count)
+    /// Whether a quota resource name is one of the resources `type`'s evaluator reports (a zero when none is used).
+    static func tracks(_ name: String, _ type: ResourceType) -> Bool {
+        if name == QuotaEvaluation.countName(resource: type.resource, group: type.group) { return true }
+        guard type.group.isEmpty else { return false }
+        if name == type.resource, QuotaEvaluation.legacyCounted.contains(name) { return true }
+        switch type.resource {
+        case "pods":
+            return ["cpu", "memory", "ephemeral-storage"].contains(name) || name.hasPrefix("requests.") && name != "requests.storage"
+                || name.hasPrefix("limits.")
+        case "services": return name == "services.loadbalancers" || name == "services.nodeports"
+        case "persistentvolumeclaims":
+            return name == "requests.storage" || name.hasSuffix(".storageclass.storage.k8s.io/requests.storage")
+                || name.hasSuffix(".storageclass.storage.k8s.io/persistentvolumeclaims")
+        default: return false
         }
-        let live = pods.filter { podCounts($0, now: now) }
-        func claims() throws -> [PersistentVolumeClaim] {
-            try typed(objects(.persistentVolumeClaims), as: PersistentVolumeClaim.self, kind: "PersistentVolumeClaim")
+    }
+
+    /// Usage of the `hard` names this controller tracks: live pods matching the quota's scopes, and (for an unscoped
+    /// quota: scopes narrow pods only) every object of the other followed kinds. Names no followed kind reports are
+    /// left out. Objects of a kind no hard name concerns are not read.
+    static func used(hard: Set<String>, pods: [QuotaPod], objects: (ResourceType) -> [JSONValue], scoped: Bool, now: Double) throws
+        -> [String: QuotaQuantity] {
+        var total: [String: QuotaQuantity] = [:]
+        func add(_ usage: [String: QuotaQuantity]) {
+            for (name, amount) in usage where hard.contains(name) { total[name] = (total[name] ?? .zero) + amount }
         }
-        func services() throws -> [QuotaService] { try typed(objects(.services), as: QuotaService.self, kind: "Service") }
-        func podSum(_ kind: String, _ name: String) -> QuotaQuantity {
-            live.reduce(QuotaQuantity.zero) { $0 + QuotaEvaluation.podResource($1, kind, name) }
+        var tracked = Set<String>()
+        for type in countedTypes where type == .pods || !scoped {
+            let concerned = hard.filter { tracks($0, type) }
+            guard !concerned.isEmpty else { continue }
+            tracked.formUnion(concerned)
+            if type == .pods {
+                for pod in pods where podCounts(pod, now: now) { add(QuotaEvaluation.podUsage(pod)) }
+                continue
+            }
+            for json in objects(type) {
+                do {
+                    add(try QuotaEvaluation.usage(of: json, resource: type.resource, group: type.group))
+                } catch {
+                    throw UndecodableObject(kind: type.kind, namespace: json.metaNamespace, name: json.metaName, error: error)
+                }
+            }
         }
-        switch resource {
-        case "cpu", "memory", "ephemeral-storage": return podSum("requests", resource)
-        case "requests.storage":
-            return try claims().reduce(QuotaQuantity.zero) { $0 + QuotaEvaluation.requestedStorage($1) }
-        case "services.loadbalancers":
-            return QuotaQuantity(count: try services().filter { $0.spec?.type == "LoadBalancer" }.count)
-        case "services.nodeports":
-            // Each port of a NodePort or LoadBalancer Service counts, as the admission plugin charges it.
-            let ports = try services().reduce(0) { total, service in
-                let type = service.spec?.type ?? "ClusterIP"
-                return total + (type == "NodePort" || type == "LoadBalancer" ? (service.spec?.ports ?? []).count : 0)
-            }
-            return QuotaQuantity(count: ports)
-        default:
-            for kind in ["requests", "limits"] where resource.hasPrefix(kind + ".") {
-                return podSum(kind, String(resource.dropFirst(kind.count + 1)))
-            }
-            if resource.hasSuffix(".storageclass.storage.k8s.io/requests.storage") {
-                let className = String(resource.dropLast(".storageclass.storage.k8s.io/requests.storage".count))
-                return try claims().filter { $0.spec.storageClassName == className }
-                    .reduce(QuotaQuantity.zero) { $0 + QuotaEvaluation.requestedStorage($1) }
-            }
-            if resource.hasSuffix(".storageclass.storage.k8s.io/persistentvolumeclaims") {
-                let className = String(resource.dropLast(".storageclass.storage.k8s.io/persistentvolumeclaims".count))
-                return QuotaQuantity(count: try claims().filter { $0.spec.storageClassName == className }.count)
-            }
-            return nil
-        }
+        for name in tracked where total[name] == nil { total[name] = .zero }
+        return total
     }
 }

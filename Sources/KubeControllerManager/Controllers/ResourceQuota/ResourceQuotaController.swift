@@ -73,18 +73,12 @@ public final class ResourceQuotaController: Controller {
             // Every pod of the namespace, decoded for its resources: a quota counts them all, once per (folded) change.
             let pods = try (counted[.pods]?.cache.byIndex(Indexes.namespace, namespace) ?? []).map(QuotaUsage.pod)
                 .filter { QuotaEvaluation.podMatches($0, scopes) }
-            let now = context.clock.now()
-            var used: [String: ResourceQuantity] = [:]
-            for resource in hard.keys {
-                let usage = try QuotaUsage.usage(of: resource, pods: pods, objects: { type in
-                    // Scopes narrow pods only; a scoped quota counts no other kinds (upstream's evaluators match none).
-                    scopes.isEmpty ? (self.counted[type]?.cache.byIndex(Indexes.namespace, namespace) ?? []) : []
-                }, now: now)
-                if let usage {
-                    used[resource] = ResourceQuantity(usage.text)
-                } else if scopes.isEmpty, let count = try await countListed(resource, namespace: namespace) {
-                    used[resource] = ResourceQuantity(count.text)
-                }
+            let counts = try QuotaUsage.used(hard: Set(hard.keys), pods: pods, objects: { type in
+                self.counted[type]?.cache.byIndex(Indexes.namespace, namespace) ?? []
+            }, scoped: !scopes.isEmpty, now: context.clock.now())
+            var used = counts.mapValues { ResourceQuantity($0.text) }
+            for resource in hard.keys where counts[resource] == nil && scopes.isEmpty {
+                if let count = try await countListed(resource, namespace: namespace) { used[resource] = ResourceQuantity(count.text) }
             }
             var status = ResourceQuotaStatus()
             status.hard = hard
