@@ -1,6 +1,7 @@
 import SystemdNotify
 import FoundationEssentials
 import Glibc
+import KubeClient
 import KubeJSON
 import Logging
 
@@ -24,12 +25,15 @@ public actor Kubelet {
     private let changes: AsyncStream<Void>
     private let changed: AsyncStream<Void>.Continuation
 
-    public init(settings: KubeletSettings, logger: Logger, hostname: String, events: PodEventSink? = nil) {
+    /// `api` is the node's client (absent when standalone): what pods reference from the API (ConfigMaps, Secrets,
+    /// service account tokens) is read through it.
+    public init(settings: KubeletSettings, logger: Logger, hostname: String, events: PodEventSink? = nil,
+                api: (any KubernetesClient)? = nil) {
         self.settings = settings
         self.logger = logger
         self.logCollector = PodLogGarbageCollector(podLogsDir: settings.podLogsDir, containerLogsDir: settings.containerLogsDir)
         self.context = RuntimeContext(settings: settings, checkpoints: CheckpointStore(rootDir: settings.rootDir),
-                                      prober: Prober(), logger: logger, hostname: hostname, events: events)
+                                      prober: Prober(), logger: logger, hostname: hostname, events: events, api: api)
         for checkpoint in context.checkpoints.all() {
             pendingAdoption[checkpoint.podUID, default: [:]][checkpoint.containerName] = checkpoint
         }

@@ -117,7 +117,7 @@ public enum KubeletCommand {
                 }
                 let (eventStream, eventContinuation) = AsyncStream<PodEvent>.makeStream(bufferingPolicy: .bufferingNewest(1000))
                 let kubelet = Kubelet(settings: settings, logger: logger, hostname: hostname,
-                                      events: client == nil ? nil : PodEventSink(eventContinuation))
+                                      events: client == nil ? nil : PodEventSink(eventContinuation), api: client?.client)
                 var kubeletServer: KubeletServer?
                 if settings.enableServer {
                     do { kubeletServer = try KubeletServer(kubelet: kubelet, settings: settings, client: client, logger: logger) } catch {

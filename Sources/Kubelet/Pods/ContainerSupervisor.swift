@@ -2,6 +2,7 @@ import AtomicFile
 import FoundationEssentials
 import Glibc
 import KubeAPI
+import KubeClient
 import Logging
 
 /// Runs one container of a pod as a host process and keeps it running according to the pod's restart policy:
@@ -275,4 +276,6 @@ struct RuntimeContext: Sendable {
     let logger: Logger
     let hostname: String
     var events: PodEventSink? = nil
+    /// The node's API client; nil when the kubelet runs standalone.
+    var api: (any KubernetesClient)? = nil
 }
