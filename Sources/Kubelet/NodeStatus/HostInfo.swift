@@ -19,6 +19,12 @@ struct HostInfo {
         return nil
     }
 
+    /// MemTotal in bytes (1 when unknown, so ratios stay defined).
+    static func memoryBytes() -> Int64 {
+        let kib = Int64(meminfo("MemTotal") ?? 0)
+        return max(1, kib.multipliedReportingOverflow(by: 1024).partialValue)
+    }
+
     static func read(_ path: String) -> String? {
         ((try? AtomicFile.readText(path)) ?? nil)?.trimmingWhitespace()
     }
