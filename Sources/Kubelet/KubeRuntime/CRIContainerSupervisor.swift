@@ -93,9 +93,10 @@ actor CRIContainerSupervisor {
             probes = nil
             ready = false
             started = false
-            let ranFor = Date().timeIntervalSince(startedAt)
             let reason = status.reason.isEmpty ? (status.exitCode == 0 ? "Completed" : "Error") : status.reason
             let finishedAt = status.finishedAt > 0 ? Date(timeIntervalSince1970: Double(status.finishedAt) / 1e9) : Date()
+            // How long it ran by the runtime's own clock, as upstream's backoff reads it.
+            let ranFor = max(0, finishedAt.timeIntervalSince(startedAt))
             state = .terminated(exitCode: status.exitCode, reason: reason, finishedAt: finishedAt)
             lastTermination = .init(exitCode: status.exitCode, reason: reason, startedAt: startedAt, finishedAt: finishedAt,
                                     containerID: id)
