@@ -171,6 +171,9 @@ public actor Kubelet {
         }
     }
 
+    /// The Node's status.nodeInfo.containerRuntimeVersion.
+    public var containerRuntimeVersion: String { cri?.nodeRuntimeVersion ?? HostInfo.hostProcessRuntimeVersion }
+
     /// The RuntimeClass handler that runs Kubestrap's host processes.
     static let hostProcessHandler = "host-process"
 

@@ -81,11 +81,13 @@ struct HostInfo {
         return c
     }
 
-    static func nodeInfo(kubeletVersion: String) -> JSONValue {
+    static let hostProcessRuntimeVersion = "kubestrap-host://0.1.0"
+
+    static func nodeInfo(kubeletVersion: String, containerRuntimeVersion: String = hostProcessRuntimeVersion) -> JSONValue {
         [
             "machineID": .string(read("/etc/machine-id") ?? ""), "systemUUID": .string(read("/sys/class/dmi/id/product_uuid") ?? ""),
             "bootID": .string(read("/proc/sys/kernel/random/boot_id") ?? ""), "kernelVersion": .string(kernelVersion()),
-            "osImage": .string(osImage()), "containerRuntimeVersion": "kubestrap-host://0.1.0",
+            "osImage": .string(osImage()), "containerRuntimeVersion": .string(containerRuntimeVersion),
             "kubeletVersion": .string(kubeletVersion), "kubeProxyVersion": "", "operatingSystem": "linux",
             "architecture": .string(architecture),
         ]
