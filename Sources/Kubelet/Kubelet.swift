@@ -200,6 +200,17 @@ public actor Kubelet {
         }
     }
 
+    /// The CRI streaming-server URL for an exec/attach/port-forward into a pod the CRI runtime runs; nil for a pod
+    /// of the host-process runtime (the kubelet serves those itself). Throws when the pod or container is unknown.
+    func criStreamingURL(namespace: String, pod name: String, container: String, kind: CRIStreamKind,
+                         tty: Bool, stdin: Bool, stdout: Bool, stderr: Bool) async throws -> String? {
+        guard let worker = workers.values.first(where: { $0.pod.namespace == namespace && $0.pod.name == name }) else {
+            throw CRIStreamingError(description: "pod \(namespace)/\(name) is not running on this node")
+        }
+        guard let criWorker = worker as? CRIPodWorker else { return nil }
+        return try await criWorker.streamingURL(container: container, kind: kind, tty: tty, stdin: stdin, stdout: stdout, stderr: stderr)
+    }
+
     /// Whether the pod with this UID still has a worker (running or being stopped).
     public func isActive(_ uid: String) -> Bool { workers[uid] != nil || terminating.contains(uid) }
 

@@ -178,4 +178,15 @@ actor CRIPodWorker: PodWorking {
     }
 
     func podIPs() async -> [String] { ips }
+
+    var sandboxIDForStreaming: String? { sandboxID }
+    nonisolated var runtimeForStreaming: any RuntimeService { cri.runtime }
+
+    /// The running container of this name (regular, init or ephemeral), for exec and attach.
+    func containerID(named name: String) async -> String? {
+        for supervisor in supervisors + initSupervisors where supervisor.container.name == name {
+            return await supervisor.snapshot.containerID
+        }
+        return nil
+    }
 }
