@@ -31,6 +31,9 @@ public struct NodeAuthorizer: Authorizer {
             if read { return .allow }
         case ("", "namespaces", ""):
             if a.verb == "get" { return .allow }
+        case ("node.k8s.io", "runtimeclasses", ""):
+            // A pod's runtimeClassName picks the runtime handler (upstream's NodeRules allow get/list/watch).
+            if read { return .allow }
         case ("", "events", ""), ("events.k8s.io", "events", ""):
             if write { return .allow }
         case ("coordination.k8s.io", "leases", ""):
