@@ -27,6 +27,7 @@ actor ContainerSupervisor {
     private var lastTermination: ContainerStatusSnapshot.Termination?
     private var currentStart: Date?
     private var started = false
+    private var configRetries = 0
 
     init(container: Container, pod: KubeletPod, context: RuntimeContext, isInit: Bool) {
         self.container = container
@@ -76,8 +77,22 @@ actor ContainerSupervisor {
                 logger.info("re-adopted running container from a previous kubelet", metadata: ["pid": "\(cp.pid)"])
             } else {
                 if let cp = adopt { restartCount = cp.restartCount + 1 }
+                let environment: [(String, String)]
                 do {
-                    startedAt = try startProcess()
+                    environment = try await ContainerEnvironment.resolve(container: container, pod: pod, context: context)
+                    configRetries = 0
+                } catch {
+                    // Retried until what it references appears, as upstream's pod worker syncs the pod again.
+                    state = .waiting(reason: "CreateContainerConfigError", message: error.message)
+                    logger.error("Error: \(error.message)")
+                    event("Warning", "Failed", "Error: \(error.message)")
+                    let delay = min(Double(1 << min(configRetries, 5)), context.configErrorMaxDelay)
+                    configRetries += 1
+                    if !(await sleepUnlessStopped(seconds: delay)) { break }
+                    continue
+                }
+                do {
+                    startedAt = try startProcess(environment: environment)
                 } catch {
                     state = .waiting(reason: "RunContainerError", message: "\(error)")
                     logger.error("Error: failed to start container: \(error)")
@@ -127,10 +142,10 @@ actor ContainerSupervisor {
     }
 
     /// Starts a fresh process: log file and symlink, spawn, log copier, checkpoint.
-    private func startProcess() throws -> Date {
+    private func startProcess(environment: [(String, String)]) throws -> Date {
         let settings = context.settings
-        let env = ContainerEnvironment.environment(for: container, pod: pod, hostname: context.hostname)
-        let argv = ContainerEnvironment.argv(for: container, environment: env)
+        let env = ContainerEnvironment.hostProcessEnvironment(environment, hostname: context.hostname)
+        let argv = ContainerEnvironment.argv(for: container, environment: environment)
         let id = Self.newContainerID()
         let podLogDir = "\(settings.podLogsDir)/\(pod.namespace)_\(pod.name)_\(pod.uid)/\(container.name)"
         try AtomicFile.makeDirectories(podLogDir)
@@ -278,4 +293,7 @@ struct RuntimeContext: Sendable {
     var events: PodEventSink? = nil
     /// The node's API client; nil when the kubelet runs standalone.
     var api: (any KubernetesClient)? = nil
+    /// The longest wait between attempts to configure a container whose ConfigMap or Secret is missing (upstream's
+    /// pod worker backoff); the waits grow from one second.
+    var configErrorMaxDelay: Double = 10
 }
