@@ -153,14 +153,25 @@ actor ContainerSupervisor {
         if let cwd = container.workingDir, !cwd.isEmpty {
             try AtomicFile.makeDirectories(cwd)
         }
-        let started = try HostProcess.spawn(argv: argv, environment: env.map { "\($0.0)=\($0.1)" }, workingDir: container.workingDir)
-        let startedAt = Date()
-        _ = ContainerLogWriter(path: logPath, stdoutFD: started.stdoutRead, stderrFD: started.stderrRead,
-                               maxSize: settings.containerLogMaxSize, maxFiles: settings.containerLogMaxFiles)
+        // The /var/log/containers link is made before the start, as upstream's runtime makes it between creating and
+        // starting a container: whoever sees the first line of the log finds the link too. The log file exists first,
+        // so the link never dangles (the log collector removes dangling ones).
+        let logFile = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        if logFile >= 0 { close(logFile) }
         try? AtomicFile.makeDirectories(settings.containerLogsDir)
         let link = "\(settings.containerLogsDir)/\(pod.name)_\(pod.namespace)_\(container.name)-\(id).log"
         unlink(link)
         symlink(logPath, link)
+        let started: HostProcess
+        do {
+            started = try HostProcess.spawn(argv: argv, environment: env.map { "\($0.0)=\($0.1)" }, workingDir: container.workingDir)
+        } catch {
+            unlink(link)
+            throw error
+        }
+        let startedAt = Date()
+        _ = ContainerLogWriter(path: logPath, stdoutFD: started.stdoutRead, stderrFD: started.stderrRead,
+                               maxSize: settings.containerLogMaxSize, maxFiles: settings.containerLogMaxFiles)
         if let previous = containerID {
             unlink("\(settings.containerLogsDir)/\(pod.name)_\(pod.namespace)_\(container.name)-\(previous).log")
         }
