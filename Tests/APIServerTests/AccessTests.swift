@@ -72,6 +72,12 @@ import Testing
         var mirror = plainPod
         mirror[path: ["metadata", "annotations"]] = ["kubernetes.io/config.mirror": "hash"]
         #expect(try await s.request("POST", "/api/v1/namespaces/default/pods", mirror, user: n1).status == 201)
+        // A mirror pod may not reach other objects (the Node authorizer's graph would let the node read them).
+        var reaching = mirror
+        reaching[path: ["metadata", "name"]] = "y"
+        reaching[path: ["spec", "volumes"]] = [["name": "s", "secret": ["secretName": "anything"]]]
+        let refused = try await s.request("POST", "/api/v1/namespaces/default/pods", reaching, user: n1)
+        #expect(refused.status == 403 && refused.body["message"]?.string == #"pods "y" is forbidden: node "n1" can not create pods that reference secrets"#)
         #expect(try await s.request("GET", "/api/v1/namespaces/default/secrets", user: n1).status == 403)
     }
 
