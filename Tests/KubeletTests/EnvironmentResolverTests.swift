@@ -165,6 +165,30 @@ import KubeJSON
         #expect(unlinked.contains { $0.0 == "KUBERNETES_SERVICE_HOST" } && !unlinked.contains { $0.0 == "MY_DB_SERVICE_HOST" })
     }
 
+    @Test func quantitiesAreScaledExactly() {
+        // A Double would make 9m ten millicores.
+        for m in [1, 9, 13, 18, 26, 36, 51, 999, 1001] {
+            #expect(ResourceFieldValue.scaled("\(m)m", decimals: 3) == Int64(m), "\(m)m")
+        }
+        #expect(ResourceFieldValue.scaled("1.5", decimals: 3) == 1500)
+        #expect(ResourceFieldValue.scaled("0.0001", decimals: 3) == 1)          // rounded up
+        #expect(ResourceFieldValue.scaled("1.5Gi", decimals: 0) == 1_610_612_736)
+        #expect(ResourceFieldValue.scaled("100M", decimals: 0) == 100_000_000)
+        #expect(ResourceFieldValue.scaled("2e3", decimals: 0) == 2000)
+        #expect(ResourceFieldValue.scaled("1E", decimals: 0) == 1_000_000_000_000_000_000)
+        #expect(ResourceFieldValue.scaled("8Ei", decimals: 3) == Int64.max)     // clamped, not trapped
+        #expect(ResourceFieldValue.scaled("123456789012345678901234567890", decimals: 3) == Int64.max)
+        for bad in ["", "abc", "1.2.3", "1Qi", "--1", "1e999", "١٢"] { #expect(ResourceFieldValue.scaled(bad, decimals: 0) == nil, "\(bad)") }
+    }
+
+    @Test func aDivisorThatDoesNotGoEvenlyRoundsUp() async throws {
+        let container: JSONValue = ["name": "c", "image": "busybox", "command": ["sh"], "resources": ["limits": ["memory": "100M", "cpu": "9m"]],
+                                    "env": [["name": "MEM", "valueFrom": ["resourceFieldRef": ["resource": "limits.memory", "divisor": "1Mi"]]],
+                                            ["name": "CPU", "valueFrom": ["resourceFieldRef": ["resource": "limits.cpu", "divisor": "1m"]]]]]
+        let env = Dictionary(try await resolve(container, api: nil), uniquingKeysWith: { $1 })
+        #expect(env["MEM"] == "96" && env["CPU"] == "9")
+    }
+
     @Test func envVarNamesFollowApimachinery() {
         for good in ["A", "a_b", "-x", ".y", "A1.b-c"] { #expect(ContainerEnvironment.isEnvVarName(good), "\(good)") }
         for bad in ["", "1A", "a b", "a=b", "ä"] { #expect(!ContainerEnvironment.isEnvVarName(bad), "\(bad)") }
