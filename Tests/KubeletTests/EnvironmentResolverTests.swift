@@ -168,17 +168,17 @@ import KubeJSON
     @Test func quantitiesAreScaledExactly() {
         // A Double would make 9m ten millicores.
         for m in [1, 9, 13, 18, 26, 36, 51, 999, 1001] {
-            #expect(ResourceFieldValue.scaled("\(m)m", decimals: 3) == Int64(m), "\(m)m")
+            #expect(Quantity.scaled("\(m)m", decimals: 3) == Int64(m), "\(m)m")
         }
-        #expect(ResourceFieldValue.scaled("1.5", decimals: 3) == 1500)
-        #expect(ResourceFieldValue.scaled("0.0001", decimals: 3) == 1)          // rounded up
-        #expect(ResourceFieldValue.scaled("1.5Gi", decimals: 0) == 1_610_612_736)
-        #expect(ResourceFieldValue.scaled("100M", decimals: 0) == 100_000_000)
-        #expect(ResourceFieldValue.scaled("2e3", decimals: 0) == 2000)
-        #expect(ResourceFieldValue.scaled("1E", decimals: 0) == 1_000_000_000_000_000_000)
-        #expect(ResourceFieldValue.scaled("8Ei", decimals: 3) == Int64.max)     // clamped, not trapped
-        #expect(ResourceFieldValue.scaled("123456789012345678901234567890", decimals: 3) == Int64.max)
-        for bad in ["", "abc", "1.2.3", "1Qi", "--1", "1e999", "١٢"] { #expect(ResourceFieldValue.scaled(bad, decimals: 0) == nil, "\(bad)") }
+        #expect(Quantity.scaled("1.5", decimals: 3) == 1500)
+        #expect(Quantity.scaled("0.0001", decimals: 3) == 1)          // rounded up
+        #expect(Quantity.scaled("1.5Gi", decimals: 0) == 1_610_612_736)
+        #expect(Quantity.scaled("100M", decimals: 0) == 100_000_000)
+        #expect(Quantity.scaled("2e3", decimals: 0) == 2000)
+        #expect(Quantity.scaled("1E", decimals: 0) == 1_000_000_000_000_000_000)
+        #expect(Quantity.scaled("8Ei", decimals: 3) == Int64.max)     // clamped, not trapped
+        #expect(Quantity.scaled("123456789012345678901234567890", decimals: 3) == Int64.max)
+        for bad in ["", "abc", "1.2.3", "1Qi", "--1", "1e999", "١٢"] { #expect(Quantity.scaled(bad, decimals: 0) == nil, "\(bad)") }
     }
 
     @Test func aDivisorThatDoesNotGoEvenlyRoundsUp() async throws {
