@@ -48,5 +48,10 @@ import KubeJSON
         await recorder.flush()
         let podLevel = api.objects(.events, namespace: "default").first { $0["reason"] == "InvalidEnvironmentVariableNames" }
         #expect(podLevel != nil && podLevel?[path: ["involvedObject", "fieldPath"]] == nil)
+        await recorder.record(PodEvent(podUID: stored.metaUID, container: "setup", type: "Normal", reason: "Started", message: "s",
+                                       initContainer: true))
+        await recorder.flush()
+        let initEvent = api.objects(.events, namespace: "default").first { $0["message"] == "s" }
+        #expect(initEvent?[path: ["involvedObject", "fieldPath"]] == "spec.initContainers{setup}")
     }
 }

@@ -61,8 +61,10 @@ actor APIPodStatusReporter {
                 } else if case .failure(let rejection) = APIServerPodSource.kubeletPod(pod) {
                     status = Self.rejected(pod, rejection)
                     if rejectionsReported.insert(uid).inserted {
+                        let initNames = pod[path: ["spec", "initContainers"]]?.array?.compactMap { $0["name"]?.string } ?? []
                         events.append(PodEvent(podUID: uid, container: rejection.container ?? "", type: "Warning", reason: "Failed",
-                                               message: "Error: \(rejection.message)"))
+                                               message: "Error: \(rejection.message)",
+                                               initContainer: rejection.container.map(initNames.contains) ?? false))
                     }
                 } else {
                     continue   // About to start.

@@ -67,7 +67,9 @@ actor EventRecorder {
             var involved: JSONValue = ["apiVersion": "v1", "kind": "Pod", "name": .string(mirror.name), "namespace": .string(mirror.namespace),
                                        "uid": .string(event.podUID)]
             // An event about the pod itself (no container) has no fieldPath, as upstream's recorder.Eventf(pod, …).
-            if !event.container.isEmpty { involved["fieldPath"] = .string("spec.containers{\(event.container)}") }
+            if !event.container.isEmpty {
+                involved["fieldPath"] = .string("spec.\(event.initContainer ? "initContainers" : "containers"){\(event.container)}")
+            }
             let body: JSONValue = [
                 "apiVersion": "v1", "kind": "Event",
                 "metadata": ["name": .string("\(mirror.name).\(String(nanos, radix: 16))"), "namespace": .string(mirror.namespace)],

@@ -47,7 +47,8 @@ actor ContainerSupervisor {
     }
 
     private func event(_ type: String, _ reason: String, _ message: String) {
-        context.events?.emit(PodEvent(podUID: pod.uid, container: container.name, type: type, reason: reason, message: message))
+        context.events?.emit(PodEvent(podUID: pod.uid, container: container.name, type: type, reason: reason, message: message,
+                                      initContainer: isInit))
     }
 
     /// Starts supervision (re-adopting the process of `checkpoint` if it is still alive).
