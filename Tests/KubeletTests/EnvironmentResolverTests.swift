@@ -4,6 +4,7 @@ import Testing
 import KubeAPI
 import KubeClient
 import KubeJSON
+import Synchronization
 
 /// The container environment built from the API (ConfigMaps, Secrets, the downward API, resources), against a FakeClient.
 @Suite struct EnvironmentResolverTests {
@@ -189,6 +190,25 @@ import KubeJSON
         #expect(env["MEM"] == "96" && env["CPU"] == "9")
     }
 
+    /// A stop that comes while the environment is being read from the API starts no process.
+    @Test func aStopDuringTheAPIReadStartsNothing() async throws {
+        let dir = try TempDir()
+        let api = HeldClient()
+        let marker = "\(dir.path)/started"
+        let pod = try Self.pod(["name": "c", "image": "busybox", "command": ["/bin/sh", "-c", .string("touch \(marker); sleep 30")],
+                                "env": [["name": "MODE", "valueFrom": ["configMapKeyRef": ["name": "settings", "key": "MODE"]]]]])
+        let supervisor = ContainerSupervisor(container: try #require(pod.pod.spec.containers.first), pod: pod,
+                                             context: try Self.context(dir, api: api), isInit: false)
+        await supervisor.start(adopting: nil)
+        #expect(await eventually { api.state.withLock { $0.asked } })
+        let stop = Task { await supervisor.stop(grace: 1) }
+        #expect(await eventually { await supervisor.isStopping })
+        api.state.withLock { $0.released = true }
+        await stop.value
+        #expect(await supervisor.snapshot.pid == nil)
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
     @Test func envVarNamesFollowApimachinery() {
         for good in ["A", "a_b", "-x", ".y", "A1.b-c"] { #expect(ContainerEnvironment.isEnvVarName(good), "\(good)") }
         for bad in ["", "1A", "a b", "a=b", "ä"] { #expect(!ContainerEnvironment.isEnvVarName(bad), "\(bad)") }
@@ -217,6 +237,39 @@ import KubeJSON
         for await event in stream where event.reason == "Failed" { failed.append(event) }
         #expect(!failed.isEmpty && failed.allSatisfy { $0.type == "Warning" && $0.message == #"Error: configmap "settings" not found"# && $0.container == "c" })
     }
+}
+
+/// An apiserver whose ConfigMap reads answer only when the test says so (and take no notice of cancellation).
+final class HeldClient: KubernetesClient, Sendable {
+    let inner = FakeClient()
+    let state = Mutex((asked: false, released: false))
+
+    func list(_ resource: ResourceType, namespace: String?, options: ListOptions) async throws -> ObjectList {
+        try await inner.list(resource, namespace: namespace, options: options)
+    }
+    func watch(_ resource: ResourceType, namespace: String?, options: ListOptions) async throws -> AsyncThrowingStream<WatchEvent, any Error> {
+        try await inner.watch(resource, namespace: namespace, options: options)
+    }
+    func get(_ resource: ResourceType, namespace: String?, name: String, subresource: String?) async throws -> JSONValue {
+        guard resource.resource == "configmaps" else { return try await inner.get(resource, namespace: namespace, name: name, subresource: subresource) }
+        state.withLock { $0.asked = true }
+        while !state.withLock({ $0.released }) { try? await Task.sleep(for: .milliseconds(10)) }
+        return EnvironmentResolverTests.configMap(name, ["MODE": "fast"])
+    }
+    func create(_ resource: ResourceType, namespace: String?, object: JSONValue, subresource: String?) async throws -> JSONValue {
+        try await inner.create(resource, namespace: namespace, object: object, subresource: subresource)
+    }
+    func update(_ resource: ResourceType, namespace: String?, object: JSONValue, subresource: String?) async throws -> JSONValue {
+        try await inner.update(resource, namespace: namespace, object: object, subresource: subresource)
+    }
+    func patch(_ resource: ResourceType, namespace: String?, name: String, type: PatchType, body: JSONValue,
+               subresource: String?) async throws -> JSONValue {
+        try await inner.patch(resource, namespace: namespace, name: name, type: type, body: body, subresource: subresource)
+    }
+    func delete(_ resource: ResourceType, namespace: String?, name: String, options: DeleteOptions) async throws {
+        try await inner.delete(resource, namespace: namespace, name: name, options: options)
+    }
+    func serverResources() async throws -> [DiscoveredResource] { [] }
 }
 
 /// An apiserver that lets the node read no Secret (and has no Services).

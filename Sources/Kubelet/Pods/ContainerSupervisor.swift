@@ -46,6 +46,9 @@ actor ContainerSupervisor {
                                 lastTermination: lastTermination, started: started)
     }
 
+    /// Whether the container is being stopped for good (or left to the next kubelet).
+    var isStopping: Bool { stopping }
+
     private func event(_ type: String, _ reason: String, _ message: String) {
         context.events?.emit(PodEvent(podUID: pod.uid, container: container.name, type: type, reason: reason, message: message,
                                       initContainer: isInit))
@@ -83,6 +86,7 @@ actor ContainerSupervisor {
                     environment = try await ContainerEnvironment.resolve(container: container, pod: pod, context: context)
                     configRetries = 0
                 } catch {
+                    if stopping || Task.isCancelled { break }
                     // Retried until what it references appears, as upstream's pod worker syncs the pod again.
                     state = .waiting(reason: "CreateContainerConfigError", message: error.message)
                     logger.error("Error: \(error.message)")
@@ -92,6 +96,8 @@ actor ContainerSupervisor {
                     if !(await sleepUnlessStopped(seconds: delay)) { break }
                     continue
                 }
+                // Reading the API let a stop come in: a process started now would never be stopped.
+                if stopping || Task.isCancelled { break }
                 do {
                     startedAt = try startProcess(environment: environment)
                 } catch {
