@@ -69,7 +69,8 @@ extension ContainerEnvironment {
                 value = expand(literal) { name in env.last { $0.0 == name }?.1 ?? services.last { $0.0 == name }?.1 }
             } else if let from = variable.valueFrom {
                 if let field = from.fieldRef {
-                    value = try fieldValue(field.fieldPath, pod: pod, context: context, podIPs: podIPs)
+                    let hostIP = context.settings.nodeIP ?? HostInfo.primaryIPv4() ?? "127.0.0.1"
+                    value = try fieldValue(field.fieldPath, pod: pod, hostIP: hostIP, podIPs: podIPs)
                 } else if let field = from.resourceFieldRef {
                     value = try ResourceFieldValue.value(field, container: container, pod: pod.pod,
                                                          allocatable: HostInfo.capacity(rootDir: context.settings.rootDir, maxPods: 110))
@@ -103,6 +104,22 @@ extension ContainerEnvironment {
         return env
     }
 
+    /// The environment from literal values and the pod's own fields only, with a host process's PATH, HOSTNAME and
+    /// HOME: what the kubelet gave before it read the API. Kept so that callers build until they move to `resolve`.
+    @available(*, deprecated, message: "use resolve(container:pod:context:podIPs:), which reads ConfigMaps, Secrets and Services")
+    static func environment(for container: Container, pod: KubeletPod, hostname: String) -> [(String, String)] {
+        var env: [(String, String)] = []
+        for variable in container.env ?? [] {
+            var value = variable.value.map { literal in expand(literal) { name in env.last { $0.0 == name }?.1 } } ?? ""
+            if let field = variable.valueFrom?.fieldRef?.fieldPath {
+                value = (try? fieldValue(field, pod: pod, hostIP: HostInfo.primaryIPv4() ?? "127.0.0.1", podIPs: nil)) ?? ""
+            }
+            env.removeAll { $0.0 == variable.name }
+            env.append((variable.name, value))
+        }
+        return hostProcessEnvironment(env, hostname: hostname)
+    }
+
     /// What a host process gets: a PATH, HOSTNAME and HOME (an image would bring its own), then the pod's variables.
     static func hostProcessEnvironment(_ resolved: [(String, String)], hostname: String) -> [(String, String)] {
         var env: [(String, String)] = [("PATH", HostProcess.defaultPath), ("HOSTNAME", hostname), ("HOME", "/root")]
@@ -114,9 +131,8 @@ extension ContainerEnvironment {
     }
 
     /// The downward API's pod fields (upstream's podFieldSelectorRuntimeValue and ExtractFieldPathAsString).
-    static func fieldValue(_ fieldPath: String, pod: KubeletPod, context: RuntimeContext,
+    static func fieldValue(_ fieldPath: String, pod: KubeletPod, hostIP: String,
                            podIPs: [String]?) throws(ContainerConfigError) -> String {
-        let hostIP = context.settings.nodeIP ?? HostInfo.primaryIPv4() ?? "127.0.0.1"
         let ips = podIPs ?? [hostIP]
         switch fieldPath {
         case "metadata.name": return pod.name
