@@ -209,6 +209,29 @@ import Synchronization
         #expect(!FileManager.default.fileExists(atPath: marker))
     }
 
+    /// An envFrom ConfigMap with very many keys costs a linear pass, and a later `env` entry still replaces one.
+    @Test func manyKeysResolveQuickly() async throws {
+        var data: [String: String] = [:]
+        for i in 0..<50_000 { data["K\(i)"] = "\(i)" }
+        let api = FakeClient([(.configMaps, Self.configMap("big", data))])
+        let container: JSONValue = ["name": "c", "image": "busybox", "command": ["sh"], "envFrom": [["configMapRef": ["name": "big"]]],
+                                    "env": [["name": "K7", "value": "seven $(K8)"]]]
+        let start = Date()
+        let env = try await resolve(container, api: api)
+        #expect(Date().timeIntervalSince(start) < 30)
+        #expect(env.count == 50_000 && env.last?.0 == "K7" && env.last?.1 == "seven 8")
+        let host = ContainerEnvironment.hostProcessEnvironment(env, hostname: "n1")
+        #expect(Date().timeIntervalSince(start) < 30)
+        #expect(host.count == 50_003 && host.first?.0 == "PATH")
+    }
+
+    /// A host process gets a PATH, HOSTNAME and HOME unless the pod sets its own.
+    @Test func hostProcessesGetDefaultsThePodMayReplace() {
+        let env = ContainerEnvironment.hostProcessEnvironment([("PATH", "/opt/bin"), ("A", "1")], hostname: "n1")
+        #expect(env.map(\.0) == ["HOSTNAME", "HOME", "PATH", "A"])
+        #expect(env.map(\.1) == ["n1", "/root", "/opt/bin", "1"])
+    }
+
     @Test func envVarNamesFollowApimachinery() {
         for good in ["A", "a_b", "-x", ".y", "A1.b-c"] { #expect(ContainerEnvironment.isEnvVarName(good), "\(good)") }
         for bad in ["", "1A", "a b", "a=b", "ä"] { #expect(!ContainerEnvironment.isEnvVarName(bad), "\(bad)") }

@@ -16,7 +16,8 @@ enum ContainerEnvironment {
     }
 
     static func argv(for container: Container, environment: [(String, String)]) -> [String] {
-        let lookup: (String) -> String? = { name in environment.last { $0.0 == name }?.1 }
+        let values = Dictionary(environment, uniquingKeysWith: { _, last in last })
+        let lookup: (String) -> String? = { values[$0] }
         return ((container.command ?? []) + (container.args ?? [])).map { expand($0, lookup) }
     }
 

@@ -23,11 +23,9 @@ extension ContainerEnvironment {
                         podIPs: [String]? = nil) async throws(ContainerConfigError) -> [(String, String)] {
         var sources = ReferencedObjects(api: context.api, namespace: pod.namespace)
         let services = try await ServiceEnvironment.variables(for: pod, api: context.api)
-        var env: [(String, String)] = []
-        func set(_ name: String, _ value: String) {
-            env.removeAll { $0.0 == name }
-            env.append((name, value))
-        }
+        let serviceValues = Dictionary(services, uniquingKeysWith: { _, last in last })
+        var env = OrderedEnvironment()
+        func set(_ name: String, _ value: String) { env.set(name, value) }
 
         for source in container.envFrom ?? [] {
             let prefix = source.prefix ?? ""
@@ -66,7 +64,7 @@ extension ContainerEnvironment {
         for variable in container.env ?? [] {
             let value: String
             if let literal = variable.value, !literal.isEmpty {
-                value = expand(literal) { name in env.last { $0.0 == name }?.1 ?? services.last { $0.0 == name }?.1 }
+                value = expand(literal) { name in env[name] ?? serviceValues[name] }
             } else if let from = variable.valueFrom {
                 if let field = from.fieldRef {
                     let hostIP = context.settings.nodeIP ?? HostInfo.primaryIPv4() ?? "127.0.0.1"
@@ -99,9 +97,8 @@ extension ContainerEnvironment {
             set(variable.name, value)
         }
         // The Services' variables last, unless the pod defines one of the same name.
-        let defined = Set(env.map(\.0))
-        for (name, value) in services where !defined.contains(name) { env.append((name, value)) }
-        return env
+        for (name, value) in services where env[name] == nil { env.set(name, value) }
+        return env.variables
     }
 
     /// The environment from literal values and the pod's own fields only, with a host process's PATH, HOSTNAME and
@@ -122,12 +119,11 @@ extension ContainerEnvironment {
 
     /// What a host process gets: a PATH, HOSTNAME and HOME (an image would bring its own), then the pod's variables.
     static func hostProcessEnvironment(_ resolved: [(String, String)], hostname: String) -> [(String, String)] {
-        var env: [(String, String)] = [("PATH", HostProcess.defaultPath), ("HOSTNAME", hostname), ("HOME", "/root")]
-        for (name, value) in resolved {
-            env.removeAll { $0.0 == name }
-            env.append((name, value))
+        var env = OrderedEnvironment()
+        for (name, value) in [("PATH", HostProcess.defaultPath), ("HOSTNAME", hostname), ("HOME", "/root")] + resolved {
+            env.set(name, value)
         }
-        return env
+        return env.variables
     }
 
     /// The downward API's pod fields (upstream's podFieldSelectorRuntimeValue and ExtractFieldPathAsString).
@@ -177,6 +173,23 @@ extension ContainerEnvironment {
         func letter(_ c: Unicode.Scalar) -> Bool { ("a"..."z").contains(c) || ("A"..."Z").contains(c) || c == "-" || c == "." || c == "_" }
         return letter(first) && name.unicodeScalars.allSatisfy { letter($0) || ("0"..."9").contains($0) }
     }
+}
+
+/// Variables in the order they were last set, a later one of the same name replacing the earlier; each set and
+/// lookup costs the same however many there are (an `envFrom` ConfigMap may hold thousands of keys).
+struct OrderedEnvironment {
+    private var entries: [(String, String)?] = []
+    private var positions: [String: Int] = [:]
+
+    mutating func set(_ name: String, _ value: String) {
+        if let old = positions[name] { entries[old] = nil }
+        positions[name] = entries.count
+        entries.append((name, value))
+    }
+
+    subscript(_ name: String) -> String? { positions[name].flatMap { entries[$0]?.1 } }
+
+    var variables: [(String, String)] { entries.compactMap { $0 } }
 }
 
 /// The ConfigMaps and Secrets one container's environment reads, each fetched once per start (upstream's
