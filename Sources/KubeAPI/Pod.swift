@@ -55,6 +55,7 @@ public struct Container: Codable, Sendable, Equatable {
     public var workingDir: String?
     public var ports: [ContainerPort]?
     public var env: [EnvVar]?
+    public var envFrom: [EnvFromSource]?
     public var resources: ResourceRequirements?
     public var volumeMounts: [VolumeMount]?
     public var livenessProbe: Probe?
@@ -94,9 +95,20 @@ public struct EnvVar: Codable, Sendable, Equatable {
     }
 }
 
-/// Only `fieldRef` is meaningful for a static pod (it cannot reference API objects).
+/// A static pod can use only `fieldRef` and `resourceFieldRef`: the others read the API.
 public struct EnvVarSource: Codable, Sendable, Equatable {
     public var fieldRef: ObjectFieldSelector?
+    public var resourceFieldRef: ResourceFieldSelector?
+    public var configMapKeyRef: ConfigMapKeySelector?
+    public var secretKeyRef: SecretKeySelector?
+
+    public init(fieldRef: ObjectFieldSelector? = nil, resourceFieldRef: ResourceFieldSelector? = nil,
+                configMapKeyRef: ConfigMapKeySelector? = nil, secretKeyRef: SecretKeySelector? = nil) {
+        self.fieldRef = fieldRef
+        self.resourceFieldRef = resourceFieldRef
+        self.configMapKeyRef = configMapKeyRef
+        self.secretKeyRef = secretKeyRef
+    }
 }
 
 public struct ObjectFieldSelector: Codable, Sendable, Equatable {

@@ -66,6 +66,7 @@ public struct NodeAgent: Sendable {
                         let snapshots = await kubelet.podSnapshots()
                         try await mirrors.reconcile(snapshots.filter(\.pod.isStatic), hostIP: hostIP)
                         await apiPods.sync(snapshots.filter { !$0.pod.isStatic }, kubelet: kubelet, hostIP: hostIP)
+                        for event in await apiPods.takeEvents() { await recorder.record(event) }
                         await recorder.flush()
                         if !lastError.isEmpty { logger.info("mirror pods in sync again") }
                         lastError = ""

@@ -166,7 +166,10 @@ public final class TetheredProcess: @unchecked Sendable {
     static func listeningSocketInodes(port: Int) -> Set<UInt64> {
         var inodes: Set<UInt64> = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            // Read to the end: String(contentsOfFile:) stops after its first read of a /proc file (about 4 KiB, some
+            // 26 sockets), and a busy host has hundreds.
+            guard let data = FileHandle(forReadingAtPath: table)?.readDataToEndOfFile() else { continue }
+            let text = String(decoding: data, as: UTF8.self)
             // sl local_address rem_address st … inode: the address as HEXIP:HEXPORT, state 0A is LISTEN.
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")

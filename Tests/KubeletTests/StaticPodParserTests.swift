@@ -106,7 +106,7 @@ import KubeAPI
         #expect(ContainerEnvironment.expand("cost $5", lookup) == "cost $5")
     }
 
-    @Test func fieldRefsReadTheDownwardAPI() throws {
+    @Test func fieldRefsReadTheDownwardAPI() async throws {
         let manifest = """
         apiVersion: v1
         kind: Pod
@@ -130,7 +130,9 @@ import KubeAPI
         """
         let (pod, _) = try StaticPodParser.parse(path: "/m/idx.yaml", text: manifest, nodeName: "n1")
         let container = try #require(pod.pod.spec.containers.first)
-        let env = Dictionary(ContainerEnvironment.environment(for: container, pod: pod, hostname: "h"), uniquingKeysWith: { $1 })
+        let dir = try TempDir()
+        let context = try EnvironmentResolverTests.context(dir, api: nil)
+        let env = Dictionary(try await ContainerEnvironment.resolve(container: container, pod: pod, context: context), uniquingKeysWith: { $1 })
         #expect(env["INDEX"] == "2" && env["APP"] == "web" && env["NONE"] == "" && env["SA"] == "runner" && env["NS"] == "jobs")
     }
 

@@ -7,6 +7,27 @@ import Testing
 @Suite struct TetheredProcessTests {
     static let deadline: Duration = .seconds(30)
 
+    /// A listening socket is found however many sockets the host has (the table is read to its end, not its first 4 KiB).
+    @Test func listeningSocketsAreFoundOnABusyHost() throws {
+        var sockets: [(fd: Int32, port: Int)] = []
+        defer { for s in sockets { close(s.fd) } }
+        for _ in 0..<120 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            try #require(fd >= 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            try #require(bound == 0 && listen(fd, 1) == 0)
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+            sockets.append((fd, Int(UInt16(bigEndian: address.sin_port))))
+        }
+        let missing = sockets.filter { TetheredProcess.listeningSocketInodes(port: $0.port).isEmpty }
+        #expect(missing.isEmpty, "\(missing.count) of \(sockets.count) listening sockets not found")
+    }
+
     @Test func aChildDiesWhenItsTetherIsCut() async throws {
         let child = try TetheredProcess(executable: "/bin/sleep", arguments: ["300"])
         let identity = try #require(await ProcessIdentity.await(child.pid, runningCommand: "sleep", timeout: Self.deadline))

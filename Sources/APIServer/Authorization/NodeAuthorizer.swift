@@ -1,9 +1,15 @@
-/// upstream's Node authorizer, reduced to what a kubelet without volumes does: a node (`system:node:<name>` in
-/// `system:nodes`) reads nodes, pods, services and endpoints, writes its own Node and Lease, mirror pods and pod
-/// status, and events. Object-level checks that need the body (mirror annotation, spec.nodeName) are made by the
-/// NodeRestriction admission plugin.
+/// upstream's Node authorizer: a node (`system:node:<name>` in `system:nodes`) reads nodes, pods, services and
+/// endpoints, writes its own Node and Lease, mirror pods and pod status, and events; the Secrets, ConfigMaps,
+/// PersistentVolumeClaims and PersistentVolumes its pods reference it may only get (or list/watch by name), and
+/// tokens only of its pods' service accounts, as `NodeGraph` links them. Object-level checks that need the body
+/// (mirror annotation, spec.nodeName) are made by the NodeRestriction admission plugin.
 public struct NodeAuthorizer: Authorizer {
-    public init() {}
+    let graph: NodeGraph?
+
+    /// Without a graph no node reaches any Secret, ConfigMap, claim, volume or service account token.
+    init(graph: NodeGraph?) { self.graph = graph }
+
+    public init() { self.graph = nil }
 
     public func authorize(_ a: AuthorizationAttributes) async -> AuthorizationDecision {
         guard let node = a.user.nodeName else { return .noOpinion("") }
@@ -13,6 +19,30 @@ public struct NodeAuthorizer: Authorizer {
         }
         let read = ["get", "list", "watch"].contains(a.verb)
         let write = ["create", "update", "patch"].contains(a.verb)
+        switch (a.apiGroup, a.resource) {
+        case ("", "secrets"), ("", "configmaps"):
+            // The kubelet reads each by name: a get, or a list/watch with a metadata.name field selector.
+            guard read else { return .noOpinion("can only read resources of this type") }
+            guard a.subresource.isEmpty else { return .noOpinion("cannot read subresource") }
+            guard !a.namespace.isEmpty else { return .noOpinion("can only read namespaced object of this type") }
+            return await related(node, a)
+        case ("", "persistentvolumeclaims"):
+            if a.subresource == "status" {
+                guard a.verb == "update" || a.verb == "patch" else { return .noOpinion("can only get/update/patch this type") }
+                return await related(node, a)
+            }
+            fallthrough
+        case ("", "persistentvolumes"):
+            guard a.verb == "get" else { return .noOpinion("can only get individual resources of this type") }
+            guard a.subresource.isEmpty else { return .noOpinion("cannot get subresource") }
+            return await related(node, a)
+        case ("", "serviceaccounts"):
+            guard a.verb == "create", !a.name.isEmpty else { return .noOpinion("can only create tokens for individual service accounts") }
+            guard a.subresource == "token" else { return .noOpinion("can only create token subresource of serviceaccount") }
+            return await related(node, a)
+        default:
+            break
+        }
         switch (a.apiGroup, a.resource, a.subresource) {
         case ("", "nodes", ""):
             if read || a.verb == "create" { return .allow }
@@ -51,5 +81,13 @@ public struct NodeAuthorizer: Authorizer {
             break
         }
         return .noOpinion("")
+    }
+
+    /// Allowed when a pod bound to the node references the named object.
+    private func related(_ node: String, _ a: AuthorizationAttributes) async -> AuthorizationDecision {
+        guard !a.name.isEmpty else { return .noOpinion("No Object name found") }
+        let reference = NodeGraph.Reference(resource: a.resource, namespace: a.namespace, name: a.name)
+        if let graph, await graph.hasPath(from: node, to: reference) { return .allow }
+        return .noOpinion("no relationship found between node '\(node)' and this object")
     }
 }

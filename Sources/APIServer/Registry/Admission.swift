@@ -27,8 +27,8 @@ struct NamespaceLifecycle: AdmissionPlugin {
     }
 }
 
-/// NodeRestriction: a node may only create mirror pods bound to itself, change its own Node and the pods bound
-/// to it, and its own Lease.
+/// NodeRestriction: a node may only create mirror pods bound to itself (referencing no Secret, ConfigMap, claim or
+/// service account), change its own Node and the pods bound to it, and its own Lease.
 struct NodeRestriction: AdmissionPlugin {
     var name: String { "NodeRestriction" }
 
@@ -50,6 +50,13 @@ struct NodeRestriction: AdmissionPlugin {
                 }
                 if object[path: ["spec", "nodeName"]]?.string != node {
                     throw forbid("node \"\(node)\" can only create pods with spec.nodeName set to itself")
+                }
+                // A pod the node made must not reach other objects: the Node authorizer would follow its references.
+                let references = NodeGraph.edges(object)?.references ?? []
+                for (kind, words) in [("serviceaccounts", "a service account"), ("secrets", "secrets"), ("configmaps", "configmaps"),
+                                      ("persistentvolumeclaims", "persistentvolumeclaims")]
+                where references.contains(where: { $0.resource == kind }) {
+                    throw forbid("node \"\(node)\" can not create pods that reference \(words)")
                 }
             } else if bound != node {
                 throw forbid("node \"\(node)\" can only \(operation == .delete ? "delete" : "update") pods with spec.nodeName set to itself")

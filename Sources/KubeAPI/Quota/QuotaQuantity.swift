@@ -15,9 +15,8 @@ public struct QuotaQuantity: Sendable, Equatable, Comparable {
 
     /// nil when the text is not a quantity; values are clamped to what fits.
     public init?(_ text: String) {
-        guard let value = Quantity.value(text) else { return nil }
-        let scaled = (value * 1000).rounded(.up)
-        millis = scaled >= 9.2e18 ? Int64.max / 2 : scaled <= -9.2e18 ? Int64.min / 2 : Int64(scaled)
+        guard let exact = Quantity.scaled(text, decimals: 3) else { return nil }
+        millis = Swift.min(Swift.max(exact, Int64.min / 2), Int64.max / 2)
         binary = text.hasSuffix("i")
     }
 

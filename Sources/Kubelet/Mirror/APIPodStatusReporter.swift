@@ -13,6 +13,9 @@ actor APIPodStatusReporter {
     private var pods: [String: JSONValue] = [:]                  // UID → the pod as the API has it
     private var lastStatus: [String: JSONValue] = [:]
     private var transitions: [String: [String: (String, Date)]] = [:]
+    /// Pods whose rejection has been told as a `Failed` event (once per pod, as the reason does not change).
+    private var rejectionsReported: Set<String> = []
+    private var events: [PodEvent] = []
 
     init(client: any KubernetesClient, logger: Logger) {
         self.client = client
@@ -23,6 +26,7 @@ actor APIPodStatusReporter {
     func update(_ latest: [String: JSONValue]) -> (run: [KubeletPod], deleting: [String: Double]) {
         pods = latest
         for uid in lastStatus.keys where latest[uid] == nil { lastStatus[uid] = nil; transitions[uid] = nil }
+        rejectionsReported = rejectionsReported.filter { latest[$0] != nil }
         var run: [KubeletPod] = []
         var deleting: [String: Double] = [:]
         for (uid, pod) in latest {
@@ -56,6 +60,12 @@ actor APIPodStatusReporter {
                     transitions[uid] = t
                 } else if case .failure(let rejection) = APIServerPodSource.kubeletPod(pod) {
                     status = Self.rejected(pod, rejection)
+                    if rejectionsReported.insert(uid).inserted {
+                        let initNames = pod[path: ["spec", "initContainers"]]?.array?.compactMap { $0["name"]?.string } ?? []
+                        events.append(PodEvent(podUID: uid, container: rejection.container ?? "", type: "Warning", reason: "Failed",
+                                               message: "Error: \(rejection.message)",
+                                               initContainer: rejection.container.map(initNames.contains) ?? false))
+                    }
                 } else {
                     continue   // About to start.
                 }
@@ -76,6 +86,12 @@ actor APIPodStatusReporter {
                 logger.debug("could not update the status of pod \(pod.metaNamespace)/\(pod.metaName): \(error)")
             }
         }
+    }
+
+    /// The events raised by the last syncs (rejected pods), for the event recorder; each is handed out once.
+    func takeEvents() -> [PodEvent] {
+        defer { events = [] }
+        return events
     }
 
     private func finishDeletion(_ pod: JSONValue) async throws {

@@ -16,6 +16,9 @@ actor EventRecorder {
     let logger: Logger
     private var pending: [(PodEvent, Date)] = []
     static let maxPending = 500
+    /// Events already written, by what makes them the same (client-go's EventCorrelator): a repeat within ten minutes
+    /// raises the count of the one written (`kubectl describe` shows `x3 over 30s`) instead of adding another.
+    private var written: [String: (namespace: String, name: String, count: Int64, at: Date)] = [:]
 
     init(client: any KubernetesClient, nodeName: String, mirrors: MirrorClient, apiPods: APIPodStatusReporter? = nil, logger: Logger) {
         self.client = client
@@ -42,12 +45,35 @@ actor EventRecorder {
                 continue
             }
             let stamp = RFC3339.format(time.timeIntervalSince1970)
-            let nanos = UInt64(time.timeIntervalSince1970 * 1e9)
+            let nanos = UInt64(max(0, min(time.timeIntervalSince1970, 1e10)) * 1e9)
+            let key = [mirror.namespace, mirror.name, event.podUID, event.container, event.type, event.reason, event.message]
+                .joined(separator: "\u{0}")
+            if var seen = written[key], time.timeIntervalSince(seen.at) < 600 {
+                do {
+                    _ = try await client.patch(.events, namespace: seen.namespace, name: seen.name, type: .merge,
+                                               body: ["count": .int(seen.count + 1), "lastTimestamp": .string(stamp)], subresource: nil)
+                    seen.count += 1
+                    seen.at = time
+                    written[key] = seen
+                    continue
+                } catch let failure as APIError where failure.isNotFound {
+                    written[key] = nil   // Expired or deleted meanwhile: written anew below.
+                } catch {
+                    logger.debug("could not update event, will retry: \(error)")
+                    kept.append((event, time))
+                    continue
+                }
+            }
+            var involved: JSONValue = ["apiVersion": "v1", "kind": "Pod", "name": .string(mirror.name), "namespace": .string(mirror.namespace),
+                                       "uid": .string(event.podUID)]
+            // An event about the pod itself (no container) has no fieldPath, as upstream's recorder.Eventf(pod, …).
+            if !event.container.isEmpty {
+                involved["fieldPath"] = .string("spec.\(event.initContainer ? "initContainers" : "containers"){\(event.container)}")
+            }
             let body: JSONValue = [
                 "apiVersion": "v1", "kind": "Event",
                 "metadata": ["name": .string("\(mirror.name).\(String(nanos, radix: 16))"), "namespace": .string(mirror.namespace)],
-                "involvedObject": ["apiVersion": "v1", "kind": "Pod", "name": .string(mirror.name), "namespace": .string(mirror.namespace),
-                                   "uid": .string(event.podUID), "fieldPath": .string("spec.containers{\(event.container)}")],
+                "involvedObject": involved,
                 "reason": .string(event.reason), "message": .string(event.message), "type": .string(event.type),
                 "source": ["component": "kubelet", "host": .string(nodeName)],
                 "firstTimestamp": .string(stamp), "lastTimestamp": .string(stamp), "count": 1,
@@ -55,6 +81,9 @@ actor EventRecorder {
             ]
             do {
                 _ = try await client.create(.events, namespace: mirror.namespace, body)
+                if written.count >= 4096 { written = written.filter { time.timeIntervalSince($0.value.at) < 600 } }
+                if written.count >= 4096 { written = [:] }
+                written[key] = (mirror.namespace, "\(mirror.name).\(String(nanos, radix: 16))", 1, time)
             } catch {
                 logger.debug("could not post event, will retry: \(error)")
                 kept.append((event, time))

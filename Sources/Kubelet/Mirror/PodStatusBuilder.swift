@@ -48,7 +48,10 @@ enum PodStatusBuilder {
 
     static func phase(_ input: Input) -> String {
         let statuses = input.statuses
-        if statuses.isEmpty || statuses.allSatisfy({ if case .waiting(let r, _) = $0.state { return r == "ContainerCreating" }; return false }) {
+        // A container that has not run yet (creating, or waiting on its configuration) keeps the pod Pending, as
+        // upstream's getPhase counts it; one waiting after a run (CrashLoopBackOff) counts as stopped.
+        let neverRan = statuses.contains { if case .waiting = $0.state { return $0.lastTermination == nil }; return false }
+        if statuses.isEmpty || neverRan {
             return "Pending"
         }
         if statuses.contains(where: { $0.state.isRunning }) { return "Running" }

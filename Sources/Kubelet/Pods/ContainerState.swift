@@ -49,6 +49,8 @@ public struct PodEvent: Sendable {
     public var type: String
     public var reason: String
     public var message: String
+    /// The event is about an init container (`spec.initContainers{name}`).
+    public var initContainer = false
 }
 
 /// Where containers report events; the mirror-pod machinery turns them into Events in the API.

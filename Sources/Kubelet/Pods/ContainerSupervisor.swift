@@ -27,6 +27,7 @@ actor ContainerSupervisor {
     private var lastTermination: ContainerStatusSnapshot.Termination?
     private var currentStart: Date?
     private var started = false
+    private var configRetries = 0
 
     init(container: Container, pod: KubeletPod, context: RuntimeContext, isInit: Bool) {
         self.container = container
@@ -45,8 +46,12 @@ actor ContainerSupervisor {
                                 lastTermination: lastTermination, started: started)
     }
 
+    /// Whether the container is being stopped for good (or left to the next kubelet).
+    var isStopping: Bool { stopping }
+
     private func event(_ type: String, _ reason: String, _ message: String) {
-        context.events?.emit(PodEvent(podUID: pod.uid, container: container.name, type: type, reason: reason, message: message))
+        context.events?.emit(PodEvent(podUID: pod.uid, container: container.name, type: type, reason: reason, message: message,
+                                      initContainer: isInit))
     }
 
     /// Starts supervision (re-adopting the process of `checkpoint` if it is still alive).
@@ -76,8 +81,25 @@ actor ContainerSupervisor {
                 logger.info("re-adopted running container from a previous kubelet", metadata: ["pid": "\(cp.pid)"])
             } else {
                 if let cp = adopt { restartCount = cp.restartCount + 1 }
+                let environment: [(String, String)]
                 do {
-                    startedAt = try startProcess()
+                    environment = try await ContainerEnvironment.resolve(container: container, pod: pod, context: context)
+                    configRetries = 0
+                } catch {
+                    if stopping || Task.isCancelled { break }
+                    // Retried until what it references appears, as upstream's pod worker syncs the pod again.
+                    state = .waiting(reason: "CreateContainerConfigError", message: error.message)
+                    logger.error("Error: \(error.message)")
+                    event("Warning", "Failed", "Error: \(error.message)")
+                    let delay = min(Double(1 << min(configRetries, 5)), context.configErrorMaxDelay)
+                    configRetries += 1
+                    if !(await sleepUnlessStopped(seconds: delay)) { break }
+                    continue
+                }
+                // Reading the API let a stop come in: a process started now would never be stopped.
+                if stopping || Task.isCancelled { break }
+                do {
+                    startedAt = try startProcess(environment: environment)
                 } catch {
                     state = .waiting(reason: "RunContainerError", message: "\(error)")
                     logger.error("Error: failed to start container: \(error)")
@@ -127,10 +149,10 @@ actor ContainerSupervisor {
     }
 
     /// Starts a fresh process: log file and symlink, spawn, log copier, checkpoint.
-    private func startProcess() throws -> Date {
+    private func startProcess(environment: [(String, String)]) throws -> Date {
         let settings = context.settings
-        let env = ContainerEnvironment.environment(for: container, pod: pod, hostname: context.hostname)
-        let argv = ContainerEnvironment.argv(for: container, environment: env)
+        let env = ContainerEnvironment.hostProcessEnvironment(environment, hostname: context.hostname)
+        let argv = ContainerEnvironment.argv(for: container, environment: environment)
         let id = Self.newContainerID()
         let podLogDir = "\(settings.podLogsDir)/\(pod.namespace)_\(pod.name)_\(pod.uid)/\(container.name)"
         try AtomicFile.makeDirectories(podLogDir)
@@ -138,14 +160,25 @@ actor ContainerSupervisor {
         if let cwd = container.workingDir, !cwd.isEmpty {
             try AtomicFile.makeDirectories(cwd)
         }
-        let started = try HostProcess.spawn(argv: argv, environment: env.map { "\($0.0)=\($0.1)" }, workingDir: container.workingDir)
-        let startedAt = Date()
-        _ = ContainerLogWriter(path: logPath, stdoutFD: started.stdoutRead, stderrFD: started.stderrRead,
-                               maxSize: settings.containerLogMaxSize, maxFiles: settings.containerLogMaxFiles)
+        // The /var/log/containers link is made before the start, as upstream's runtime makes it between creating and
+        // starting a container: whoever sees the first line of the log finds the link too. The log file exists first,
+        // so the link never dangles (the log collector removes dangling ones).
+        let logFile = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        if logFile >= 0 { close(logFile) }
         try? AtomicFile.makeDirectories(settings.containerLogsDir)
         let link = "\(settings.containerLogsDir)/\(pod.name)_\(pod.namespace)_\(container.name)-\(id).log"
         unlink(link)
         symlink(logPath, link)
+        let started: HostProcess
+        do {
+            started = try HostProcess.spawn(argv: argv, environment: env.map { "\($0.0)=\($0.1)" }, workingDir: container.workingDir)
+        } catch {
+            unlink(link)
+            throw error
+        }
+        let startedAt = Date()
+        _ = ContainerLogWriter(path: logPath, stdoutFD: started.stdoutRead, stderrFD: started.stderrRead,
+                               maxSize: settings.containerLogMaxSize, maxFiles: settings.containerLogMaxFiles)
         if let previous = containerID {
             unlink("\(settings.containerLogsDir)/\(pod.name)_\(pod.namespace)_\(container.name)-\(previous).log")
         }
@@ -278,4 +311,7 @@ struct RuntimeContext: Sendable {
     var events: PodEventSink? = nil
     /// The node's API client; nil when the kubelet runs standalone.
     var api: (any KubernetesClient)? = nil
+    /// The longest wait between attempts to configure a container whose ConfigMap or Secret is missing (upstream's
+    /// pod worker backoff); the waits grow from one second.
+    var configErrorMaxDelay: Double = 10
 }

@@ -2,30 +2,9 @@ import FoundationEssentials
 import Glibc
 import KubeAPI
 
-/// Builds what a container process gets: its environment (upstream's `$(VAR)` expansion, fieldRef values)
-/// and its argv (`command` + `args`, expanded against that environment).
+/// Builds what a container process gets: its environment (EnvironmentResolver.swift: upstream's order, `$(VAR)`
+/// expansion, the downward API, ConfigMaps and Secrets) and its argv (`command` + `args`, expanded against it).
 enum ContainerEnvironment {
-    static func environment(for container: Container, pod: KubeletPod, hostname: String) -> [(String, String)] {
-        var env: [(String, String)] = [("PATH", HostProcess.defaultPath), ("HOSTNAME", hostname), ("HOME", "/root")]
-        func lookup(_ name: String) -> String? { env.last { $0.0 == name }?.1 }
-        for variable in container.env ?? [] {
-            var value = variable.value.map { expand($0, lookup) } ?? ""
-            if let field = variable.valueFrom?.fieldRef?.fieldPath {
-                switch field {
-                case "metadata.name": value = pod.name
-                case "metadata.namespace": value = pod.namespace
-                case "metadata.uid": value = pod.uid
-                case "spec.nodeName": value = pod.pod.spec.nodeName ?? ""
-                case "spec.serviceAccountName": value = pod.pod.spec.serviceAccountName ?? ""
-                default: value = mapEntry(field, pod: pod) ?? ""
-                }
-            }
-            env.removeAll { $0.0 == variable.name }
-            env.append((variable.name, value))
-        }
-        return env
-    }
-
     /// `metadata.labels['key']` and `metadata.annotations['key']` (an Indexed Job's JOB_COMPLETION_INDEX comes this way).
     static func mapEntry(_ fieldPath: String, pod: KubeletPod) -> String? {
         for (prefix, map) in [("metadata.labels['", pod.pod.metadata.labels), ("metadata.annotations['", pod.pod.metadata.annotations)]
@@ -37,7 +16,8 @@ enum ContainerEnvironment {
     }
 
     static func argv(for container: Container, environment: [(String, String)]) -> [String] {
-        let lookup: (String) -> String? = { name in environment.last { $0.0 == name }?.1 }
+        let values = Dictionary(environment, uniquingKeysWith: { _, last in last })
+        let lookup: (String) -> String? = { values[$0] }
         return ((container.command ?? []) + (container.args ?? [])).map { expand($0, lookup) }
     }
 
