@@ -150,6 +150,30 @@ import Testing
         await second.terminate(grace: 0)
     }
 
+    @Test func aMissingConfigMapKeepsTheContainerInCreateContainerConfigError() async throws {
+        let dir = try TempDir()
+        let fake = FakeRuntimeService()
+        let pod = try makePod("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: cfg}
+            spec:
+              containers:
+              - name: main
+                image: busybox:1.36
+                command: ["/bin/sleep", "60"]
+                env: [{name: A, valueFrom: {configMapKeyRef: {name: settings, key: a}}}]
+            """)
+        let worker = CRIPodWorker(pod: pod, context: try context(dir), cri: runtime(fake))
+        await worker.start(adopting: nil)
+        #expect(await eventually(within: 30) {
+            if case .waiting("CreateContainerConfigError", let message) = await worker.statuses().first?.state { return message?.isEmpty == false }
+            return false
+        })
+        #expect(await fake.count("CreateContainer") == 0)
+        await worker.terminate(grace: 0)
+    }
+
     @Test func hostNetworkSandboxHasNoHostnameAndNodeNamespaces() throws {
         let pod = try makePod(podYAML(name: "hn", script: "true", extra: "  hostNetwork: true"))
         let config = SandboxConfigBuilder.build(pod, attempt: 0, podLogsDir: "/var/log/pods")

@@ -139,8 +139,17 @@ actor CRIContainerSupervisor {
             retryDelay = error.reason == "ErrImageNeverPull" || error.reason == "InvalidImageName" ? 20 : 5
             return nil
         }
-        let environment = ContainerEnvironment.environment(for: container, pod: pod, hostname: SandboxConfigBuilder.hostname(pod))
-            .filter { !["PATH", "HOME", "HOSTNAME"].contains($0.0) }
+        // The image brings PATH and HOME and the runtime sets HOSTNAME: only the pod's own variables are passed.
+        let environment: [(String, String)]
+        do {
+            environment = try await ContainerEnvironment.resolve(container: container, pod: pod, context: context,
+                                                                  podIPs: sandbox.ips.isEmpty ? nil : sandbox.ips)
+        } catch {
+            state = .waiting(reason: "CreateContainerConfigError", message: error.message)
+            event("Warning", "Failed", "Error: \(error.message)")
+            retryDelay = max(retryDelay * 2, 1).clamped(max: 10)
+            return nil
+        }
         let mounts = VolumeMounts.mounts(for: container, pod: pod, rootDir: context.settings.rootDir)
         let config = ContainerConfigBuilder.build(container, pod: pod, imageRef: imageRef, attempt: restartCount,
                                                   environment: environment, mounts: mounts)

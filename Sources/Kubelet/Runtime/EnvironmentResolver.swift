@@ -101,22 +101,6 @@ extension ContainerEnvironment {
         return env.variables
     }
 
-    /// The environment from literal values and the pod's own fields only, with a host process's PATH, HOSTNAME and
-    /// HOME: what the kubelet gave before it read the API. Kept so that callers build until they move to `resolve`.
-    @available(*, deprecated, message: "use resolve(container:pod:context:podIPs:), which reads ConfigMaps, Secrets and Services")
-    static func environment(for container: Container, pod: KubeletPod, hostname: String) -> [(String, String)] {
-        var env: [(String, String)] = []
-        for variable in container.env ?? [] {
-            var value = variable.value.map { literal in expand(literal) { name in env.last { $0.0 == name }?.1 } } ?? ""
-            if let field = variable.valueFrom?.fieldRef?.fieldPath {
-                value = (try? fieldValue(field, pod: pod, hostIP: HostInfo.primaryIPv4() ?? "127.0.0.1", podIPs: nil)) ?? ""
-            }
-            env.removeAll { $0.0 == variable.name }
-            env.append((variable.name, value))
-        }
-        return hostProcessEnvironment(env, hostname: hostname)
-    }
-
     /// What a host process gets: a PATH, HOSTNAME and HOME (an image would bring its own), then the pod's variables.
     static func hostProcessEnvironment(_ resolved: [(String, String)], hostname: String) -> [(String, String)] {
         var env = OrderedEnvironment()
