@@ -166,6 +166,15 @@ import Testing
         #expect(addon.out.contains("[addons] Applied essential addon: kube-proxy"))
     }
 
+    @Test func aDisabledProxyIsNotInstalled() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.write("kubeadm.yaml", "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nproxy:\n  disabled: true\n")
+        let addon = try await dryRun(sandbox, ["addon", "kube-proxy"], ["--config", sandbox.root + "/kubeadm.yaml"])
+        defer { try? FileManager.default.removeItem(atPath: addon.root) }
+        #expect(addon.out.contains("[addons] Not installing kube-proxy: proxy.disabled is true in the ClusterConfiguration"))
+        #expect(!addon.out.contains("Applied essential addon: kube-proxy"))
+    }
+
     @Test func kubeProxyAddonObjectsAreKubeadms() throws {
         var settings = try InitSettings.resolve(file: nil, flags: { var f = FlagOverrides(); f.podSubnet = "10.32.0.0/12"; return f }(), host: fixedHost)
         settings.certificatesDir = "/etc/kubernetes/pki"

@@ -128,6 +128,11 @@ enum KubeProxyAddon {
     }
 
     static func apply<D: InitData>(_ data: D) async throws {
+        // v1beta4's proxy.disabled: another proxy (a CNI's eBPF replacement, say) owns Services.
+        if data.settings.clusterConfiguration.proxy?.disabled == true {
+            data.reporter.say("[addons] Not installing kube-proxy: proxy.disabled is true in the ClusterConfiguration")
+            return
+        }
         if !data.options.dryRun {
             let api = try PostInitPhases.client(data)
             for (resource, object) in objects(data) {

@@ -86,6 +86,13 @@ enum PreflightPhase {
             checks.append(Check(name: "CRI", problem: warning, warningOnly: true))
         }
         if data.options.cri.endpoint != nil {
+            // Pods on the bridge reach the rest of the network through the host (kubeadm makes this an error).
+            if let forward = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_forward", encoding: .utf8),
+               forward.trimmingCharacters(in: .whitespacesAndNewlines) != "1" {
+                checks.append(Check(name: "FileContent--proc-sys-net-ipv4-ip_forward",
+                                    problem: "/proc/sys/net/ipv4/ip_forward contents are not set to 1; pods reach only this node (sysctl -w net.ipv4.ip_forward=1)",
+                                    warningOnly: true))
+            }
             // What the pod network config (PodNetworkConfig) chains; the runtime runs loopback for lo itself.
             let dirs = PodNetworkConfig.pluginDirs
             for plugin in PodNetworkConfig.requiredPlugins where !dirs.contains(where: { FileManager.default.isExecutableFile(atPath: $0 + "/" + plugin) }) {
