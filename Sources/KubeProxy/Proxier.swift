@@ -96,6 +96,7 @@ public actor Proxier {
         let (text, _) = writer.restoreInput(state, existingNATChains: existing)
         let restore = await executor.run("iptables-restore", Self.lockArguments + ["--noflush", "--counters"], input: text)
         guard restore.status == 0 else {
+            health.restoreFailed()
             logger.error("Failed to execute iptables-restore", metadata: ["err": "\(restore.output.trimmingSuffixNewlines)"])
             logger.debug("Rules that iptables-restore refused", metadata: ["rules": "\(text)"])
             return false

@@ -6,6 +6,7 @@ public final class ProxyHealth: Sendable {
     private struct State {
         var lastUpdated: Double?
         var oldestPending: Double?
+        var restoreFailures = 0
     }
 
     private let state = Mutex(State())
@@ -24,6 +25,14 @@ public final class ProxyHealth: Sendable {
             s.lastUpdated = now
             if let pending = s.oldestPending, pending <= startedAt { s.oldestPending = nil }
         }
+    }
+
+    /// An `iptables-restore` refused the rules (the metric kubeproxy_sync_proxy_rules_iptables_restore_failures_total).
+    public func restoreFailed() { state.withLock { $0.restoreFailures += 1 } }
+
+    /// For /metrics: when rules were last applied, and how many restores failed.
+    public var counters: (lastSynced: Double?, restoreFailures: Int) {
+        state.withLock { ($0.lastUpdated, $0.restoreFailures) }
     }
 
     public func status(at now: Double) -> (healthy: Bool, lastUpdated: Double?) {

@@ -41,6 +41,30 @@ import Testing
         #expect(KubeProxyCommand.nodeName("Node-A") == "node-a")
     }
 
+    @Test func zeroValuesInTheFileMeanDefaults() throws {
+        let kubeadmStyle = """
+            apiVersion: kubeproxy.config.k8s.io/v1alpha1
+            kind: KubeProxyConfiguration
+            clientConnection:
+              kubeconfig: /var/lib/kube-proxy/kubeconfig.conf
+              qps: 0
+              burst: 0
+            healthzBindAddress: ""
+            metricsBindAddress: ""
+            mode: ""
+            iptables:
+              masqueradeBit: null
+              minSyncPeriod: 0s
+              syncPeriod: 0s
+
+            """
+        let (config, unknown) = try KubeProxyConfiguration.parse(kubeadmStyle, file: "config.conf")
+        #expect(unknown.isEmpty)
+        let o = try KubeProxyCommand.options(flags: try parse([]), file: config)
+        #expect(o.qps == 5 && o.burst == 10 && o.minSyncPeriod == 1 && o.syncPeriod == 30 && o.masqueradeBit == 14)
+        #expect(o.healthzBindAddress == "0.0.0.0:10256" && o.metricsBindAddress == "127.0.0.1:10249" && o.mode == "iptables")
+    }
+
     @Test func badValuesNameTheirField() throws {
         #expect(throws: KubeProxyConfigError.self) { try KubeProxyConfiguration.parse("apiVersion: v1\nkind: Pod\n", file: "x") }
         do {

@@ -77,5 +77,14 @@ import Testing
         health.queued(at: 1_780_000_000.5 - 61)
         #expect(respond("/livez").status == .serviceUnavailable)
         #expect(respond("/metrics").status == .notFound)
+
+        let metrics = ProxyServer.metrics(health)
+        #expect(!metrics("/metrics").body.contains("last_timestamp"), "no sync yet")
+        health.restoreFailed()
+        health.updated(at: 1_780_000_100, startedAt: 1_780_000_099)
+        let body = metrics("/metrics").body
+        #expect(body.contains("\nkubeproxy_sync_proxy_rules_iptables_restore_failures_total 1\n"))
+        #expect(body.contains("\nkubeproxy_sync_proxy_rules_last_timestamp_seconds 1780000100.0\n"))
+        #expect(metrics("/proxyMode").body == "iptables")
     }
 }

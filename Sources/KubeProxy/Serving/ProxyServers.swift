@@ -45,23 +45,28 @@ public final class ProxyServer: Sendable {
         }
     }
 
-    /// The metrics server's answer: a few of upstream's kube-proxy metrics.
-    public static func metrics(_ health: ProxyHealth, syncs: @escaping @Sendable () -> Int, now: @escaping @Sendable () -> Double) -> Responder {
+    /// The metrics server's answer: two of upstream's kube-proxy metrics, in the Prometheus text format.
+    public static func metrics(_ health: ProxyHealth) -> Responder {
         { path in
             switch path {
             case "/healthz": return (.ok, "text/plain; charset=utf-8", "ok")
             case "/proxyMode": return (.ok, "text/plain; charset=utf-8", "iptables")
             case "/metrics":
-                let last = health.status(at: now()).lastUpdated ?? 0
-                let text = """
-                    # HELP kubeproxy_sync_proxy_rules_last_timestamp_seconds [ALPHA] The last time proxy rules were successfully synced
-                    # TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge
-                    kubeproxy_sync_proxy_rules_last_timestamp_seconds \(last)
-                    # HELP kubeproxy_sync_proxy_rules_duration_seconds_count [ALPHA] Successful syncs of the proxy rules
-                    # TYPE kubeproxy_sync_proxy_rules_duration_seconds_count counter
-                    kubeproxy_sync_proxy_rules_duration_seconds_count \(syncs())
+                let (last, failures) = health.counters
+                var text = """
+                    # HELP kubeproxy_sync_proxy_rules_iptables_restore_failures_total [ALPHA] Cumulative proxy iptables restore failures
+                    # TYPE kubeproxy_sync_proxy_rules_iptables_restore_failures_total counter
+                    kubeproxy_sync_proxy_rules_iptables_restore_failures_total \(failures)
 
                     """
+                if let last {
+                    text += """
+                        # HELP kubeproxy_sync_proxy_rules_last_timestamp_seconds [ALPHA] The last time proxy rules were successfully synced
+                        # TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge
+                        kubeproxy_sync_proxy_rules_last_timestamp_seconds \(last)
+
+                        """
+                }
                 return (.ok, "text/plain; version=0.0.4; charset=utf-8", text)
             default: return (.notFound, "text/plain; charset=utf-8", "404 page not found\n")
             }
