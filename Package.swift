@@ -48,8 +48,17 @@ let package = Package(
         ]),
         .target(name: "KubeConfig", dependencies: ["KubeYAML", "AtomicFile"]),
         .target(name: "KubeadmAPI", dependencies: ["KubeAPI", "KubeYAML", "PKI"]),
+        // The kubelet's side of the CRI (k8s.io/cri-client): runtime.v1 RuntimeService and ImageService over gRPC on a
+        // unix socket, with message types generated from upstream's api.proto (tools/cri) and committed.
+        .target(name: "CRIClient", dependencies: [
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+        ]),
         .target(name: "Kubelet", dependencies: [
-            "KubeAPI", "KubeYAML", "AtomicFile", "CKubeletShims", "SystemdNotify", "KubeLog", "KubeCommand",
+            "CRIClient", "KubeAPI", "KubeYAML", "AtomicFile", "CKubeletShims", "SystemdNotify", "KubeLog", "KubeCommand",
             "KubeJSON", "KubeConfig", "KubeClient", "PKI", "KubestrapVersion",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -218,6 +227,7 @@ let package = Package(
                                                            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SchedulerTests", dependencies: ["KubeScheduler", "ControllerRuntime", "KubeClient", "KubeJSON",
                                                            .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "CRIClientTests", dependencies: ["CRIClient"]),
         .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI", "KubeLog", "KubeClient", "KubeJSON",
                                                          .product(name: "Crypto", package: "swift-crypto")]),
     ],

@@ -14,7 +14,11 @@ public actor Kubelet {
     public let settings: KubeletSettings
     private let logger: Logger
     private let context: RuntimeContext
-    private var workers: [String: PodWorker] = [:]
+    private var workers: [String: any PodWorking] = [:]
+    /// The CRI runtime of `--container-runtime-endpoint`, once connected; nil runs every pod as host processes.
+    private var cri: KubeGenericRuntime?
+    /// Sandboxes found in the runtime at start, by pod UID, until their pod is seen (re-attached) or known gone.
+    private var pendingSandboxes: [String: AdoptedSandbox] = [:]
     private var terminating: Set<String> = []
     private var pendingAdoption: [String: [String: ContainerCheckpoint]] = [:]
     private var filePods: [KubeletPod] = []
@@ -42,6 +46,12 @@ public actor Kubelet {
 
     /// Runs until the task is cancelled. `onFirstSync` is called once the static pod source has been read (READY=1).
     public func run(onFirstSync: @escaping @Sendable () -> Void = {}) async {
+        if let endpoint = settings.containerRuntimeEndpoint {
+            cri = await KubeGenericRuntime.connect(endpoint: endpoint, logger: logger)
+            if let cri { pendingSandboxes = await KubeRuntimeRelist.sandboxes(cri.runtime, logger: logger) }
+        } else {
+            logger.info("no --container-runtime-endpoint: every pod runs as host processes")
+        }
         let path = settings.staticPodPath
         if path == nil { logger.info("no static pod path configured (--pod-manifest-path or staticPodPath); no static pods will run") }
         await withTaskGroup(of: Void.self) { group in
@@ -105,23 +115,19 @@ public actor Kubelet {
     func sync(_ pods: [KubeletPod]) async {
         let desired = Dictionary(pods.map { ($0.uid, $0) }, uniquingKeysWith: { a, _ in a })
         let gone = workers.filter { desired[$0.key] == nil }
-        if !gone.isEmpty {
-            for uid in gone.keys {
-                workers[uid] = nil
-                terminating.insert(uid)
+        // Each pod stops in its own task, so one slow container's grace period holds back no other pod.
+        for (uid, worker) in gone {
+            workers[uid] = nil
+            terminating.insert(uid)
+            let pod = worker.pod
+            if pod.isStatic { stoppingStatic[pod.fullName, default: 0] += 1 }
+            let grace = apiDeletionGrace[uid]
+            logger.info(pod.isStatic ? "static pod removed or changed; stopping it" : "pod deleted or no longer bound here; stopping it",
+                        metadata: ["pod": "\(pod.fullName)", "uid": "\(uid)"])
+            terminations[uid] = Task {
+                await worker.terminate(grace: grace)
+                await self.finishedTerminating(uid, staticName: pod.isStatic ? pod.fullName : nil)
             }
-            await withTaskGroup(of: Void.self) { group in
-                for (uid, worker) in gone {
-                    let grace = apiDeletionGrace[uid]
-                    group.addTask {
-                        let pod = await worker.pod
-                        self.logger.info(pod.isStatic ? "static pod removed or changed; stopping it" : "pod deleted or no longer bound here; stopping it",
-                                         metadata: ["pod": "\(pod.fullName)", "uid": "\(uid)"])
-                        await worker.terminate(grace: grace)
-                    }
-                }
-            }
-            terminating.subtract(gone.keys)
         }
         // Containers of pods that went away while the kubelet was down, once their source is known.
         for (uid, containers) in pendingAdoption where desired[uid] == nil {
@@ -137,10 +143,90 @@ public actor Kubelet {
             context.checkpoints.removePod(uid)
             pendingAdoption[uid] = nil
         }
-        for pod in pods where workers[pod.uid] == nil && !terminating.contains(pod.uid) {
-            let worker = PodWorker(pod: pod, context: context)
-            workers[pod.uid] = worker
-            await worker.start(adopting: pendingAdoption.removeValue(forKey: pod.uid) ?? [:])
+        // Sandboxes of pods that no longer exist, once every source is known (a pod of the API may just not be
+        // listed yet).
+        if apiSynced || context.api == nil {
+            for (uid, sandbox) in pendingSandboxes where desired[uid] == nil {
+                pendingSandboxes[uid] = nil
+                if let cri {
+                    logger.info("removing the pod sandbox of a pod that no longer exists", metadata: ["podSandboxID": "\(sandbox.id)", "uid": "\(uid)"])
+                    await KubeRuntimeRelist.removeSandbox(sandbox.id, runtime: cri.runtime, logger: logger)
+                }
+            }
+        }
+        // A changed static pod starts once the previous one has stopped, as upstream's: both would want its ports.
+        for pod in pods where workers[pod.uid] == nil && !terminating.contains(pod.uid)
+            && !(pod.isStatic && stoppingStatic[pod.fullName] != nil) {
+            if let cri, let handler = await runtimeHandler(for: pod), handler != Self.hostProcessHandler {
+                let worker = CRIPodWorker(pod: pod, context: context, cri: cri, handler: handler)
+                workers[pod.uid] = worker
+                await worker.start(adopting: pendingSandboxes.removeValue(forKey: pod.uid))
+            } else {
+                let worker = PodWorker(pod: pod, context: context)
+                workers[pod.uid] = worker
+                await worker.start(adopting: pendingAdoption.removeValue(forKey: pod.uid) ?? [:])
+            }
+        }
+    }
+
+    /// The Node's status.nodeInfo.containerRuntimeVersion.
+    public var containerRuntimeVersion: String { cri?.nodeRuntimeVersion ?? HostInfo.hostProcessRuntimeVersion }
+
+    /// The RuntimeClass handler that runs Kubestrap's host processes.
+    static let hostProcessHandler = "host-process"
+
+    /// How the pod runs: nil or `host-process` as host processes, otherwise the CRI runtime handler (empty for the
+    /// runtime's default). A pod runs as host processes when no runtime is connected, or when its
+    /// `runtimeClassName` is `host-process` or names a RuntimeClass whose handler is `host-process` (the control
+    /// plane's static pods, which run before any API exists to look the class up, name it directly).
+    func runtimeHandler(for pod: KubeletPod) async -> String? {
+        guard cri != nil else { return nil }
+        guard let name = pod.pod.spec.runtimeClassName, !name.isEmpty else { return "" }
+        if name == Self.hostProcessHandler { return Self.hostProcessHandler }
+        guard let api = context.api else {
+            logger.warning("pod names RuntimeClass \(name) but this kubelet has no API to look it up; using the runtime's default handler",
+                           metadata: ["pod": "\(pod.namespace)/\(pod.name)"])
+            return ""
+        }
+        do {
+            let runtimeClass = try await api.get(.runtimeClasses, namespace: nil, name: name, subresource: nil)
+            return runtimeClass["handler"]?.string ?? ""
+        } catch {
+            logger.warning("RuntimeClass \(name) could not be read (\(error)); using the runtime's default handler",
+                           metadata: ["pod": "\(pod.namespace)/\(pod.name)"])
+            return ""
+        }
+    }
+
+    /// The CRI streaming-server URL for an exec/attach/port-forward into a pod the CRI runtime runs; nil for a pod
+    /// of the host-process runtime (the kubelet serves those itself). Throws when the pod or container is unknown.
+    func criStreamingURL(namespace: String, pod name: String, container: String, kind: CRIStreamKind,
+                         tty: Bool, stdin: Bool, stdout: Bool, stderr: Bool) async throws -> String? {
+        guard let worker = workers.values.first(where: { $0.pod.namespace == namespace && $0.pod.name == name }) else {
+            throw CRIStreamingError(description: "pod \(namespace)/\(name) is not running on this node")
+        }
+        guard let criWorker = worker as? CRIPodWorker else { return nil }
+        return try await criWorker.streamingURL(container: container, kind: kind, tty: tty, stdin: stdin, stdout: stdout, stderr: stderr)
+    }
+
+    private var terminations: [String: Task<Void, Never>] = [:]
+    /// Static pods (by full name) whose previous instance is still stopping.
+    private var stoppingStatic: [String: Int] = [:]
+
+    private func finishedTerminating(_ uid: String, staticName: String?) {
+        terminating.remove(uid)
+        terminations[uid] = nil
+        if let staticName {
+            let left = (stoppingStatic[staticName] ?? 1) - 1
+            stoppingStatic[staticName] = left > 0 ? left : nil
+        }
+        changed.yield()
+    }
+
+    /// Waits until every pod being stopped has stopped.
+    func waitForTerminations() async {
+        while let (_, task) = terminations.first {
+            await task.value
         }
     }
 
@@ -175,7 +261,7 @@ public actor Kubelet {
         var out: [PodSnapshot] = []
         for worker in workers.values where await worker.state == .syncing {
             out.append(PodSnapshot(pod: worker.pod, initStatuses: await worker.initStatuses(), statuses: await worker.statuses(),
-                                   startTime: worker.startedAt))
+                                   startTime: worker.startedAt, podIPs: await worker.podIPs()))
         }
         return out.sorted { $0.pod.fullName < $1.pod.fullName }
     }
@@ -190,7 +276,7 @@ public actor Kubelet {
             pod[path: ["metadata", "uid"]] = .string(snapshot.pod.uid)
             var transitions: [String: (String, Date)] = [:]
             pod["status"] = PodStatusBuilder.build(.init(pod: snapshot.pod, initStatuses: snapshot.initStatuses, statuses: snapshot.statuses,
-                                                         startTime: snapshot.startTime, hostIP: hostIP), transitions: &transitions)
+                                                         startTime: snapshot.startTime, hostIP: hostIP, podIPs: snapshot.podIPs), transitions: &transitions)
             items.append(pod)
         }
         return items
@@ -213,7 +299,8 @@ public actor Kubelet {
         let all = workers
         workers = [:]
         await withTaskGroup(of: Void.self) { group in
-            for worker in all.values { group.addTask { await worker.terminate() } }
+            for worker in all.values { group.addTask { await worker.terminate(grace: nil) } }
         }
+        await waitForTerminations()
     }
 }

@@ -9,7 +9,7 @@ public enum PodWorkerState: String, Sendable {
 
 /// Runs one pod: prepares its volumes, runs init containers to completion in order, then supervises its
 /// containers until the pod is terminated.
-actor PodWorker {
+actor PodWorker: PodWorking {
     let pod: KubeletPod
     private let context: RuntimeContext
     private let logger: Logger
@@ -83,6 +83,9 @@ actor PodWorker {
         task?.cancel()
         for supervisor in initSupervisors + supervisors { await supervisor.detach() }
     }
+
+    /// Host processes share the host's network.
+    func podIPs() async -> [String] { [] }
 
     func initStatuses() async -> [ContainerStatusSnapshot] {
         var out: [ContainerStatusSnapshot] = []
