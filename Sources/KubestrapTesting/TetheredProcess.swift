@@ -166,7 +166,7 @@ public final class TetheredProcess: @unchecked Sendable {
     static func listeningSocketInodes(port: Int) -> Set<UInt64> {
         var inodes: Set<UInt64> = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            guard let text = readProcFile(table) else { continue }
             // sl local_address rem_address st … inode: the address as HEXIP:HEXPORT, state 0A is LISTEN.
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")
@@ -177,6 +177,23 @@ public final class TetheredProcess: @unchecked Sendable {
             }
         }
         return inodes
+    }
+
+    /// A /proc file read to its end. Its size reads as 0, and String(contentsOfFile:) then returns only the first
+    /// 4 KiB: on a machine with many connections the LISTEN line of a new server is further down /proc/net/tcp.
+    static func readProcFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { break }
+            bytes += buffer[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `root` and every process under it, from each process's parent in /proc/PID/stat.

@@ -7,6 +7,15 @@ import Testing
 @Suite struct TetheredProcessTests {
     static let deadline: Duration = .seconds(30)
 
+    /// /proc files read to their end: /proc/net/tcp on a busy machine is longer than the 4 KiB that
+    /// String(contentsOfFile:) returns of a file whose size reads as 0, and a new server's LISTEN line may be past it.
+    @Test func procFilesAreReadToTheirEnd() throws {
+        let maps = try #require(TetheredProcess.readProcFile("/proc/self/maps"))
+        #expect(maps.utf8.count > 4096, "this process maps more than a page's worth of lines")
+        #expect(maps.hasSuffix("\n"))
+        #expect(TetheredProcess.readProcFile("/proc/self/no-such-file") == nil)
+    }
+
     @Test func aChildDiesWhenItsTetherIsCut() async throws {
         let child = try TetheredProcess(executable: "/bin/sleep", arguments: ["300"])
         let identity = try #require(await ProcessIdentity.await(child.pid, runningCommand: "sleep", timeout: Self.deadline))
