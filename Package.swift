@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "kube-apiserver", targets: ["kube-apiserver"]),
         .executable(name: "kube-controller-manager", targets: ["kube-controller-manager"]),
         .executable(name: "kube-scheduler", targets: ["kube-scheduler"]),
+        .executable(name: "kube-proxy", targets: ["kube-proxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
@@ -101,6 +102,15 @@ let package = Package(
             "ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI", "KubeCommand", "KubeLog", "KubeYAML",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // kube-proxy's iptables proxier, its configuration and its health and metrics servers.
+        .target(name: "KubeProxy", dependencies: [
+            "ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI", "KubeCommand", "KubeLog", "KubeYAML",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .target(name: "KubeStorage", dependencies: ["AtomicFile"]),
         .target(name: "EtcdStorage", dependencies: [
             "KubeStorage", "KubeJSON",
@@ -155,6 +165,7 @@ let package = Package(
         .executableTarget(name: "kube-controller-manager", dependencies: ["KubeControllerManager", "KubeCommand", "KubestrapVersion"]),
         .executableTarget(name: "kube-scheduler", dependencies: ["KubeScheduler", "KubeCommand", "KubestrapVersion"]),
         .executableTarget(name: "kube-apiserver", dependencies: ["APIServerCommand", "KubeCommand", "KubestrapVersion"]),
+        .executableTarget(name: "kube-proxy", dependencies: ["KubeProxy", "KubeCommand", "KubestrapVersion"]),
         // Benchmark load generator (bench/apiserver.sh), not installed.
         .executableTarget(name: "apiserver-bench", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
@@ -211,6 +222,9 @@ let package = Package(
                                                                    "ServiceAccountToken",
                                                                    .product(name: "Logging", package: "swift-log"),
                                                                    .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "KubeProxyTests", dependencies: ["KubeProxy", "ControllerRuntime", "KubeClient", "KubeJSON", "KubeAPI",
+                                                           "KubeCommand", "KubestrapTesting",
+                                                           .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SchedulerTests", dependencies: ["KubeScheduler", "ControllerRuntime", "KubeClient", "KubeJSON",
                                                            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CRIClientTests", dependencies: ["CRIClient"]),

@@ -74,9 +74,11 @@ case "$state" in running|degraded) ;; *) fail "the container's systemd did not c
 log "systemd is $state (PID 1 in the container: $(inside cat /proc/1/comm))"
 
 src_bin=/opt/kubestrap-src/${bin#$repo/}
+# The container shares the host's network: kube-proxy's DaemonSet pod would program the host's iptables.
+skip_kube_proxy=--skip-phases=addon/kube-proxy
 log "bootstrap init (binaries from $src_bin)"
 start=$(date +%s%N)
-inside "$src_bin/bootstrap" init --node-name "$machine" || fail "bootstrap init"
+inside "$src_bin/bootstrap" init --node-name "$machine" $skip_kube_proxy || fail "bootstrap init"
 log "init took $(( ($(date +%s%N) - start) / 1000000 )) ms"
 
 [ "$(inside systemctl is-active kubelet)" = active ] || fail "kubelet unit is not active"
@@ -102,7 +104,7 @@ inside sh -c 'ps aux | grep -E "[k]ube(let|-apiserver) "' && fail "processes lef
 [ -z "$(inside ls -A /etc/kubernetes/manifests 2>/dev/null)" ] || fail "manifests left after reset"
 
 log "bootstrap init --control-plane-mode=systemd"
-inside "$src_bin/bootstrap" init --node-name "$machine" --control-plane-mode=systemd >/dev/null || fail "bootstrap init --control-plane-mode=systemd"
+inside "$src_bin/bootstrap" init --node-name "$machine" --control-plane-mode=systemd $skip_kube_proxy >/dev/null || fail "bootstrap init --control-plane-mode=systemd"
 [ "$(inside systemctl is-active kube-apiserver)" = active ] || fail "kube-apiserver unit is not active"
 inside systemctl cat kube-apiserver | grep -q -- "--authorization-mode=Node,RBAC" || fail "systemctl cat kube-apiserver lacks the flags"
 inside systemctl show kube-apiserver -p Type | grep -q "Type=notify" || fail "kube-apiserver unit is not Type=notify"
@@ -114,7 +116,7 @@ inside "$src_bin/bootstrap" reset -f >/dev/null || fail "bootstrap reset after s
 inside sh -c 'ps aux | grep -E "[k]ube(let|-apiserver) "' && fail "processes left after reset (systemd mode)"
 if [ -n "$etcd_bin" ]; then
   log "bootstrap init --storage-backend=etcd3 (stacked etcd)"
-  inside "$src_bin/bootstrap" init --node-name "$machine" --storage-backend=etcd3 >"$cache/init-etcd.log" 2>&1 \
+  inside "$src_bin/bootstrap" init --node-name "$machine" --storage-backend=etcd3 $skip_kube_proxy >"$cache/init-etcd.log" 2>&1 \
     || fail "bootstrap init --storage-backend=etcd3: $(tail -15 "$cache/init-etcd.log")"
   inside cat /etc/kubernetes/admin.conf >"$cache/admin.conf"
   for _ in $(seq 1 150); do

@@ -25,6 +25,8 @@ public struct InitOptions: Sendable {
     public var storageBackend = "embedded"
     public var usesEtcd: Bool { storageBackend == "etcd3" }
     public var waitTimeout: Double = 240
+    /// The container runtime the kubelet is pointed at (`--container-runtime-endpoint` in kubeadm-flags.env), or none.
+    public var cri = CRIEndpoint(endpoint: nil, source: "detected")
     public init() {}
 }
 

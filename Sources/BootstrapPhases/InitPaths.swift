@@ -15,6 +15,8 @@ public struct InitPaths: Sendable {
     public var logDir: String
     public var runDir: String
     public var podLogsDir: String
+    /// Where the container runtime reads CNI configuration.
+    public var cniConfDir: String
     /// Where the binaries to install (`installedBinaries`) come from (the directory of `bootstrap` itself).
     public var sourceBinDir: String
     public var templatesDir: String?
@@ -38,6 +40,7 @@ public struct InitPaths: Sendable {
         logDir = r + "/var/log/kubestrap"
         runDir = r + "/run/kubestrap"
         podLogsDir = r + "/var/log/pods"
+        cniConfDir = r + "/etc/cni/net.d"
         self.sourceBinDir = sourceBinDir
         self.templatesDir = templatesDir
     }
@@ -50,8 +53,10 @@ public struct InitPaths: Sendable {
     public var installedAPIServer: String { binDir + "/kube-apiserver" }
     public var installedControllerManager: String { binDir + "/kube-controller-manager" }
     public var installedScheduler: String { binDir + "/kube-scheduler" }
-    /// What `kubelet-start` installs next to the kubelet and what preflight looks for: the static pods' commands.
-    public static let installedBinaries = ["kubelet", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "bootstrap"]
+    public var installedKubeProxy: String { binDir + "/kube-proxy" }
+    /// What `kubelet-start` installs next to the kubelet and what preflight looks for: the static pods' commands and
+    /// the kube-proxy DaemonSet's.
+    public static let installedBinaries = ["kubelet", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "bootstrap"]
     /// etcd for the stacked etcd pod: Debian's etcd-server installs /usr/bin/etcd.
     public var etcdBinary: String? {
         ["/usr/bin/etcd", "/usr/local/bin/etcd"].first { FileManager.default.isExecutableFile(atPath: $0) }

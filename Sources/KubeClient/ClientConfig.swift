@@ -68,7 +68,15 @@ public struct ClientConfig: Sendable {
             keyPEM: try pem(data: user.clientKeyData, file: user.clientKey, field: "client-key"))
         result.tlsServerName = cluster.tlsServerName
         result.insecureSkipTLSVerify = cluster.insecureSkipTLSVerify ?? false
-        if let token = user.token { result.bearerToken = { token } }
+        if let token = user.token {
+            result.bearerToken = { token }
+        } else if let tokenFile = user.tokenFile {
+            // Read at each request: the kubelet rotates a projected token in place.
+            let resolved = tokenFile.hasPrefix("/") ? tokenFile : directory + "/" + tokenFile
+            result.bearerToken = {
+                (try? String(contentsOfFile: resolved, encoding: .utf8)).map { String($0.filter { !$0.isWhitespace }) }
+            }
+        }
         return result
     }
 }

@@ -28,6 +28,19 @@ public struct KubeConfig: Codable, Sendable, Equatable {
         public init() {}
     }
 
+    /// As client-go reads it: `preferences` (and apiVersion, kind) may be left out, as kubeadm's kube-proxy
+    /// kubeconfig does.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        apiVersion = try c.decodeIfPresent(String.self, forKey: .apiVersion) ?? "v1"
+        kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? "Config"
+        clusters = try c.decode([NamedCluster].self, forKey: .clusters)
+        contexts = try c.decode([NamedContext].self, forKey: .contexts)
+        currentContext = try c.decode(String.self, forKey: .currentContext)
+        preferences = try c.decodeIfPresent(Preferences.self, forKey: .preferences) ?? Preferences()
+        users = try c.decode([NamedUser].self, forKey: .users)
+    }
+
     public struct NamedCluster: Codable, Sendable, Equatable {
         public var name: String
         public var cluster: Cluster
@@ -84,6 +97,8 @@ public struct KubeConfig: Codable, Sendable, Equatable {
         public var clientCertificate: String?
         public var clientKey: String?
         public var token: String?
+        /// A file holding the bearer token (kubeadm's kube-proxy kubeconfig names the projected service account token).
+        public var tokenFile: String?
 
         enum CodingKeys: String, CodingKey {
             case clientCertificateData = "client-certificate-data"
@@ -91,6 +106,7 @@ public struct KubeConfig: Codable, Sendable, Equatable {
             case clientCertificate = "client-certificate"
             case clientKey = "client-key"
             case token
+            case tokenFile
         }
 
         public init(clientCertificateData: String? = nil, clientKeyData: String? = nil, token: String? = nil) {

@@ -23,7 +23,9 @@ let systemdAnalyzePath = which("systemd-analyze")
         #expect(FileManager.default.fileExists(atPath: root + "/etc/kubernetes/pki/ca.crt"))
         #expect(FileManager.default.fileExists(atPath: root + "/var/lib/kubelet/config.yaml"))
         let flags = try String(contentsOfFile: root + "/var/lib/kubelet/kubeadm-flags.env", encoding: .utf8)
-        #expect(flags.hasPrefix("KUBELET_KUBEADM_ARGS=\"--hostname-override=n1 --node-ip=10.0.0.5"))
+        // After --container-runtime-endpoint when this host has a runtime (flags sorted by name, as kubeadm's).
+        #expect(flags.hasPrefix("KUBELET_KUBEADM_ARGS=\"") && flags.contains(" --hostname-override=n1 --node-ip=10.0.0.5")
+                || flags.hasPrefix("KUBELET_KUBEADM_ARGS=\"--hostname-override=n1 --node-ip=10.0.0.5"))
         // The embedded store: its data directory is a flag and a volume; there is no etcd pod.
         let manifest = try String(contentsOfFile: root + "/etc/kubernetes/manifests/kube-apiserver.yaml", encoding: .utf8)
         #expect(manifest.contains("    - --data-dir=\(root)/var/lib/kubestrap\n") && manifest.contains("    name: kubestrap-data\n"))

@@ -166,6 +166,13 @@ enum BootstrapPolicy {
                 rule(read, groups: ["storage.k8s.io"], resources: ["csidrivers"]),
                 rule(read, groups: ["storage.k8s.io"], resources: ["csistoragecapacities"]),
             ]),
+            // kube-proxy: Services and their endpoints to program, its Node, and events.
+            clusterRole("system:node-proxier", [
+                rule(["list", "watch"], resources: ["services", "endpoints"]),
+                rule(read, resources: ["nodes"]),
+                rule(["create", "patch", "update"], groups: ["", "events.k8s.io"], resources: ["events"]),
+                rule(["list", "watch"], groups: ["discovery.k8s.io"], resources: ["endpointslices"]),
+            ]),
             // Bound to the scheduler too: volume binding during scheduling.
             clusterRole("system:volume-scheduler", [
                 rule(read + ["update"], resources: ["persistentvolumes"]),
@@ -233,6 +240,7 @@ enum BootstrapPolicy {
             clusterRoleBinding("system:volume-scheduler", role: "system:volume-scheduler", subjects: [("User", "system:kube-scheduler")]),
             clusterRoleBinding("system:kube-controller-manager", role: "system:kube-controller-manager",
                                subjects: [("User", "system:kube-controller-manager")]),
+            clusterRoleBinding("system:node-proxier", role: "system:node-proxier", subjects: [("User", "system:kube-proxy")]),
         ] + controllerClusterRoleBindings
     }
 }

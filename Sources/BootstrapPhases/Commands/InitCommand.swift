@@ -11,7 +11,7 @@ public enum InitCommand {
         PhaseRunner(phases: [
             PreflightPhase.make(), CertsPhase.make(), KubeConfigPhase.make(), etcdPhase(), ControlPlanePhase.make(),
             KubeletStartPhase.make(), WaitControlPlanePhase.make(), PostInitPhases.uploadConfig(),
-            PostInitPhases.markControlPlane(), PostInitPhases.showJoinCommand(),
+            PostInitPhases.markControlPlane(), AddonPhase.make(), PostInitPhases.showJoinCommand(),
         ])
     }
 

@@ -22,11 +22,12 @@ enum InitFlags {
     static let templatesDir = Flag("templates-dir", usage: "Directory of the static pod manifest templates (default: templates/ of the build tree, or /usr/local/share/kubestrap/templates).")
     static let controlPlaneMode = Flag("control-plane-mode", default: "static-pod", usage: "How the kube-apiserver runs: 'static-pod' (the kubelet runs it from /etc/kubernetes/manifests) or 'systemd' (its own unit, /etc/systemd/system/kube-apiserver.service).")
     static let storageBackend = Flag("storage-backend", default: "embedded", usage: "Where the kube-apiserver keeps its state: 'embedded' (its own durable store in /var/lib/kubestrap) or 'etcd3' (a stacked etcd static pod as kubeadm sets up, data in /var/lib/etcd; needs etcd, e.g. apt-get install etcd-server).")
+    static let criSocket = Flag("cri-socket", usage: "Path to the CRI socket to connect. If empty kubeadm will try to auto-detect this value; use this option only if you have more than one CRI installed or if you have non-standard CRI socket.")
     static let rootPrefix = Flag("root-prefix", hidden: true, usage: "Prefix for every path init writes (tests).")
 
     static let all: [Flag] = [config, certDir, kubeconfigDir, advertiseAddress, bindPort, extraSANs, controlPlaneEndpoint,
                               nodeName, podNetworkCIDR, serviceCIDR, serviceDNSDomain, kubernetesVersion, ignorePreflightErrors, dryRun,
-                              templatesDir, controlPlaneMode, storageBackend, rootPrefix]
+                              templatesDir, controlPlaneMode, storageBackend, criSocket, rootPrefix]
 
     /// Only flags the user actually gave override the config file; defaults come from the config or kubeadm.
     static func overrides(from flags: ParsedFlags) throws -> FlagOverrides {
@@ -70,6 +71,10 @@ enum InitFlags {
             throw CommandError("--storage-backend \(options.storageBackend): expected 'embedded' or 'etcd3'")
         }
         var root = flags.string("root-prefix") ?? "/"
+        // The runtime is the host's (under --root-prefix in tests), also for a dry run, which writes elsewhere.
+        let criFlag = flags.changed("cri-socket") ? flags.string("cri-socket") : nil
+        options.cri = CRIEndpoint.detect(root: root, given: criFlag ?? settings.initConfiguration.nodeRegistration?.criSocket,
+                                         field: criFlag != nil ? "--cri-socket" : "nodeRegistration.criSocket")
         if options.dryRun {
             // kubeadm's dry run: everything goes under a fresh temporary directory, nothing is started.
             root = NSTemporaryDirectory() + "kubestrap-init-dryrun" + String(UInt32.random(in: 0...UInt32.max), radix: 36)

@@ -10,7 +10,8 @@ import KubeCommand
 enum KubeletStartPhase {
     static func make<D: InitData>() -> Phase<D> {
         Phase(name: "kubelet-start", short: "Write kubelet settings and (re)start the kubelet",
-              inheritFlags: ["config", "node-name", "dry-run", "templates-dir", "cert-dir", "kubeconfig-dir"],
+              inheritFlags: ["config", "node-name", "dry-run", "templates-dir", "cert-dir", "kubeconfig-dir", "cri-socket",
+                             "pod-network-cidr", "root-prefix"],
               run: { (data: D) in try await run(data) })
     }
 
@@ -54,9 +55,14 @@ enum KubeletStartPhase {
         return octets.map(String.init).joined(separator: ".")
     }
 
+    /// kubeadm-flags.env: the flags sorted by name, as kubeadm writes them; the runtime endpoint only when one was
+    /// found (without it the kubelet runs every pod as host processes).
     static func flagsEnv<D: InitData>(_ data: D) -> String {
-        "KUBELET_KUBEADM_ARGS=\"--hostname-override=\(data.settings.nodeName) --node-ip=\(data.settings.advertiseAddress)"
-            + " --root-dir=\(data.paths.kubeletDir)\"\n"
+        var flags: [String] = []
+        if let endpoint = data.options.cri.endpoint { flags.append("--container-runtime-endpoint=\(endpoint)") }
+        flags += ["--hostname-override=\(data.settings.nodeName)", "--node-ip=\(data.settings.advertiseAddress)",
+                  "--root-dir=\(data.paths.kubeletDir)"]
+        return "KUBELET_KUBEADM_ARGS=\"\(flags.joined(separator: " "))\"\n"
     }
 
     /// Copies the kubelet, the control-plane components (the static pods' commands) and `bootstrap` from bootstrap's
@@ -112,6 +118,8 @@ enum KubeletStartPhase {
         data.reporter.say("[kubelet-start] Writing kubelet configuration to file \"\(paths.kubeletConfigFile)\"")
         try AtomicFile.write(kubeletConfig(data), to: paths.kubeletConfigFile)
         try writeUnits(data)
+        // Before the kubelet starts: the runtime's first sandbox needs the network config.
+        try PodNetworkConfig.write(data)
         if data.options.dryRun {
             data.reporter.say("[kubelet-start] Would start the kubelet (dry run)")
             return

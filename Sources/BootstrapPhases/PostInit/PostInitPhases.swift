@@ -74,6 +74,10 @@ enum PostInitPhases {
         let whereItRuns = data.options.controlPlaneMode == "systemd"
             ? "The control plane (\(names.joined(separator: ", "))) runs as systemd units in \(data.paths.systemdDir);\nlogs are in `journalctl -u kube-apiserver` and so on (or \(data.paths.logDir)/<component>.log without systemd)."
             : "The control plane runs as static pods \(names.map { "\($0)-\(data.settings.nodeName)" }.joined(separator: ", ")) (manifests in \(data.paths.manifestsDir));\ntheir logs are under \(data.paths.podLogsDir) and through `kubectl logs -n kube-system kube-apiserver-\(data.settings.nodeName)` and so on."
+        let runtimeLine = data.options.cri.endpoint.map { endpoint in
+            "Pods run in containers of \(endpoint) on the pod network of \(data.paths.cniConfDir); the control plane and kube-proxy\n"
+                + "run as host processes of the kubelet (RuntimeClass \(RuntimeClassAddon.name))."
+        } ?? "No container runtime was found: pods run as host processes of the kubelet (README: installing containerd)."
         data.reporter.say("""
 
             Your Kubernetes control-plane has initialized successfully!
@@ -89,7 +93,7 @@ enum PostInitPhases {
               export KUBECONFIG=\(admin)
 
             \(whereItRuns)
-            There is no pod network and no container runtime: pods run as host processes of the kubelet.
+            \(runtimeLine)
 
             Joining worker nodes is not supported yet.
             """)

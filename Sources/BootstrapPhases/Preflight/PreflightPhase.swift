@@ -21,7 +21,7 @@ enum PreflightPhase {
     }
 
     static func make<D: InitData>() -> Phase<D> {
-        Phase(name: "preflight", short: "Run pre-flight checks", inheritFlags: ["config", "ignore-preflight-errors", "dry-run"],
+        Phase(name: "preflight", short: "Run pre-flight checks", inheritFlags: ["config", "ignore-preflight-errors", "dry-run", "cri-socket", "root-prefix"],
               run: { (data: D) in try run(data) })
     }
 
@@ -82,6 +82,25 @@ enum PreflightPhase {
             checks.append(Check(name: "Swap", problem: "swap is on; the Kubestrap kubelet runs regardless (failSwapOn is not enforced), but memory limits are not applied either",
                                 warningOnly: true))
         }
+        if let warning = data.options.cri.warning {
+            checks.append(Check(name: "CRI", problem: warning, warningOnly: true))
+        }
+        if data.options.cri.endpoint != nil {
+            // Pods on the bridge reach the rest of the network through the host (kubeadm makes this an error).
+            if let forward = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_forward", encoding: .utf8),
+               forward.trimmingCharacters(in: .whitespacesAndNewlines) != "1" {
+                checks.append(Check(name: "FileContent--proc-sys-net-ipv4-ip_forward",
+                                    problem: "/proc/sys/net/ipv4/ip_forward contents are not set to 1; pods reach only this node (sysctl -w net.ipv4.ip_forward=1)",
+                                    warningOnly: true))
+            }
+            // What the pod network config (PodNetworkConfig) chains; the runtime runs loopback for lo itself.
+            let dirs = PodNetworkConfig.pluginDirs
+            for plugin in PodNetworkConfig.requiredPlugins where !dirs.contains(where: { FileManager.default.isExecutableFile(atPath: $0 + "/" + plugin) }) {
+                checks.append(Check(name: "FileExisting-cni-\(plugin)",
+                                    problem: "CNI plugin \(plugin) not found in \(dirs.joined(separator: " or ")); pods of the container runtime will get no network (apt-get install containernetworking-plugins)",
+                                    warningOnly: true))
+            }
+        }
         if paths.locate("templates") == nil {
             checks.append(Check(name: "FileExisting-templates", problem: "the manifest templates (templates/kube-apiserver.yaml) were not found next to \(paths.sourceBinDir) or in \(paths.shareDir); pass --templates-dir"))
         }
@@ -90,6 +109,9 @@ enum PreflightPhase {
 
     static func run<D: InitData>(_ data: D) throws {
         data.reporter.say("[preflight] Running pre-flight checks")
+        if let endpoint = data.options.cri.endpoint {
+            data.reporter.say("[preflight] Using the CRI endpoint \(endpoint) (\(data.options.cri.source))")
+        }
         let ignore = data.options.ignorePreflightErrors
         var errors: [String] = []
         for check in checks(data) {

@@ -68,6 +68,19 @@ public enum ResetCommand {
                     if KubeletLauncher.systemdIsInit { _ = KubeletLauncher.systemctl(["daemon-reload"]) }
                 }
                 unlink(paths.kubeletPIDFile)
+                // Only the CNI configuration init wrote; one an add-on installed is the add-on's, as kubeadm leaves it.
+                let cniConfig = paths.cniConfDir + "/" + PodNetworkConfig.fileName
+                let removedCNI = FileManager.default.fileExists(atPath: cniConfig) && unlink(cniConfig) == 0
+                if removedCNI { out.say("[reset] Deleting the CNI configuration bootstrap init wrote: [\(cniConfig)]") }
+                out.say(removedCNI
+                    ? "The reset process does not clean other CNI configuration or the cni0 bridge (ip link delete cni0). To remove a network add-on's configuration, you must remove \(paths.cniConfDir)"
+                    : "The reset process does not clean CNI configuration. To do so, you must remove \(paths.cniConfDir)")
+                out.say("""
+
+                    The reset process does not reset or clean up iptables rules or IPVS tables.
+                    If you wish to reset iptables, you must do so manually by using the "iptables" command \
+                    (kube-proxy --cleanup removes kube-proxy's rules).
+                    """)
                 out.say("""
 
                     The reset process does not remove the installed binaries (\(paths.binDir)/\(InitPaths.installedBinaries.joined(separator: ", "))), \
