@@ -33,7 +33,8 @@ public actor Kubelet {
         self.logger = logger
         self.logCollector = PodLogGarbageCollector(podLogsDir: settings.podLogsDir, containerLogsDir: settings.containerLogsDir)
         self.context = RuntimeContext(settings: settings, checkpoints: CheckpointStore(rootDir: settings.rootDir),
-                                      prober: Prober(), logger: logger, hostname: hostname, events: events, api: api)
+                                      prober: Prober(), logger: logger, hostname: hostname, events: events, api: api,
+                                      volumes: VolumeManager(rootDir: settings.rootDir, api: api, logger: logger))
         for checkpoint in context.checkpoints.all() {
             pendingAdoption[checkpoint.podUID, default: [:]][checkpoint.containerName] = checkpoint
         }
@@ -55,6 +56,10 @@ public actor Kubelet {
             } else {
                 setFilePods([])
             }
+            // API-data volumes follow their objects (and tokens are renewed) once per sync period.
+            let volumes = context.volumes
+            let period = settings.syncFrequency
+            group.addTask { await volumes.run(period: period) }
             // One loop applies the sources' changes, so two syncs never interleave.
             group.addTask {
                 for await _ in self.changes {
@@ -143,6 +148,9 @@ public actor Kubelet {
             await worker.start(adopting: pendingAdoption.removeValue(forKey: pod.uid) ?? [:])
         }
     }
+
+    /// The volume manager, for the container runtime: `mounts(for:container:)` lists what a container mounts.
+    public nonisolated var volumes: VolumeManager { context.volumes }
 
     /// Whether the pod with this UID still has a worker (running or being stopped).
     public func isActive(_ uid: String) -> Bool { workers[uid] != nil || terminating.contains(uid) }

@@ -43,11 +43,14 @@ actor EventRecorder {
             }
             let stamp = RFC3339.format(time.timeIntervalSince1970)
             let nanos = UInt64(time.timeIntervalSince1970 * 1e9)
+            var involved: JSONValue = ["apiVersion": "v1", "kind": "Pod", "name": .string(mirror.name), "namespace": .string(mirror.namespace),
+                                       "uid": .string(event.podUID)]
+            // An event about the whole pod (FailedMount) names no container.
+            if !event.container.isEmpty { involved["fieldPath"] = .string("spec.containers{\(event.container)}") }
             let body: JSONValue = [
                 "apiVersion": "v1", "kind": "Event",
                 "metadata": ["name": .string("\(mirror.name).\(String(nanos, radix: 16))"), "namespace": .string(mirror.namespace)],
-                "involvedObject": ["apiVersion": "v1", "kind": "Pod", "name": .string(mirror.name), "namespace": .string(mirror.namespace),
-                                   "uid": .string(event.podUID), "fieldPath": .string("spec.containers{\(event.container)}")],
+                "involvedObject": involved,
                 "reason": .string(event.reason), "message": .string(event.message), "type": .string(event.type),
                 "source": ["component": "kubelet", "host": .string(nodeName)],
                 "firstTimestamp": .string(stamp), "lastTimestamp": .string(stamp), "count": 1,

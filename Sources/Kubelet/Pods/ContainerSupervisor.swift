@@ -77,7 +77,8 @@ actor ContainerSupervisor {
             } else {
                 if let cp = adopt { restartCount = cp.restartCount + 1 }
                 do {
-                    startedAt = try startProcess()
+                    let mounts = try await context.volumes.mounts(for: pod, container: container)
+                    startedAt = try startProcess(mounts: mounts)
                 } catch {
                     state = .waiting(reason: "RunContainerError", message: "\(error)")
                     logger.error("Error: failed to start container: \(error)")
@@ -127,7 +128,7 @@ actor ContainerSupervisor {
     }
 
     /// Starts a fresh process: log file and symlink, spawn, log copier, checkpoint.
-    private func startProcess() throws -> Date {
+    private func startProcess(mounts: [ContainerMount]) throws -> Date {
         let settings = context.settings
         let env = ContainerEnvironment.environment(for: container, pod: pod, hostname: context.hostname)
         let argv = ContainerEnvironment.argv(for: container, environment: env)
@@ -136,9 +137,10 @@ actor ContainerSupervisor {
         try AtomicFile.makeDirectories(podLogDir)
         let logPath = "\(podLogDir)/\(restartCount).log"
         if let cwd = container.workingDir, !cwd.isEmpty {
-            try AtomicFile.makeDirectories(cwd)
+            try AtomicFile.makeDirectories(MountNamespace.hostPath(of: cwd, in: mounts))
         }
-        let started = try HostProcess.spawn(argv: argv, environment: env.map { "\($0.0)=\($0.1)" }, workingDir: container.workingDir)
+        let started = try HostProcess.spawn(argv: argv, environment: env.map { "\($0.0)=\($0.1)" }, workingDir: container.workingDir,
+                                            mounts: mounts)
         let startedAt = Date()
         _ = ContainerLogWriter(path: logPath, stdoutFD: started.stdoutRead, stderrFD: started.stderrRead,
                                maxSize: settings.containerLogMaxSize, maxFiles: settings.containerLogMaxFiles)
@@ -278,4 +280,6 @@ struct RuntimeContext: Sendable {
     var events: PodEventSink? = nil
     /// The node's API client; nil when the kubelet runs standalone.
     var api: (any KubernetesClient)? = nil
+    /// The pods' volumes and what each container mounts.
+    let volumes: VolumeManager
 }
