@@ -126,6 +126,7 @@ import Testing
         #expect(read("\(volume)/namespace") == "default")
 
         let request = try #require(requests.withLock { $0.first })
+        #expect(request[path: ["metadata", "name"]]?.string == "builder")
         #expect(request[path: ["spec", "expirationSeconds"]]?.int == 3607)
         #expect(request[path: ["spec", "boundObjectRef"]] == ["apiVersion": "v1", "kind": "Pod", "name": "web", "uid": "uid-1"])
         #expect(request[path: ["spec", "audiences"]] == nil)

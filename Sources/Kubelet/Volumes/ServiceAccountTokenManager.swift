@@ -46,7 +46,9 @@ actor ServiceAccountTokenManager {
             "boundObjectRef": ["apiVersion": "v1", "kind": "Pod", "name": .string(pod.name), "uid": .string(pod.uid)],
         ]
         if let audience, !audience.isEmpty { spec["audiences"] = [.string(audience)] }
-        let request: JSONValue = ["apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec]
+        // The client addresses `serviceaccounts/<name>/token` by the body's name.
+        let request: JSONValue = ["apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                                  "metadata": ["name": .string(serviceAccount), "namespace": .string(pod.namespace)], "spec": spec]
         let answer: JSONValue
         do {
             answer = try await client.create(.serviceAccounts, namespace: pod.namespace, object: request, subresource: "token")
