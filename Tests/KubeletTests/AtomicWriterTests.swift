@@ -57,17 +57,21 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/escape"))
     }
 
-    /// A reader that opens `..data` once and reads both keys always finds them from the same version.
+    /// A reader that opens `..data` once and reads both keys always finds them from the same version. Reader and
+    /// writer run on threads of their own: a busy loop on one of the two cooperative threads would stall every
+    /// other test in the process.
     @Test func readersNeverSeeAMixOfVersions() async throws {
         let dir = try TempDir()
         let target = "\(dir.path)/vol"
         let writer = AtomicWriter(targetDir: target)
         try writer.write(["x": .init("0", mode: 0o644), "y": .init("0", mode: 0o644)])
         let stop = Atomic<Bool>(false)
-        let reader = Task.detached { () -> (mixed: Int, reads: Int) in
-            var mixed = 0
-            var reads = 0
-            while !stop.load(ordering: .relaxed) {
+        let reads = Atomic<Int>(0)
+        let mixed = Atomic<Int>(0)
+        let readerDone = Atomic<Bool>(false)
+        let reader = Thread {
+            defer { readerDone.store(true, ordering: .sequentiallyConsistent) }
+            while !stop.load(ordering: .sequentiallyConsistent) {
                 let fd = open("\(target)/..data", O_RDONLY | O_DIRECTORY)
                 guard fd >= 0 else { continue }
                 func readAt(_ name: String) -> String? {
@@ -78,24 +82,34 @@ import Testing
                     let n = Glibc.read(f, &buffer, 64)
                     return n >= 0 ? String(decoding: buffer.prefix(n), as: UTF8.self) : nil
                 }
-                // A version removed under the reader is gone as a whole: both reads fail, or both succeed.
+                // A version removed under the reader may fail to read; what is read must be one version.
                 let x = readAt("x"), y = readAt("y")
                 close(fd)
                 if let x, let y {
-                    reads += 1
-                    if x != y { mixed += 1 }
+                    reads.add(1, ordering: .sequentiallyConsistent)
+                    if x != y { mixed.add(1, ordering: .sequentiallyConsistent) }
                 }
             }
-            return (mixed, reads)
         }
-        for version in 1...300 {
-            try writer.write(["x": .init("\(version)", mode: 0o644), "y": .init("\(version)", mode: 0o644)])
+        reader.start()
+        let written: Int = await withCheckedContinuation { continuation in
+            let writerThread = Thread {
+                // Writes go on until the reader has read a few hundred times (or a generous deadline passes).
+                var version = 0
+                let deadline = Date().addingTimeInterval(60)
+                while (version < 300 || reads.load(ordering: .sequentiallyConsistent) < 200) && Date() < deadline {
+                    version += 1
+                    _ = try? writer.write(["x": .init("\(version)", mode: 0o644), "y": .init("\(version)", mode: 0o644)])
+                }
+                continuation.resume(returning: version)
+            }
+            writerThread.start()
         }
-        stop.store(true, ordering: .relaxed)
-        let (mixed, reads) = await reader.value
-        #expect(mixed == 0)
-        #expect(reads > 0)
-        #expect(read("\(target)/x") == "300")
+        stop.store(true, ordering: .sequentiallyConsistent)
+        #expect(await eventually { readerDone.load(ordering: .sequentiallyConsistent) })
+        #expect(mixed.load(ordering: .sequentiallyConsistent) == 0)
+        #expect(reads.load(ordering: .sequentiallyConsistent) >= 200)
+        #expect(read("\(target)/x") == "\(written)")
         #expect(entries(target).count == 4)
     }
 }
