@@ -140,7 +140,7 @@ static int ensure_target(const char *target, int is_dir) {
 int ks_spawn_in_mount_namespace(const char *path, char *const argv[], char *const envp[], const char *cwd,
                                 int stdout_fd, int stderr_fd, int keep_fd_a, int keep_fd_b,
                                 const struct ks_bind_mount *mounts, int mount_count, int require_namespace,
-                                pid_t *pid, struct ks_spawn_failure *failure) {
+                                int join_mount_ns_fd, pid_t *pid, struct ks_spawn_failure *failure) {
     failure->stage = KS_STAGE_NONE;
     failure->error = 0;
     failure->index = -1;
@@ -170,7 +170,9 @@ int ks_spawn_in_mount_namespace(const char *path, char *const argv[], char *cons
         sigprocmask(SIG_SETMASK, &none, NULL);
         setsid();
 
-        if (unshare(CLONE_NEWNS) != 0) {
+        if (join_mount_ns_fd >= 0) {
+            if (setns(join_mount_ns_fd, CLONE_NEWNS) != 0) report(status_fd, KS_STAGE_SETNS, errno, -1);
+        } else if (unshare(CLONE_NEWNS) != 0) {
             if (require_namespace) report(status_fd, KS_STAGE_UNSHARE, errno, -1);
         } else {
             if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) report(status_fd, KS_STAGE_PROPAGATION, errno, -1);

@@ -1,4 +1,5 @@
 import Foundation
+import KubeAPI
 @testable import Kubelet
 import Testing
 
@@ -104,5 +105,27 @@ struct MountNamespaceTests {
         await kubelet.stopAllPods()
         #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/root/pods/\(uid)"))
         #expect(FileManager.default.fileExists(atPath: "\(dir.path)/restored/data"))
+    }
+
+    /// An exec probe (and later `kubectl exec`) runs in the container's namespace: it sees the container's mounts.
+    @Test func execProbesJoinTheContainersMountNamespace() async throws {
+        let dir = try TempDir()
+        try FileManager.default.createDirectory(atPath: "\(dir.path)/src", withIntermediateDirectories: true)
+        try dir.write("src/healthy", "ok")
+        let view = "\(dir.path)/view"
+        let container = try HostProcess.spawn(argv: ["/bin/sh", "-c", "sleep 30"], environment: ["PATH=\(HostProcess.defaultPath)"],
+                                              workingDir: nil, mounts: [ContainerMount(hostPath: "\(dir.path)/src", containerPath: view, readOnly: true)])
+        defer {
+            container.signal(SIGKILL)
+            close(container.stdoutRead)
+            close(container.stderrRead)
+        }
+        let probe = Probe(exec: ExecAction(command: ["cat", "\(view)/healthy"]))
+        #expect(await Prober().inContainer(pid: container.pid).run(probe, timeout: 10) == .success)
+        // From the kubelet's own namespace the file is not there.
+        #expect(await Prober().run(probe, timeout: 10) != .success)
+        container.signal(SIGKILL)
+        _ = await container.waitForExit()
+        #expect(await Prober().inContainer(pid: container.pid).run(probe, timeout: 10) != .success)
     }
 }

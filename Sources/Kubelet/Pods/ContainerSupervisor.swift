@@ -172,7 +172,7 @@ actor ContainerSupervisor {
             ready = true
             return nil
         }
-        let prober = context.prober
+        let prober = context.prober.inContainer(pid: running.pid)
         let startup = container.startupProbe
         let liveness = container.livenessProbe
         let readiness = container.readinessProbe

@@ -16,6 +16,8 @@ public enum ProbeResult: Sendable, Equatable {
 /// HTTPS without certificate verification, as upstream).
 public struct Prober: Sendable {
     let group: any EventLoopGroup
+    /// The container process whose mount namespace exec probes run in (nil: the kubelet's).
+    var container: pid_t?
 
     public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.group = group
@@ -28,6 +30,13 @@ public struct Prober: Sendable {
         return .failure("probe has no handler")
     }
 
+    /// This prober for one running container: its exec probes see the container's mounts.
+    func inContainer(pid: pid_t) -> Prober {
+        var prober = self
+        prober.container = pid
+        return prober
+    }
+
     func port(_ value: IntOrString) -> Int? {
         if case .int(let n) = value { return n }
         return nil
@@ -35,7 +44,10 @@ public struct Prober: Sendable {
 
     func runExec(_ command: [String], timeout: Double) async -> ProbeResult {
         let process: HostProcess
-        do { process = try HostProcess.spawn(argv: command, environment: ["PATH=\(HostProcess.defaultPath)"], workingDir: nil) }
+        do {
+            process = try HostProcess.spawn(argv: command, environment: ["PATH=\(HostProcess.defaultPath)"], workingDir: nil,
+                                            joiningMountNamespaceOf: container)
+        }
         catch { return .failure("\(error)") }
         close(process.stdoutRead)
         close(process.stderrRead)

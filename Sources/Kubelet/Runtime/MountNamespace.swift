@@ -72,6 +72,7 @@ enum MountNamespace {
             return "failed to create mount point \(mount?.target ?? "?") for \(mount?.source ?? "?"): \(reason)"
         case Int(KS_STAGE_BIND): return "failed to mount \(mount?.source ?? "?") at \(mount?.target ?? "?"): \(reason)"
         case Int(KS_STAGE_READ_ONLY): return "failed to make mount \(mount?.target ?? "?") read-only: \(reason)"
+        case Int(KS_STAGE_SETNS): return "failed to enter the container's mount namespace: setns: \(reason)"
         case Int(KS_STAGE_CHDIR): return "chdir \(workingDir ?? ""): \(reason)"
         case Int(KS_STAGE_EXEC): return "failed to start \(path): \(reason)"
         default: return "failed to start \(path): \(reason)"
