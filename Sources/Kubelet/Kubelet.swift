@@ -105,6 +105,10 @@ public actor Kubelet {
         await sync(filePods + apiPods)
         SystemdNotifier.notify("STATUS=\(await summary())")
         logCollector.sweep(activeUIDs: Set(workers.keys).union(terminating), now: Date().timeIntervalSince1970)
+        // Once every source has been read, volumes left by pods that are gone can go.
+        if apiSynced || context.api == nil {
+            await context.volumes.cleanUpOrphans(active: Set(workers.keys).union(terminating).union(pendingAdoption.keys))
+        }
     }
 
     func sync(_ pods: [KubeletPod]) async {

@@ -224,4 +224,32 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: scratchDir))
         #expect(FileManager.default.fileExists(atPath: "\(precious)/keep"))
     }
+
+    @Test func subPathExprExpandsTheContainersEnvironment() async throws {
+        let dir = try TempDir()
+        var scratch = Volume(name: "logs")
+        scratch.emptyDir = EmptyDirVolumeSource()
+        var mount = VolumeMount(name: "logs", mountPath: "/var/log/app")
+        mount.subPathExpr = "$(POD_NAME)/app"
+        var pod = Self.pod(volumes: [scratch], mounts: [mount])
+        let env = try JSONDecoder().decode(EnvVar.self, from: Data(#"{"name":"POD_NAME","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}}"#.utf8))
+        pod.pod.spec.containers[0].env = [env]
+        let manager = VolumeManager(rootDir: dir.path, api: nil, logger: testLogger)
+        #expect(await manager.setUp(pod).isEmpty)
+        let mounts = try await manager.mounts(for: pod, container: pod.pod.spec.containers[0])
+        #expect(mounts.map(\.hostPath) == ["\(dir.path)/pods/uid-1/volumes/kubernetes.io~empty-dir/logs/web/app"])
+    }
+
+    @Test func volumesOfPodsThatAreGoneAreRemoved() async throws {
+        let dir = try TempDir()
+        var scratch = Volume(name: "s")
+        scratch.emptyDir = EmptyDirVolumeSource()
+        let manager = VolumeManager(rootDir: dir.path, api: nil, logger: testLogger)
+        #expect(await manager.setUp(Self.pod(uid: "kept", volumes: [scratch])).isEmpty)
+        // A pod dir left by an earlier kubelet.
+        try FileManager.default.createDirectory(atPath: "\(dir.path)/pods/old/volumes/kubernetes.io~empty-dir/s", withIntermediateDirectories: true)
+        await manager.cleanUpOrphans(active: [])
+        #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/pods/old/volumes"))
+        #expect(FileManager.default.fileExists(atPath: "\(dir.path)/pods/kept/volumes/kubernetes.io~empty-dir/s"))
+    }
 }

@@ -256,6 +256,11 @@ public actor VolumeManager {
             var hostPath = volume.path
             if let subPath = mount.subPath, !subPath.isEmpty {
                 hostPath = try Self.resolve(subPath: subPath, in: volume.path)
+            } else if let expression = mount.subPathExpr, !expression.isEmpty {
+                // `$(VAR)` from the container's environment (typically a fieldRef such as the pod's name).
+                let environment = ContainerEnvironment.environment(for: container, pod: pod, hostname: "")
+                let subPath = ContainerEnvironment.expand(expression) { name in environment.last { $0.0 == name }?.1 }
+                hostPath = try Self.resolve(subPath: subPath, in: volume.path)
             }
             out.append(ContainerMount(hostPath: hostPath, containerPath: mount.mountPath,
                                       readOnly: volume.readOnly || mount.readOnly == true))
@@ -305,6 +310,17 @@ public actor VolumeManager {
         await tokens?.forget(podUID: podUID)
         do { try AtomicFile.removeTree("\(podDir(podUID))/volumes") } catch {
             logger.warning("could not remove the pod's volumes: \(error)", metadata: ["uid": "\(podUID)"])
+        }
+    }
+
+    /// Removes the volumes of pod dirs under the root dir that belong to no pod in `active` (pods removed while the
+    /// kubelet was down, or that never got past their volumes); the rest of such a dir (its container checkpoints)
+    /// is the checkpoint store's.
+    func cleanUpOrphans(active: Set<String>) async {
+        for uid in AtomicFile.listDirectory("\(rootDir)/pods") ?? [] where !active.contains(uid) && pods[uid] == nil {
+            guard AtomicWriter.exists("\(podDir(uid))/volumes") else { continue }
+            logger.info("removing the volumes of an orphaned pod", metadata: ["uid": "\(uid)"])
+            await tearDown(podUID: uid)
         }
     }
 
