@@ -122,7 +122,7 @@ enum VolumeContent {
         let divisor = selector.divisor?.value ?? 1
         guard divisor > 0 else { throw VolumeError("resourceFieldRef \(selector.resource): divisor must be positive") }
         let result = ((value ?? 0) / divisor).rounded(.up)
-        guard result.isFinite, result < 9.2e18 else { return "0" }
+        guard result.isFinite, abs(result) < 9.2e18 else { return "0" }
         return String(Int64(result))
     }
 
