@@ -37,6 +37,10 @@ public struct PodSpec: Codable, Sendable, Equatable {
     public var priority: Int32?
     public var enableServiceLinks: Bool?
     public var preemptionPolicy: String?
+    /// The RuntimeClass whose handler runs the pod (Kubestrap's `host-process` handler runs it as host processes).
+    public var runtimeClassName: String?
+    public var imagePullSecrets: [PodLocalObjectReference]?
+    public var shareProcessNamespace: Bool?
 
     public init(containers: [Container]) {
         self.containers = containers
@@ -244,6 +248,18 @@ public struct SecurityContext: Codable, Sendable, Equatable {
     public var readOnlyRootFilesystem: Bool?
     public var allowPrivilegeEscalation: Bool?
     public var seccompProfile: SeccompProfile?
+    public var capabilities: Capabilities?
+}
+
+public struct Capabilities: Codable, Sendable, Equatable {
+    public var add: [String]?
+    public var drop: [String]?
+}
+
+/// core/v1 LocalObjectReference as pods use it (imagePullSecrets).
+public struct PodLocalObjectReference: Codable, Sendable, Equatable {
+    public var name: String?
+    public init(name: String?) { self.name = name }
 }
 
 public struct SeccompProfile: Codable, Sendable, Equatable {

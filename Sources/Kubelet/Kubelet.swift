@@ -14,7 +14,11 @@ public actor Kubelet {
     public let settings: KubeletSettings
     private let logger: Logger
     private let context: RuntimeContext
-    private var workers: [String: PodWorker] = [:]
+    private var workers: [String: any PodWorking] = [:]
+    /// The CRI runtime of `--container-runtime-endpoint`, once connected; nil runs every pod as host processes.
+    private var cri: KubeGenericRuntime?
+    /// Sandboxes found in the runtime at start, by pod UID, until their pod is seen (re-attached) or known gone.
+    private var pendingSandboxes: [String: AdoptedSandbox] = [:]
     private var terminating: Set<String> = []
     private var pendingAdoption: [String: [String: ContainerCheckpoint]] = [:]
     private var filePods: [KubeletPod] = []
@@ -43,6 +47,12 @@ public actor Kubelet {
 
     /// Runs until the task is cancelled. `onFirstSync` is called once the static pod source has been read (READY=1).
     public func run(onFirstSync: @escaping @Sendable () -> Void = {}) async {
+        if let endpoint = settings.containerRuntimeEndpoint {
+            cri = await KubeGenericRuntime.connect(endpoint: endpoint, logger: logger)
+            if let cri { pendingSandboxes = await KubeRuntimeRelist.sandboxes(cri.runtime, logger: logger) }
+        } else {
+            logger.info("no --container-runtime-endpoint: every pod runs as host processes")
+        }
         let path = settings.staticPodPath
         if path == nil { logger.info("no static pod path configured (--pod-manifest-path or staticPodPath); no static pods will run") }
         await withTaskGroup(of: Void.self) { group in
@@ -107,7 +117,8 @@ public actor Kubelet {
         logCollector.sweep(activeUIDs: Set(workers.keys).union(terminating), now: Date().timeIntervalSince1970)
         // Once every source has been read, volumes left by pods that are gone can go.
         if apiSynced || context.api == nil {
-            await context.volumes.cleanUpOrphans(active: Set(workers.keys).union(terminating).union(pendingAdoption.keys))
+            await context.volumes.cleanUpOrphans(active: Set(workers.keys).union(terminating).union(pendingAdoption.keys)
+                .union(pendingSandboxes.keys))
         }
     }
 
@@ -146,11 +157,68 @@ public actor Kubelet {
             context.checkpoints.removePod(uid)
             pendingAdoption[uid] = nil
         }
-        for pod in pods where workers[pod.uid] == nil && !terminating.contains(pod.uid) {
-            let worker = PodWorker(pod: pod, context: context)
-            workers[pod.uid] = worker
-            await worker.start(adopting: pendingAdoption.removeValue(forKey: pod.uid) ?? [:])
+        // Sandboxes of pods that no longer exist, once every source is known (a pod of the API may just not be
+        // listed yet).
+        if apiSynced || context.api == nil {
+            for (uid, sandbox) in pendingSandboxes where desired[uid] == nil {
+                pendingSandboxes[uid] = nil
+                if let cri {
+                    logger.info("removing the pod sandbox of a pod that no longer exists", metadata: ["podSandboxID": "\(sandbox.id)", "uid": "\(uid)"])
+                    await KubeRuntimeRelist.removeSandbox(sandbox.id, runtime: cri.runtime, logger: logger)
+                }
+            }
         }
+        for pod in pods where workers[pod.uid] == nil && !terminating.contains(pod.uid) {
+            if let cri, let handler = await runtimeHandler(for: pod), handler != Self.hostProcessHandler {
+                let worker = CRIPodWorker(pod: pod, context: context, cri: cri, handler: handler)
+                workers[pod.uid] = worker
+                await worker.start(adopting: pendingSandboxes.removeValue(forKey: pod.uid))
+            } else {
+                let worker = PodWorker(pod: pod, context: context)
+                workers[pod.uid] = worker
+                await worker.start(adopting: pendingAdoption.removeValue(forKey: pod.uid) ?? [:])
+            }
+        }
+    }
+
+    /// The Node's status.nodeInfo.containerRuntimeVersion.
+    public var containerRuntimeVersion: String { cri?.nodeRuntimeVersion ?? HostInfo.hostProcessRuntimeVersion }
+
+    /// The RuntimeClass handler that runs Kubestrap's host processes.
+    static let hostProcessHandler = "host-process"
+
+    /// How the pod runs: nil or `host-process` as host processes, otherwise the CRI runtime handler (empty for the
+    /// runtime's default). A pod runs as host processes when no runtime is connected, or when its
+    /// `runtimeClassName` is `host-process` or names a RuntimeClass whose handler is `host-process` (the control
+    /// plane's static pods, which run before any API exists to look the class up, name it directly).
+    func runtimeHandler(for pod: KubeletPod) async -> String? {
+        guard cri != nil else { return nil }
+        guard let name = pod.pod.spec.runtimeClassName, !name.isEmpty else { return "" }
+        if name == Self.hostProcessHandler { return Self.hostProcessHandler }
+        guard let api = context.api else {
+            logger.warning("pod names RuntimeClass \(name) but this kubelet has no API to look it up; using the runtime's default handler",
+                           metadata: ["pod": "\(pod.namespace)/\(pod.name)"])
+            return ""
+        }
+        do {
+            let runtimeClass = try await api.get(.runtimeClasses, namespace: nil, name: name, subresource: nil)
+            return runtimeClass["handler"]?.string ?? ""
+        } catch {
+            logger.warning("RuntimeClass \(name) could not be read (\(error)); using the runtime's default handler",
+                           metadata: ["pod": "\(pod.namespace)/\(pod.name)"])
+            return ""
+        }
+    }
+
+    /// The CRI streaming-server URL for an exec/attach/port-forward into a pod the CRI runtime runs; nil for a pod
+    /// of the host-process runtime (the kubelet serves those itself). Throws when the pod or container is unknown.
+    func criStreamingURL(namespace: String, pod name: String, container: String, kind: CRIStreamKind,
+                         tty: Bool, stdin: Bool, stdout: Bool, stderr: Bool) async throws -> String? {
+        guard let worker = workers.values.first(where: { $0.pod.namespace == namespace && $0.pod.name == name }) else {
+            throw CRIStreamingError(description: "pod \(namespace)/\(name) is not running on this node")
+        }
+        guard let criWorker = worker as? CRIPodWorker else { return nil }
+        return try await criWorker.streamingURL(container: container, kind: kind, tty: tty, stdin: stdin, stdout: stdout, stderr: stderr)
     }
 
     /// The volume manager, for the container runtime: `mounts(for:container:)` lists what a container mounts.
@@ -187,7 +255,7 @@ public actor Kubelet {
         var out: [PodSnapshot] = []
         for worker in workers.values where await worker.state == .syncing {
             out.append(PodSnapshot(pod: worker.pod, initStatuses: await worker.initStatuses(), statuses: await worker.statuses(),
-                                   startTime: worker.startedAt))
+                                   startTime: worker.startedAt, podIPs: await worker.podIPs()))
         }
         return out.sorted { $0.pod.fullName < $1.pod.fullName }
     }
@@ -202,7 +270,7 @@ public actor Kubelet {
             pod[path: ["metadata", "uid"]] = .string(snapshot.pod.uid)
             var transitions: [String: (String, Date)] = [:]
             pod["status"] = PodStatusBuilder.build(.init(pod: snapshot.pod, initStatuses: snapshot.initStatuses, statuses: snapshot.statuses,
-                                                         startTime: snapshot.startTime, hostIP: hostIP), transitions: &transitions)
+                                                         startTime: snapshot.startTime, hostIP: hostIP, podIPs: snapshot.podIPs), transitions: &transitions)
             items.append(pod)
         }
         return items
@@ -225,7 +293,7 @@ public actor Kubelet {
         let all = workers
         workers = [:]
         await withTaskGroup(of: Void.self) { group in
-            for worker in all.values { group.addTask { await worker.terminate() } }
+            for worker in all.values { group.addTask { await worker.terminate(grace: nil) } }
         }
     }
 }

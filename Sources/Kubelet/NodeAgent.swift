@@ -36,9 +36,11 @@ public struct NodeAgent: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { for await event in events { await recorder.record(event) } }
             group.addTask {
+                await reporter.setRuntimeVersion(await kubelet.containerRuntimeVersion)
                 await reporter.register()
                 while !Task.isCancelled {
                     try? await Task.sleep(nanoseconds: UInt64(statusPeriod * 1e9))
+                    await reporter.setRuntimeVersion(await kubelet.containerRuntimeVersion)
                     await reporter.syncStatus()
                 }
             }

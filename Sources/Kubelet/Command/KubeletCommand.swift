@@ -12,7 +12,6 @@ public enum KubeletCommand {
     /// Upstream flags this kubelet accepts (so kubeadm-style units and env files work) but does not act on yet.
     static let acceptedFlags: [Flag] = [
         Flag("bootstrap-kubeconfig", usage: "Path to a kubeconfig file used to get client certificates (accepted; not acted on)."),
-        Flag("container-runtime-endpoint", usage: "The endpoint of the container runtime (accepted; Kubestrap runs host processes)."),
         Flag("pod-infra-container-image", usage: "Accepted for compatibility; not used."),
         Flag("cgroup-driver", usage: "Accepted for compatibility; not used."),
         Flag("network-plugin", usage: "Accepted for compatibility; not used."),
@@ -28,6 +27,8 @@ public enum KubeletCommand {
             flags: [
                 Flag("config", usage: "The kubelet will load its initial configuration from this file (KubeletConfiguration v1beta1)."),
                 Flag("kubeconfig", usage: "Path to a kubeconfig file, specifying how to connect to the API server. With it the kubelet registers its Node, renews its Lease and keeps mirror pods of its static pods."),
+                Flag("container-runtime-endpoint",
+                     usage: "The endpoint of the CRI container runtime, e.g. unix:///run/containerd/containerd.sock. Without it (or when nothing answers there) every pod runs as host processes; with it, pods whose RuntimeClass handler is host-process still do."),
                 Flag("node-ip", usage: "IP address of the node: the Node's InternalIP and the static pods' hostIP/podIP."),
                 Flag("hostname-override", usage: "If non-empty, will use this string as identification instead of the actual hostname."),
                 Flag("pod-manifest-path", usage: "Path to the directory containing static pod files to run. Overrides staticPodPath in --config."),
@@ -90,7 +91,6 @@ public enum KubeletCommand {
                     throw ExitError(code: 1)
                 }
                 logger.info("Kubelet version", metadata: ["kubeletVersion": "\(version)", "node": "\(nodeName)"])
-                logger.info("Running containers as host processes in their own session; cgroups and resources.limits are not applied by this version")
                 try? AtomicFile.makeDirectories(settings.rootDir)
 
                 var healthz: HealthzServer? = nil
@@ -105,6 +105,7 @@ public enum KubeletCommand {
                 }
 
                 if let ip = flags.string("node-ip"), !ip.isEmpty { settings.nodeIP = ip }
+                if let endpoint = flags.string("container-runtime-endpoint"), !endpoint.isEmpty { settings.containerRuntimeEndpoint = endpoint }
                 let finalSettings = settings
                 var client: KubeletAPIClient?
                 if let path = flags.string("kubeconfig"), !path.isEmpty {

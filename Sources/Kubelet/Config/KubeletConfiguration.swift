@@ -83,7 +83,7 @@ public struct KubeletConfiguration: Codable, Sendable, Equatable {
 
     /// Fields this kubelet acts on; everything else set in a file is reported as accepted-but-unused.
     public static let actedOn: Set<String> = [
-        "apiVersion", "kind", "staticPodPath", "podLogsDir", "fileCheckFrequency", "syncFrequency",
+        "apiVersion", "kind", "staticPodPath", "podLogsDir", "fileCheckFrequency", "syncFrequency", "containerRuntimeEndpoint",
         "healthzBindAddress", "healthzPort", "containerLogMaxSize", "containerLogMaxFiles",
         "address", "port", "authentication", "authorization", "tlsCertFile", "tlsPrivateKeyFile", "enableServer",
         "registerNode", "nodeStatusUpdateFrequency", "nodeStatusReportFrequency", "nodeLeaseDurationSeconds",
@@ -119,6 +119,10 @@ public struct KubeletSettings: Sendable, Equatable {
     public var kubeAPIBurst: Int
     /// `--node-ip`; otherwise the first non-loopback IPv4 address.
     public var nodeIP: String?
+    /// The CRI runtime (`containerRuntimeEndpoint`, `--container-runtime-endpoint`). Unlike upstream there is no
+    /// default: without one every pod runs as host processes, so a host where containerd merely happens to be
+    /// installed keeps running its control plane as before.
+    public var containerRuntimeEndpoint: String?
 
     public init(configuration c: KubeletConfiguration, rootDir: String, nodeName: String) throws(KubeletConfigError) {
         staticPodPath = c.staticPodPath.flatMap { $0.isEmpty ? nil : $0 }
@@ -168,6 +172,7 @@ public struct KubeletSettings: Sendable, Equatable {
         kubeAPIQPS = qps == 0 ? 5 : Double(qps)
         kubeAPIBurst = burst == 0 ? 10 : burst
         nodeIP = nil
+        containerRuntimeEndpoint = c.containerRuntimeEndpoint.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// How long a heartbeat (Node status, Lease) may wait for its answer: upstream's heartbeat client timeout, the

@@ -52,7 +52,7 @@ actor APIPodStatusReporter {
                 if let snapshot = running[uid] {
                     var t = transitions[uid] ?? [:]
                     status = PodStatusBuilder.build(.init(pod: snapshot.pod, initStatuses: snapshot.initStatuses, statuses: snapshot.statuses,
-                                                          startTime: snapshot.startTime, hostIP: hostIP), transitions: &t)
+                                                          startTime: snapshot.startTime, hostIP: hostIP, podIPs: snapshot.podIPs), transitions: &t)
                     transitions[uid] = t
                 } else if case .failure(let rejection) = APIServerPodSource.kubeletPod(pod) {
                     status = Self.rejected(pod, rejection)

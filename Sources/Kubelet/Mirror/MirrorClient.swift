@@ -10,6 +10,8 @@ public struct PodSnapshot: Sendable {
     public var initStatuses: [ContainerStatusSnapshot]
     public var statuses: [ContainerStatusSnapshot]
     public var startTime: Date
+    /// The pod-network IPs of a CRI pod's sandbox; empty when the pod uses the host's network.
+    public var podIPs: [String] = []
 }
 
 /// Keeps a mirror pod in the API for every static pod (upstream's MirrorClient + status manager): created as soon
@@ -71,7 +73,7 @@ actor MirrorClient {
             mirrors[pod.uid] = (pod.namespace, pod.name, mirror.metaUID)
             var t = transitions[pod.uid] ?? [:]
             let status = PodStatusBuilder.build(.init(pod: pod, initStatuses: snapshot.initStatuses, statuses: snapshot.statuses,
-                                                      startTime: snapshot.startTime, hostIP: hostIP), transitions: &t)
+                                                      startTime: snapshot.startTime, hostIP: hostIP, podIPs: snapshot.podIPs), transitions: &t)
             transitions[pod.uid] = t
             if lastStatus[pod.uid] != status || mirror["status"]?["phase"] == nil {
                 _ = try await client.patch(.pods, namespace: pod.namespace, name: pod.name, type: .merge, body: ["status": status],

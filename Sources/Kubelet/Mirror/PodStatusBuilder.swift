@@ -10,6 +10,8 @@ enum PodStatusBuilder {
         var statuses: [ContainerStatusSnapshot]
         var startTime: Date
         var hostIP: String
+        /// The sandbox's IPs for a pod on the pod network; empty for host-process and hostNetwork pods (the host's).
+        var podIPs: [String] = []
     }
 
     static func time(_ d: Date) -> JSONValue { .string(RFC3339.format(d.timeIntervalSince1970)) }
@@ -25,20 +27,20 @@ enum PodStatusBuilder {
             state = ["running": ["startedAt": time(startedAt)]]
         case .terminated(let exitCode, let reason, let finishedAt):
             var t: JSONValue = ["exitCode": .int(Int64(exitCode)), "reason": .string(reason), "finishedAt": time(finishedAt)]
-            if let id = s.containerID { t["containerID"] = .string("kubestrap://\(id)") }
+            if let id = s.containerID { t["containerID"] = .string("\(s.runtimeName)://\(id)") }
             if let last = s.lastTermination { t["startedAt"] = time(last.startedAt) }
             state = ["terminated": t]
         }
         var out: JSONValue = [
             "name": .string(s.name), "state": state, "ready": .bool(s.ready), "restartCount": .int(Int64(s.restartCount)),
-            "image": .string(s.image), "imageID": "", "started": .bool(s.state.isRunning && s.started), "lastState": .emptyObject,
+            "image": .string(s.image), "imageID": .string(s.imageID), "started": .bool(s.state.isRunning && s.started), "lastState": .emptyObject,
         ]
-        if let id = s.containerID { out["containerID"] = .string("kubestrap://\(id)") }
+        if let id = s.containerID { out["containerID"] = .string("\(s.runtimeName)://\(id)") }
         // lastState is the run before the current one (the current one, if terminated, is in state).
         if let last = s.lastTermination, !(s.state.isTerminated) {
             var t: JSONValue = ["exitCode": .int(Int64(last.exitCode)), "reason": .string(last.reason),
                                 "startedAt": time(last.startedAt), "finishedAt": time(last.finishedAt)]
-            if let id = last.containerID { t["containerID"] = .string("kubestrap://\(id)") }
+            if let id = last.containerID { t["containerID"] = .string("\(s.runtimeName)://\(id)") }
             out["lastState"] = ["terminated": t]
         }
         return out
@@ -85,7 +87,8 @@ enum PodStatusBuilder {
                 condition("Ready", allReady), condition("ContainersReady", allReady), condition("PodScheduled", true),
             ],
             "hostIP": .string(input.hostIP), "hostIPs": [["ip": .string(input.hostIP)]],
-            "podIP": .string(input.hostIP), "podIPs": [["ip": .string(input.hostIP)]],
+            "podIP": .string(input.podIPs.first ?? input.hostIP),
+            "podIPs": .array((input.podIPs.isEmpty ? [input.hostIP] : input.podIPs).map { ["ip": .string($0)] }),
             "startTime": time(input.startTime),
             "containerStatuses": .array(input.statuses.map(containerStatus)),
             "qosClass": .string(qosClass(input.pod)),

@@ -19,6 +19,12 @@ struct HostInfo {
         return nil
     }
 
+    /// MemTotal in bytes (1 when unknown, so ratios stay defined).
+    static func memoryBytes() -> Int64 {
+        let kib = Int64(meminfo("MemTotal") ?? 0)
+        return max(1, kib.multipliedReportingOverflow(by: 1024).partialValue)
+    }
+
     static func read(_ path: String) -> String? {
         ((try? AtomicFile.readText(path)) ?? nil)?.trimmingWhitespace()
     }
@@ -75,11 +81,13 @@ struct HostInfo {
         return c
     }
 
-    static func nodeInfo(kubeletVersion: String) -> JSONValue {
+    static let hostProcessRuntimeVersion = "kubestrap-host://0.1.0"
+
+    static func nodeInfo(kubeletVersion: String, containerRuntimeVersion: String = hostProcessRuntimeVersion) -> JSONValue {
         [
             "machineID": .string(read("/etc/machine-id") ?? ""), "systemUUID": .string(read("/sys/class/dmi/id/product_uuid") ?? ""),
             "bootID": .string(read("/proc/sys/kernel/random/boot_id") ?? ""), "kernelVersion": .string(kernelVersion()),
-            "osImage": .string(osImage()), "containerRuntimeVersion": "kubestrap-host://0.1.0",
+            "osImage": .string(osImage()), "containerRuntimeVersion": .string(containerRuntimeVersion),
             "kubeletVersion": .string(kubeletVersion), "kubeProxyVersion": "", "operatingSystem": "linux",
             "architecture": .string(architecture),
         ]

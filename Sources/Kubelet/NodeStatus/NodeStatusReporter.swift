@@ -19,6 +19,11 @@ actor NodeStatusReporter {
     private var lastPostTime: Date = .distantPast
     private var transitions: [String: (status: String, time: String)] = [:]
     private var failures = 0
+    /// status.nodeInfo.containerRuntimeVersion: the CRI runtime's (`containerd://1.6.20`) once the kubelet is
+    /// connected to one.
+    private(set) var runtimeVersion = HostInfo.hostProcessRuntimeVersion
+
+    func setRuntimeVersion(_ value: String) { runtimeVersion = value }
 
     init(api: KubeletAPIClient, nodeName: String, settings: KubeletSettings, version: String, logger: Logger) {
         self.api = api
@@ -61,7 +66,7 @@ actor NodeStatusReporter {
             ],
             "addresses": .array(addresses),
             "daemonEndpoints": ["kubeletEndpoint": ["Port": .int(Int64(settings.port))]],
-            "nodeInfo": HostInfo.nodeInfo(kubeletVersion: version),
+            "nodeInfo": HostInfo.nodeInfo(kubeletVersion: version, containerRuntimeVersion: runtimeVersion),
         ]
     }
 

@@ -26,6 +26,11 @@ public struct ContainerStatusSnapshot: Sendable, Equatable {
     public var lastTermination: Termination?
     /// Whether the startup probe (if any) has passed.
     public var started: Bool = false
+    /// The scheme of `containerID` in the pod's status: the CRI runtime's name (`containerd://…`), or `kubestrap`
+    /// for a host process.
+    public var runtimeName: String = "kubestrap"
+    /// The image the runtime ran (`docker.io/library/busybox@sha256:…`); empty for host processes.
+    public var imageID: String = ""
 
     public struct Termination: Sendable, Equatable {
         public var exitCode: Int32
@@ -39,6 +44,7 @@ public struct ContainerStatusSnapshot: Sendable, Equatable {
 /// What the runtime reports for core/v1 Events (Created, Started, Killing, BackOff, Unhealthy, Failed).
 public struct PodEvent: Sendable {
     public var podUID: String
+    /// Empty for an event about the pod (its sandbox) rather than one container.
     public var container: String
     public var type: String
     public var reason: String

@@ -9,7 +9,7 @@ public enum PodWorkerState: String, Sendable {
 
 /// Runs one pod: prepares its volumes, runs init containers to completion in order, then supervises its
 /// containers until the pod is terminated.
-actor PodWorker {
+actor PodWorker: PodWorking {
     let pod: KubeletPod
     private let context: RuntimeContext
     private let logger: Logger
@@ -61,25 +61,11 @@ actor PodWorker {
         }
     }
 
-    /// Sets up the pod's volumes, retrying with a growing delay (1 s to 2 min) while one fails, with upstream's
-    /// FailedMount event for each failure; false when the pod stops meanwhile.
+    /// Sets up the pod's volumes; false when the pod stops meanwhile.
     private func mountVolumes() async -> Bool {
-        var delay = 1.0
-        while !Task.isCancelled && state == .syncing {
-            let failures = await context.volumes.setUp(pod)
-            if failures.isEmpty {
-                mountingVolumes = false
-                return true
-            }
-            for (volume, error) in failures {
-                let message = "MountVolume.SetUp failed for volume \"\(volume)\" : \(error)"
-                logger.error("\(message)", metadata: ["retryIn": "\(Int(delay))s"])
-                context.events?.emit(PodEvent(podUID: pod.uid, container: "", type: "Warning", reason: "FailedMount", message: message))
-            }
-            do { try await Task.sleep(for: .seconds(delay)) } catch { return false }
-            delay = min(delay * 2, 120)
-        }
-        return false
+        guard await context.mountVolumes(of: pod, logger: logger, isSyncing: { await self.state == .syncing }) else { return false }
+        mountingVolumes = false
+        return true
     }
 
     /// Stops every container (SIGTERM, then SIGKILL after the grace period) and forgets the pod's checkpoints.
@@ -104,6 +90,9 @@ actor PodWorker {
         task?.cancel()
         for supervisor in initSupervisors + supervisors { await supervisor.detach() }
     }
+
+    /// Host processes share the host's network.
+    func podIPs() async -> [String] { [] }
 
     func initStatuses() async -> [ContainerStatusSnapshot] {
         if mountingVolumes { return Self.creating(pod.pod.spec.initContainers ?? []) }

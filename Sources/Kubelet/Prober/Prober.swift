@@ -12,25 +12,41 @@ public enum ProbeResult: Sendable, Equatable {
     case failure(String)
 }
 
-/// Runs probes against host processes: exec (exit code 0), tcpSocket (connect), httpGet (status 200–399;
-/// HTTPS without certificate verification, as upstream).
+/// Runs probes: exec (exit code 0), tcpSocket (connect), httpGet (status 200–399; HTTPS without certificate
+/// verification, as upstream). For host processes exec runs on the host and the network probes go to 127.0.0.1;
+/// a CRI container's prober runs exec through the runtime (ExecSync) and probes the pod's IP.
 public struct Prober: Sendable {
     let group: any EventLoopGroup
-    /// The container process whose mount namespace exec probes run in (nil: the kubelet's).
+    /// Runs an exec probe's command in the container; nil runs it on the host.
+    var exec: (@Sendable ([String], Double) async -> ProbeResult)? = nil
+    /// Where tcpSocket and httpGet probes go when they name no host.
+    var defaultHost = "127.0.0.1"
+    /// The host-process container whose mount namespace exec probes run in (nil: the kubelet's).
     var container: pid_t?
 
     public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.group = group
     }
 
+    /// This prober for one CRI container.
+    func forContainer(podIP: String, exec: @escaping @Sendable ([String], Double) async -> ProbeResult) -> Prober {
+        var copy = self
+        copy.exec = exec
+        copy.defaultHost = podIP
+        return copy
+    }
+
     public func run(_ probe: Probe, timeout: Double) async -> ProbeResult {
-        if let exec = probe.exec { return await runExec(exec.command ?? [], timeout: timeout) }
-        if let tcp = probe.tcpSocket { return await runTCP(host: tcp.host ?? "127.0.0.1", port: tcp.port, timeout: timeout) }
+        if let action = probe.exec {
+            if let exec { return await exec(action.command ?? [], timeout) }
+            return await runExec(action.command ?? [], timeout: timeout)
+        }
+        if let tcp = probe.tcpSocket { return await runTCP(host: tcp.host.flatMap { $0.isEmpty ? nil : $0 } ?? defaultHost, port: tcp.port, timeout: timeout) }
         if let http = probe.httpGet { return await runHTTP(http, timeout: timeout) }
         return .failure("probe has no handler")
     }
 
-    /// This prober for one running container: its exec probes see the container's mounts.
+    /// This prober for one running host-process container: its exec probes see the container's mounts.
     func inContainer(pid: pid_t) -> Prober {
         var prober = self
         prober.container = pid
@@ -81,7 +97,7 @@ public struct Prober: Sendable {
 
     func runHTTP(_ action: HTTPGetAction, timeout: Double) async -> ProbeResult {
         guard let port = port(action.port) else { return .failure("named ports are not supported for a static pod probe") }
-        let host = action.host.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
+        let host = action.host.flatMap { $0.isEmpty ? nil : $0 } ?? defaultHost
         let https = (action.scheme ?? "HTTP").uppercased() == "HTTPS"
         let path = action.path.flatMap { $0.isEmpty ? nil : $0 } ?? "/"
         let url = "\(https ? "https" : "http")://\(host):\(port)\(path)"

@@ -1,0 +1,189 @@
+import CRIClient
+import FoundationEssentials
+import KubeAPI
+import Logging
+
+/// A pod sandbox the kubelet finds in the runtime after a restart, with its containers by name.
+struct AdoptedSandbox: Sendable {
+    var id: String
+    var ready: Bool
+    var attempt: UInt32
+    var containers: [String: AdoptedContainer]
+}
+
+/// Runs one pod through the CRI runtime: its sandbox (RunPodSandbox: namespaces, network through the runtime's
+/// CNI, hostname, DNS, port mappings), then init containers in order, then the containers, each supervised by a
+/// `CRIContainerSupervisor`. Terminating stops the containers with the grace period, then stops and removes the
+/// sandbox (which releases its IP).
+actor CRIPodWorker: PodWorking {
+    let pod: KubeletPod
+    private let context: RuntimeContext
+    private let cri: KubeGenericRuntime
+    private let logger: Logger
+    private(set) var state: PodWorkerState = .syncing
+    private var initSupervisors: [CRIContainerSupervisor] = []
+    private var supervisors: [CRIContainerSupervisor] = []
+    private var task: Task<Void, Never>?
+    private var sandboxID: String?
+    private var sandboxConfig = Runtime_V1_PodSandboxConfig()
+    private var ips: [String] = []
+    let startedAt = Date()
+
+    /// The RuntimeClass handler (`runtime_handler` of RunPodSandbox); empty for the runtime's default.
+    private let handler: String
+
+    init(pod: KubeletPod, context: RuntimeContext, cri: KubeGenericRuntime, handler: String = "") {
+        self.pod = pod
+        self.handler = handler
+        self.context = context
+        self.cri = cri
+        var logger = context.logger
+        logger[metadataKey: "pod"] = "\(pod.namespace)/\(pod.name)"
+        self.logger = logger
+    }
+
+    func start(adopting sandbox: AdoptedSandbox?) {
+        guard task == nil else { return }
+        task = Task { await self.run(adopting: sandbox) }
+    }
+
+    private func event(_ type: String, _ reason: String, _ message: String) {
+        context.events?.emit(PodEvent(podUID: pod.uid, container: "", type: type, reason: reason, message: message))
+    }
+
+    private var sandboxInfo: (id: String, config: Runtime_V1_PodSandboxConfig, ips: [String])? {
+        sandboxID.map { ($0, sandboxConfig, ips) }
+    }
+
+    private func run(adopting adopted: AdoptedSandbox?) async {
+        logger.info("SyncPod: starting pod in the container runtime", metadata: ["uid": "\(pod.uid)", "runtime": "\(cri.runtimeName)"])
+        guard await context.mountVolumes(of: pod, logger: logger, isSyncing: { await self.state == .syncing }) else { return }
+        var containers: [String: AdoptedContainer] = [:]
+        if let adopted, adopted.ready {
+            sandboxID = adopted.id
+            sandboxConfig = SandboxConfigBuilder.build(pod, attempt: adopted.attempt, podLogsDir: context.settings.podLogsDir)
+            containers = adopted.containers
+            await refreshIPs()
+            logger.info("re-attached to the runtime's pod sandbox", metadata: ["podSandboxID": "\(adopted.id)"])
+        } else {
+            if let adopted { await removeSandbox(adopted.id) }
+            let attempt = adopted.map { $0.attempt + 1 } ?? 0
+            var delay = 1.0
+            while sandboxID == nil {
+                if Task.isCancelled || state != .syncing { return }
+                if await createSandbox(attempt: attempt) { break }
+                do { try await Task.sleep(for: .seconds(delay)) } catch { return }
+                delay = min(delay * 2, 60)
+            }
+        }
+        let info: @Sendable () async -> (id: String, config: Runtime_V1_PodSandboxConfig, ips: [String])? = { await self.sandboxInfo }
+        // Init containers run only when no main container is being re-attached.
+        let adoptingMain = pod.pod.spec.containers.contains { containers[$0.name] != nil }
+        if !adoptingMain {
+            for container in pod.pod.spec.initContainers ?? [] {
+                let supervisor = CRIContainerSupervisor(container: container, pod: pod, context: context, cri: cri, isInit: true, sandbox: info)
+                initSupervisors.append(supervisor)
+                await supervisor.start(adopting: containers[container.name])
+                let status = await supervisor.waitUntilDone()
+                if Task.isCancelled || state != .syncing { return }
+                if status != .exited(0) {
+                    logger.error("init container failed and the restart policy is Never; the pod will not start",
+                                 metadata: ["container": "\(container.name)"])
+                    return
+                }
+            }
+        }
+        for container in pod.pod.spec.containers {
+            let supervisor = CRIContainerSupervisor(container: container, pod: pod, context: context, cri: cri, isInit: false, sandbox: info)
+            supervisors.append(supervisor)
+            await supervisor.start(adopting: containers[container.name])
+        }
+    }
+
+    private func createSandbox(attempt: UInt32) async -> Bool {
+        let config = SandboxConfigBuilder.build(pod, attempt: attempt, podLogsDir: context.settings.podLogsDir)
+        try? FileManager.default.createDirectory(atPath: config.logDirectory, withIntermediateDirectories: true,
+                                                 attributes: [.posixPermissions: 0o755])
+        var request = Runtime_V1_RunPodSandboxRequest()
+        request.config = config
+        request.runtimeHandler = handler
+        do {
+            let response = try await cri.runtime.runPodSandbox(request, timeout: .seconds(240))
+            sandboxID = response.podSandboxID
+            sandboxConfig = config
+            await refreshIPs()
+            logger.info("RunPodSandbox", metadata: ["podSandboxID": "\(response.podSandboxID)", "podIPs": "\(ips)"])
+            return true
+        } catch {
+            logger.error("CreatePodSandbox for pod failed: \(error)")
+            event("Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: \(error)")
+            return false
+        }
+    }
+
+    private func refreshIPs() async {
+        guard let id = sandboxID, pod.pod.spec.hostNetwork != true else { return }
+        var request = Runtime_V1_PodSandboxStatusRequest()
+        request.podSandboxID = id
+        guard let status = try? await cri.runtime.podSandboxStatus(request, timeout: .seconds(30)).status else { return }
+        let network = status.network
+        ips = ([network.ip] + network.additionalIps.map(\.ip)).filter { !$0.isEmpty }
+    }
+
+    private func removeSandbox(_ id: String) async {
+        await KubeRuntimeRelist.removeSandbox(id, runtime: cri.runtime, logger: logger)
+    }
+
+    func terminate(grace: Double?) async {
+        guard state == .syncing else { return }
+        state = .terminating
+        task?.cancel()
+        _ = await task?.value
+        let period = grace ?? Double(pod.pod.spec.terminationGracePeriodSeconds ?? 30)
+        logger.info("Killing pod", metadata: ["uid": "\(pod.uid)", "gracePeriod": "\(Int(period))"])
+        await withTaskGroup(of: Void.self) { group in
+            for supervisor in initSupervisors + supervisors {
+                group.addTask { await supervisor.stop(grace: period) }
+            }
+        }
+        if let id = sandboxID { await removeSandbox(id) }
+        await context.volumes.tearDown(podUID: pod.uid)
+        state = .terminated
+    }
+
+    func detach() async {
+        task?.cancel()
+        for supervisor in initSupervisors + supervisors { await supervisor.detach() }
+    }
+
+    func initStatuses() async -> [ContainerStatusSnapshot] {
+        var out: [ContainerStatusSnapshot] = []
+        for supervisor in initSupervisors { out.append(await supervisor.snapshot) }
+        return out
+    }
+
+    func statuses() async -> [ContainerStatusSnapshot] {
+        var out: [ContainerStatusSnapshot] = []
+        for supervisor in supervisors { out.append(await supervisor.snapshot) }
+        // Containers not started yet (the sandbox or an init container is still on its way) are waiting.
+        for container in pod.pod.spec.containers.dropFirst(out.count) {
+            out.append(ContainerStatusSnapshot(name: container.name, state: .waiting(reason: "ContainerCreating", message: nil),
+                                               restartCount: 0, ready: false, pid: nil, containerID: nil,
+                                               image: container.image ?? "", runtimeName: cri.runtimeName))
+        }
+        return out
+    }
+
+    func podIPs() async -> [String] { ips }
+
+    var sandboxIDForStreaming: String? { sandboxID }
+    nonisolated var runtimeForStreaming: any RuntimeService { cri.runtime }
+
+    /// The running container of this name (regular, init or ephemeral), for exec and attach.
+    func containerID(named name: String) async -> String? {
+        for supervisor in supervisors + initSupervisors where supervisor.container.name == name {
+            return await supervisor.snapshot.containerID
+        }
+        return nil
+    }
+}

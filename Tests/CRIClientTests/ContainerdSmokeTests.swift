@@ -1,0 +1,49 @@
+import CRIClient
+import Testing
+import Glibc
+
+/// Against the host's containerd when one runs (CI installs and starts it); skipped otherwise.
+@Suite struct ContainerdSmokeTests {
+    static let socket = "/run/containerd/containerd.sock"
+    static var available: Bool { access(socket, W_OK) == 0 }
+
+    @Test(.enabled(if: ContainerdSmokeTests.available))
+    func versionAndStatus() async throws {
+        let connection = GRPCConnection(socketPath: Self.socket)
+        let runtime = RemoteRuntimeService(connection: connection)
+        let version = try await runtime.version()
+        #expect(version.runtimeName == "containerd")
+        #expect(version.runtimeApiVersion == "v1")
+        let status = try await runtime.status()
+        #expect(status.status.conditions.contains { $0.type == "RuntimeReady" })
+        // Many calls on one connection: containerd's BDP pings must not make the client drop it.
+        for _ in 0..<300 { _ = try await runtime.version(.init(), timeout: .seconds(10)) }
+        await connection.close()
+    }
+
+    @Test(.enabled(if: ContainerdSmokeTests.available))
+    func unknownContainerIsNotFound() async throws {
+        let connection = GRPCConnection(socketPath: Self.socket)
+        var request = Runtime_V1_ContainerStatusRequest()
+        request.containerID = "does-not-exist"
+        do {
+            _ = try await RemoteRuntimeService(connection: connection).containerStatus(request)
+            Issue.record("expected NotFound")
+        } catch let status as GRPCStatus {
+            #expect(status.code == .notFound)
+            #expect(status.description.hasPrefix("rpc error: code = NotFound desc = "))
+        }
+        await connection.close()
+    }
+
+    @Test func missingSocketIsUnavailable() async throws {
+        let connection = GRPCConnection(socketPath: "/nonexistent/containerd.sock")
+        do {
+            _ = try await RemoteRuntimeService(connection: connection).version()
+            Issue.record("expected Unavailable")
+        } catch let status as GRPCStatus {
+            #expect(status.code == .unavailable)
+            #expect(status.message.contains("/nonexistent/containerd.sock"))
+        }
+    }
+}
