@@ -65,9 +65,9 @@ import Testing
         #expect(read("\(cmDir)/mode") == "green")
         #expect(!FileManager.default.fileExists(atPath: "\(cmDir)/size"))
 
-        // Tear-down removes the pod's volumes.
+        // Tear-down removes the pod's volumes, and its dir with nothing else in it.
         await manager.tearDown(podUID: "uid-1")
-        #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/pods/uid-1/volumes"))
+        #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/pods/uid-1"))
     }
 
     @Test func missingObjectsAndKeysAreFailedMountsUnlessOptional() async throws {
@@ -248,8 +248,10 @@ import Testing
         #expect(await manager.setUp(Self.pod(uid: "kept", volumes: [scratch])).isEmpty)
         // A pod dir left by an earlier kubelet.
         try FileManager.default.createDirectory(atPath: "\(dir.path)/pods/old/volumes/kubernetes.io~empty-dir/s", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(dir.path)/pods/old/containers/c", withIntermediateDirectories: true)
         await manager.cleanUpOrphans(active: [])
         #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/pods/old/volumes"))
+        #expect(FileManager.default.fileExists(atPath: "\(dir.path)/pods/old/containers/c"))   // the checkpoint store's
         #expect(FileManager.default.fileExists(atPath: "\(dir.path)/pods/kept/volumes/kubernetes.io~empty-dir/s"))
     }
 }

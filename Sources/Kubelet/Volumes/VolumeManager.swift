@@ -311,6 +311,8 @@ public actor VolumeManager {
         do { try AtomicFile.removeTree("\(podDir(podUID))/volumes") } catch {
             logger.warning("could not remove the pod's volumes: \(error)", metadata: ["uid": "\(podUID)"])
         }
+        // The pod's dir goes too once nothing else (container checkpoints) is in it.
+        rmdir(podDir(podUID))
     }
 
     /// Removes the volumes of pod dirs under the root dir that belong to no pod in `active` (pods removed while the
