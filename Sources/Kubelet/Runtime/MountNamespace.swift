@@ -16,8 +16,9 @@ enum MountNamespace {
         var sourceIsDirectory: Bool
     }
 
-    /// The binds for `mounts`: a missing host path is made a directory (as containerd does for a hostPath), and a
-    /// mount of a path onto itself that changes nothing is left out.
+    /// The binds for `mounts`: a missing host path is made a directory (as containerd does for a hostPath). A path
+    /// mounted onto itself is bound only to make a directory read-only: a file bound onto itself would keep showing
+    /// its old inode once the host replaces it by a rename (a renewed kubeconfig or certificate).
     static func prepare(_ mounts: [ContainerMount]) throws(RuntimeError) -> [Bind] {
         var binds: [Bind] = []
         for mount in mounts {
@@ -31,9 +32,10 @@ enum MountNamespace {
                 }
                 st.st_mode = S_IFDIR
             }
-            if mount.hostPath == mount.containerPath && !mount.readOnly { continue }
+            let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+            if mount.hostPath == mount.containerPath && !(mount.readOnly && isDirectory) { continue }
             binds.append(Bind(source: mount.hostPath, target: mount.containerPath, readOnly: mount.readOnly,
-                              sourceIsDirectory: (st.st_mode & S_IFMT) == S_IFDIR))
+                              sourceIsDirectory: isDirectory))
         }
         return binds
     }
