@@ -21,8 +21,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
-        // Only the runtime library: the CRI's message types are generated once (tools/cri) and committed.
-        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Shared, dependency-free building blocks.
@@ -50,9 +48,8 @@ let package = Package(
         .target(name: "KubeConfig", dependencies: ["KubeYAML", "AtomicFile"]),
         .target(name: "KubeadmAPI", dependencies: ["KubeAPI", "KubeYAML", "PKI"]),
         // The kubelet's side of the CRI (k8s.io/cri-client): runtime.v1 RuntimeService and ImageService over gRPC on a
-        // unix socket.
+        // unix socket, with message types generated from upstream's api.proto (tools/cri) and committed.
         .target(name: "CRIClient", dependencies: [
-            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -148,8 +145,6 @@ let package = Package(
         // relative relocations packed (DT_RELR: 72k RELA entries, 1.7 MiB read at every start, become 14 KiB).
         .executableTarget(name: "kubelet", dependencies: ["Kubelet", "KubeCommand", "KubestrapVersion"],
                           linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims",
-                                                         // SwiftProtobuf (the CRI client) imports all of Foundation.
-                                                         "-lFoundation", "-lCoreFoundation", "-lFoundationInternationalization", "-l_FoundationICU",
                                                          "-use-ld=lld", "-Xlinker", "--no-export-dynamic",
                                                          "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])]),
         .target(name: "APIServerCommand", dependencies: [

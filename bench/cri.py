@@ -15,6 +15,7 @@ import argparse, json, os, re, signal, statistics, subprocess, sys, tempfile, ti
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--bin", default=".build/release")
+    p.add_argument("--kubelet", help="the kubelet binary (default BIN/kubelet)")
     p.add_argument("--pods", type=int, default=20)
     p.add_argument("--rss-pods", type=int, default=10)
     a = p.parse_args()
@@ -37,7 +38,7 @@ def main():
             f.write(f"apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nport: 20251\nhealthzPort: 0\n"
                     f"podLogsDir: {work}/logs/pods\n")
         env = dict(os.environ, KUBECONFIG=kubeconfig)
-        kubelet = subprocess.Popen([f"{a.bin}/kubelet", f"--config={work}/config.yaml", f"--kubeconfig={root}/kubelet.conf",
+        kubelet = subprocess.Popen([a.kubelet or f"{a.bin}/kubelet", f"--config={work}/config.yaml", f"--kubeconfig={root}/kubelet.conf",
                                     f"--pod-manifest-path={work}/manifests", f"--root-dir={work}/root",
                                     "--container-runtime-endpoint=unix:///run/containerd/containerd.sock",
                                     "--hostname-override=test-env"], stdout=open(f"{work}/kubelet.log", "w"), stderr=subprocess.STDOUT)

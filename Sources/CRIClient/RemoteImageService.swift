@@ -1,4 +1,4 @@
-import SwiftProtobuf
+
 
 /// The CRI ImageService of a container runtime: list, inspect, pull and remove images. PullImage can take minutes,
 /// so callers give it a longer timeout than the default.

@@ -1,4 +1,4 @@
-import SwiftProtobuf
+
 
 /// The CRI RuntimeService of a container runtime (k8s.io/cri-client's remote runtime service): pod sandboxes,
 /// containers, exec/attach/port-forward URLs, status. Each call is one unary gRPC call; errors are `GRPCStatus`.

@@ -125,23 +125,19 @@ public actor Kubelet {
     func sync(_ pods: [KubeletPod]) async {
         let desired = Dictionary(pods.map { ($0.uid, $0) }, uniquingKeysWith: { a, _ in a })
         let gone = workers.filter { desired[$0.key] == nil }
-        if !gone.isEmpty {
-            for uid in gone.keys {
-                workers[uid] = nil
-                terminating.insert(uid)
+        // Each pod stops in its own task, so one slow container's grace period holds back no other pod.
+        for (uid, worker) in gone {
+            workers[uid] = nil
+            terminating.insert(uid)
+            let pod = worker.pod
+            if pod.isStatic { stoppingStatic[pod.fullName, default: 0] += 1 }
+            let grace = apiDeletionGrace[uid]
+            logger.info(pod.isStatic ? "static pod removed or changed; stopping it" : "pod deleted or no longer bound here; stopping it",
+                        metadata: ["pod": "\(pod.fullName)", "uid": "\(uid)"])
+            terminations[uid] = Task {
+                await worker.terminate(grace: grace)
+                await self.finishedTerminating(uid, staticName: pod.isStatic ? pod.fullName : nil)
             }
-            await withTaskGroup(of: Void.self) { group in
-                for (uid, worker) in gone {
-                    let grace = apiDeletionGrace[uid]
-                    group.addTask {
-                        let pod = await worker.pod
-                        self.logger.info(pod.isStatic ? "static pod removed or changed; stopping it" : "pod deleted or no longer bound here; stopping it",
-                                         metadata: ["pod": "\(pod.fullName)", "uid": "\(uid)"])
-                        await worker.terminate(grace: grace)
-                    }
-                }
-            }
-            terminating.subtract(gone.keys)
         }
         // Containers of pods that went away while the kubelet was down, once their source is known.
         for (uid, containers) in pendingAdoption where desired[uid] == nil {
@@ -168,7 +164,9 @@ public actor Kubelet {
                 }
             }
         }
-        for pod in pods where workers[pod.uid] == nil && !terminating.contains(pod.uid) {
+        // A changed static pod starts once the previous one has stopped, as upstream's: both would want its ports.
+        for pod in pods where workers[pod.uid] == nil && !terminating.contains(pod.uid)
+            && !(pod.isStatic && stoppingStatic[pod.fullName] != nil) {
             if let cri, let handler = await runtimeHandler(for: pod), handler != Self.hostProcessHandler {
                 let worker = CRIPodWorker(pod: pod, context: context, cri: cri, handler: handler)
                 workers[pod.uid] = worker
@@ -223,6 +221,27 @@ public actor Kubelet {
 
     /// The volume manager, for the container runtime: `mounts(for:container:)` lists what a container mounts.
     public nonisolated var volumes: VolumeManager { context.volumes }
+
+    private var terminations: [String: Task<Void, Never>] = [:]
+    /// Static pods (by full name) whose previous instance is still stopping.
+    private var stoppingStatic: [String: Int] = [:]
+
+    private func finishedTerminating(_ uid: String, staticName: String?) {
+        terminating.remove(uid)
+        terminations[uid] = nil
+        if let staticName {
+            let left = (stoppingStatic[staticName] ?? 1) - 1
+            stoppingStatic[staticName] = left > 0 ? left : nil
+        }
+        changed.yield()
+    }
+
+    /// Waits until every pod being stopped has stopped.
+    func waitForTerminations() async {
+        while let (_, task) = terminations.first {
+            await task.value
+        }
+    }
 
     /// Whether the pod with this UID still has a worker (running or being stopped).
     public func isActive(_ uid: String) -> Bool { workers[uid] != nil || terminating.contains(uid) }
@@ -295,5 +314,6 @@ public actor Kubelet {
         await withTaskGroup(of: Void.self) { group in
             for worker in all.values { group.addTask { await worker.terminate(grace: nil) } }
         }
+        await waitForTerminations()
     }
 }

@@ -3,7 +3,6 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
-import SwiftProtobuf
 
 /// A gRPC client connection over a unix socket, for unary calls only (all the CRI's RuntimeService and ImageService
 /// calls the kubelet makes are unary). Built on swift-nio-http2 directly rather than grpc-swift's transport so the
@@ -94,13 +93,10 @@ public actor GRPCConnection {
 
     /// One unary call: `method` is `/package.Service/Method`. Fails with a `GRPCStatus` for a non-OK status, a
     /// deadline passed (`deadlineExceeded`), or a transport failure (`unavailable`).
-    public func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+    public func unary<Request: ProtoMessage, Response: ProtoMessage>(
         _ method: String, _ request: Request, timeout: Duration = .seconds(120), as: Response.Type = Response.self
     ) async throws -> Response {
-        let payload: [UInt8]
-        do { payload = try request.serializedBytes() } catch {
-            throw GRPCStatus(code: .internal, message: "encoding the \(Request.protoMessageName) request: \(error)")
-        }
+        let payload = request.serializedBytes()
         let stream = try await openStream()
         let seconds = max(1, Int64(timeout.components.seconds))
         var headers = HTTPHeaders([
@@ -162,7 +158,7 @@ public actor GRPCConnection {
         }
     }
 
-    static func decode<Response: SwiftProtobuf.Message>(_ body: ByteBuffer, as: Response.Type) throws -> Response {
+    static func decode<Response: ProtoMessage>(_ body: ByteBuffer, as: Response.Type) throws -> Response {
         var body = body
         guard let compressed = body.readInteger(as: UInt8.self), let length = body.readInteger(as: UInt32.self) else {
             // An empty body is an empty message only when the server sent nothing at all.

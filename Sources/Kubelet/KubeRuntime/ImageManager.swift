@@ -39,7 +39,7 @@ actor ImageManager {
     func ensureImage(_ container: Container, pod: KubeletPod, context: RuntimeContext,
                      event: @Sendable (String, String, String) -> Void) async throws(ImagePullFailure) -> String {
         let image = container.image ?? ""
-        guard !image.isEmpty, !image.contains(" "), image == image.trimmingCharacters(in: .whitespaces) else {
+        guard !image.isEmpty, !image.contains(where: { $0.isWhitespace }) else {
             throw ImagePullFailure(reason: "InvalidImageName", message: "Failed to apply default image tag \"\(image)\": couldn't parse image name \"\(image)\": invalid reference format")
         }
         var spec = Runtime_V1_ImageSpec()
