@@ -90,3 +90,138 @@ void ks_set_thread_name(const char *name) {
     truncated[sizeof truncated - 1] = '\0';
     pthread_setname_np(pthread_self(), truncated);
 }
+
+/* ---- host processes in their own mount namespace ----
+   Everything between fork and exec uses system calls only (no allocation, no locks): the kubelet has many threads,
+   and the child has a copy of their memory without them. */
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sched.h>
+
+static void report(int fd, int stage, int error, int index) {
+    struct ks_spawn_failure f = { stage, error, index };
+    ssize_t ignored = write(fd, &f, sizeof f);
+    (void)ignored;
+    _exit(127);
+}
+
+/* mkdir -p with a copy on the stack. */
+static int make_parents(const char *path, int last_too) {
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf) return ENAMETOOLONG;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == 0) {
+            if (buf[i] == 0 && !last_too) break;
+            char saved = buf[i];
+            buf[i] = 0;
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST) return errno;
+            buf[i] = saved;
+        }
+    }
+    return 0;
+}
+
+static int ensure_target(const char *target, int is_dir) {
+    struct stat st;
+    if (stat(target, &st) == 0) return 0;
+    if (is_dir) return make_parents(target, 1);
+    int rc = make_parents(target, 0);
+    if (rc != 0) return rc;
+    int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return errno;
+    close(fd);
+    return 0;
+}
+
+int ks_spawn_in_mount_namespace(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                                int stdout_fd, int stderr_fd, int keep_fd_a, int keep_fd_b,
+                                const struct ks_bind_mount *mounts, int mount_count, int require_namespace,
+                                int join_mount_ns_fd, pid_t *pid, struct ks_spawn_failure *failure) {
+    failure->stage = KS_STAGE_NONE;
+    failure->error = 0;
+    failure->index = -1;
+    int status_pipe[2];
+    if (pipe2(status_pipe, O_CLOEXEC) != 0) { failure->stage = KS_STAGE_FORK; failure->error = errno; return errno; }
+
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t child = fork();
+    if (child < 0) {
+        int e = errno;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        close(status_pipe[0]); close(status_pipe[1]);
+        failure->stage = KS_STAGE_FORK; failure->error = e;
+        return e;
+    }
+    if (child == 0) {
+        int status_fd = status_pipe[1];
+        /* Default dispositions and an empty mask, as POSIX_SPAWN_SETSIGDEF | SETSIGMASK give ks_spawn's children. */
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        setsid();
+
+        if (join_mount_ns_fd >= 0) {
+            if (setns(join_mount_ns_fd, CLONE_NEWNS) != 0) report(status_fd, KS_STAGE_SETNS, errno, -1);
+        } else if (unshare(CLONE_NEWNS) != 0) {
+            if (require_namespace) report(status_fd, KS_STAGE_UNSHARE, errno, -1);
+        } else {
+            if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0) report(status_fd, KS_STAGE_PROPAGATION, errno, -1);
+            for (int i = 0; i < mount_count; i++) {
+                int rc = ensure_target(mounts[i].target, mounts[i].source_is_dir);
+                if (rc != 0) report(status_fd, KS_STAGE_MOUNT_TARGET, rc, i);
+                if (mount(mounts[i].source, mounts[i].target, NULL, MS_BIND | MS_REC, NULL) != 0)
+                    report(status_fd, KS_STAGE_BIND, errno, i);
+                if (mounts[i].read_only &&
+                    mount(NULL, mounts[i].target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0)
+                    report(status_fd, KS_STAGE_READ_ONLY, errno, i);
+            }
+        }
+
+        /* Move the descriptors the child keeps above the ones they go to, then into place. */
+        int out = fcntl(stdout_fd, F_DUPFD_CLOEXEC, 16);
+        int err = fcntl(stderr_fd, F_DUPFD_CLOEXEC, 16);
+        int ka = keep_fd_a >= 0 ? fcntl(keep_fd_a, F_DUPFD_CLOEXEC, 16) : -1;
+        int kb = keep_fd_b >= 0 ? fcntl(keep_fd_b, F_DUPFD_CLOEXEC, 16) : -1;
+        int st = fcntl(status_fd, F_DUPFD_CLOEXEC, 16);
+        if (out < 0 || err < 0 || st < 0 || (keep_fd_a >= 0 && ka < 0) || (keep_fd_b >= 0 && kb < 0))
+            report(status_fd, KS_STAGE_FILES, errno, -1);
+        status_fd = st;
+        int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ||
+            (ka >= 0 && dup2(ka, 3) < 0) || (kb >= 0 && dup2(kb, 4) < 0))
+            report(status_fd, KS_STAGE_FILES, errno, -1);
+        /* The status pipe stays (close-on-exec) at 5; nothing else of the kubelet reaches the container. */
+        if (dup3(status_fd, 5, O_CLOEXEC) < 0) report(status_fd, KS_STAGE_FILES, errno, -1);
+        status_fd = 5;
+        if (syscall(SYS_close_range, 6U, ~0U, 0) != 0) {
+            for (int fd = 6; fd < 65536; fd++) close(fd);
+        }
+        if (cwd != NULL && chdir(cwd) != 0) report(status_fd, KS_STAGE_CHDIR, errno, -1);
+        execve(path, argv, envp);
+        report(status_fd, KS_STAGE_EXEC, errno, -1);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(status_pipe[1]);
+    struct ks_spawn_failure f;
+    ssize_t n;
+    do { n = read(status_pipe[0], &f, sizeof f); } while (n < 0 && errno == EINTR);
+    close(status_pipe[0]);
+    if (n == (ssize_t)sizeof f) {
+        int ignored_status;
+        while (waitpid(child, &ignored_status, 0) < 0 && errno == EINTR) {}
+        *failure = f;
+        return f.error != 0 ? f.error : EINVAL;
+    }
+    *pid = child;
+    return 0;
+}

@@ -114,6 +114,11 @@ public struct EnvVarSource: Codable, Sendable, Equatable {
 public struct ObjectFieldSelector: Codable, Sendable, Equatable {
     public var apiVersion: String?
     public var fieldPath: String
+
+    public init(apiVersion: String? = nil, fieldPath: String) {
+        self.apiVersion = apiVersion
+        self.fieldPath = fieldPath
+    }
 }
 
 public struct ResourceRequirements: Codable, Sendable, Equatable {
@@ -126,22 +131,51 @@ public struct VolumeMount: Codable, Sendable, Equatable {
     public var readOnly: Bool?
     public var mountPath: String
     public var subPath: String?
+    public var subPathExpr: String?
+
+    public init(name: String, mountPath: String, readOnly: Bool? = nil, subPath: String? = nil) {
+        self.name = name
+        self.mountPath = mountPath
+        self.readOnly = readOnly
+        self.subPath = subPath
+    }
 }
 
 public struct Volume: Codable, Sendable, Equatable {
     public var name: String
     public var hostPath: HostPathVolumeSource?
     public var emptyDir: EmptyDirVolumeSource?
+    public var configMap: ConfigMapVolumeSource?
+    public var secret: SecretVolumeSource?
+    public var downwardAPI: DownwardAPIVolumeSource?
+    public var projected: ProjectedVolumeSource?
+    public var persistentVolumeClaim: PersistentVolumeClaimVolumeSource?
+
+    public init(name: String, hostPath: HostPathVolumeSource? = nil, emptyDir: EmptyDirVolumeSource? = nil) {
+        self.name = name
+        self.hostPath = hostPath
+        self.emptyDir = emptyDir
+    }
 }
 
 public struct HostPathVolumeSource: Codable, Sendable, Equatable {
     public var path: String
     public var type: String?
+
+    public init(path: String, type: String? = nil) {
+        self.path = path
+        self.type = type
+    }
 }
 
 public struct EmptyDirVolumeSource: Codable, Sendable, Equatable {
     public var medium: String?
     public var sizeLimit: String?
+
+    public init(medium: String? = nil, sizeLimit: String? = nil) {
+        self.medium = medium
+        self.sizeLimit = sizeLimit
+    }
 }
 
 public struct Probe: Codable, Sendable, Equatable {

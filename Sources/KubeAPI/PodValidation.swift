@@ -34,9 +34,10 @@ public enum PodValidation {
                 if let type = hostPath.type, !hostPathTypes.contains(type) {
                     errors.append(.notSupported("\(path).hostPath.type", type, hostPathTypes.filter { !$0.isEmpty }))
                 }
-            } else if volume.emptyDir == nil {
+            } else if volume.emptyDir == nil && volume.downwardAPI == nil {
+                // The other sources reference API objects, which a static pod cannot.
                 errors.append(FieldError(kind: .forbidden, field: path, value: nil,
-                                         detail: "only hostPath and emptyDir volumes can be used by a static pod"))
+                                         detail: "only hostPath, emptyDir and downwardAPI volumes can be used by a static pod"))
             }
         }
         var containerNames = Set<String>()

@@ -37,7 +37,8 @@ public actor Kubelet {
         self.logger = logger
         self.logCollector = PodLogGarbageCollector(podLogsDir: settings.podLogsDir, containerLogsDir: settings.containerLogsDir)
         self.context = RuntimeContext(settings: settings, checkpoints: CheckpointStore(rootDir: settings.rootDir),
-                                      prober: Prober(), logger: logger, hostname: hostname, events: events, api: api)
+                                      prober: Prober(), logger: logger, hostname: hostname, events: events, api: api,
+                                      volumes: VolumeManager(rootDir: settings.rootDir, api: api, logger: logger))
         for checkpoint in context.checkpoints.all() {
             pendingAdoption[checkpoint.podUID, default: [:]][checkpoint.containerName] = checkpoint
         }
@@ -65,6 +66,10 @@ public actor Kubelet {
             } else {
                 setFilePods([])
             }
+            // API-data volumes follow their objects (and tokens are renewed) once per sync period.
+            let volumes = context.volumes
+            let period = settings.syncFrequency
+            group.addTask { await volumes.run(period: period) }
             // One loop applies the sources' changes, so two syncs never interleave.
             group.addTask {
                 for await _ in self.changes {
@@ -110,6 +115,11 @@ public actor Kubelet {
         await sync(filePods + apiPods)
         SystemdNotifier.notify("STATUS=\(await summary())")
         logCollector.sweep(activeUIDs: Set(workers.keys).union(terminating), now: Date().timeIntervalSince1970)
+        // Once every source has been read, volumes left by pods that are gone can go.
+        if apiSynced || context.api == nil {
+            await context.volumes.cleanUpOrphans(active: Set(workers.keys).union(terminating).union(pendingAdoption.keys)
+                .union(pendingSandboxes.keys))
+        }
     }
 
     func sync(_ pods: [KubeletPod]) async {
@@ -208,6 +218,9 @@ public actor Kubelet {
         guard let criWorker = worker as? CRIPodWorker else { return nil }
         return try await criWorker.streamingURL(container: container, kind: kind, tty: tty, stdin: stdin, stdout: stdout, stderr: stderr)
     }
+
+    /// The volume manager, for the container runtime: `mounts(for:container:)` lists what a container mounts.
+    public nonisolated var volumes: VolumeManager { context.volumes }
 
     private var terminations: [String: Task<Void, Never>] = [:]
     /// Static pods (by full name) whose previous instance is still stopping.

@@ -20,7 +20,8 @@ import Testing
         configuration.podLogsDir = "\(dir.path)/pods-logs"
         let settings = try KubeletSettings(configuration: configuration, rootDir: "\(dir.path)/root", nodeName: "n1")
         return RuntimeContext(settings: settings, checkpoints: CheckpointStore(rootDir: "\(dir.path)/root"), prober: Prober(),
-                              logger: testLogger, hostname: "host", events: events)
+                              logger: testLogger, hostname: "host", events: events,
+                              volumes: VolumeManager(rootDir: "\(dir.path)/root", api: nil, logger: testLogger))
     }
 
     @Test func podRunsInASandboxWithItsConfiguration() async throws {

@@ -14,7 +14,8 @@ import Synchronization
         let settings = try KubeletSettings(configuration: configuration, rootDir: "\(dir.path)/root", nodeName: "n1")
         try FileManager.default.createDirectory(atPath: settings.rootDir, withIntermediateDirectories: true)
         var context = RuntimeContext(settings: settings, checkpoints: CheckpointStore(rootDir: settings.rootDir), prober: Prober(),
-                                     logger: testLogger, hostname: "n1", events: events, api: api)
+                                     logger: testLogger, hostname: "n1", events: events, api: api,
+                                     volumes: VolumeManager(rootDir: settings.rootDir, api: api, logger: testLogger))
         context.configErrorMaxDelay = 0.05
         return context
     }

@@ -11,6 +11,39 @@
 int ks_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
              int stdout_fd, int stderr_fd, int keep_fd_a, int keep_fd_b, pid_t *pid);
 
+/// A bind mount made in a host process's own mount namespace: `source` (a directory or file of the host)
+/// appears at `target`, read-only when `read_only`. A missing target is created (a directory, or an empty file
+/// when `source_is_dir` is 0).
+struct ks_bind_mount {
+    const char *source;
+    const char *target;
+    int read_only;
+    int source_is_dir;
+};
+
+/// Where ks_spawn_in_mount_namespace failed (in `failure->stage`); `failure->index` names the mount.
+enum {
+    KS_STAGE_NONE = 0, KS_STAGE_FORK, KS_STAGE_UNSHARE, KS_STAGE_PROPAGATION, KS_STAGE_MOUNT_TARGET, KS_STAGE_BIND,
+    KS_STAGE_READ_ONLY, KS_STAGE_FILES, KS_STAGE_CHDIR, KS_STAGE_EXEC, KS_STAGE_SETNS
+};
+struct ks_spawn_failure {
+    int stage;
+    int error;
+    int index;
+};
+
+/// As ks_spawn, but the child first enters a mount namespace of its own (unshare CLONE_NEWNS) in which the
+/// whole tree is made a recursive slave, so nothing mounted there reaches the host while the host's later mounts
+/// still show, and then makes `mounts` in order. With `require_namespace` 0 a kernel that refuses the namespace
+/// (no CAP_SYS_ADMIN) runs the command in the kubelet's namespace, ignoring `mounts`. With `join_mount_ns_fd`
+/// >= 0 (an open /proc/<pid>/ns/mnt) the child joins that namespace instead (setns), for a command run inside a
+/// running container (exec probes, exec). Returns 0 and sets *pid, or an errno value with *failure saying which
+/// step failed.
+int ks_spawn_in_mount_namespace(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                                int stdout_fd, int stderr_fd, int keep_fd_a, int keep_fd_b,
+                                const struct ks_bind_mount *mounts, int mount_count, int require_namespace,
+                                int join_mount_ns_fd, pid_t *pid, struct ks_spawn_failure *failure);
+
 /// pipe2(fds, O_CLOEXEC).
 int ks_pipe_cloexec(int fds[2]);
 

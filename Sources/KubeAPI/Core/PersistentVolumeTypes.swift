@@ -16,6 +16,9 @@ public struct PersistentVolumeSpec: Codable, Sendable, Equatable, GoZeroValue {
     @OmitEmpty public var storageClassName: String = ""
     /// Filesystem (the default) or Block.
     public var volumeMode: String?
+    /// The two sources a kubelet without volume plugins can mount: a directory of the node.
+    public var hostPath: HostPathVolumeSource?
+    public var local: LocalVolumeSource?
 
     public init() {}
     public static var goZero: PersistentVolumeSpec { .init() }

@@ -150,7 +150,14 @@ actor CRIContainerSupervisor {
             retryDelay = max(retryDelay * 2, 1).clamped(max: 10)
             return nil
         }
-        let mounts = VolumeMounts.mounts(for: container, pod: pod, rootDir: context.settings.rootDir)
+        let mounts: [ContainerMount]
+        do { mounts = try await context.volumes.mounts(for: pod, container: container, environment: environment) } catch {
+            state = .waiting(reason: "CreateContainerConfigError", message: "\(error)")
+            logger.error("CreateContainerConfigError: \(error)")
+            event("Warning", "Failed", "Error: \(error)")
+            retryDelay = max(retryDelay * 2, 2).clamped(max: 60)
+            return nil
+        }
         let config = ContainerConfigBuilder.build(container, pod: pod, imageRef: imageRef, attempt: restartCount,
                                                   environment: environment, mounts: mounts)
         var request = Runtime_V1_CreateContainerRequest()

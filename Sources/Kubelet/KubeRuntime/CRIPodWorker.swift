@@ -57,11 +57,7 @@ actor CRIPodWorker: PodWorking {
 
     private func run(adopting adopted: AdoptedSandbox?) async {
         logger.info("SyncPod: starting pod in the container runtime", metadata: ["uid": "\(pod.uid)", "runtime": "\(cri.runtimeName)"])
-        while let problem = HostPathVolumes.prepare(pod.pod.spec.volumes ?? []) {
-            logger.error("MountVolume.SetUp failed: \(problem); retrying in 10s")
-            event("Warning", "FailedMount", "MountVolume.SetUp failed: \(problem)")
-            do { try await Task.sleep(for: .seconds(10)) } catch { return }
-        }
+        guard await context.mountVolumes(of: pod, logger: logger, isSyncing: { await self.state == .syncing }) else { return }
         var containers: [String: AdoptedContainer] = [:]
         if let adopted, adopted.ready {
             sandboxID = adopted.id
@@ -151,6 +147,7 @@ actor CRIPodWorker: PodWorking {
             }
         }
         if let id = sandboxID { await removeSandbox(id) }
+        await context.volumes.tearDown(podUID: pod.uid)
         state = .terminated
     }
 

@@ -2,13 +2,6 @@ import CRIClient
 import FoundationEssentials
 import KubeAPI
 
-/// One bind mount of a container, from the pod's volumes (host path → container path).
-struct ContainerMount: Sendable, Equatable {
-    var hostPath: String
-    var containerPath: String
-    var readOnly: Bool
-}
-
 /// ContainerConfig for one container of a pod (upstream's generateContainerConfig): image, command/args, env,
 /// working dir, mounts, log path, stdin/tty, labels/annotations, resources and the Linux security context.
 enum ContainerConfigBuilder {

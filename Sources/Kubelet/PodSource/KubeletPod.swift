@@ -46,7 +46,7 @@ public struct ManifestError: Error, CustomStringConvertible, Sendable {
 
 public enum StaticPodParser {
     /// Parses a YAML or JSON manifest into a defaulted, validated static pod.
-    /// Returns the pod and the warnings about it (unknown fields, mount paths a host process cannot honour).
+    /// Returns the pod and the warnings about it (unknown fields).
     public static func parse(path: String, text: String, nodeName: String, seen: Date = Date()) throws(ManifestError) -> (KubeletPod, [String]) {
         let documents: [YAMLDocument]
         do { documents = try YAMLDocuments.split(text, fileName: path) } catch {
@@ -94,14 +94,6 @@ public enum StaticPodParser {
         }
         if !problems.isEmpty {
             throw ManifestError(path: path, reason: "invalid pod: " + problems.joined(separator: "; "))
-        }
-        let volumes = Dictionary((pod.spec.volumes ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        for container in pod.spec.containers {
-            for mount in container.volumeMounts ?? [] {
-                if let hostPath = volumes[mount.name]?.hostPath?.path, hostPath != mount.mountPath {
-                    warnings.append("container \(container.name) mounts \(hostPath) at \(mount.mountPath), but it runs as a host process and sees \(hostPath) at its own path")
-                }
-            }
         }
         return (KubeletPod(pod: pod, uid: uid, sourcePath: path), warnings)
     }

@@ -99,7 +99,9 @@ actor ContainerSupervisor {
                 // Reading the API let a stop come in: a process started now would never be stopped.
                 if stopping || Task.isCancelled { break }
                 do {
-                    startedAt = try startProcess(environment: environment)
+                    let mounts = try await context.volumes.mounts(for: pod, container: container, environment: environment)
+                    if stopping || Task.isCancelled { break }
+                    startedAt = try startProcess(environment: environment, mounts: mounts)
                 } catch {
                     state = .waiting(reason: "RunContainerError", message: "\(error)")
                     logger.error("Error: failed to start container: \(error)")
@@ -149,7 +151,7 @@ actor ContainerSupervisor {
     }
 
     /// Starts a fresh process: log file and symlink, spawn, log copier, checkpoint.
-    private func startProcess(environment: [(String, String)]) throws -> Date {
+    private func startProcess(environment: [(String, String)], mounts: [ContainerMount]) throws -> Date {
         let settings = context.settings
         let env = ContainerEnvironment.hostProcessEnvironment(environment, hostname: context.hostname)
         let argv = ContainerEnvironment.argv(for: container, environment: environment)
@@ -158,7 +160,7 @@ actor ContainerSupervisor {
         try AtomicFile.makeDirectories(podLogDir)
         let logPath = "\(podLogDir)/\(restartCount).log"
         if let cwd = container.workingDir, !cwd.isEmpty {
-            try AtomicFile.makeDirectories(cwd)
+            try AtomicFile.makeDirectories(MountNamespace.hostPath(of: cwd, in: mounts))
         }
         // The /var/log/containers link is made before the start, as upstream's runtime makes it between creating and
         // starting a container: whoever sees the first line of the log finds the link too. The log file exists first,
@@ -171,7 +173,8 @@ actor ContainerSupervisor {
         symlink(logPath, link)
         let started: HostProcess
         do {
-            started = try HostProcess.spawn(argv: argv, environment: env.map { "\($0.0)=\($0.1)" }, workingDir: container.workingDir)
+            started = try HostProcess.spawn(argv: argv, environment: env.map { "\($0.0)=\($0.1)" }, workingDir: container.workingDir,
+                                            mounts: mounts)
         } catch {
             unlink(link)
             throw error
@@ -203,7 +206,7 @@ actor ContainerSupervisor {
             ready = true
             return nil
         }
-        let prober = context.prober
+        let prober = context.prober.inContainer(pid: running.pid)
         let startup = container.startupProbe
         let liveness = container.livenessProbe
         let readiness = container.readinessProbe
@@ -314,4 +317,6 @@ struct RuntimeContext: Sendable {
     /// The longest wait between attempts to configure a container whose ConfigMap or Secret is missing (upstream's
     /// pod worker backoff); the waits grow from one second.
     var configErrorMaxDelay: Double = 10
+    /// The pods' volumes and what each container mounts.
+    let volumes: VolumeManager
 }

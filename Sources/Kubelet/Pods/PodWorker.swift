@@ -17,6 +17,8 @@ actor PodWorker: PodWorking {
     private var initSupervisors: [ContainerSupervisor] = []
     private var supervisors: [ContainerSupervisor] = []
     private var task: Task<Void, Never>?
+    /// True until the pod's volumes are set up: its containers are waiting in ContainerCreating, as upstream shows them.
+    private var mountingVolumes = true
     let startedAt = Date()
 
     init(pod: KubeletPod, context: RuntimeContext) {
@@ -35,10 +37,7 @@ actor PodWorker: PodWorking {
     private func run(adopting checkpoints: [String: ContainerCheckpoint]) async {
         logger.info(pod.isStatic ? "SyncPod: starting static pod" : "SyncPod: starting pod",
                     metadata: ["uid": "\(pod.uid)", "source": "\(pod.isStatic ? pod.sourcePath : "api")"])
-        while let problem = HostPathVolumes.prepare(pod.pod.spec.volumes ?? []) {
-            logger.error("MountVolume.SetUp failed: \(problem); retrying in 10s")
-            do { try await Task.sleep(for: .seconds(10)) } catch { return }
-        }
+        guard await mountVolumes() else { return }
         // Init containers run only when no main container is being re-adopted.
         let adoptingMain = pod.pod.spec.containers.contains { checkpoints[$0.name] != nil }
         if !adoptingMain {
@@ -62,6 +61,13 @@ actor PodWorker: PodWorking {
         }
     }
 
+    /// Sets up the pod's volumes; false when the pod stops meanwhile.
+    private func mountVolumes() async -> Bool {
+        guard await context.mountVolumes(of: pod, logger: logger, isSyncing: { await self.state == .syncing }) else { return false }
+        mountingVolumes = false
+        return true
+    }
+
     /// Stops every container (SIGTERM, then SIGKILL after the grace period) and forgets the pod's checkpoints.
     func terminate(grace: Double? = nil) async {
         guard state == .syncing else { return }
@@ -74,6 +80,7 @@ actor PodWorker: PodWorking {
                 group.addTask { await supervisor.stop(grace: period) }
             }
         }
+        await context.volumes.tearDown(podUID: pod.uid)
         context.checkpoints.removePod(pod.uid)
         state = .terminated
     }
@@ -88,14 +95,23 @@ actor PodWorker: PodWorking {
     func podIPs() async -> [String] { [] }
 
     func initStatuses() async -> [ContainerStatusSnapshot] {
+        if mountingVolumes { return Self.creating(pod.pod.spec.initContainers ?? []) }
         var out: [ContainerStatusSnapshot] = []
         for supervisor in initSupervisors { out.append(await supervisor.snapshot) }
         return out
     }
 
     func statuses() async -> [ContainerStatusSnapshot] {
+        if mountingVolumes { return Self.creating(pod.pod.spec.containers) }
         var out: [ContainerStatusSnapshot] = []
         for supervisor in supervisors { out.append(await supervisor.snapshot) }
         return out
+    }
+
+    static func creating(_ containers: [Container]) -> [ContainerStatusSnapshot] {
+        containers.map {
+            ContainerStatusSnapshot(name: $0.name, state: .waiting(reason: "ContainerCreating", message: nil), restartCount: 0, ready: false,
+                                    pid: nil, containerID: nil, image: $0.image ?? "", lastTermination: nil, started: false)
+        }
     }
 }

@@ -21,6 +21,8 @@ public struct Prober: Sendable {
     var exec: (@Sendable ([String], Double) async -> ProbeResult)? = nil
     /// Where tcpSocket and httpGet probes go when they name no host.
     var defaultHost = "127.0.0.1"
+    /// The host-process container whose mount namespace exec probes run in (nil: the kubelet's).
+    var container: pid_t?
 
     public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.group = group
@@ -44,6 +46,13 @@ public struct Prober: Sendable {
         return .failure("probe has no handler")
     }
 
+    /// This prober for one running host-process container: its exec probes see the container's mounts.
+    func inContainer(pid: pid_t) -> Prober {
+        var prober = self
+        prober.container = pid
+        return prober
+    }
+
     func port(_ value: IntOrString) -> Int? {
         if case .int(let n) = value { return n }
         return nil
@@ -51,7 +60,10 @@ public struct Prober: Sendable {
 
     func runExec(_ command: [String], timeout: Double) async -> ProbeResult {
         let process: HostProcess
-        do { process = try HostProcess.spawn(argv: command, environment: ["PATH=\(HostProcess.defaultPath)"], workingDir: nil) }
+        do {
+            process = try HostProcess.spawn(argv: command, environment: ["PATH=\(HostProcess.defaultPath)"], workingDir: nil,
+                                            joiningMountNamespaceOf: container)
+        }
         catch { return .failure("\(error)") }
         close(process.stdoutRead)
         close(process.stderrRead)

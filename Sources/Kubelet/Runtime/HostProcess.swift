@@ -29,12 +29,30 @@ public struct HostProcess: Sendable {
     /// True when this kubelet started it (so `waitpid` can read its exit status).
     let isChild: Bool
 
-    /// Starts `argv` in its own session with the given environment and working directory.
+    /// Starts `argv` in its own session with the given environment and working directory, in a mount namespace of
+    /// its own where each of `mounts` is bound at its container path (see `MountNamespace`), or, with
+    /// `joiningMountNamespaceOf`, in the mount namespace of that (container) process.
     /// The child also holds the read ends of its output pipes (as fds 3 and 4), so a kubelet that dies never
     /// leaves it writing into a pipe without a reader, and a restarted kubelet can reopen them via /proc.
-    static func spawn(argv: [String], environment: [String], workingDir: String?) throws(RuntimeError) -> HostProcess {
+    static func spawn(argv: [String], environment: [String], workingDir: String?,
+                      mounts: [ContainerMount] = [], joiningMountNamespaceOf container: pid_t? = nil) throws(RuntimeError) -> HostProcess {
         guard let first = argv.first else { throw RuntimeError("no command to run") }
-        let path = try resolveExecutable(first, environment: environment)
+        let binds = try MountNamespace.prepare(mounts)
+        var namespaceFD: Int32 = -1
+        if let container {
+            namespaceFD = open("/proc/\(container)/ns/mnt", O_RDONLY | O_CLOEXEC)
+            guard namespaceFD >= 0 else {
+                throw RuntimeError("cannot enter the mount namespace of process \(container): \(String(cString: strerror(errno)))")
+            }
+        }
+        defer { if namespaceFD >= 0 { close(namespaceFD) } }
+        // Inside the namespace the command and the working directory are looked up after the mounts are made.
+        let path: String
+        if let container {
+            path = try resolveExecutable(first, environment: environment, inNamespaceOf: container)
+        } else {
+            path = try resolveExecutable(first, environment: environment, mounts: mounts)
+        }
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
         guard ks_pipe_cloexec(&outPipe) == 0 else { throw RuntimeError("pipe: \(String(cString: strerror(errno)))") }
@@ -43,19 +61,25 @@ public struct HostProcess: Sendable {
             throw RuntimeError("pipe: \(String(cString: strerror(errno)))")
         }
         var pid: pid_t = 0
+        var failure = ks_spawn_failure()
         let rc = withCStrings(argv) { cArgv in
             withCStrings(environment) { cEnv in
-                if let workingDir {
-                    return ks_spawn(path, cArgv, cEnv, workingDir, outPipe[1], errPipe[1], outPipe[0], errPipe[0], &pid)
+                MountNamespace.withBindMounts(binds) { cMounts, count in
+                    let required: Int32 = binds.isEmpty ? 0 : 1
+                    if let workingDir {
+                        return ks_spawn_in_mount_namespace(path, cArgv, cEnv, workingDir, outPipe[1], errPipe[1], outPipe[0], errPipe[0],
+                                                           cMounts, count, required, namespaceFD, &pid, &failure)
+                    }
+                    return ks_spawn_in_mount_namespace(path, cArgv, cEnv, nil, outPipe[1], errPipe[1], outPipe[0], errPipe[0],
+                                                       cMounts, count, required, namespaceFD, &pid, &failure)
                 }
-                return ks_spawn(path, cArgv, cEnv, nil, outPipe[1], errPipe[1], outPipe[0], errPipe[0], &pid)
             }
         }
         close(outPipe[1])
         close(errPipe[1])
         guard rc == 0 else {
             close(outPipe[0]); close(errPipe[0])
-            throw RuntimeError("failed to start \(path): \(String(cString: strerror(rc)))")
+            throw RuntimeError(MountNamespace.describe(failure, errno: rc, path: path, workingDir: workingDir, mounts: binds))
         }
         return HostProcess(pid: pid, startTicks: ks_process_start_ticks(pid), stdoutRead: outPipe[0],
                            stderrRead: errPipe[0], isChild: true)
@@ -119,9 +143,10 @@ public struct HostProcess: Sendable {
         }
     }
 
-    static func resolveExecutable(_ name: String, environment: [String]) throws(RuntimeError) -> String {
+    /// The executable's path; a path under one of `mounts` is checked where it lies on the host.
+    static func resolveExecutable(_ name: String, environment: [String], mounts: [ContainerMount] = []) throws(RuntimeError) -> String {
         if name.contains("/") {
-            guard access(name, X_OK) == 0 else {
+            guard access(MountNamespace.hostPath(of: name, in: mounts), X_OK) == 0 else {
                 throw RuntimeError("exec: \"\(name)\": \(String(cString: strerror(errno)))")
             }
             return name
@@ -131,6 +156,25 @@ public struct HostProcess: Sendable {
             let candidate = "\(dir)/\(name)"
             var st = stat()
             if access(candidate, X_OK) == 0, stat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { return candidate }
+        }
+        throw RuntimeError("exec: \"\(name)\": executable file not found in $PATH")
+    }
+
+    /// The executable as `name` resolves inside a running container: looked up under /proc/<pid>/root, which is
+    /// that process's view of the file system (its mounts included); the path returned is the container's.
+    static func resolveExecutable(_ name: String, environment: [String], inNamespaceOf container: pid_t) throws(RuntimeError) -> String {
+        let root = "/proc/\(container)/root"
+        if name.contains("/") {
+            guard access(root + name, X_OK) == 0 else {
+                throw RuntimeError("exec: \"\(name)\": \(String(cString: strerror(errno)))")
+            }
+            return name
+        }
+        let pathValue = environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? defaultPath
+        for dir in pathValue.split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            var st = stat()
+            if access(root + candidate, X_OK) == 0, stat(root + candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { return candidate }
         }
         throw RuntimeError("exec: \"\(name)\": executable file not found in $PATH")
     }
