@@ -208,6 +208,26 @@ public actor Kubelet {
         return nil
     }
 
+    /// The pod and container a streaming request (exec, attach, port-forward) names, as this node runs them; nil
+    /// when the pod is not here. `container` nil: the pod alone (port-forward).
+    public func streamTarget(namespace: String, pod: String, container: String?) async -> StreamTarget? {
+        for worker in workers.values {
+            let p = worker.pod
+            guard p.namespace == namespace, p.name == pod else { continue }
+            guard let container else { return StreamTarget(pod: p, container: nil, status: nil) }
+            let spec = (p.pod.spec.containers + (p.pod.spec.initContainers ?? [])).first { $0.name == container }
+            let status = (await worker.statuses() + worker.initStatuses()).first { $0.name == container }
+            return StreamTarget(pod: p, container: spec, status: status)
+        }
+        return nil
+    }
+
+    /// Where the container runtime serves a streaming request (CRI GetExec/GetAttach/GetPortForward); nil when the
+    /// kubelet serves it itself (a host-process pod, or no runtime). The CRI runtime fills this in.
+    public func streamingURL(_ request: StreamRequest) async throws -> String? {
+        nil
+    }
+
     /// Stops every pod (used when the kubelet is asked to stop its pods on shutdown).
     public func stopAllPods() async {
         let all = workers
