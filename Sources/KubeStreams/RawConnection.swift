@@ -141,7 +141,6 @@ final class RawStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         let channel = context.channel
-        continuation.onTermination = { _ in channel.close(promise: nil) }
         // Reads are asked for from here: handlers behind this one (HTTP's pipelining handler waiting for its
         // response to end, an async channel's backpressure) would otherwise hold them back.
         if reads, channel.isActive { context.read() }
