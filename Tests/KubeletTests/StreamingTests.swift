@@ -180,3 +180,106 @@ import Testing
     }
 }
 
+
+/// The WebSocket ↔ SPDY translation for a runtime's exec, against a fake runtime streaming server.
+@Suite struct RuntimeExecTranslatorTests {
+    @Test func stdinStdoutAndTheStatusCrossBetweenWebSocketAndSPDY() async throws {
+        let runtime = try await StreamingTests.Listener.start()
+        // The fake runtime: echoes stdin to stdout upper-cased, and on stdin's FIN sends a status on the error stream.
+        let fake = Task { () -> (HTTPHead?, [String]) in
+            var connections = runtime.accepted.makeAsyncIterator()
+            guard let connection = await connections.next() else { return (nil, []) }
+            var inbound = connection.inbound.makeAsyncIterator()
+            let head = await HTTPHead.read(from: &inbound)
+            try? await connection.write(HTTPHead(startLine: "HTTP/1.1 101 Switching Protocols",
+                                                 headers: [("Connection", "Upgrade"), ("Upgrade", "SPDY/3.1"),
+                                                           ("X-Stream-Protocol-Version", "v4.channel.k8s.io")]).serialized)
+            var reader = SPDYFrame.Reader()
+            reader.feed(head?.rest ?? [])
+            let inflater = SPDYHeaderInflater(), deflater = SPDYHeaderDeflater()
+            var types: [UInt32: String] = [:], opened: [String] = []
+            while true {
+                while let frame = try? reader.next() {
+                    switch frame {
+                    case .synStream(let id, _, let block):
+                        let type = (try? SPDYHeaderBlock.decode(try inflater.inflate(block)))?.first { $0.0 == "streamtype" }?.1 ?? ""
+                        types[id] = type
+                        opened.append(type)
+                        let reply = (try? deflater.deflate(SPDYHeaderBlock.encode([]))) ?? []
+                        try? await connection.write(SPDYFrame.synReply(streamID: id, flags: 0, headerBlock: reply).encoded)
+                    case .data(let id, let flags, let payload) where types[id] == "stdin":
+                        let out = types.first { $0.value == "stdout" }?.key ?? 0
+                        if !payload.isEmpty {
+                            try? await connection.write(SPDYFrame.data(streamID: out, flags: 0, payload: Array(String(decoding: payload, as: UTF8.self).uppercased().utf8)).encoded)
+                        }
+                        if flags & SPDYFrame.flagFin != 0 {
+                            let error = types.first { $0.value == "error" }?.key ?? 0
+                            try? await connection.write(SPDYFrame.data(streamID: error, flags: SPDYFrame.flagFin,
+                                                                       payload: RemoteCommand.status(command: ["cat"], exitCode: 4)).encoded)
+                        }
+                    default: break
+                    }
+                }
+                guard var chunk = await inbound.next() else { break }
+                reader.feed(chunk.readBytes(length: chunk.readableBytes) ?? [])
+            }
+            return (head, opened)
+        }
+        let kubeletSide = try await StreamingTests.Listener.start()
+        let client = try await RawConnection.connect(host: "127.0.0.1", port: kubeletSide.port, tls: nil)
+        var accepted = kubeletSide.accepted.makeAsyncIterator()
+        let server = try #require(await accepted.next())
+        let translator = RuntimeExecTranslator(logger: Logger(label: "test"))
+        let endpoint = try #require(RuntimeStreamRelay.endpoint("http://127.0.0.1:\(runtime.port)/exec/abc"))
+        let (connection, refusal, leftover) = try await translator.connect(endpoint)
+        #expect(refusal == nil)
+        let runtimeConnection = try #require(connection)
+        let request = StreamRequest(kind: .exec, namespace: "default", pod: "p", container: "c", command: ["cat"],
+                                    stdin: true, stdout: true, stderr: true)
+        let session = Task {
+            await translator.run(request: request, socket: WebSocketConnection(server), runtime: runtimeConnection, leftover: leftover)
+        }
+        let mask: [UInt8] = [1, 2, 3, 4]
+        try await client.write(WebSocket.encode(WebSocket.Frame(opcode: .binary, payload: [RemoteCommand.stdin] + Array("hi".utf8)), mask: mask))
+        try await client.write(WebSocket.encode(WebSocket.Frame(opcode: .binary, payload: [RemoteCommand.close, RemoteCommand.stdin]), mask: mask))
+        var reader = WebSocket.MessageReader()
+        var stdout: [UInt8] = [], status: [UInt8] = [], closed = false
+        var chunks = client.inbound.makeAsyncIterator()
+        while !closed, var chunk = await chunks.next() {
+            reader.feed(chunk.readBytes(length: chunk.readableBytes) ?? [])
+            while let event = try reader.next() {
+                switch event {
+                case .message(_, let payload) where payload.first == RemoteCommand.stdout: stdout += payload.dropFirst()
+                case .message(_, let payload) where payload.first == RemoteCommand.error: status += payload.dropFirst()
+                case .close: closed = true
+                default: break
+                }
+            }
+        }
+        #expect(String(decoding: stdout, as: UTF8.self) == "HI")
+        #expect(String(decoding: status, as: UTF8.self).contains(#""message":"4","reason":"ExitCode""#), "\(String(decoding: status, as: UTF8.self))")
+        #expect(closed)
+        await session.value
+        let (head, opened) = await fake.value
+        #expect(head?.startLine == "POST /exec/abc HTTP/1.1" && head?.header("x-stream-protocol-version") == "v4.channel.k8s.io")
+        #expect(opened == ["error", "stdin", "stdout", "stderr"])
+    }
+
+    @Test func aRuntimeRefusalIsPassedBackAsItsAnswer() async throws {
+        let runtime = try await StreamingTests.Listener.start()
+        let fake = Task {
+            var connections = runtime.accepted.makeAsyncIterator()
+            guard let connection = await connections.next() else { return }
+            var inbound = connection.inbound.makeAsyncIterator()
+            _ = await HTTPHead.read(from: &inbound)
+            try? await connection.write(HTTPHead.response(status: 404, headers: [], body: Array("unknown token".utf8)))
+            connection.close()
+        }
+        let translator = RuntimeExecTranslator(logger: Logger(label: "test"))
+        let (connection, refusal, _) = try await translator.connect(try #require(RuntimeStreamRelay.endpoint("http://127.0.0.1:\(runtime.port)/exec/x")))
+        #expect(connection == nil)
+        let text = String(decoding: try #require(refusal), as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 404 ") && text.hasSuffix("unknown token"), "\(text)")
+        await fake.value
+    }
+}

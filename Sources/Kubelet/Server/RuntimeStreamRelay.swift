@@ -6,8 +6,9 @@ import NIOSSL
 
 /// Relays a streaming request to the container runtime's streaming server (containerd's, at the URL CRI
 /// GetExec/GetAttach/GetPortForward returned): the request is sent on with the URL's path, and once upgraded the
-/// bytes are copied both ways. containerd 1.6 speaks SPDY and WebSocket `v4.channel.k8s.io` but not v5, so v5 is
-/// taken out of the client's offer and the client (kubectl falls back by itself) speaks v4 end to end.
+/// bytes are copied both ways (port-forward's SPDY, a SPDY exec client). containerd 1.6 speaks WebSocket
+/// `v4.channel.k8s.io` but not v5, so a WebSocket offer passed on has v5 taken out (WebSocket exec and attach
+/// normally go through `RuntimeExecTranslator` instead).
 struct RuntimeStreamRelay {
     let logger: Logger
 

@@ -6,8 +6,9 @@ import NIOCore
 import NIOHTTP1
 
 /// `/exec`, `/attach`, `/portForward` and `/run` of the kubelet API. A host-process pod's session is served here
-/// (`HostExecSession`, `HostAttachSession`, `PortForwardSession`); a pod of the container runtime is relayed to the
-/// runtime's streaming server (`RuntimeStreamRelay`).
+/// (`HostExecSession`, `HostAttachSession`, `PortForwardSession`); a pod of the container runtime goes to the
+/// runtime's streaming server: WebSocket exec and attach translated to its SPDY (`RuntimeExecTranslator`), anything
+/// else (port-forward, SPDY clients) relayed as it is (`RuntimeStreamRelay`).
 extension KubeletServer {
     static let streamingRoots: Set<String> = ["exec", "attach", "portForward", "run"]
 
@@ -89,6 +90,27 @@ extension KubeletServer {
             return true
         }
         if let runtimeURL {
+            if request.kind != .portForward, WebSocket.isUpgrade(headers),
+               let key = headers.first(where: { $0.0.lowercased() == "sec-websocket-key" })?.1,
+               let chosen = RemoteCommand.negotiate(WebSocket.offeredProtocols(headers)),
+               let endpoint = RuntimeStreamRelay.endpoint(runtimeURL) {
+                // A WebSocket client gets the runtime's SPDY streams translated (stdin's end reaches the runtime).
+                let translator = RuntimeExecTranslator(logger: logger)
+                let (runtime, refusal, leftover): (RawConnection?, [UInt8]?, [UInt8])
+                do { (runtime, refusal, leftover) = try await translator.connect(endpoint) } catch {
+                    try await send(.internalServerError, "error dialing the container runtime's streaming server: \(error)", outbound: outbound)
+                    return true
+                }
+                let raw = try await RawConnection.hijack(channel)
+                guard let runtime else {
+                    try? await raw.write(refusal ?? [])
+                    raw.close()
+                    return false
+                }
+                try await raw.write(WebSocket.switchingProtocols(key: key, protocol: chosen))
+                await translator.run(request: request, socket: WebSocketConnection(raw), runtime: runtime, leftover: leftover)
+                return false
+            }
             let raw = try await RawConnection.hijack(channel)
             await RuntimeStreamRelay(logger: logger).relay(head: head, to: runtimeURL, client: raw)
             return false
