@@ -57,7 +57,7 @@ public struct HTTPHead: Sendable {
     }
 
     /// Reads a head of at most `limit` bytes; nil when the connection ends first or the head is too large.
-    public static func read(from stream: inout AsyncStream<ByteBuffer>.AsyncIterator, limit: Int = 64 * 1024) async -> HTTPHead? {
+    public static func read(from stream: inout RawConnection.Inbound.AsyncIterator, limit: Int = 64 * 1024) async -> HTTPHead? {
         var bytes: [UInt8] = []
         while bytes.count <= limit {
             guard var chunk = await stream.next() else { return nil }

@@ -1,21 +1,44 @@
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// A byte stream taken over from an HTTP/1.1 connection once it was upgraded (or dialled for one): what arrives is
 /// read from `inbound`, what is written goes straight to the socket (through TLS when there is TLS), past any HTTP
 /// handler. Exec, attach and port-forward sessions speak WebSocket or SPDY over it.
 public final class RawConnection: Sendable {
-    public let inbound: AsyncStream<ByteBuffer>
+    public let inbound: Inbound
     let channel: any Channel
     /// Writes of a taken-over connection go from this handler's place (past the HTTP handlers behind it); a dialled
     /// connection or a descriptor has no other handler, so its writes go through the channel.
     let handler: NIOLoopBound<RawStreamHandler>?
 
-    init(channel: any Channel, inbound: AsyncStream<ByteBuffer>, handler: NIOLoopBound<RawStreamHandler>?) {
+    init(channel: any Channel, inbound: AsyncStream<ByteBuffer>, gate: ReadGate, handler: NIOLoopBound<RawStreamHandler>?) {
         self.channel = channel
-        self.inbound = inbound
+        self.inbound = Inbound(stream: inbound, gate: gate)
         self.handler = handler
+    }
+
+    /// What arrives, read as it is consumed: the connection stops reading while `ReadGate.highWater` buffers wait
+    /// (a client sending faster than a command reads costs those buffers, not the whole upload).
+    public struct Inbound: AsyncSequence, Sendable {
+        let stream: AsyncStream<ByteBuffer>
+        let gate: ReadGate
+
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            var base: AsyncStream<ByteBuffer>.AsyncIterator
+            let gate: ReadGate
+
+            public mutating func next() async -> ByteBuffer? {
+                let buffer = await base.next()
+                if buffer != nil { gate.consumed() }
+                return buffer
+            }
+        }
+
+        public func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(base: stream.makeAsyncIterator(), gate: gate)
+        }
     }
 
     public var allocator: ByteBufferAllocator { channel.allocator }
@@ -46,26 +69,33 @@ public final class RawConnection: Sendable {
     /// Takes over `channel` from its HTTP handlers: a handler placed right after the TLS handler (or first, without
     /// TLS) receives every byte from now on, so nothing reaches the HTTP decoder again.
     public static func hijack(_ channel: any Channel) async throws -> RawConnection {
+        try await channel.eventLoop.submit { try hijackSynchronously(channel) }.get()
+    }
+
+    /// `hijack` on the channel's event loop (in a channel initializer, before any byte can arrive).
+    public static func hijackSynchronously(_ channel: any Channel) throws -> RawConnection {
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
-        let handler = try await channel.eventLoop.submit {
-            let handler = RawStreamHandler(continuation: continuation)
-            let ops = channel.pipeline.syncOperations
-            if let tls = try? ops.handler(type: NIOSSLServerHandler.self) {
-                try ops.addHandler(handler, position: .after(tls))
-            } else {
-                try ops.addHandler(handler, position: .first)
-            }
-            return NIOLoopBound(handler, eventLoop: channel.eventLoop)
-        }.get()
-        return RawConnection(channel: channel, inbound: stream, handler: handler)
+        let gate = ReadGate()
+        let handler = RawStreamHandler(continuation: continuation, gate: gate)
+        // From now on this handler asks for every read (and stops asking while its reader lags).
+        try channel.syncOptions?.setOption(.autoRead, value: false)
+        let ops = channel.pipeline.syncOperations
+        if let tls = try? ops.handler(type: NIOSSLServerHandler.self) {
+            try ops.addHandler(handler, position: .after(tls))
+        } else {
+            try ops.addHandler(handler, position: .first)
+        }
+        return RawConnection(channel: channel, inbound: stream, gate: gate, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
     }
 
     /// Dials host:port, over TLS when `tls` is given (`serverHostname` for SNI; verification is the configuration's).
     public static func connect(host: String, port: Int, tls: TLSConfiguration?) async throws -> RawConnection {
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
+        let gate = ReadGate()
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(30))
+            .channelOption(.autoRead, value: false)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
@@ -73,22 +103,24 @@ public final class RawConnection: Sendable {
                         try channel.pipeline.syncOperations.addHandler(
                             try NIOSSLClientHandler(context: sslContext, serverHostname: isIP ? nil : host))
                     }
-                    try channel.pipeline.syncOperations.addHandler(RawStreamHandler(continuation: continuation))
+                    try channel.pipeline.syncOperations.addHandler(RawStreamHandler(continuation: continuation, gate: gate))
                 }
             }
             .connect(host: host, port: port).get()
-        return RawConnection(channel: channel, inbound: stream, handler: nil)
+        return RawConnection(channel: channel, inbound: stream, gate: gate, handler: nil)
     }
 
     /// A pipe or terminal fd as a connection (NIO takes ownership and closes it): `input` to read from, `output`
     /// to write to, `inputOutput` both (a terminal's master side).
     public static func descriptor(input: CInt? = nil, output: CInt? = nil, inputOutput: CInt? = nil) async throws -> RawConnection {
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
+        let gate = ReadGate()
         let reads = output == nil || inputOutput != nil || input != nil
         let bootstrap = NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: false)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RawStreamHandler(continuation: continuation, reads: reads))
+                    try channel.pipeline.syncOperations.addHandler(RawStreamHandler(continuation: continuation, gate: gate, reads: reads))
                 }
             }
         let channel: any Channel
@@ -101,7 +133,7 @@ public final class RawConnection: Sendable {
         } else {
             throw ChannelError.inappropriateOperationForState
         }
-        return RawConnection(channel: channel, inbound: stream, handler: nil)
+        return RawConnection(channel: channel, inbound: stream, gate: gate, handler: nil)
     }
 
     /// Copies bytes both ways until either side ends, then closes both.
@@ -123,36 +155,65 @@ public final class RawConnection: Sendable {
     }
 }
 
-/// Hands every inbound buffer to an AsyncStream (ending it when the connection closes) and writes buffers as given.
+/// How many read buffers wait for the reader; reading pauses at `highWater` and resumes at `lowWater`.
+final class ReadGate: Sendable {
+    static let highWater = 64
+    static let lowWater = 16
+
+    private struct State {
+        var buffered = 0
+        var paused = false
+        var resume: (@Sendable () -> Void)?
+    }
+    private let state = Mutex(State())
+
+    func setResume(_ resume: @escaping @Sendable () -> Void) { state.withLock { $0.resume = resume } }
+
+    func produced() { state.withLock { $0.buffered += 1 } }
+
+    /// Whether to read again now; false pauses reading until the reader catches up.
+    func shouldRead() -> Bool {
+        state.withLock { s in
+            s.paused = s.buffered >= Self.highWater
+            return !s.paused
+        }
+    }
+
+    func consumed() {
+        let resume: (@Sendable () -> Void)? = state.withLock { s in
+            s.buffered = max(0, s.buffered - 1)
+            guard s.paused, s.buffered <= Self.lowWater else { return nil }
+            s.paused = false
+            return s.resume
+        }
+        resume?()
+    }
+}
+
+/// Hands every inbound buffer to an AsyncStream (ending it when the connection closes), asks for reads itself (the
+/// channel's autoRead is off) while the reader keeps up, and writes buffers as given.
 final class RawStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let continuation: AsyncStream<ByteBuffer>.Continuation
+    private let gate: ReadGate
     private var context: ChannelHandlerContext?
     /// False for a write-only pipe, which has nothing to read.
     private let reads: Bool
 
-    init(continuation: AsyncStream<ByteBuffer>.Continuation, reads: Bool = true) {
+    init(continuation: AsyncStream<ByteBuffer>.Continuation, gate: ReadGate, reads: Bool = true) {
         self.continuation = continuation
+        self.gate = gate
         self.reads = reads
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let channel = context.channel
-        // Reads are asked for from here: handlers behind this one (HTTP's pipelining handler waiting for its
-        // response to end, an async channel's backpressure) would otherwise hold them back.
-        if reads, channel.isActive { context.read() }
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        context.fireChannelActive()
-        if reads { context.read() }
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        if reads { context.read() }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        gate.setResume { eventLoop.execute { loopBound.value.resumeReading() } }
+        if reads, context.channel.isActive { context.read() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -160,8 +221,22 @@ final class RawStreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         continuation.finish()
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        if reads { context.read() }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        gate.produced()
         continuation.yield(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if reads, gate.shouldRead() { context.read() }
+    }
+
+    func resumeReading() {
+        context?.read()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -30,31 +30,49 @@ public final class WebSocketConnection: Sendable {
         raw.close()
     }
 
-    /// The data messages (binary and text) until the peer closes or the connection ends.
-    public func messages() -> AsyncStream<(WebSocket.Opcode, [UInt8])> {
-        let (stream, continuation) = AsyncStream<(WebSocket.Opcode, [UInt8])>.makeStream()
-        let task = Task {
+    /// The data messages (binary and text) until the peer closes or the connection ends. Read as they are asked
+    /// for, so a reader that waits (a command not reading its stdin) makes the connection stop reading too.
+    public func messages() -> Messages { Messages(connection: self) }
+
+    public struct Messages: AsyncSequence, Sendable {
+        let connection: WebSocketConnection
+
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            let connection: WebSocketConnection
             var reader = WebSocket.MessageReader()
-            reader.feed(leftover)
-            var chunks = raw.inbound.makeAsyncIterator()
-            loop: while true {
-                do {
-                    while let event = try reader.next() {
-                        switch event {
-                        case .message(let opcode, let payload): continuation.yield((opcode, payload))
-                        case .ping(let payload): try await send(.pong, payload)
-                        case .close: break loop
+            var chunks: RawConnection.Inbound.AsyncIterator
+            var done = false
+
+            public mutating func next() async -> (WebSocket.Opcode, [UInt8])? {
+                while !done {
+                    do {
+                        while let event = try reader.next() {
+                            switch event {
+                            case .message(let opcode, let payload): return (opcode, payload)
+                            case .ping(let payload): try? await connection.send(.pong, payload)
+                            case .close:
+                                done = true
+                                return nil
+                            }
                         }
+                    } catch {
+                        done = true
+                        return nil
                     }
-                } catch {
-                    break loop
+                    guard var chunk = await chunks.next() else {
+                        done = true
+                        return nil
+                    }
+                    reader.feed(chunk.readBytes(length: chunk.readableBytes) ?? [])
                 }
-                guard var chunk = await chunks.next() else { break }
-                reader.feed(chunk.readBytes(length: chunk.readableBytes) ?? [])
+                return nil
             }
-            continuation.finish()
         }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
+
+        public func makeAsyncIterator() -> AsyncIterator {
+            var reader = WebSocket.MessageReader()
+            reader.feed(connection.leftover)
+            return AsyncIterator(connection: connection, reader: reader, chunks: connection.raw.inbound.makeAsyncIterator())
+        }
     }
 }

@@ -18,12 +18,15 @@ import Testing
 
         static func start() async throws -> Listener {
             let (stream, continuation) = AsyncStream<RawConnection>.makeStream()
+            // The connection is taken over in the child's initializer, before a byte can arrive.
             let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .bind(host: "127.0.0.1", port: 0) { channel in channel.eventLoop.makeSucceededFuture(channel) }
+                .bind(host: "127.0.0.1", port: 0) { channel in
+                    channel.eventLoop.makeCompletedFuture { try RawConnection.hijackSynchronously(channel) }
+                }
             let port = server.channel.localAddress?.port ?? 0
             Task {
                 try await server.executeThenClose { inbound in
-                    for try await child in inbound { continuation.yield(try await RawConnection.hijack(child)) }
+                    for try await child in inbound { continuation.yield(child) }
                 }
             }
             return Listener(port: port, accepted: stream)
