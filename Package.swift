@@ -187,7 +187,8 @@ let package = Package(
         // controllers and kube-scheduler through the real client, and the kubelet.
         .testTarget(name: "NodeIntegrationTests", dependencies: [
             "APIServer", "APIServerHTTP", "Kubelet", "KubeStorage", "KubeJSON", "KubeConfig", "PKI", "KubeAPI", "KubeClient",
-            "KubeControllerManager", "KubeScheduler",
+            "KubeControllerManager", "KubeScheduler", "KubeStreams",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
