@@ -37,6 +37,16 @@ let package = Package(
         .target(name: "AtomicFile"),
         .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(name: "KubeYAML", dependencies: ["CLibYAML", "KubeJSON"]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // The streaming protocols of exec, attach and port-forward (WebSocket channels, SPDY/3.1) over connections
+        // taken over from HTTP/1.1, shared by the apiserver's proxy and the kubelet's server.
+        .target(name: "KubeStreams", dependencies: [
+            "CZlib", "KubeJSON",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
 
         // Feature libraries.
         .target(name: "PKI", dependencies: [
@@ -59,7 +69,7 @@ let package = Package(
         ]),
         .target(name: "Kubelet", dependencies: [
             "CRIClient", "KubeAPI", "KubeYAML", "AtomicFile", "CKubeletShims", "SystemdNotify", "KubeLog", "KubeCommand",
-            "KubeJSON", "KubeConfig", "KubeClient", "PKI", "KubestrapVersion",
+            "KubeJSON", "KubeConfig", "KubeClient", "PKI", "KubestrapVersion", "KubeStreams",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -132,7 +142,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "APIServerHTTP", dependencies: [
-            "APIServer", "KubeAPI", "PKI", "KubeHTTPClient",
+            "APIServer", "KubeAPI", "PKI", "KubeHTTPClient", "KubeStreams",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -191,11 +201,14 @@ let package = Package(
         .testTarget(name: "KubestrapTestingTests", dependencies: ["KubestrapTesting"]),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "KubeJSONTests", dependencies: ["KubeJSON"]),
+        .testTarget(name: "KubeStreamsTests", dependencies: ["KubeStreams", "KubestrapTesting",
+                                                             .product(name: "NIOCore", package: "swift-nio")]),
         // The programs' libraries together in one process over real TLS: the apiserver, kube-controller-manager's
         // controllers and kube-scheduler through the real client, and the kubelet.
         .testTarget(name: "NodeIntegrationTests", dependencies: [
             "APIServer", "APIServerHTTP", "Kubelet", "KubeStorage", "KubeJSON", "KubeConfig", "PKI", "KubeAPI", "KubeClient",
-            "KubeControllerManager", "KubeScheduler",
+            "KubeControllerManager", "KubeScheduler", "KubeStreams",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -228,7 +241,10 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["KubeScheduler", "ControllerRuntime", "KubeClient", "KubeJSON",
                                                            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "CRIClientTests", dependencies: ["CRIClient"]),
-        .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI", "KubeLog", "KubeClient", "KubeJSON",
+        .testTarget(name: "KubeletTests", dependencies: ["Kubelet", "KubeAPI", "KubeLog", "KubeClient", "KubeJSON", "KubeStreams",
+                                                         .product(name: "NIOCore", package: "swift-nio"),
+                                                         .product(name: "NIOPosix", package: "swift-nio"),
+                                                         .product(name: "NIOHTTP1", package: "swift-nio"),
                                                          .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v6]

@@ -27,7 +27,7 @@ public final class APIServer: Sendable {
     let issuerDiscovery: ServiceAccountIssuerDiscovery?
     let openAPI: OpenAPICache
     public let watches = WatchRegistry()
-    let kubelets: (any KubeletConnector)?
+    public let kubelets: (any KubeletConnector)?
     /// The connection of `pods/proxy`, `services/proxy` and `nodes/proxy`.
     let proxyTransport: (any ConnectTransport)?
     /// Health probes of the scheduler and controller-manager, for ComponentStatus.

@@ -197,6 +197,11 @@ public final class SecureServer: Sendable {
                     requestStarted()
                     defer { requestFinished() }
                     let response = await respond(head: head, body: body, identity: identity)
+                    if let upgrade = response.upgrade, let kubelets = api.kubelets as? KubeletClient {
+                        // exec, attach, port-forward: the connection is the kubelet's from here on.
+                        await StreamUpgradeProxy(kubelets: kubelets, logger: logger).proxy(head: head, upgrade: upgrade, channel: channel.channel)
+                        return
+                    }
                     let outcome = try await writer.write(response, head: head)
                     if outcome == .clientGone || !head.isKeepAlive { return }
                 }

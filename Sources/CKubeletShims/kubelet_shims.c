@@ -225,3 +225,100 @@ int ks_spawn_in_mount_namespace(const char *path, char *const argv[], char *cons
     *pid = child;
     return 0;
 }
+
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+
+static void exec_child(const char *name, const char *search_path, char *const argv[], char *const envp[], int report) {
+    int err = ENOENT;
+    if (strchr(name, '/') != NULL) {
+        execve(name, argv, envp);
+        err = errno;
+    } else {
+        const char *p = search_path ? search_path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        char candidate[4096];
+        while (*p) {
+            const char *end = strchr(p, ':');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            if (len > 0 && len + strlen(name) + 2 < sizeof candidate) {
+                memcpy(candidate, p, len);
+                candidate[len] = '/';
+                strcpy(candidate + len + 1, name);
+                execve(candidate, argv, envp);
+                if (errno != ENOENT && errno != ENOTDIR) err = errno;
+            }
+            if (!end) break;
+            p = end + 1;
+        }
+    }
+    (void)!write(report, &err, sizeof err);
+    _exit(127);
+}
+
+int ks_exec_spawn(const char *name, const char *search_path, char *const argv[], char *const envp[], const char *cwd,
+                  int stdin_fd, int stdout_fd, int stderr_fd, const char *tty_path, int mntns_fd, pid_t *pid) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return errno;
+    pid_t child = fork();
+    if (child < 0) { int e = errno; close(report[0]); close(report[1]); return e; }
+    if (child == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+        setsid();
+        int err = 0;
+        if (mntns_fd >= 0 && setns(mntns_fd, CLONE_NEWNS) != 0) err = errno;
+        if (!err && tty_path != NULL) {
+            int slave = open(tty_path, O_RDWR);
+            if (slave < 0) err = errno;
+            else {
+                ioctl(slave, TIOCSCTTY, 0);
+                dup2(slave, 0); dup2(slave, 1); dup2(slave, 2);
+                if (slave > 2) close(slave);
+            }
+        } else if (!err) {
+            int in = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
+            int out = stdout_fd >= 0 ? stdout_fd : open("/dev/null", O_WRONLY);
+            int errfd = stderr_fd >= 0 ? stderr_fd : open("/dev/null", O_WRONLY);
+            dup2(in, 0); dup2(out, 1); dup2(errfd, 2);
+        }
+        if (!err && chdir(cwd ? cwd : "/") != 0) err = errno;
+        if (err) { (void)!write(report[1], &err, sizeof err); _exit(127); }
+        /* Nothing of the kubelet (sockets, NIO's epoll fds) reaches the command; the report pipe is CLOEXEC. */
+        for (int fd = 3; fd < 1024; fd++) if (fd != report[1]) close(fd);
+        exec_child(name, search_path, argv, envp, report[1]);
+    }
+    close(report[1]);
+    int err = 0;
+    ssize_t n;
+    do { n = read(report[0], &err, sizeof err); } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == (ssize_t)sizeof err && err != 0) {
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        return err;
+    }
+    *pid = child;
+    return 0;
+}
+
+int ks_open_pty(char *name, size_t size) {
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (master < 0) return -1;
+    if (grantpt(master) != 0 || unlockpt(master) != 0 || ptsname_r(master, name, size) != 0) {
+        close(master);
+        return -1;
+    }
+    return master;
+}
+
+int ks_set_window_size(int fd, unsigned short cols, unsigned short rows) {
+    struct winsize ws;
+    memset(&ws, 0, sizeof ws);
+    ws.ws_col = cols;
+    ws.ws_row = rows;
+    return ioctl(fd, TIOCSWINSZ, &ws);
+}

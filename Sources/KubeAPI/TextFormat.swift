@@ -39,6 +39,23 @@ public enum QueryEscaping {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// Go's `url.QueryEscape`: unreserved characters stay, a space is `+`, everything else is %XX.
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.append(Character(Unicode.Scalar(byte)))
+            case UInt8(ascii: " "): out.append("+")
+            default:
+                let hex = Array("0123456789ABCDEF")
+                out += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 0xF)])
+            }
+        }
+        return out
+    }
 }
 
 extension StringProtocol {

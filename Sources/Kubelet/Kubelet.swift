@@ -307,6 +307,38 @@ public actor Kubelet {
         return nil
     }
 
+    /// The pod and container a streaming request (exec, attach, port-forward) names, as this node runs them; nil
+    /// when the pod is not here. `container` nil: the pod alone (port-forward).
+    public func streamTarget(namespace: String, pod: String, container: String?) async -> StreamTarget? {
+        for worker in workers.values {
+            let p = worker.pod
+            guard p.namespace == namespace, p.name == pod else { continue }
+            guard let container else { return StreamTarget(pod: p, container: nil, status: nil) }
+            let spec = (p.pod.spec.containers + (p.pod.spec.initContainers ?? [])).first { $0.name == container }
+            let status = (await worker.statuses() + worker.initStatuses()).first { $0.name == container }
+            var environment: [(String, String)] = []
+            if let spec, worker is PodWorker {
+                // Resolved again as the container got it; a reference gone since then leaves its variable out.
+                let resolved = (try? await ContainerEnvironment.resolve(container: spec, pod: p, context: context)) ?? []
+                environment = ContainerEnvironment.hostProcessEnvironment(resolved, hostname: context.hostname)
+            }
+            return StreamTarget(pod: p, container: spec, status: status, environment: environment)
+        }
+        return nil
+    }
+
+    /// Where the container runtime serves a streaming request (CRI GetExec/GetAttach/GetPortForward); nil when the
+    /// kubelet serves it itself (a host-process pod, or no runtime). The CRI runtime fills this in.
+    public func streamingURL(_ request: StreamRequest) async throws -> String? {
+        let kind: CRIStreamKind = switch request.kind {
+        case .exec: .exec(command: request.command)
+        case .attach: .attach
+        case .portForward: .portForward(ports: request.ports)
+        }
+        return try await criStreamingURL(namespace: request.namespace, pod: request.pod, container: request.container, kind: kind,
+                                         tty: request.tty, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr)
+    }
+
     /// Stops every pod (used when the kubelet is asked to stop its pods on shutdown).
     public func stopAllPods() async {
         let all = workers

@@ -5,6 +5,8 @@ import KubeConfig
 import KubeJSON
 @testable import Kubelet
 import Logging
+import KubeStreams
+import NIOSSL
 import Testing
 
 /// The kubelet and the kube-apiserver together, in process, over real TLS on loopback: Node registration, Lease,
@@ -38,6 +40,44 @@ import Testing
         let r = await api.handle(APIRequest(method: "GET", uri: path, headers: [], body: [], user: admin))
         guard case .bytes(let b) = r.body else { return (r.status, .null) }
         return (r.status, (try? JSONParser.parse(b)) ?? .null)
+    }
+
+    /// A WebSocket exec as kubectl's: the upgrade over HTTP/1.1 with the kubelet client certificate (system:masters),
+    /// stdin then its end on v5's close channel; stdout and the status until the server closes.
+    static func exec(port: Int, pki: String, path: String, stdin: String) async throws -> (String, String) {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        tls.certificateChain = try NIOSSLCertificate.fromPEMFile(pki + "/apiserver-kubelet-client.crt").map { .certificate($0) }
+        tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: pki + "/apiserver-kubelet-client.key", format: .pem))
+        tls.applicationProtocols = ["http/1.1"]
+        let connection = try await RawConnection.connect(host: "127.0.0.1", port: port, tls: tls)
+        defer { connection.close() }
+        try await connection.write(HTTPHead(startLine: "GET \(path) HTTP/1.1", headers: [
+            ("Host", "127.0.0.1:\(port)"), ("Connection", "Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Protocol", "v5.channel.k8s.io, v4.channel.k8s.io"),
+        ]).serialized)
+        var inbound = connection.inbound.makeAsyncIterator()
+        let answer = try #require(await HTTPHead.read(from: &inbound))
+        #expect(answer.status == 101 && answer.header("sec-websocket-protocol") == "v5.channel.k8s.io", "\(answer.startLine)")
+        let mask: [UInt8] = [7, 7, 7, 7]
+        try await connection.write(WebSocket.encode(.init(opcode: .binary, payload: [0] + Array(stdin.utf8)), mask: mask))
+        try await connection.write(WebSocket.encode(.init(opcode: .binary, payload: [255, 0]), mask: mask))
+        var reader = WebSocket.MessageReader()
+        reader.feed(answer.rest)
+        var stdout: [UInt8] = [], status: [UInt8] = []
+        reading: while true {
+            while let event = try reader.next() {
+                switch event {
+                case .message(_, let payload) where payload.first == 1: stdout += payload.dropFirst()
+                case .message(_, let payload) where payload.first == 3: status += payload.dropFirst()
+                case .close: break reading
+                default: continue
+                }
+            }
+            guard var chunk = await inbound.next() else { break }
+            reader.feed(chunk.readBytes(length: chunk.readableBytes) ?? [])
+        }
+        return (String(decoding: stdout, as: UTF8.self), String(decoding: status, as: UTF8.self))
     }
 
     @Test func aKubeletBecomesANodeWithMirrorPodsAndLogs() async throws {
@@ -170,6 +210,14 @@ import Testing
             for await chunk in stream { text += String(decoding: chunk, as: UTF8.self) }
             return text == "hello from the api\n"
         }
+        // exec through the apiserver's TLS front (the connection taken over and proxied) to the kubelet API: WebSocket
+        // v5, stdin ended on the close channel, stdout, and the exit code as upstream's status.
+        let (output, status) = try await Self.exec(port: cluster.port, pki: cluster.pki,
+                                                   path: "/api/v1/namespaces/default/pods/sleeper/exec?command=sh&command=-c&command=cat%3Bexit+3&stdin=true&stdout=true&stderr=true",
+                                                   stdin: "through the apiserver\n")
+        #expect(output == "through the apiserver\n")
+        #expect(status.contains(#""causes":[{"message":"3","reason":"ExitCode"}]"#), "\(status)")
+
         // No command, no container runtime: Pending with the reason.
         let noCommand: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "nginx"],
                                     "spec": ["containers": [["name": "nginx", "image": "nginx"]]]]

@@ -71,6 +71,9 @@ struct ResourceHandler {
                 if def.group.isEmpty, def.resource == "pods", info.subresource == "log", info.verb == "get" {
                     return try await podLogs()
                 }
+                if def.group.isEmpty, def.resource == "pods", ["exec", "attach", "portforward"].contains(info.subresource), !info.name.isEmpty {
+                    return try await podStream()
+                }
                 if def.group.isEmpty, ["pods", "services", "nodes"].contains(def.resource), info.subresource == "proxy", !info.name.isEmpty {
                     return try await connectProxy()
                 }

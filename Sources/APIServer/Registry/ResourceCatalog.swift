@@ -60,7 +60,10 @@ public struct ResourceCatalog: Sendable {
             }(),
             {
                 var d = def("", "pods", "pod", "Pod", namespaced: true, PodStrategy(), short: ["po"], columns: Printers.pods, categories: ["all"])
-                d.subresources = [.init(name: "log", group: "", version: "", kind: "Pod", verbs: ["get"]),
+                d.subresources = [.init(name: "attach", group: "", version: "", kind: "PodAttachOptions", verbs: ["create", "get"]),
+                                  .init(name: "exec", group: "", version: "", kind: "PodExecOptions", verbs: ["create", "get"]),
+                                  .init(name: "portforward", group: "", version: "", kind: "PodPortForwardOptions", verbs: ["create", "get"]),
+                                  .init(name: "log", group: "", version: "", kind: "Pod", verbs: ["get"]),
                                   .init(name: "binding", group: "", version: "", kind: "Binding", verbs: ["create"]),
                                   .init(name: "eviction", group: "policy", version: "v1", kind: "Eviction", verbs: ["create"]),
                                   .init(name: "ephemeralcontainers", group: "", version: "", kind: "Pod", verbs: ["get", "patch", "update"]),

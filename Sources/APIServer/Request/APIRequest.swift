@@ -45,6 +45,8 @@ public struct QueryParameters: Sendable {
     }
 
     public subscript(_ key: String) -> String? { values[key]?.first }
+    /// Every value of a repeated parameter (`command=sh&command=-c`), in order.
+    public func all(_ key: String) -> [String] { values[key] ?? [] }
     public func has(_ key: String) -> Bool { values[key] != nil }
 
     /// Go's strconv.ParseBool spelling (`true`, `1`, `t`…); absent or empty is false.
@@ -66,6 +68,9 @@ public struct APIResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: Body
+    /// Set for a request the HTTP server hands over to a kubelet's streaming server (exec, attach, port-forward):
+    /// the connection is taken over and proxied, and `status`/`body` are only used where it cannot be (HTTP/2).
+    public var upgrade: StreamUpgrade?
 
     public init(status: Int, headers: [(String, String)] = [], body: Body) {
         self.status = status

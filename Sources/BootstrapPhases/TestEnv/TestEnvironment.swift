@@ -71,6 +71,8 @@ struct TestEnvironment {
             "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction", "--service-cluster-ip-range=10.96.0.0/12",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local", "--service-account-key-file=\(pki)/sa.pub",
             "--service-account-signing-key-file=\(pki)/sa.key", "--data-dir=\(root)/data",
+            // A kubelet started against the environment (its kubelet.conf) is reached for logs, exec and port-forward.
+            "--kubelet-client-certificate=\(pki)/apiserver-kubelet-client.crt", "--kubelet-client-key=\(pki)/apiserver-kubelet-client.key",
         ])
         defer { for (_, child) in children { child.killAndWait() } }
         try await waitReady(port: port, pki: pki, child: children[0].1, log: "\(root)/logs/kube-apiserver.log")

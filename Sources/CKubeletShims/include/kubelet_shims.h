@@ -61,4 +61,18 @@ void ks_set_thread_name(const char *name);
 
 /// sysconf(_SC_CLK_TCK).
 long ks_clock_ticks(void);
+
+/// Starts a command for `kubectl exec`: in a new session, optionally in the mount namespace `mntns_fd` (-1: the
+/// kubelet's), in `cwd` (NULL: /), with stdin/stdout/stderr from the given fds, or all three on the terminal
+/// `tty_path` (made the controlling terminal). `name` without a slash is looked up in `search_path` (a PATH
+/// value) inside that namespace. Returns 0 and sets *pid, or the errno of the failed step (the exec's errno
+/// when the command could not be started).
+int ks_exec_spawn(const char *name, const char *search_path, char *const argv[], char *const envp[], const char *cwd,
+                  int stdin_fd, int stdout_fd, int stderr_fd, const char *tty_path, int mntns_fd, pid_t *pid);
+
+/// Opens a pseudo-terminal: the master fd (non-blocking, close-on-exec) and the slave's path in `name`.
+int ks_open_pty(char *name, size_t size);
+
+/// TIOCSWINSZ on a terminal fd.
+int ks_set_window_size(int fd, unsigned short cols, unsigned short rows);
 #endif

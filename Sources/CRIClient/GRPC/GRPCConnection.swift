@@ -16,6 +16,8 @@ public actor GRPCConnection {
     /// The socket path (without `unix://`).
     public let socketPath: String
     private var connection: (channel: any Channel, multiplexer: Multiplexer)?
+    /// Why the last connection failed (a GOAWAY, a protocol error), for the error of the calls it took along.
+    private let lastConnectionError = NIOLockedValueBox<String?>(nil)
     private var connecting: Task<(any Channel, Multiplexer), any Error>?
     /// gRPC's default maximum message size is 4 MiB; CRI's ListContainers on a busy node can pass it, as upstream's
     /// kubelet allows 16 MiB.
@@ -38,6 +40,7 @@ public actor GRPCConnection {
         connection = nil
         if let connecting { return try await connecting.value.1 }
         let path = socketPath
+        let lastError = lastConnectionError
         let task = Task { () throws -> (any Channel, Multiplexer) in
             try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.seconds(5))
@@ -55,6 +58,7 @@ public actor GRPCConnection {
                         configuration.connection.controlFrameRateLimit.maximumCount = Int.max / 2
                         let multiplexer = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(
                             mode: .client, configuration: configuration) { $0.eventLoop.makeSucceededVoidFuture() }
+                        try channel.pipeline.syncOperations.addHandler(ConnectionErrorRecorder(record: lastError))
                         return (channel, multiplexer)
                     }
                 }
@@ -97,6 +101,27 @@ public actor GRPCConnection {
         _ method: String, _ request: Request, timeout: Duration = .seconds(120), as: Response.Type = Response.self
     ) async throws -> Response {
         let payload = request.serializedBytes()
+        do {
+            return try await attempt(method, payload, timeout: timeout, as: Response.self)
+        } catch let failure as NotSent {
+            // The request never left this client (the connection was going away as the stream opened): gRPC's
+            // transparent retry, on a new connection, is safe whatever the method.
+            connection = nil
+            do {
+                return try await attempt(method, payload, timeout: timeout, as: Response.self)
+            } catch let again as NotSent {
+                throw GRPCStatus(code: .unavailable, message: "\(method): \(again.error) (first attempt: \(failure.error))")
+            }
+        }
+    }
+
+    /// A call whose request was not written: safe to try again.
+    struct NotSent: Error {
+        let error: any Error
+    }
+
+    private func attempt<Response: ProtoMessage>(_ method: String, _ payload: [UInt8], timeout: Duration,
+                                                 as: Response.Type) async throws -> Response {
         let stream = try await openStream()
         let seconds = max(1, Int64(timeout.components.seconds))
         var headers = HTTPHeaders([
@@ -119,9 +144,13 @@ public actor GRPCConnection {
                 frame.writeInteger(UInt8(0))
                 frame.writeInteger(UInt32(truncatingIfNeeded: payload.count))
                 frame.writeBytes(payload)
-                try await outbound.write(.head(head))
-                try await outbound.write(.body(.byteBuffer(frame)))
-                try await outbound.write(.end(nil))
+                do {
+                    try await outbound.write(.head(head))
+                    try await outbound.write(.body(.byteBuffer(frame)))
+                    try await outbound.write(.end(nil))
+                } catch {
+                    throw NotSent(error: error)
+                }
                 var httpStatus = 0
                 var body = ByteBuffer()
                 var status: GRPCStatus?
@@ -150,11 +179,15 @@ public actor GRPCConnection {
             }
         } catch let error as GRPCStatus {
             throw error
+        } catch let error as NotSent {
+            if timedOut.withLockedValue({ $0 }) { throw GRPCStatus(code: .deadlineExceeded, message: "context deadline exceeded") }
+            throw error
         } catch {
             if timedOut.withLockedValue({ $0 }) {
                 throw GRPCStatus(code: .deadlineExceeded, message: "context deadline exceeded")
             }
-            throw GRPCStatus(code: .unavailable, message: "\(method): \(error)")
+            let cause = lastConnectionError.withLockedValue { $0 }.map { " (connection: \($0))" } ?? ""
+            throw GRPCStatus(code: .unavailable, message: "\(method): \(error)\(cause)")
         }
     }
 
@@ -178,5 +211,27 @@ public actor GRPCConnection {
     public func close() async {
         if let connection { try? await connection.channel.close() }
         connection = nil
+    }
+}
+
+/// Keeps the last error or GOAWAY the connection saw, so a failed call can say why its connection went away.
+final class ConnectionErrorRecorder: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTP2Frame
+    let record: NIOLockedValueBox<String?>
+
+    init(record: NIOLockedValueBox<String?>) { self.record = record }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        if case .goAway(let lastStreamID, let code, let opaque) = frame.payload {
+            let detail = opaque.map { String(buffer: $0) } ?? ""
+            record.withLockedValue { $0 = "GOAWAY \(code) after stream \(lastStreamID) \(detail)" }
+        }
+        context.fireChannelRead(data)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        record.withLockedValue { $0 = "\(error)" }
+        context.fireErrorCaught(error)
     }
 }

@@ -14,7 +14,7 @@ import PKI
 /// The kubelet API on `address:port` (10250), HTTPS: client certificates verified against
 /// `authentication.x509.clientCAFile`, authorized by the apiserver (SubjectAccessReview on nodes/proxy, as
 /// upstream's Webhook mode) or, with `authorization.mode: AlwaysAllow`, any verified certificate.
-/// Serves `/healthz`, `/pods` and `/containerLogs/<ns>/<pod>/<container>`.
+/// Serves `/healthz`, `/pods`, `/containerLogs/<ns>/<pod>/<container>`, and the streaming requests (StreamingRoutes).
 public final class KubeletServer: Sendable {
     typealias HTTPChannel = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
@@ -91,13 +91,13 @@ public final class KubeletServer: Sendable {
         return Identity(user: cn, groups: organizations + ["system:authenticated"])
     }
 
-    func authorize(_ identity: Identity, subresource: String) async -> Bool {
+    func authorize(_ identity: Identity, subresource: String, verb: String = "get") async -> Bool {
         if settings.authorizationMode == "AlwaysAllow" { return true }
         guard let client else { return false }
         let review: JSONValue = [
             "apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
             "spec": ["user": .string(identity.user), "groups": .array(identity.groups.map { .string($0) }),
-                     "resourceAttributes": ["verb": "get", "resource": "nodes", "subresource": .string(subresource),
+                     "resourceAttributes": ["verb": .string(verb), "resource": "nodes", "subresource": .string(subresource),
                                             "name": .string(settings.nodeName)]],
         ]
         do {
@@ -160,9 +160,16 @@ public final class KubeletServer: Sendable {
             try await send(.unauthorized, "Unauthorized", outbound: outbound)
             return true
         }
-        guard await authorize(identity, subresource: path.hasPrefix("/logs") ? "log" : "proxy") else {
-            try await send(.forbidden, "Forbidden (user=\(identity.user), verb=get, resource=nodes, subresource=proxy)", outbound: outbound)
+        let segments = path.split(separator: "/").map(String.init)
+        // Streaming requests are authorized with their method's verb, as upstream's kubelet does (POST: create).
+        let streaming = segments.first.map { Self.streamingRoots.contains($0) } ?? false
+        let verb = streaming && head.method == .POST ? "create" : "get"
+        guard await authorize(identity, subresource: path.hasPrefix("/logs") ? "log" : "proxy", verb: verb) else {
+            try await send(.forbidden, "Forbidden (user=\(identity.user), verb=\(verb), resource=nodes, subresource=proxy)", outbound: outbound)
             return true
+        }
+        if streaming {
+            return try await serveStreaming(head, segments: segments, channel: channel, outbound: outbound)
         }
         if path == "/pods" || path == "/pods/" {
             let items = await kubelet.podList(hostIP: settings.nodeIP ?? HostInfo.primaryIPv4() ?? "127.0.0.1")
@@ -170,7 +177,6 @@ public final class KubeletServer: Sendable {
                            contentType: "application/json", outbound: outbound)
             return true
         }
-        let segments = path.split(separator: "/").map(String.init)
         guard segments.count == 4, segments[0] == "containerLogs" else {
             try await send(.notFound, "404 page not found\n", outbound: outbound)
             return true
