@@ -61,7 +61,7 @@ pass "cgroup memory.limit_in_bytes = 33554432"
 before=$(kubectl -n $ns get pod web -o jsonpath='{.status.containerStatuses[0].containerID}')
 pkill -9 -x kubelet
 # Under systemd the unit restarts it (Restart=always); elsewhere the kubelet-start phase starts it again.
-if [ "$(ps -p 1 -o comm=)" != systemd ]; then sleep 1; bootstrap init phase kubelet-start >/dev/null 2>&1 || fail "bootstrap init phase kubelet-start"; fi
+if [ "$(ps -p 1 -o comm=)" != systemd ]; then sleep 1; /usr/local/bin/bootstrap init phase kubelet-start >/dev/null 2>&1 || fail "bootstrap init phase kubelet-start"; fi
 wait_for 60 sh -c "curl -fsS -m 2 http://127.0.0.1:10248/healthz" || fail "the kubelet did not come back (systemd or bootstrap restarts it)"
 sleep 3
 after=$(kubectl -n $ns get pod web -o jsonpath='{.status.containerStatuses[0].containerID}')
@@ -97,8 +97,11 @@ kubectl -n $ns create deployment echo --image=docker.io/library/busybox:1.36 --r
 kubectl -n $ns expose deployment echo --port=80 >/dev/null
 wait_for 90 sh -c "kubectl -n $ns get deploy echo -o jsonpath='{.status.readyReplicas}' | grep -qx 3" || fail "echo has not 3 ready replicas"
 cip=$(kubectl -n $ns get svc echo -o jsonpath='{.spec.clusterIP}')
-wait_for 30 kubectl -n $ns exec web -- wget -q -T 2 -O - "http://$cip/" || fail "web cannot reach the ClusterIP $cip"
-pass "a pod reaches the Service's ClusterIP $cip ($(kubectl -n $ns exec web -- wget -q -T 2 -O - "http://$cip/" | tr -d '\r'))"
+# busybox-static's wget crashes (glibc's static resolver); nc speaks the HTTP.
+svc_get() { kubectl -n $ns exec web -- sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $1 80" 2>/dev/null | tail -1 | tr -d '\r'; }
+svc_ok() { svc_get "$1" | grep -q '^echo-'; }
+wait_for 30 svc_ok "$cip" || fail "web cannot reach the ClusterIP $cip"
+pass "a pod reaches the Service's ClusterIP $cip (answered by $(svc_get "$cip"))"
 
 # 5. configMap and secret volumes; a ConfigMap edit reaches the file.
 kubectl -n $ns create configmap conf --from-literal=greeting=hello >/dev/null
