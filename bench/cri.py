@@ -19,6 +19,8 @@ def main():
     p.add_argument("--pods", type=int, default=20)
     p.add_argument("--rss-pods", type=int, default=10)
     a = p.parse_args()
+    if not any(n.endswith((".conf", ".conflist", ".json")) for n in (os.listdir("/etc/cni/net.d") if os.path.isdir("/etc/cni/net.d") else [])):
+        sys.exit("no CNI config in /etc/cni/net.d: run `bootstrap init` (it writes 10-kubestrap-bridge.conflist) or write one")
     env_out = tempfile.NamedTemporaryFile(delete=False, suffix=".out").name
     te = subprocess.Popen([f"{a.bin}/bootstrap", "test-env"], stdout=open(env_out, "w"), stderr=subprocess.STDOUT)
     kubelet = None

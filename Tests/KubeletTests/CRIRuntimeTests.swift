@@ -175,6 +175,21 @@ import Testing
         await worker.terminate(grace: 0)
     }
 
+    @Test func aFailedSandboxIsRemovedAndTheNextAttemptRuns() async throws {
+        let dir = try TempDir()
+        let fake = FakeRuntimeService()
+        await fake.failNextRunPodSandbox()
+        let pod = try makePod(podYAML(name: "retry", script: "sleep 60"))
+        let worker = CRIPodWorker(pod: pod, context: try context(dir), cri: runtime(fake))
+        await worker.start(adopting: nil)
+        #expect(await eventually(within: 30) { await worker.statuses().first?.state.isRunning == true })
+        let sandboxes = await fake.sandboxes.values
+        #expect(sandboxes.count == 1)
+        #expect(sandboxes.first?.config.metadata.attempt == 1)
+        #expect(await fake.count("RemovePodSandbox") == 1)
+        await worker.terminate(grace: 0)
+    }
+
     @Test func hostNetworkSandboxHasNoHostnameAndNodeNamespaces() throws {
         let pod = try makePod(podYAML(name: "hn", script: "true", extra: "  hostNetwork: true"))
         let config = SandboxConfigBuilder.build(pod, attempt: 0, podLogsDir: "/var/log/pods")

@@ -13,6 +13,8 @@ actor FakeRuntimeService: RuntimeService, ImageService {
     private(set) var calls: [String] = []
     var images: Set<String> = ["docker.io/library/busybox:1.36"]
     var pullError: GRPCStatus?
+    /// The next RunPodSandbox fails as containerd's does when CNI fails: a NotReady sandbox stays, holding its name.
+    var failNextSandbox = false
     private var next = 0
     private var clock: Int64 = 1_700_000_000_000_000_000
 
@@ -21,6 +23,7 @@ actor FakeRuntimeService: RuntimeService, ImageService {
 
     func setImages(_ names: Set<String>) { images = names }
     func setPullError(_ error: GRPCStatus?) { pullError = error }
+    func failNextRunPodSandbox() { failNextSandbox = true }
     func containers(named name: String) -> [Box] {
         containers.values.filter { $0.config.metadata.name == name }.sorted { $0.config.metadata.attempt < $1.config.metadata.attempt }
     }
@@ -41,7 +44,16 @@ actor FakeRuntimeService: RuntimeService, ImageService {
     }
     func runPodSandbox(_ request: Runtime_V1_RunPodSandboxRequest, timeout: Duration) async throws -> Runtime_V1_RunPodSandboxResponse {
         calls.append("RunPodSandbox")
+        let name = "\(request.config.metadata.name)_\(request.config.metadata.namespace)_\(request.config.metadata.uid)_\(request.config.metadata.attempt)"
+        if sandboxes.values.contains(where: { "\($0.config.metadata.name)_\($0.config.metadata.namespace)_\($0.config.metadata.uid)_\($0.config.metadata.attempt)" == name }) {
+            throw GRPCStatus(code: .unknown, message: "failed to reserve sandbox name \"\(name)\": name is reserved")
+        }
         let id = newID()
+        if failNextSandbox {
+            failNextSandbox = false
+            sandboxes[id] = Sandbox(config: request.config, state: .sandboxNotready, ip: "", created: tick())
+            throw GRPCStatus(code: .unknown, message: "failed to setup network for sandbox \"\(id)\": cni plugin not initialized")
+        }
         sandboxes[id] = Sandbox(config: request.config, state: .sandboxReady, ip: "10.244.0.\(sandboxes.count + 2)", created: tick())
         var r = Runtime_V1_RunPodSandboxResponse(); r.podSandboxID = id
         return r

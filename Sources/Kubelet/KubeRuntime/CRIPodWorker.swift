@@ -67,13 +67,17 @@ actor CRIPodWorker: PodWorking {
             logger.info("re-attached to the runtime's pod sandbox", metadata: ["podSandboxID": "\(adopted.id)"])
         } else {
             if let adopted { await removeSandbox(adopted.id) }
-            let attempt = adopted.map { $0.attempt + 1 } ?? 0
+            var attempt = adopted.map { $0.attempt + 1 } ?? 0
             var delay = 1.0
             while sandboxID == nil {
                 if Task.isCancelled || state != .syncing { return }
                 if await createSandbox(attempt: attempt) { break }
                 do { try await Task.sleep(for: .seconds(delay)) } catch { return }
-                delay = min(delay * 2, 60)
+                delay = min(delay * 2, 30)
+                // A failed RunPodSandbox (the CNI config missing, say) can leave a sandbox behind holding its name:
+                // it goes, and the next try is the next attempt, as upstream's kubelet does.
+                await removeFailedSandboxes()
+                attempt += 1
             }
         }
         let info: @Sendable () async -> (id: String, config: Runtime_V1_PodSandboxConfig, ips: [String])? = { await self.sandboxInfo }
@@ -128,6 +132,15 @@ actor CRIPodWorker: PodWorking {
         guard let status = try? await cri.runtime.podSandboxStatus(request, timeout: .seconds(30)).status else { return }
         let network = status.network
         ips = ([network.ip] + network.additionalIps.map(\.ip)).filter { !$0.isEmpty }
+    }
+
+    private func removeFailedSandboxes() async {
+        var request = Runtime_V1_ListPodSandboxRequest()
+        request.filter.labelSelector = [KubeRuntimeLabels.podUID: pod.uid]
+        guard let sandboxes = try? await cri.runtime.listPodSandbox(request, timeout: .seconds(30)).items else { return }
+        for sandbox in sandboxes where sandbox.state != .sandboxReady {
+            await removeSandbox(sandbox.id)
+        }
     }
 
     private func removeSandbox(_ id: String) async {
