@@ -44,7 +44,7 @@ import Testing
             """)
         let worker = CRIPodWorker(pod: pod, context: try context(dir), cri: runtime(fake))
         await worker.start(adopting: nil)
-        #expect(await eventually(within: 30) { await worker.statuses().first?.state.isRunning == true })
+        #expect(await eventually { await worker.statuses().first?.state.isRunning == true })
         let sandbox = try #require(await fake.sandboxes.values.first)
         #expect(sandbox.config.hostname == "front")
         #expect(sandbox.config.metadata.name == pod.name && sandbox.config.metadata.uid == pod.uid)
@@ -73,11 +73,11 @@ import Testing
         let pod = try makePod(podYAML(name: "hog", script: "true"))
         let worker = CRIPodWorker(pod: pod, context: try context(dir), cri: runtime(fake))
         await worker.start(adopting: nil)
-        #expect(await eventually(within: 30) { await worker.statuses().first?.state.isRunning == true })
+        #expect(await eventually { await worker.statuses().first?.state.isRunning == true })
         let first = try #require(await fake.containers(named: "main").first)
         await fake.exit(first.status.id, code: 137, reason: "OOMKilled")
         // The first restart is immediate, as upstream's; the second waits in CrashLoopBackOff.
-        #expect(await eventually(within: 30) {
+        #expect(await eventually {
             let s = await worker.statuses().first
             return s?.restartCount == 1 && s?.state.isRunning == true
         })
@@ -85,7 +85,7 @@ import Testing
         let second = try #require(await fake.containers(named: "main").last)
         #expect(second.config.metadata.attempt == 1 && second.config.logPath == "main/1.log")
         await fake.exit(second.status.id, code: 137, reason: "OOMKilled")
-        #expect(await eventually(within: 30) {
+        #expect(await eventually {
             if case .waiting("CrashLoopBackOff", _) = await worker.statuses().first?.state { return true }
             return false
         })
@@ -101,7 +101,7 @@ import Testing
         let yaml = podYAML(name: "never", script: "true").replacingOccurrences(of: "image: busybox:1.36", with: "image: example.com/absent:1\n    imagePullPolicy: Never")
         let worker = CRIPodWorker(pod: try makePod(yaml), context: try context(dir), cri: runtime(fake))
         await worker.start(adopting: nil)
-        #expect(await eventually(within: 30) {
+        #expect(await eventually {
             if case .waiting("ErrImageNeverPull", let message) = await worker.statuses().first?.state {
                 return message == "Container image \"example.com/absent:1\" is not present with pull policy of Never"
             }
@@ -118,11 +118,11 @@ import Testing
         let yaml = podYAML(name: "bad", script: "true").replacingOccurrences(of: "image: busybox:1.36", with: "image: example.com/nope:1")
         let worker = CRIPodWorker(pod: try makePod(yaml), context: try context(dir), cri: runtime(fake))
         await worker.start(adopting: nil)
-        #expect(await eventually(within: 30) {
+        #expect(await eventually {
             if case .waiting(let reason, _) = await worker.statuses().first?.state { return reason == "ErrImagePull" }
             return false
         })
-        #expect(await eventually(within: 30) {
+        #expect(await eventually {
             if case .waiting(let reason, let message) = await worker.statuses().first?.state {
                 return reason == "ImagePullBackOff" && message == "Back-off pulling image \"example.com/nope:1\""
             }
@@ -137,14 +137,14 @@ import Testing
         let pod = try makePod(podYAML(name: "keep", script: "sleep 1000"))
         let first = CRIPodWorker(pod: pod, context: try context(dir), cri: runtime(fake))
         await first.start(adopting: nil)
-        #expect(await eventually(within: 30) { await first.statuses().first?.state.isRunning == true })
+        #expect(await eventually { await first.statuses().first?.state.isRunning == true })
         await first.detach()
         let found = await KubeRuntimeRelist.sandboxes(fake, logger: testLogger)
         let adopted = try #require(found[pod.uid])
         #expect(adopted.containers["main"]?.running == true)
         let second = CRIPodWorker(pod: pod, context: try context(dir), cri: runtime(fake))
         await second.start(adopting: adopted)
-        #expect(await eventually(within: 30) { await second.statuses().first?.state.isRunning == true })
+        #expect(await eventually { await second.statuses().first?.state.isRunning == true })
         #expect(await fake.count("RunPodSandbox") == 1)
         #expect(await fake.count("CreateContainer") == 1)
         #expect(await second.statuses().first?.containerID == adopted.containers["main"]?.id)
@@ -167,7 +167,7 @@ import Testing
             """)
         let worker = CRIPodWorker(pod: pod, context: try context(dir), cri: runtime(fake))
         await worker.start(adopting: nil)
-        #expect(await eventually(within: 30) {
+        #expect(await eventually {
             if case .waiting("CreateContainerConfigError", let message) = await worker.statuses().first?.state { return message?.isEmpty == false }
             return false
         })
@@ -182,7 +182,7 @@ import Testing
         let pod = try makePod(podYAML(name: "retry", script: "sleep 60"))
         let worker = CRIPodWorker(pod: pod, context: try context(dir), cri: runtime(fake))
         await worker.start(adopting: nil)
-        #expect(await eventually(within: 30) { await worker.statuses().first?.state.isRunning == true })
+        #expect(await eventually { await worker.statuses().first?.state.isRunning == true })
         let sandboxes = await fake.sandboxes.values
         #expect(sandboxes.count == 1)
         #expect(sandboxes.first?.config.metadata.attempt == 1)
