@@ -1,3 +1,4 @@
+import KubeAPI
 /// upstream's checks of an Indexed Job's `status.completedIndexes` and `status.failedIndexes` (sorted,
 /// comma-separated intervals such as "0-2,5"), as its job status validation makes them. The text is read one
 /// interval at a time, never expanded into indexes: a few bytes of it can name two billion of them.

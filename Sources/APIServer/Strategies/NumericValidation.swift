@@ -89,32 +89,6 @@ enum NumericValidation {
     }
 }
 
-/// Values printed as upstream's Go code prints them in messages.
-enum GoFormat {
-    /// Go's %q (strconv.Quote) for the text upstream's messages quote: quotes and backslashes escaped, control
-    /// characters as \n, \t, \r or \x.., everything else as it is.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\x" + (hex.count < 2 ? "0" + hex : hex)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
-}
-
 /// Whether an update leaves the object's spec as stored (only metadata or status differ, after `defaulted` brings the
 /// stored object to today's defaults). Such an update is not judged on the spec again, as upstream's status updates
 /// never are: an object stored before a rule existed (an older binary's data) can still get its status, lose its

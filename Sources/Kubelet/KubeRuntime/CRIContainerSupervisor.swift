@@ -120,6 +120,11 @@ actor CRIContainerSupervisor {
     /// How long to wait before trying again after a failed create (image, config, runtime error).
     private var retryDelay: Double = 1
 
+    /// The next wait after a failure: doubled, at least `floor`, at most `cap`.
+    private func backOffRetry(from floor: Double, upTo cap: Double) {
+        retryDelay = min(max(retryDelay * 2, floor), cap)
+    }
+
     /// Pulls the image if needed, creates and starts the container; nil (with state and events set) on failure.
     private func createAndStart() async -> String? {
         guard let sandbox = await sandbox() else {
@@ -147,7 +152,7 @@ actor CRIContainerSupervisor {
         } catch {
             state = .waiting(reason: "CreateContainerConfigError", message: error.message)
             event("Warning", "Failed", "Error: \(error.message)")
-            retryDelay = max(retryDelay * 2, 1).clamped(max: 10)
+            backOffRetry(from: 1, upTo: 10)
             return nil
         }
         let mounts: [ContainerMount]
@@ -155,7 +160,7 @@ actor CRIContainerSupervisor {
             state = .waiting(reason: "CreateContainerConfigError", message: "\(error)")
             logger.error("CreateContainerConfigError: \(error)")
             event("Warning", "Failed", "Error: \(error)")
-            retryDelay = max(retryDelay * 2, 2).clamped(max: 60)
+            backOffRetry(from: 2, upTo: 60)
             return nil
         }
         let config = ContainerConfigBuilder.build(container, pod: pod, imageRef: imageRef, attempt: restartCount,
@@ -171,7 +176,7 @@ actor CRIContainerSupervisor {
             state = .waiting(reason: "CreateContainerError", message: "\(error)")
             logger.error("CreateContainer failed: \(error)")
             event("Warning", "Failed", "Error: \(error)")
-            retryDelay = max(retryDelay * 2, 2).clamped(max: 60)
+            backOffRetry(from: 2, upTo: 60)
             return nil
         }
         event("Normal", "Created", "Created container: \(container.name)")
@@ -184,7 +189,7 @@ actor CRIContainerSupervisor {
             logger.error("StartContainer failed: \(error)")
             event("Warning", "Failed", "Error: \(error)")
             await remove(id)
-            retryDelay = max(retryDelay * 2, 2).clamped(max: 60)
+            backOffRetry(from: 2, upTo: 60)
             return nil
         }
         retryDelay = 1
@@ -272,9 +277,9 @@ actor CRIContainerSupervisor {
             var request = Runtime_V1_ExecSyncRequest()
             request.containerID = id
             request.cmd = command
-            request.timeout = Int64(max(1, timeout))
+            request.timeout = max(1, Self.wholeSeconds(timeout))
             do {
-                let response = try await runtime.execSync(request, timeout: .seconds(Int64(max(1, timeout)) + 5))
+                let response = try await runtime.execSync(request, timeout: .seconds(max(1, Self.wholeSeconds(timeout)) + 5))
                 if response.exitCode == 0 { return .success }
                 let output = String(decoding: response.stdout + response.stderr, as: UTF8.self)
                 return .failure(output.isEmpty ? "command \(command) exited with \(response.exitCode)" : output)
@@ -282,44 +287,12 @@ actor CRIContainerSupervisor {
                 return .failure("\(error)")
             }
         }
-        let startup = container.startupProbe
-        let liveness = container.livenessProbe
-        let readiness = container.readinessProbe
-        let name = container.name
-        let logger = self.logger
-        let report: @Sendable (String, String) -> Void = { kind, output in
-            Task { await self.event("Warning", "Unhealthy", "\(kind) probe failed: \(output)") }
-        }
-        return Task {
-            if let startup {
-                let ok = await ProbeLoop.untilSuccess(startup, prober: prober, label: "Startup", container: name, logger: logger,
-                                                      onFailure: { report("Startup", $0) })
-                if !ok {
-                    await self.restartAfterProbeFailure(id, probe: startup, kind: "startup")
-                    return
-                }
-            }
-            await self.setStarted()
-            if readiness == nil { await self.setReady(true) }
-            await withTaskGroup(of: Void.self) { group in
-                if let liveness {
-                    group.addTask {
-                        if await ProbeLoop.untilFailure(liveness, prober: prober, label: "Liveness", container: name, logger: logger,
-                                                        onFailure: { report("Liveness", $0) }) {
-                            await self.restartAfterProbeFailure(id, probe: liveness, kind: "liveness")
-                        }
-                    }
-                }
-                if let readiness {
-                    group.addTask {
-                        await ProbeLoop.track(readiness, prober: prober, label: "Readiness", container: name, logger: logger,
-                                              onFailure: { report("Readiness", $0) }) { ready in
-                            await self.setReady(ready)
-                        }
-                    }
-                }
-            }
-        }
+        let task = ContainerProbes.start(container, prober: prober, logger: logger,
+                                         event: { await self.event($0, $1, $2) }, started: { await self.setStarted() },
+                                         ready: { await self.setReady($0) },
+                                         failed: { await self.restartAfterProbeFailure(id, probe: $0, kind: $1) })
+        if task == nil { ready = true }
+        return task
     }
 
     private func setStarted() { started = true }
@@ -335,8 +308,8 @@ actor CRIContainerSupervisor {
     private func stopContainer(_ id: String, grace: Double) async {
         var request = Runtime_V1_StopContainerRequest()
         request.containerID = id
-        request.timeout = Int64(max(0, grace))
-        do { _ = try await cri.runtime.stopContainer(request, timeout: .seconds(Int64(max(0, grace)) + 30)) } catch {
+        request.timeout = Self.wholeSeconds(grace)
+        do { _ = try await cri.runtime.stopContainer(request, timeout: .seconds(Self.wholeSeconds(grace) + 30)) } catch {
             logger.warning("StopContainer failed: \(error)", metadata: ["containerID": "\(id)"])
         }
     }
@@ -366,6 +339,11 @@ actor CRIContainerSupervisor {
     }
 }
 
-extension Double {
-    func clamped(max upper: Double) -> Double { Swift.min(self, upper) }
+extension CRIContainerSupervisor {
+    /// A grace period or timeout from the pod spec in whole seconds for the CRI: never negative, and a huge value
+    /// (terminationGracePeriodSeconds is any int64) capped rather than trapping in the conversion or the `+ 30`.
+    static func wholeSeconds(_ seconds: Double) -> Int64 {
+        guard seconds.isFinite, seconds > 0 else { return 0 }
+        return Int64(min(seconds, 1e9))
+    }
 }

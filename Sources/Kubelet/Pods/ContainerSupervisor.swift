@@ -202,48 +202,12 @@ actor ContainerSupervisor {
     }
 
     private func startProbes(for running: HostProcess) -> Task<Void, Never>? {
-        guard container.startupProbe != nil || container.livenessProbe != nil || container.readinessProbe != nil else {
-            ready = true
-            return nil
-        }
-        let prober = context.prober.inContainer(pid: running.pid)
-        let startup = container.startupProbe
-        let liveness = container.livenessProbe
-        let readiness = container.readinessProbe
-        let name = container.name
-        let report: @Sendable (String, String) -> Void = { kind, output in
-            Task { await self.event("Warning", "Unhealthy", "\(kind) probe failed: \(output)") }
-        }
-        return Task {
-            if let startup {
-                let ok = await ProbeLoop.untilSuccess(startup, prober: prober, label: "Startup", container: name, logger: logger,
-                                                      onFailure: { report("Startup", $0) })
-                if !ok {
-                    await self.restartAfterProbeFailure(running, probe: startup, kind: "startup")
-                    return
-                }
-            }
-            await self.setStarted()
-            if readiness == nil { await self.setReady(true) }
-            await withTaskGroup(of: Void.self) { group in
-                if let liveness {
-                    group.addTask {
-                        if await ProbeLoop.untilFailure(liveness, prober: prober, label: "Liveness", container: name, logger: self.logger,
-                                                        onFailure: { report("Liveness", $0) }) {
-                            await self.restartAfterProbeFailure(running, probe: liveness, kind: "liveness")
-                        }
-                    }
-                }
-                if let readiness {
-                    group.addTask {
-                        await ProbeLoop.track(readiness, prober: prober, label: "Readiness", container: name, logger: self.logger,
-                                              onFailure: { report("Readiness", $0) }) { ready in
-                            await self.setReady(ready)
-                        }
-                    }
-                }
-            }
-        }
+        let task = ContainerProbes.start(container, prober: context.prober.inContainer(pid: running.pid), logger: logger,
+                                         event: { await self.event($0, $1, $2) }, started: { await self.setStarted() },
+                                         ready: { await self.setReady($0) },
+                                         failed: { await self.restartAfterProbeFailure(running, probe: $0, kind: $1) })
+        if task == nil { ready = true }
+        return task
     }
 
     private func setStarted() { started = true }

@@ -75,3 +75,51 @@ enum ProbeLoop {
         return true
     }
 }
+
+/// One container's probes as upstream's prober manager runs them, whichever runtime runs the container: the startup
+/// probe until it passes, then liveness and readiness side by side. What the results mean for the container is the
+/// caller's (`started`, `ready`, `failed` — a startup or liveness failure that asks for a restart).
+enum ContainerProbes {
+    static func start(_ container: Container, prober: Prober, logger: Logger,
+                      event: @escaping @Sendable (String, String, String) async -> Void,
+                      started: @escaping @Sendable () async -> Void,
+                      ready: @escaping @Sendable (Bool) async -> Void,
+                      failed: @escaping @Sendable (_ probe: Probe, _ kind: String) async -> Void) -> Task<Void, Never>? {
+        guard container.startupProbe != nil || container.livenessProbe != nil || container.readinessProbe != nil else { return nil }
+        let startup = container.startupProbe
+        let liveness = container.livenessProbe
+        let readiness = container.readinessProbe
+        let name = container.name
+        let report: @Sendable (String, String) -> Void = { kind, output in
+            Task { await event("Warning", "Unhealthy", "\(kind) probe failed: \(output)") }
+        }
+        return Task {
+            if let startup {
+                let ok = await ProbeLoop.untilSuccess(startup, prober: prober, label: "Startup", container: name, logger: logger,
+                                                      onFailure: { report("Startup", $0) })
+                if !ok {
+                    await failed(startup, "startup")
+                    return
+                }
+            }
+            await started()
+            if readiness == nil { await ready(true) }
+            await withTaskGroup(of: Void.self) { group in
+                if let liveness {
+                    group.addTask {
+                        if await ProbeLoop.untilFailure(liveness, prober: prober, label: "Liveness", container: name, logger: logger,
+                                                        onFailure: { report("Liveness", $0) }) {
+                            await failed(liveness, "liveness")
+                        }
+                    }
+                }
+                if let readiness {
+                    group.addTask {
+                        await ProbeLoop.track(readiness, prober: prober, label: "Readiness", container: name, logger: logger,
+                                              onFailure: { report("Readiness", $0) }) { value in await ready(value) }
+                    }
+                }
+            }
+        }
+    }
+}

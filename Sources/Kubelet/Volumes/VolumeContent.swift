@@ -116,31 +116,7 @@ enum VolumeContent {
 
     /// `key="value"` lines in key order, values quoted as Go's %q (upstream's fieldpath.FormatMap).
     static func formatMap(_ map: [String: String]) -> String {
-        map.keys.sorted().map { "\($0)=\(goQuote(map[$0] ?? ""))" }.joined(separator: "\n")
+        map.keys.sorted().map { "\($0)=\(GoFormat.quoted(map[$0] ?? ""))" }.joined(separator: "\n")
     }
 
-    static func goQuote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case "\u{07}": out += "\\a"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\u{0B}": out += "\\v"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\x" + (hex.count < 2 ? "0" + hex : hex)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
 }
