@@ -2,10 +2,30 @@ import CRIClient
 import Testing
 import Glibc
 
-/// Against the host's containerd when one runs (CI installs and starts it); skipped otherwise.
+/// Against the host's containerd when one answers on its socket; skipped otherwise (CI does not start one). A socket
+/// file alone is not enough: a containerd that was killed leaves it behind, refusing connections.
 @Suite struct ContainerdSmokeTests {
     static let socket = "/run/containerd/containerd.sock"
-    static var available: Bool { access(socket, W_OK) == 0 }
+    static var available: Bool { acceptsConnections(socket) }
+
+    static func acceptsConnections(_ path: String) -> Bool {
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        return result == 0
+    }
 
     @Test(.enabled(if: ContainerdSmokeTests.available))
     func versionAndStatus() async throws {
