@@ -92,6 +92,29 @@ wait_for 20 curl -fsS -m 2 http://127.0.0.1:18080/ || { kill $pf; fail "port-for
 kill $pf; wait $pf 2>/dev/null
 pass "kubectl port-forward web 18080:8080 + curl"
 
+# 2. kubectl debug: an ephemeral container in web's PID namespace sees httpd, runs once, and its logs are served.
+kubectl -n $ns debug web --image=docker.io/library/busybox:1.36 --target=web --container=dbg --profile=general -- ps >/dev/null 2>&1 \
+  || fail "kubectl debug web --target=web"
+wait_for 60 sh -c "kubectl -n $ns get pod web -o jsonpath='{.status.ephemeralContainerStatuses[0].state.terminated.reason}' | grep -qx Completed" \
+  || fail "the ephemeral container dbg did not complete"
+kubectl -n $ns logs web -c dbg | grep -q '/bin/httpd' || fail "dbg did not see web's processes (logs: $(kubectl -n $ns logs web -c dbg 2>&1))"
+[ "$(kubectl -n $ns get pod web -o jsonpath='{.status.ephemeralContainerStatuses[0].restartCount}')" = 0 ] || fail "dbg was restarted"
+pass "kubectl debug --target=web: the ephemeral container sees httpd in web's PID namespace"
+if command -v tmux >/dev/null; then
+  tmux kill-session -t cri-e2e 2>/dev/null
+  tmux new-session -d -s cri-e2e -x 100 -y 30 "kubectl -n $ns debug -it web --image=docker.io/library/busybox:1.36 --target=web --container=shell --profile=general; sleep 30"
+  wait_for 60 sh -c "tmux capture-pane -t cri-e2e -p | grep -q 'try pressing enter'" || fail "kubectl debug -it did not attach"
+  tmux send-keys -t cri-e2e "echo \$((6*7)); stty size; exit" Enter
+  wait_for 30 sh -c "tmux capture-pane -t cri-e2e -p | grep -qx '42'" || fail "kubectl debug -it: no answer ($(tmux capture-pane -t cri-e2e -p))"
+  tmux capture-pane -t cri-e2e -p | grep -qx '30 100' || fail "kubectl debug -it: the terminal size did not reach the container"
+  tmux kill-session -t cri-e2e
+  pass "kubectl debug -it: an interactive shell with the terminal's size"
+fi
+# A pod without a command runs its image's entrypoint (busybox's sh, which ends at once without stdin).
+kubectl -n $ns run plain --image=docker.io/library/busybox:1.36 --restart=Never >/dev/null
+wait_for 60 sh -c "kubectl -n $ns get pod plain -o jsonpath='{.status.phase}' | grep -qx Succeeded" || fail "a pod without a command did not run its image's entrypoint"
+pass "a pod without a command runs its image's entrypoint"
+
 # 4. a Deployment of 3 behind a ClusterIP Service, reached from a pod.
 kubectl -n $ns create deployment echo --image=docker.io/library/busybox:1.36 --replicas=3 -- /bin/sh -c 'echo "$HOSTNAME" > /var/www/index.html; exec httpd -f -p 80 -h /var/www' >/dev/null
 kubectl -n $ns expose deployment echo --port=80 >/dev/null

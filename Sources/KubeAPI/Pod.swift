@@ -41,6 +41,8 @@ public struct PodSpec: Codable, Sendable, Equatable {
     public var runtimeClassName: String?
     public var imagePullSecrets: [PodLocalObjectReference]?
     public var shareProcessNamespace: Bool?
+    /// Added to a running pod through `pods/ephemeralcontainers` (`kubectl debug`); never restarted or removed.
+    public var ephemeralContainers: [EphemeralContainer]?
 
     public init(containers: [Container]) {
         self.containers = containers
@@ -73,6 +75,32 @@ public struct Container: Codable, Sendable, Equatable {
         self.image = image
         self.command = command
         self.args = args
+    }
+}
+
+/// core/v1 EphemeralContainer: a container's own fields (the apiserver refuses the ones an ephemeral container may not
+/// have: ports, probes, resources, lifecycle) and, inline beside them as in the API, the container whose process
+/// namespace it joins.
+public struct EphemeralContainer: Codable, Sendable, Equatable {
+    public var container: Container
+    public var targetContainerName: String?
+
+    public init(container: Container, targetContainerName: String? = nil) {
+        self.container = container
+        self.targetContainerName = targetContainerName
+    }
+
+    private enum CodingKeys: String, CodingKey { case targetContainerName }
+
+    public init(from decoder: any Decoder) throws {
+        container = try Container(from: decoder)
+        targetContainerName = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .targetContainerName)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try container.encode(to: encoder)
+        var keyed = encoder.container(keyedBy: CodingKeys.self)
+        try keyed.encodeIfPresent(targetContainerName, forKey: .targetContainerName)
     }
 }
 

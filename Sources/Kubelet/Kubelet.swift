@@ -102,6 +102,11 @@ public actor Kubelet {
     }
 
     private var apiDeletionGrace: [String: Double] = [:]
+    /// API pods this kubelet will not run, by UID, with the reason their status reports.
+    private var rejections: [String: PodRejection] = [:]
+
+    /// Why the pod with this UID is not run here; nil when it runs (or is not known).
+    func rejection(of uid: String) -> PodRejection? { rejections[uid] }
 
     /// True the first time the static pods have been synced.
     private func markFirstSync() -> Bool {
@@ -124,6 +129,7 @@ public actor Kubelet {
 
     func sync(_ pods: [KubeletPod]) async {
         let desired = Dictionary(pods.map { ($0.uid, $0) }, uniquingKeysWith: { a, _ in a })
+        rejections = rejections.filter { desired[$0.key] != nil }
         let gone = workers.filter { desired[$0.key] == nil }
         // Each pod stops in its own task, so one slow container's grace period holds back no other pod.
         for (uid, worker) in gone {
@@ -164,13 +170,22 @@ public actor Kubelet {
                 }
             }
         }
+        // Of a running pod's spec only ephemeral containers change (`kubectl debug`); its worker starts new ones.
+        for pod in pods where !(pod.pod.spec.ephemeralContainers ?? []).isEmpty {
+            if let worker = workers[pod.uid] { await worker.update(pod) }
+        }
         // A changed static pod starts once the previous one has stopped, as upstream's: both would want its ports.
         for pod in pods where workers[pod.uid] == nil && !terminating.contains(pod.uid)
             && !(pod.isStatic && stoppingStatic[pod.fullName] != nil) {
+            if rejections[pod.uid] != nil { continue }
             if let cri, let handler = await runtimeHandler(for: pod), handler != Self.hostProcessHandler {
                 let worker = CRIPodWorker(pod: pod, context: context, cri: cri, handler: handler)
                 workers[pod.uid] = worker
                 await worker.start(adopting: pendingSandboxes.removeValue(forKey: pod.uid))
+            } else if !pod.isStatic, let rejection = APIServerPodSource.hostProcessRejection(pod) {
+                // Static pods were checked when their file was read.
+                logger.warning("pod cannot run as host processes: \(rejection.message)", metadata: ["pod": "\(pod.namespace)/\(pod.name)"])
+                rejections[pod.uid] = rejection
             } else {
                 let worker = PodWorker(pod: pod, context: context)
                 workers[pod.uid] = worker
@@ -178,6 +193,9 @@ public actor Kubelet {
             }
         }
     }
+
+    /// A runtime connected by the caller rather than from `--container-runtime-endpoint` (tests use a fake one).
+    func use(runtime: KubeGenericRuntime) { cri = runtime }
 
     /// The Node's status.nodeInfo.containerRuntimeVersion.
     public var containerRuntimeVersion: String { cri?.nodeRuntimeVersion ?? HostInfo.hostProcessRuntimeVersion }
@@ -274,7 +292,8 @@ public actor Kubelet {
         var out: [PodSnapshot] = []
         for worker in workers.values where await worker.state == .syncing {
             out.append(PodSnapshot(pod: worker.pod, initStatuses: await worker.initStatuses(), statuses: await worker.statuses(),
-                                   startTime: worker.startedAt, podIPs: await worker.podIPs()))
+                                   startTime: worker.startedAt, podIPs: await worker.podIPs(),
+                                   ephemeralStatuses: await worker.ephemeralStatuses()))
         }
         return out.sorted { $0.pod.fullName < $1.pod.fullName }
     }
@@ -288,8 +307,7 @@ public actor Kubelet {
             pod["kind"] = "Pod"
             pod[path: ["metadata", "uid"]] = .string(snapshot.pod.uid)
             var transitions: [String: (String, Date)] = [:]
-            pod["status"] = PodStatusBuilder.build(.init(pod: snapshot.pod, initStatuses: snapshot.initStatuses, statuses: snapshot.statuses,
-                                                         startTime: snapshot.startTime, hostIP: hostIP, podIPs: snapshot.podIPs), transitions: &transitions)
+            pod["status"] = PodStatusBuilder.build(.init(snapshot, hostIP: hostIP), transitions: &transitions)
             items.append(pod)
         }
         return items
@@ -300,7 +318,7 @@ public actor Kubelet {
         for worker in workers.values {
             let p = worker.pod
             guard p.namespace == namespace, p.name == pod else { continue }
-            let all = await worker.initStatuses() + worker.statuses()
+            let all = await worker.initStatuses() + worker.statuses() + worker.ephemeralStatuses()
             guard let status = all.first(where: { $0.name == container }) else { return nil }
             return ("\(settings.podLogsDir)/\(p.namespace)_\(p.name)_\(p.uid)", status.restartCount)
         }
@@ -314,8 +332,9 @@ public actor Kubelet {
             let p = worker.pod
             guard p.namespace == namespace, p.name == pod else { continue }
             guard let container else { return StreamTarget(pod: p, container: nil, status: nil) }
-            let spec = (p.pod.spec.containers + (p.pod.spec.initContainers ?? [])).first { $0.name == container }
-            let status = (await worker.statuses() + worker.initStatuses()).first { $0.name == container }
+            let spec = (p.pod.spec.containers + (p.pod.spec.initContainers ?? []) + (await worker.ephemeralContainerSpecs()))
+                .first { $0.name == container }
+            let status = (await worker.statuses() + worker.initStatuses() + worker.ephemeralStatuses()).first { $0.name == container }
             var environment: [(String, String)] = []
             if let spec, worker is PodWorker {
                 // Resolved again as the container got it; a reference gone since then leaves its variable out.

@@ -20,8 +20,11 @@ import KubeJSON
         let settings = try KubeletSettings(configuration: KubeletConfiguration(), rootDir: "\(dir.path)/root", nodeName: "n1")
         let kubelet = Kubelet(settings: settings, logger: testLogger, hostname: "n1")
 
+        // The kubelet has no container runtime: the pod would run as host processes, which need a command.
         let (run, _) = await reporter.update([stored.metaUID: stored])
-        #expect(run.isEmpty)
+        #expect(run.count == 1)
+        await kubelet.sync(run)
+        #expect(await !kubelet.isActive(stored.metaUID))
         for _ in 0..<3 {
             await reporter.sync([], kubelet: kubelet, hostIP: "10.0.0.1")
             for event in await reporter.takeEvents() { await recorder.record(event) }

@@ -17,18 +17,8 @@ extension ResourceHandler {
                               message: "pod logs are not available: --kubelet-client-certificate and --kubelet-client-key are not set")
         }
         let pod = try await store.get(namespace: namespace, name: info.name)
-        let containers = (pod[path: ["spec", "containers"]]?.array ?? []) + (pod[path: ["spec", "initContainers"]]?.array ?? [])
-        let names = containers.compactMap { $0["name"]?.string }
-        var container = query["container"] ?? ""
-        if container.isEmpty {
-            guard names.count == 1 else {
-                throw StatusError.badRequest("a container name must be specified for pod \(info.name), choose one of: [\(names.joined(separator: " "))]")
-            }
-            container = names[0]
-        }
-        guard names.contains(container) else {
-            throw StatusError.badRequest("container \(container) is not valid for pod \(info.name)")
-        }
+        // upstream's LogLocation chooses the container as the streams do: any container, init or ephemeral.
+        let container = try Self.streamContainer(pod, requested: query["container"] ?? "", podName: info.name)
         guard let nodeName = pod[path: ["spec", "nodeName"]]?.string, !nodeName.isEmpty else {
             throw StatusError.badRequest("pod \(info.name) does not have a host assigned")
         }

@@ -4,6 +4,16 @@ import Glibc
 import KubeAPI
 import Logging
 
+/// Which of a pod's container lists a container comes from: it decides restarts and, for an ephemeral container with a
+/// target, whose process namespace it joins.
+enum ContainerRole: Sendable, Equatable {
+    case regular, initContainer
+    /// `kubectl debug`'s container: run once, never restarted; `targetID` finds the running target's container ID.
+    case ephemeral(target: String?)
+
+    var isEphemeral: Bool { if case .ephemeral = self { return true }; return false }
+}
+
 /// A CRI container the kubelet finds in the runtime after a restart (upstream's kubelet relists the runtime).
 struct AdoptedContainer: Sendable {
     var id: String
@@ -20,8 +30,10 @@ actor CRIContainerSupervisor {
     let pod: KubeletPod
     let context: RuntimeContext
     let cri: KubeGenericRuntime
-    let isInit: Bool
+    let role: ContainerRole
     private let sandbox: @Sendable () async -> (id: String, config: Runtime_V1_PodSandboxConfig, ips: [String])?
+    /// The running container of a name in the same pod, for an ephemeral container's target.
+    private let runningContainerID: @Sendable (String) async -> String?
     private let logger: Logger
 
     private(set) var state: ContainerState = .waiting(reason: "ContainerCreating", message: nil)
@@ -38,14 +50,16 @@ actor CRIContainerSupervisor {
     /// The previous attempt's container, kept (as upstream keeps one) for `kubectl logs --previous`.
     private var previousID: String?
 
-    init(container: Container, pod: KubeletPod, context: RuntimeContext, cri: KubeGenericRuntime, isInit: Bool,
-         sandbox: @escaping @Sendable () async -> (id: String, config: Runtime_V1_PodSandboxConfig, ips: [String])?) {
+    init(container: Container, pod: KubeletPod, context: RuntimeContext, cri: KubeGenericRuntime, role: ContainerRole,
+         sandbox: @escaping @Sendable () async -> (id: String, config: Runtime_V1_PodSandboxConfig, ips: [String])?,
+         runningContainerID: @escaping @Sendable (String) async -> String? = { _ in nil }) {
         self.container = container
         self.pod = pod
         self.context = context
         self.cri = cri
-        self.isInit = isInit
+        self.role = role
         self.sandbox = sandbox
+        self.runningContainerID = runningContainerID
         var logger = context.logger
         logger[metadataKey: "pod"] = "\(pod.namespace)/\(pod.name)"
         logger[metadataKey: "container"] = "\(container.name)"
@@ -53,14 +67,16 @@ actor CRIContainerSupervisor {
     }
 
     var snapshot: ContainerStatusSnapshot {
-        ContainerStatusSnapshot(name: container.name, state: state, restartCount: restartCount, ready: ready,
+        // An ephemeral container is never counted ready (upstream's prober leaves it out).
+        ContainerStatusSnapshot(name: container.name, state: state, restartCount: restartCount, ready: ready && !role.isEphemeral,
                                 pid: nil, containerID: containerID, image: container.image ?? "",
                                 lastTermination: lastTermination, started: started, runtimeName: cri.runtimeName,
                                 imageID: imageID)
     }
 
     private func event(_ type: String, _ reason: String, _ message: String) {
-        context.events?.emit(PodEvent(podUID: pod.uid, container: container.name, type: type, reason: reason, message: message))
+        context.events?.emit(PodEvent(podUID: pod.uid, container: container.name, type: type, reason: reason, message: message,
+                                      initContainer: role == .initContainer, ephemeralContainer: role.isEphemeral))
     }
 
     func start(adopting adopted: AdoptedContainer?) {
@@ -72,10 +88,12 @@ actor CRIContainerSupervisor {
 
     private func superviseLoop(adopting adopted: AdoptedContainer?) async -> ExitStatus? {
         var adopt = adopted
-        if let adopted { restartCount = adopted.running ? adopted.restartCount : adopted.restartCount + 1 }
+        // An ephemeral container that ended while the kubelet was away is reported as it ended, not run again.
+        let reattach = { (container: AdoptedContainer) in container.running || self.role.isEphemeral }
+        if let adopted { restartCount = reattach(adopted) ? adopted.restartCount : adopted.restartCount + 1 }
         while !stopping && !Task.isCancelled {
             let id: String
-            if let existing = adopt, existing.running {
+            if let existing = adopt, reattach(existing) {
                 id = existing.id
                 containerID = id
                 logger.info("re-attached to the runtime's running container", metadata: ["containerID": "\(id)"])
@@ -102,7 +120,12 @@ actor CRIContainerSupervisor {
                                     containerID: id)
             if stopping { return .exited(status.exitCode) }
             logger.info("container exited", metadata: ["exitCode": "\(status.exitCode)", "reason": "\(reason)", "ranFor": "\(Int(ranFor))s"])
-            let policy = isInit && pod.restartPolicy == "Always" ? "OnFailure" : pod.restartPolicy
+            // Init containers of an Always pod are retried until they succeed; ephemeral containers never restart.
+            let policy = switch role {
+            case .initContainer where pod.restartPolicy == "Always": "OnFailure"
+            case .ephemeral: "Never"
+            default: pod.restartPolicy
+            }
             let restart = policy == "Always" || (policy == "OnFailure" && status.exitCode != 0)
             if !restart { return .exited(status.exitCode) }
             let delay = backoff.delay(afterRunning: ranFor)
@@ -163,8 +186,20 @@ actor CRIContainerSupervisor {
             backOffRetry(from: 2, upTo: 60)
             return nil
         }
+        var targetID: String?
+        if case .ephemeral(let target?) = role, !target.isEmpty {
+            // upstream's getTargetID: the target must be running to lend its process namespace.
+            guard let id = await runningContainerID(target) else {
+                let message = "unable to find target container \(target)"
+                state = .waiting(reason: "CreateContainerConfigError", message: message)
+                event("Warning", "Failed", "Error: \(message)")
+                backOffRetry(from: 2, upTo: 30)
+                return nil
+            }
+            targetID = id
+        }
         let config = ContainerConfigBuilder.build(container, pod: pod, imageRef: imageRef, attempt: restartCount,
-                                                  environment: environment, mounts: mounts)
+                                                  environment: environment, mounts: mounts, namespaceTarget: targetID)
         var request = Runtime_V1_CreateContainerRequest()
         request.podSandboxID = sandbox.id
         request.config = config

@@ -23,6 +23,12 @@ actor CRIPodWorker: PodWorking {
     private(set) var state: PodWorkerState = .syncing
     private var initSupervisors: [CRIContainerSupervisor] = []
     private var supervisors: [CRIContainerSupervisor] = []
+    /// `kubectl debug`'s containers, started once the pod's containers have been, in the order they were added.
+    private var ephemeralSupervisors: [CRIContainerSupervisor] = []
+    private var ephemeralContainers: [EphemeralContainer]
+    /// Containers found in the runtime at start (a kubelet restart), by name, for the ephemeral ones added later.
+    private var adoptedContainers: [String: AdoptedContainer] = [:]
+    private var containersStarted = false
     private var task: Task<Void, Never>?
     private var sandboxID: String?
     private var sandboxConfig = Runtime_V1_PodSandboxConfig()
@@ -37,6 +43,7 @@ actor CRIPodWorker: PodWorking {
         self.handler = handler
         self.context = context
         self.cri = cri
+        self.ephemeralContainers = pod.pod.spec.ephemeralContainers ?? []
         var logger = context.logger
         logger[metadataKey: "pod"] = "\(pod.namespace)/\(pod.name)"
         self.logger = logger
@@ -85,7 +92,7 @@ actor CRIPodWorker: PodWorking {
         let adoptingMain = pod.pod.spec.containers.contains { containers[$0.name] != nil }
         if !adoptingMain {
             for container in pod.pod.spec.initContainers ?? [] {
-                let supervisor = CRIContainerSupervisor(container: container, pod: pod, context: context, cri: cri, isInit: true, sandbox: info)
+                let supervisor = CRIContainerSupervisor(container: container, pod: pod, context: context, cri: cri, role: .initContainer, sandbox: info)
                 initSupervisors.append(supervisor)
                 await supervisor.start(adopting: containers[container.name])
                 let status = await supervisor.waitUntilDone()
@@ -98,10 +105,48 @@ actor CRIPodWorker: PodWorking {
             }
         }
         for container in pod.pod.spec.containers {
-            let supervisor = CRIContainerSupervisor(container: container, pod: pod, context: context, cri: cri, isInit: false, sandbox: info)
+            let supervisor = CRIContainerSupervisor(container: container, pod: pod, context: context, cri: cri, role: .regular, sandbox: info)
             supervisors.append(supervisor)
             await supervisor.start(adopting: containers[container.name])
         }
+        adoptedContainers = containers
+        containersStarted = true
+        await startEphemeralContainers()
+    }
+
+    /// The pod as the API has it now: of a running pod's spec only its ephemeral containers may change
+    /// (`pods/ephemeralcontainers`), and new ones are started; existing ones are never changed or removed.
+    func update(_ latest: KubeletPod) async {
+        guard latest.uid == pod.uid, state == .syncing else { return }
+        let known = Set(ephemeralContainers.map(\.container.name))
+        let added = (latest.pod.spec.ephemeralContainers ?? []).filter { !known.contains($0.container.name) }
+        guard !added.isEmpty else { return }
+        ephemeralContainers += added
+        if containersStarted { await startEphemeralContainers() }
+    }
+
+    private func startEphemeralContainers() async {
+        let running = Set(ephemeralSupervisors.map(\.container.name))
+        let info: @Sendable () async -> (id: String, config: Runtime_V1_PodSandboxConfig, ips: [String])? = { await self.sandboxInfo }
+        for ephemeral in ephemeralContainers where !running.contains(ephemeral.container.name) {
+            if Task.isCancelled || state != .syncing { return }
+            let supervisor = CRIContainerSupervisor(container: ephemeral.container, pod: pod, context: context, cri: cri,
+                                                    role: .ephemeral(target: ephemeral.targetContainerName), sandbox: info,
+                                                    runningContainerID: { await self.runningContainerID(named: $0) })
+            ephemeralSupervisors.append(supervisor)
+            logger.info("starting ephemeral container", metadata: ["container": "\(ephemeral.container.name)",
+                                                                   "target": "\(ephemeral.targetContainerName ?? "")"])
+            await supervisor.start(adopting: adoptedContainers[ephemeral.container.name])
+        }
+    }
+
+    /// The ID of the running regular or init container of this name.
+    private func runningContainerID(named name: String) async -> String? {
+        for supervisor in supervisors + initSupervisors where supervisor.container.name == name {
+            let snapshot = await supervisor.snapshot
+            if snapshot.state.isRunning { return snapshot.containerID }
+        }
+        return nil
     }
 
     private func createSandbox(attempt: UInt32) async -> Bool {
@@ -155,7 +200,7 @@ actor CRIPodWorker: PodWorking {
         let period = grace ?? Double(pod.pod.spec.terminationGracePeriodSeconds ?? 30)
         logger.info("Killing pod", metadata: ["uid": "\(pod.uid)", "gracePeriod": "\(Int(period))"])
         await withTaskGroup(of: Void.self) { group in
-            for supervisor in initSupervisors + supervisors {
+            for supervisor in initSupervisors + supervisors + ephemeralSupervisors {
                 group.addTask { await supervisor.stop(grace: period) }
             }
         }
@@ -166,7 +211,7 @@ actor CRIPodWorker: PodWorking {
 
     func detach() async {
         task?.cancel()
-        for supervisor in initSupervisors + supervisors { await supervisor.detach() }
+        for supervisor in initSupervisors + supervisors + ephemeralSupervisors { await supervisor.detach() }
     }
 
     func initStatuses() async -> [ContainerStatusSnapshot] {
@@ -187,6 +232,19 @@ actor CRIPodWorker: PodWorking {
         return out
     }
 
+    func ephemeralStatuses() async -> [ContainerStatusSnapshot] {
+        var out: [ContainerStatusSnapshot] = []
+        for supervisor in ephemeralSupervisors { out.append(await supervisor.snapshot) }
+        for ephemeral in ephemeralContainers.dropFirst(out.count) {
+            out.append(ContainerStatusSnapshot(name: ephemeral.container.name, state: .waiting(reason: "ContainerCreating", message: nil),
+                                               restartCount: 0, ready: false, pid: nil, containerID: nil,
+                                               image: ephemeral.container.image ?? "", runtimeName: cri.runtimeName))
+        }
+        return out
+    }
+
+    func ephemeralContainerSpecs() async -> [Container] { ephemeralContainers.map(\.container) }
+
     func podIPs() async -> [String] { ips }
 
     var sandboxIDForStreaming: String? { sandboxID }
@@ -194,7 +252,7 @@ actor CRIPodWorker: PodWorking {
 
     /// The running container of this name (regular, init or ephemeral), for exec and attach.
     func containerID(named name: String) async -> String? {
-        for supervisor in supervisors + initSupervisors where supervisor.container.name == name {
+        for supervisor in supervisors + initSupervisors + ephemeralSupervisors where supervisor.container.name == name {
             return await supervisor.snapshot.containerID
         }
         return nil

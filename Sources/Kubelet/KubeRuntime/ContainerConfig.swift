@@ -6,7 +6,8 @@ import KubeAPI
 /// working dir, mounts, log path, stdin/tty, labels/annotations, resources and the Linux security context.
 enum ContainerConfigBuilder {
     static func build(_ container: Container, pod kpod: KubeletPod, imageRef: String, attempt: Int,
-                      environment: [(String, String)], mounts: [ContainerMount]) -> Runtime_V1_ContainerConfig {
+                      environment: [(String, String)], mounts: [ContainerMount],
+                      namespaceTarget: String? = nil) -> Runtime_V1_ContainerConfig {
         var config = Runtime_V1_ContainerConfig()
         config.metadata.name = container.name
         config.metadata.attempt = UInt32(clamping: attempt)
@@ -46,6 +47,12 @@ enum ContainerConfigBuilder {
         var linux = Runtime_V1_LinuxContainerConfig()
         linux.resources = resources(container, pod: kpod)
         linux.securityContext = securityContext(container, pod: kpod)
+        // An ephemeral container with a target joins the target's PID namespace, unless the pod shares one anyway
+        // (host PID or shareProcessNamespace), as upstream's kubelet decides.
+        if let namespaceTarget, linux.securityContext.namespaceOptions.pid == .container {
+            linux.securityContext.namespaceOptions.pid = .target
+            linux.securityContext.namespaceOptions.targetID = namespaceTarget
+        }
         config.linux = linux
         return config
     }

@@ -55,10 +55,9 @@ actor APIPodStatusReporter {
                 var status: JSONValue
                 if let snapshot = running[uid] {
                     var t = transitions[uid] ?? [:]
-                    status = PodStatusBuilder.build(.init(pod: snapshot.pod, initStatuses: snapshot.initStatuses, statuses: snapshot.statuses,
-                                                          startTime: snapshot.startTime, hostIP: hostIP, podIPs: snapshot.podIPs), transitions: &t)
+                    status = PodStatusBuilder.build(.init(snapshot, hostIP: hostIP), transitions: &t)
                     transitions[uid] = t
-                } else if case .failure(let rejection) = APIServerPodSource.kubeletPod(pod) {
+                } else if let rejection = await Self.rejection(of: pod, kubelet: kubelet) {
                     status = Self.rejected(pod, rejection)
                     if rejectionsReported.insert(uid).inserted {
                         let initNames = pod[path: ["spec", "initContainers"]]?.array?.compactMap { $0["name"]?.string } ?? []
@@ -86,6 +85,12 @@ actor APIPodStatusReporter {
                 logger.debug("could not update the status of pod \(pod.metaNamespace)/\(pod.metaName): \(error)")
             }
         }
+    }
+
+    /// Why the kubelet does not run this pod: it cannot be read, or cannot run where the kubelet would run it.
+    private static func rejection(of pod: JSONValue, kubelet: Kubelet) async -> PodRejection? {
+        if case .failure(let rejection) = APIServerPodSource.kubeletPod(pod) { return rejection }
+        return await kubelet.rejection(of: pod.metaUID)
     }
 
     /// The events raised by the last syncs (rejected pods), for the event recorder; each is handed out once.

@@ -68,7 +68,7 @@ actor EventRecorder {
                                        "uid": .string(event.podUID)]
             // An event about the pod itself (no container) has no fieldPath, as upstream's recorder.Eventf(pod, …).
             if !event.container.isEmpty {
-                involved["fieldPath"] = .string("spec.\(event.initContainer ? "initContainers" : "containers"){\(event.container)}")
+                involved["fieldPath"] = .string(event.fieldPath)
             }
             let body: JSONValue = [
                 "apiVersion": "v1", "kind": "Event",

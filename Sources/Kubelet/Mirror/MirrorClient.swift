@@ -12,6 +12,8 @@ public struct PodSnapshot: Sendable {
     public var startTime: Date
     /// The pod-network IPs of a CRI pod's sandbox; empty when the pod uses the host's network.
     public var podIPs: [String] = []
+    /// `kubectl debug`'s containers (status.ephemeralContainerStatuses).
+    public var ephemeralStatuses: [ContainerStatusSnapshot] = []
 }
 
 /// Keeps a mirror pod in the API for every static pod (upstream's MirrorClient + status manager): created as soon

@@ -5,6 +5,22 @@ import KubeJSON
 /// core/v1 PodStatus as upstream's kubelet computes it for a running static pod (host network: pod IP = host IP).
 enum PodStatusBuilder {
     struct Input {
+        init(pod: KubeletPod, initStatuses: [ContainerStatusSnapshot], statuses: [ContainerStatusSnapshot], startTime: Date,
+             hostIP: String, podIPs: [String] = [], ephemeralStatuses: [ContainerStatusSnapshot] = []) {
+            self.pod = pod
+            self.initStatuses = initStatuses
+            self.statuses = statuses
+            self.startTime = startTime
+            self.hostIP = hostIP
+            self.podIPs = podIPs
+            self.ephemeralStatuses = ephemeralStatuses
+        }
+
+        init(_ snapshot: PodSnapshot, hostIP: String) {
+            self.init(pod: snapshot.pod, initStatuses: snapshot.initStatuses, statuses: snapshot.statuses, startTime: snapshot.startTime,
+                      hostIP: hostIP, podIPs: snapshot.podIPs, ephemeralStatuses: snapshot.ephemeralStatuses)
+        }
+
         var pod: KubeletPod
         var initStatuses: [ContainerStatusSnapshot]
         var statuses: [ContainerStatusSnapshot]
@@ -12,6 +28,7 @@ enum PodStatusBuilder {
         var hostIP: String
         /// The sandbox's IPs for a pod on the pod network; empty for host-process and hostNetwork pods (the host's).
         var podIPs: [String] = []
+        var ephemeralStatuses: [ContainerStatusSnapshot] = []
     }
 
     static func time(_ d: Date) -> JSONValue { .string(RFC3339.format(d.timeIntervalSince1970)) }
@@ -97,6 +114,9 @@ enum PodStatusBuilder {
             "qosClass": .string(qosClass(input.pod)),
         ]
         if !input.initStatuses.isEmpty { status["initContainerStatuses"] = .array(input.initStatuses.map(containerStatus)) }
+        if !input.ephemeralStatuses.isEmpty {
+            status["ephemeralContainerStatuses"] = .array(input.ephemeralStatuses.map(containerStatus))
+        }
         return status
     }
 

@@ -80,7 +80,7 @@ struct APIServerPodSource: Sendable {
         pod[path: ["metadata", "annotations", KubeletPod.mirrorAnnotation]] == nil
     }
 
-    /// An API pod as the kubelet runs it, or why it cannot run here: Kubestrap has no images, only commands.
+    /// An API pod as the kubelet runs it, or why it cannot be read.
     static func kubeletPod(_ json: JSONValue) -> Result<KubeletPod, PodRejection> {
         var object = json
         object["status"] = nil
@@ -94,14 +94,21 @@ struct APIServerPodSource: Sendable {
         } catch {
             return .failure(PodRejection(reason: "InvalidPod", message: "\(error)"))
         }
+        return .success(KubeletPod(pod: pod, uid: json.metaUID, sourcePath: "", source: .api))
+    }
+
+    /// Why a pod cannot run as host processes: a container without a command has only its image's entrypoint,
+    /// which a host process does not have. The container runtime runs such a pod.
+    static func hostProcessRejection(_ kpod: KubeletPod) -> PodRejection? {
+        let pod = kpod.pod
         for (i, container) in ((pod.spec.initContainers ?? []) + pod.spec.containers).enumerated() where !container.hasCommandLine {
             let isInit = i < (pod.spec.initContainers?.count ?? 0)
             let index = isInit ? i : i - (pod.spec.initContainers?.count ?? 0)
-            return .failure(PodRejection(
+            return PodRejection(
                 reason: "CreateContainerConfigError", container: container.name,
-                message: "spec.\(isInit ? "initContainers" : "containers")[\(index)]: command or args is required: Kubestrap runs containers as host processes and has no image (\(container.image ?? "none")) entrypoint to fall back on"))
+                message: "spec.\(isInit ? "initContainers" : "containers")[\(index)]: command or args is required: this pod runs as host processes (runtimeClassName host-process, or the kubelet has no --container-runtime-endpoint), which have no image (\(container.image ?? "none")) entrypoint to fall back on")
         }
-        return .success(KubeletPod(pod: pod, uid: json.metaUID, sourcePath: "", source: .api))
+        return nil
     }
 }
 

@@ -51,6 +51,14 @@ public struct PodEvent: Sendable {
     public var message: String
     /// The event is about an init container (`spec.initContainers{name}`).
     public var initContainer = false
+    /// The event is about an ephemeral container (`spec.ephemeralContainers{name}`).
+    public var ephemeralContainer = false
+
+    /// Where in the pod spec the container is, as events name it (`involvedObject.fieldPath`).
+    var fieldPath: String {
+        let list = ephemeralContainer ? "ephemeralContainers" : initContainer ? "initContainers" : "containers"
+        return "spec.\(list){\(container)}"
+    }
 }
 
 /// Where containers report events; the mirror-pod machinery turns them into Events in the API.

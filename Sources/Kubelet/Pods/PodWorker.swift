@@ -17,6 +17,8 @@ actor PodWorker: PodWorking {
     private var initSupervisors: [ContainerSupervisor] = []
     private var supervisors: [ContainerSupervisor] = []
     private var task: Task<Void, Never>?
+    /// `kubectl debug`'s containers: not run by host processes (see `ephemeralStatuses`).
+    private var ephemeralContainers: [EphemeralContainer]
     /// True until the pod's volumes are set up: its containers are waiting in ContainerCreating, as upstream shows them.
     private var mountingVolumes = true
     let startedAt = Date()
@@ -24,10 +26,39 @@ actor PodWorker: PodWorking {
     init(pod: KubeletPod, context: RuntimeContext) {
         self.pod = pod
         self.context = context
+        self.ephemeralContainers = pod.pod.spec.ephemeralContainers ?? []
         var logger = context.logger
         logger[metadataKey: "pod"] = "\(pod.namespace)/\(pod.name)"
         self.logger = logger
     }
+
+    /// Why: and what works instead — the processes are the host's, which `kubectl debug node/…` reaches.
+    private var ephemeralRefusal: String {
+        "ephemeral containers need a container runtime: this pod runs as host processes (runtimeClassName host-process, or the kubelet has no --container-runtime-endpoint); kubectl debug node/\(context.settings.nodeName) gives a shell beside them on the host"
+    }
+
+    /// A host process has no image to run a debug container from: each ephemeral container added stays waiting, with
+    /// a Failed event saying why, rather than silently never starting.
+    func update(_ latest: KubeletPod) async {
+        guard latest.uid == pod.uid, state == .syncing else { return }
+        let known = Set(ephemeralContainers.map(\.container.name))
+        for ephemeral in latest.pod.spec.ephemeralContainers ?? [] where !known.contains(ephemeral.container.name) {
+            ephemeralContainers.append(ephemeral)
+            logger.warning("ephemeral container not started: \(ephemeralRefusal)", metadata: ["container": "\(ephemeral.container.name)"])
+            context.events?.emit(PodEvent(podUID: pod.uid, container: ephemeral.container.name, type: "Warning", reason: "Failed",
+                                          message: "Error: \(ephemeralRefusal)", ephemeralContainer: true))
+        }
+    }
+
+    func ephemeralStatuses() async -> [ContainerStatusSnapshot] {
+        ephemeralContainers.map {
+            ContainerStatusSnapshot(name: $0.container.name, state: .waiting(reason: "CreateContainerError", message: ephemeralRefusal),
+                                    restartCount: 0, ready: false, pid: nil, containerID: nil, image: $0.container.image ?? "",
+                                    lastTermination: nil, started: false)
+        }
+    }
+
+    func ephemeralContainerSpecs() async -> [Container] { ephemeralContainers.map(\.container) }
 
     func start(adopting checkpoints: [String: ContainerCheckpoint]) {
         guard task == nil else { return }
