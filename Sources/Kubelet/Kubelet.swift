@@ -47,9 +47,9 @@ public actor Kubelet {
 
     /// Runs until the task is cancelled. `onFirstSync` is called once the static pod source has been read (READY=1).
     public func run(onFirstSync: @escaping @Sendable () -> Void = {}) async {
-        if let endpoint = settings.containerRuntimeEndpoint {
-            cri = await KubeGenericRuntime.connect(endpoint: endpoint, logger: logger)
-            if let cri { pendingSandboxes = await KubeRuntimeRelist.sandboxes(cri.runtime, logger: logger) }
+        if settings.containerRuntimeEndpoint != nil {
+            // Once before any pod starts, so that running containers are re-attached rather than started again.
+            await updateRuntimeUp()
         } else {
             logger.info("no --container-runtime-endpoint: every pod runs as host processes")
         }
@@ -70,6 +70,15 @@ public actor Kubelet {
             let volumes = context.volumes
             let period = settings.syncFrequency
             group.addTask { await volumes.run(period: period) }
+            // upstream's updateRuntimeUp: the runtime is (re)connected and its health read every 5 s.
+            if settings.containerRuntimeEndpoint != nil {
+                group.addTask {
+                    while !Task.isCancelled {
+                        do { try await Task.sleep(for: .seconds(5)) } catch { return }
+                        await self.updateRuntimeUp()
+                    }
+                }
+            }
             // One loop applies the sources' changes, so two syncs never interleave.
             group.addTask {
                 for await _ in self.changes {
@@ -102,6 +111,8 @@ public actor Kubelet {
     }
 
     private var apiDeletionGrace: [String: Double] = [:]
+    /// Pods of the container runtime not started because it does not answer yet, by UID.
+    private var waitingForRuntime: Set<String> = []
     /// API pods this kubelet will not run, by UID, with the reason their status reports.
     private var rejections: [String: PodRejection] = [:]
 
@@ -130,6 +141,7 @@ public actor Kubelet {
     func sync(_ pods: [KubeletPod]) async {
         let desired = Dictionary(pods.map { ($0.uid, $0) }, uniquingKeysWith: { a, _ in a })
         rejections = rejections.filter { desired[$0.key] != nil }
+        waitingForRuntime = waitingForRuntime.filter { desired[$0] != nil }
         let gone = workers.filter { desired[$0.key] == nil }
         // Each pod stops in its own task, so one slow container's grace period holds back no other pod.
         for (uid, worker) in gone {
@@ -178,7 +190,14 @@ public actor Kubelet {
         for pod in pods where workers[pod.uid] == nil && !terminating.contains(pod.uid)
             && !(pod.isStatic && stoppingStatic[pod.fullName] != nil) {
             if rejections[pod.uid] != nil { continue }
-            if let cri, let handler = await runtimeHandler(for: pod), handler != Self.hostProcessHandler {
+            if let handler = await runtimeHandler(for: pod), handler != Self.hostProcessHandler {
+                guard let cri else {
+                    if waitingForRuntime.insert(pod.uid).inserted {
+                        logger.info("pod waits for the container runtime", metadata: ["pod": "\(pod.namespace)/\(pod.name)"])
+                    }
+                    continue
+                }
+                waitingForRuntime.remove(pod.uid)
                 let worker = CRIPodWorker(pod: pod, context: context, cri: cri, handler: handler)
                 workers[pod.uid] = worker
                 await worker.start(adopting: pendingSandboxes.removeValue(forKey: pod.uid))
@@ -197,6 +216,59 @@ public actor Kubelet {
     /// A runtime connected by the caller rather than from `--container-runtime-endpoint` (tests use a fake one).
     func use(runtime: KubeGenericRuntime) { cri = runtime }
 
+    private var runtimeState = RuntimeState()
+    private var runtimeFailures = 0
+
+    /// Connects to the runtime of `--container-runtime-endpoint` while it is not, then reads its Status. Pods of the
+    /// runtime wait for it rather than running as host processes; once it answers they start (and sandboxes left
+    /// by a previous kubelet are re-attached).
+    func updateRuntimeUp(now: @Sendable () -> Date = { Date() }) async {
+        guard let endpoint = settings.containerRuntimeEndpoint else { return }
+        defer { runtimeChecked = true }
+        if cri == nil {
+            do {
+                let connected = try await KubeGenericRuntime.connect(endpoint: endpoint, logger: logger)
+                cri = connected
+                let found = await KubeRuntimeRelist.sandboxes(connected.runtime, logger: logger)
+                for (uid, sandbox) in found where workers[uid] == nil { pendingSandboxes[uid] = sandbox }
+                if runtimeFailures > 0 { logger.info("the container runtime answers; starting the pods that waited for it") }
+                runtimeFailures = 0
+                changed.yield()
+            } catch {
+                runtimeFailures += 1
+                // Once at first, then every minute: the kubelet tries every 5 s.
+                if runtimeFailures == 1 || runtimeFailures % 12 == 0 {
+                    logger.error("\(error); pods of the container runtime wait for it (host-process pods run)")
+                }
+                return
+            }
+        }
+        guard let cri else { return }
+        do {
+            let status = try await cri.runtime.status(.init(), timeout: .seconds(10))
+            let before = runtimeState.problem(now: now())
+            runtimeState.record(status.status, at: now())
+            if let problem = runtimeState.problem(now: now()), problem != before {
+                logger.error("Container runtime not ready: \(problem)")
+            }
+        } catch {
+            runtimeFailures += 1
+            if runtimeFailures == 1 || runtimeFailures % 12 == 0 { logger.error("Container runtime sanity check failed: \(error)") }
+            return
+        }
+        runtimeFailures = 0
+    }
+
+    /// Whether the runtime has been asked once (or none is configured): the Node registers after that, so that it is
+    /// not first reported NotReady only because the question was still on its way.
+    public private(set) var runtimeChecked = false
+
+    /// Why the node is not Ready because of its container runtime (nil when it is, or when none is configured).
+    public var runtimeProblem: String? {
+        guard settings.containerRuntimeEndpoint != nil else { return nil }
+        return runtimeState.problem(now: Date())
+    }
+
     /// The Node's status.nodeInfo.containerRuntimeVersion.
     public var containerRuntimeVersion: String { cri?.nodeRuntimeVersion ?? HostInfo.hostProcessRuntimeVersion }
 
@@ -204,11 +276,11 @@ public actor Kubelet {
     static let hostProcessHandler = "host-process"
 
     /// How the pod runs: nil or `host-process` as host processes, otherwise the CRI runtime handler (empty for the
-    /// runtime's default). A pod runs as host processes when no runtime is connected, or when its
+    /// runtime's default). A pod runs as host processes when no runtime is configured, or when its
     /// `runtimeClassName` is `host-process` or names a RuntimeClass whose handler is `host-process` (the control
     /// plane's static pods, which run before any API exists to look the class up, name it directly).
     func runtimeHandler(for pod: KubeletPod) async -> String? {
-        guard cri != nil else { return nil }
+        guard cri != nil || settings.containerRuntimeEndpoint != nil else { return nil }
         guard let name = pod.pod.spec.runtimeClassName, !name.isEmpty else { return "" }
         if name == Self.hostProcessHandler { return Self.hostProcessHandler }
         guard let api = context.api else {

@@ -36,12 +36,23 @@ public struct NodeAgent: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { for await event in events { await recorder.record(event) } }
             group.addTask {
-                await reporter.setRuntimeVersion(await kubelet.containerRuntimeVersion)
+                // The kubelet's first look at its runtime takes milliseconds; a runtime that hangs is not waited for.
+                let deadline = ContinuousClock.now + .seconds(3)
+                while settings.containerRuntimeEndpoint != nil, !(await kubelet.runtimeChecked), ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                await reporter.setRuntime(version: await kubelet.containerRuntimeVersion, problem: await kubelet.runtimeProblem)
                 await reporter.register()
+                var lastSync = ContinuousClock.now
                 while !Task.isCancelled {
-                    try? await Task.sleep(nanoseconds: UInt64(statusPeriod * 1e9))
-                    await reporter.setRuntimeVersion(await kubelet.containerRuntimeVersion)
+                    // Every period, and as soon as the runtime's health changes (Ready follows it without waiting).
+                    try? await Task.sleep(for: .seconds(min(1, statusPeriod)))
+                    let problem = await kubelet.runtimeProblem
+                    let changed = await reporter.runtimeProblem != problem
+                    guard changed || ContinuousClock.now - lastSync >= .seconds(statusPeriod) else { continue }
+                    await reporter.setRuntime(version: await kubelet.containerRuntimeVersion, problem: problem)
                     await reporter.syncStatus()
+                    lastSync = ContinuousClock.now
                 }
             }
             group.addTask { await lease.run(nodeUID: nodeUID) }

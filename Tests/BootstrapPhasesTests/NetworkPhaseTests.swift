@@ -94,6 +94,25 @@ import Testing
         #expect(CRIEndpoint.detect(root: plain.root, given: nil, field: "x").endpoint == nil)
     }
 
+    @Test func aPhaseRunAgainKeepsTheRuntimeInitRecordedWhileItIsStopped() throws {
+        let sandbox = try Sandbox()
+        let flags = sandbox.root + "/kubeadm-flags.env"
+        try #"KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock --hostname-override=vm""#
+            .write(toFile: flags, atomically: true, encoding: .utf8)
+        #expect(CRIEndpoint.recorded(inFlagsFile: flags) == "unix:///var/run/containerd/containerd.sock")
+        let nothing = CRIEndpoint.detect(root: sandbox.root, given: nil, field: "nodeRegistration.criSocket")
+        #expect(nothing.endpoint == nil)
+        let kept = nothing.keepingRecorded(inFlagsFile: flags)
+        #expect(kept.endpoint == "unix:///var/run/containerd/containerd.sock" && kept.source == flags)
+        #expect(kept.warning?.contains("does not answer now; keeping it") == true)
+        // A runtime named on purpose, or found, is not replaced; a host init never ran on keeps none.
+        let given = CRIEndpoint(endpoint: "unix:///run/other.sock", source: "--cri-socket")
+        #expect(given.keepingRecorded(inFlagsFile: flags) == given)
+        #expect(nothing.keepingRecorded(inFlagsFile: sandbox.root + "/absent.env") == nothing)
+        try #"KUBELET_KUBEADM_ARGS="--hostname-override=vm""#.write(toFile: flags, atomically: true, encoding: .utf8)
+        #expect(CRIEndpoint.recorded(inFlagsFile: flags) == nil)
+    }
+
     @Test func theConflistIsABridgeForTheNodesSubnet() async throws {
         let sandbox = try Sandbox()
         let start = try await dryRun(sandbox, ["kubelet-start"])

@@ -144,7 +144,16 @@ actor FakeRuntimeService: RuntimeService, ImageService {
     func portForward(_ request: Runtime_V1_PortForwardRequest, timeout: Duration) async throws -> Runtime_V1_PortForwardResponse { .init() }
     func containerStats(_ request: Runtime_V1_ContainerStatsRequest, timeout: Duration) async throws -> Runtime_V1_ContainerStatsResponse { .init() }
     func listContainerStats(_ request: Runtime_V1_ListContainerStatsRequest, timeout: Duration) async throws -> Runtime_V1_ListContainerStatsResponse { .init() }
-    func status(_ request: Runtime_V1_StatusRequest, timeout: Duration) async throws -> Runtime_V1_StatusResponse { .init() }
+    func status(_ request: Runtime_V1_StatusRequest, timeout: Duration) async throws -> Runtime_V1_StatusResponse {
+        var r = Runtime_V1_StatusResponse()
+        for type in ["RuntimeReady", "NetworkReady"] {
+            var c = Runtime_V1_RuntimeCondition()
+            c.type = type
+            c.status = true
+            r.status.conditions.append(c)
+        }
+        return r
+    }
 
     func listImages(_ request: Runtime_V1_ListImagesRequest, timeout: Duration) async throws -> Runtime_V1_ListImagesResponse { .init() }
     func imageStatus(_ request: Runtime_V1_ImageStatusRequest, timeout: Duration) async throws -> Runtime_V1_ImageStatusResponse {

@@ -83,6 +83,7 @@ enum InitFlags {
             reporter.say("[dryrun] Writing everything under \(root)")
         }
         let paths = InitPaths(root: root, templatesDir: flags.string("templates-dir"))
+        options.cri = options.cri.keepingRecorded(inFlagsFile: paths.kubeletFlagsFile)
         return InitRunData(settings: settings, kubeconfigDir: kubeconfigDir, reporter: reporter, paths: paths, options: options)
     }
 }

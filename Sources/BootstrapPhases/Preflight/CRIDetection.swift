@@ -48,6 +48,25 @@ public struct CRIEndpoint: Sendable, Equatable {
         }
     }
 
+    /// The `--container-runtime-endpoint` an earlier init recorded in kubeadm-flags.env, if any.
+    public static func recorded(inFlagsFile path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let flag = "--container-runtime-endpoint="
+        for word in text.split(whereSeparator: { $0 == " " || $0 == "\"" || $0 == "\n" }) where word.hasPrefix(flag) {
+            let value = String(word.dropFirst(flag.count))
+            return value.isEmpty ? nil : value
+        }
+        return nil
+    }
+
+    /// A phase run again on a host init set up (`bootstrap init phase kubelet-start`) keeps the runtime init chose
+    /// even while it is stopped: detecting nothing then would turn the kubelet's container pods into host processes.
+    public func keepingRecorded(inFlagsFile path: String) -> CRIEndpoint {
+        guard endpoint == nil, source == "detected", let recorded = Self.recorded(inFlagsFile: path) else { return self }
+        return CRIEndpoint(endpoint: recorded, source: path,
+                           warning: "the container runtime \(recorded) recorded in \(path) does not answer now; keeping it (the kubelet waits for it)")
+    }
+
     static func isSocket(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK

@@ -40,6 +40,18 @@ public enum ResetCommand {
                     _ = KubeletLauncher.systemctl(["disable", "kubelet"])
                 }
                 launcher.stopUnits()
+                // The container runtime's pods go too (kubeadm reset removes the containers), before the kubelet's
+                // directory that names the runtime does.
+                let recorded = CRIEndpoint.recorded(inFlagsFile: paths.kubeletFlagsFile)
+                if let endpoint = recorded ?? CRIEndpoint.detect(root: paths.root, given: nil, field: "").endpoint {
+                    do {
+                        let (removed, failures) = try await ContainerRuntimeCleanup.removeKubeletPods(endpoint: endpoint)
+                        if removed > 0 { out.say("[reset] Removed \(removed) pod sandboxes and their containers from the container runtime (\(endpoint))") }
+                        for failure in failures { out.warn("[reset] Failed to remove \(failure)") }
+                    } catch {
+                        out.warn("[reset] Failed to remove the pods of the container runtime at \(endpoint): \(error)")
+                    }
+                }
                 let stopped = await StaticPodCleanup.stopAll(rootDir: paths.kubeletDir)
                 if !stopped.isEmpty {
                     out.say("[reset] Stopped the containers of the static pods: [\(Set(stopped.map(\.podFullName)).sorted().joined(separator: " "))]")

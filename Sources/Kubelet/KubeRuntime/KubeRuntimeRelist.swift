@@ -60,3 +60,42 @@ enum KubeRuntimeRelist {
         }
     }
 }
+
+/// What `bootstrap reset` does to the container runtime, as kubeadm's reset removes the containers: every pod sandbox
+/// a kubelet made (it carries the `io.kubernetes.pod.uid` label) is stopped and removed, with its containers and
+/// its pod-network address. Sandboxes made by other tools (crictl runp) are left alone.
+public enum ContainerRuntimeCleanup {
+    /// How many sandboxes were removed, and what failed (one line each); throws when the runtime cannot be listed.
+    public static func removeKubeletPods(endpoint: String) async throws -> (removed: Int, failures: [String]) {
+        guard let path = GRPCConnection.socketPath(fromEndpoint: endpoint) else {
+            throw RuntimeUnavailable(description: "\(endpoint): expected unix:///path/to/socket")
+        }
+        let connection = GRPCConnection(socketPath: path)
+        let runtime = RemoteRuntimeService(connection: connection)
+        let sandboxes: [Runtime_V1_PodSandbox]
+        do {
+            sandboxes = try await runtime.listPodSandbox(.init(), timeout: .seconds(30)).items
+                .filter { !($0.labels[KubeRuntimeLabels.podUID] ?? "").isEmpty }
+        } catch {
+            await connection.close()
+            throw error
+        }
+        var removed = 0
+        var failures: [String] = []
+        for sandbox in sandboxes {
+            var stop = Runtime_V1_StopPodSandboxRequest()
+            stop.podSandboxID = sandbox.id
+            var remove = Runtime_V1_RemovePodSandboxRequest()
+            remove.podSandboxID = sandbox.id
+            do {
+                _ = try await runtime.stopPodSandbox(stop, timeout: .seconds(120))
+                _ = try await runtime.removePodSandbox(remove, timeout: .seconds(120))
+                removed += 1
+            } catch {
+                failures.append("pod sandbox \(sandbox.id) (\(sandbox.metadata.namespace)/\(sandbox.metadata.name)): \(error)")
+            }
+        }
+        await connection.close()
+        return (removed, failures)
+    }
+}

@@ -23,7 +23,13 @@ actor NodeStatusReporter {
     /// connected to one.
     private(set) var runtimeVersion = HostInfo.hostProcessRuntimeVersion
 
-    func setRuntimeVersion(_ value: String) { runtimeVersion = value }
+    /// Why the container runtime keeps the node from being Ready (RuntimeState's words), nil when it does not.
+    private(set) var runtimeProblem: String?
+
+    func setRuntime(version: String, problem: String?) {
+        runtimeVersion = version
+        runtimeProblem = problem
+    }
 
     init(api: KubeletAPIClient, nodeName: String, settings: KubeletSettings, version: String, logger: Logger) {
         self.api = api
@@ -61,8 +67,8 @@ actor NodeStatusReporter {
                           "kubelet has disk pressure", "kubelet has no disk pressure"),
                 condition("PIDPressure", pressure.pid, "KubeletHasInsufficientPID", "KubeletHasSufficientPID",
                           "kubelet has insufficient PID available", "kubelet has sufficient PID available"),
-                condition("Ready", !pressure.memory && !pressure.disk, "KubeletReady", "KubeletNotReady",
-                          "kubelet is posting ready status", "node is under resource pressure"),
+                condition("Ready", !pressure.memory && !pressure.disk && runtimeProblem == nil, "KubeletReady", "KubeletNotReady",
+                          "kubelet is posting ready status", runtimeProblem ?? "node is under resource pressure"),
             ],
             "addresses": .array(addresses),
             "daemonEndpoints": ["kubeletEndpoint": ["Port": .int(Int64(settings.port))]],
