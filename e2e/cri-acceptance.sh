@@ -13,6 +13,8 @@ wait_for() { # seconds command...
 }
 kubectl delete ns $ns --wait=true >/dev/null 2>&1
 kubectl create ns $ns >/dev/null
+# The ServiceAccount controller makes the namespace's default account a moment later (as upstream's).
+wait_for 30 kubectl -n $ns get serviceaccount default || fail "no default ServiceAccount in $ns"
 trap 'kubectl delete ns $ns --wait=false >/dev/null 2>&1' EXIT
 
 # 1. a busybox httpd pod: Running, own namespaces, hostname = pod name, pod IP from the pod CIDR, reachable.
@@ -97,7 +99,8 @@ kubectl -n $ns debug web --image=docker.io/library/busybox:1.36 --target=web --c
   || fail "kubectl debug web --target=web"
 wait_for 60 sh -c "kubectl -n $ns get pod web -o jsonpath='{.status.ephemeralContainerStatuses[0].state.terminated.reason}' | grep -qx Completed" \
   || fail "the ephemeral container dbg did not complete"
-kubectl -n $ns logs web -c dbg | grep -q '/bin/httpd' || fail "dbg did not see web's processes (logs: $(kubectl -n $ns logs web -c dbg 2>&1))"
+dbg_logs=$(kubectl -n $ns logs web -c dbg)
+grep -q '/bin/httpd' <<<"$dbg_logs" || fail "dbg did not see web's processes (logs: $(kubectl -n $ns logs web -c dbg 2>&1))"
 [ "$(kubectl -n $ns get pod web -o jsonpath='{.status.ephemeralContainerStatuses[0].restartCount}')" = 0 ] || fail "dbg was restarted"
 pass "kubectl debug --target=web: the ephemeral container sees httpd in web's PID namespace"
 if command -v tmux >/dev/null; then

@@ -158,3 +158,32 @@ extension CRIRuntimeTests {
         #expect(encoded[path: ["spec", "containers"]]?.array?.first?["targetContainerName"] == nil)
     }
 }
+
+extension CRIRuntimeTests {
+    /// upstream's PLEG: the node's containers are relisted once per period, whatever their number; a container's
+    /// status is read again only when the relist shows its state changed.
+    @Test func oneRelistFollowsEveryContainerAndAnExitIsSeenThroughIt() async throws {
+        let dir = try TempDir()
+        let fake = FakeRuntimeService()
+        let cri = KubeGenericRuntime(runtime: fake, images: ImageManager(images: fake, logger: testLogger), runtimeName: "fakeruntime",
+                                     runtimeVersion: "0.1", endpoint: "unix:///fake.sock", relistPeriod: .milliseconds(50))
+        let context = try context(dir)
+        var workers: [CRIPodWorker] = []
+        for i in 0..<5 {
+            let pod = try Self.apiPod(name: "p\(i)", uid: "uid-p\(i)", containers: Self.sleeper)
+            let worker = CRIPodWorker(pod: pod, context: context, cri: cri)
+            await worker.start(adopting: nil)
+            workers.append(worker)
+        }
+        for worker in workers { #expect(await eventually { await worker.statuses().first?.state.isRunning == true }) }
+        let statusReads = await fake.count("ContainerStatus")
+        let lists = await fake.count("ListContainers")
+        #expect(await eventually { await fake.count("ListContainers") >= lists + 10 })
+        #expect(await fake.count("ContainerStatus") == statusReads, "running containers are followed by the relist alone")
+
+        let first = try #require(await fake.containers(named: "main").first { $0.config.labels["io.kubernetes.pod.uid"] == "uid-p0" })
+        await fake.exit(first.status.id, code: 1, reason: "Error")
+        #expect(await eventually { await workers[0].statuses().first?.restartCount == 1 })
+        for worker in workers { await worker.terminate(grace: 0) }
+    }
+}

@@ -117,6 +117,7 @@ actor FakeRuntimeService: RuntimeService, ImageService {
         return .init()
     }
     func listContainers(_ request: Runtime_V1_ListContainersRequest, timeout: Duration) async throws -> Runtime_V1_ListContainersResponse {
+        calls.append("ListContainers")
         var r = Runtime_V1_ListContainersResponse()
         r.containers = containers.map { id, box in
             var c = Runtime_V1_Container()
@@ -127,6 +128,7 @@ actor FakeRuntimeService: RuntimeService, ImageService {
         return r
     }
     func containerStatus(_ request: Runtime_V1_ContainerStatusRequest, timeout: Duration) async throws -> Runtime_V1_ContainerStatusResponse {
+        calls.append("ContainerStatus")
         guard let box = containers[request.containerID] else { throw GRPCStatus(code: .notFound, message: "container not found") }
         var r = Runtime_V1_ContainerStatusResponse(); r.status = box.status
         return r

@@ -259,7 +259,8 @@ actor CRIContainerSupervisor {
         }
     }
 
-    /// Relists the container's status until it has exited; nil when supervision stops first.
+    /// Follows the container until it has exited: its status once, then again each time the node's relist shows its
+    /// state changed; nil when supervision stops first.
     private func waitForExit(_ id: String) async -> (Date, Runtime_V1_ContainerStatus)? {
         var request = Runtime_V1_ContainerStatusRequest()
         request.containerID = id
@@ -285,6 +286,9 @@ actor CRIContainerSupervisor {
                 default:
                     break
                 }
+                await cri.relister.waitForChange(of: id, from: status.state)
+                if stopping { return nil }
+                continue
             } catch let error as GRPCStatus where error.code == .notFound {
                 // Removed behind the kubelet's back (`crictl rm -f`): counted as an unknown exit, as upstream.
                 var status = Runtime_V1_ContainerStatus()

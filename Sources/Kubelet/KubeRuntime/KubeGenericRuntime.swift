@@ -12,6 +12,18 @@ struct KubeGenericRuntime: Sendable {
     let runtimeName: String
     let runtimeVersion: String
     let endpoint: String
+    /// One relist of the node's containers per second, which the container supervisors wait on.
+    let relister: ContainerRelister
+
+    init(runtime: any RuntimeService, images: ImageManager, runtimeName: String, runtimeVersion: String, endpoint: String,
+         logger: Logger = Logger(label: "kubelet.pleg"), relistPeriod: Duration = .seconds(1)) {
+        self.runtime = runtime
+        self.images = images
+        self.runtimeName = runtimeName
+        self.runtimeVersion = runtimeVersion
+        self.endpoint = endpoint
+        self.relister = ContainerRelister(runtime: runtime, period: relistPeriod, logger: logger)
+    }
 
     /// Connects to the runtime at `endpoint` (`unix:///run/containerd/containerd.sock`): its Version answers.
     /// Throws why not, in words for the log (the kubelet tries again every 5 s).
@@ -32,7 +44,8 @@ struct KubeGenericRuntime: Sendable {
             ])
             return KubeGenericRuntime(runtime: runtime,
                                       images: ImageManager(images: RemoteImageService(connection: connection), logger: logger),
-                                      runtimeName: version.runtimeName, runtimeVersion: version.runtimeVersion, endpoint: endpoint)
+                                      runtimeName: version.runtimeName, runtimeVersion: version.runtimeVersion, endpoint: endpoint,
+                                      logger: logger)
         } catch {
             await connection.close()
             throw RuntimeUnavailable(description: "the container runtime at \(endpoint) does not answer: \(error)")
