@@ -8,7 +8,10 @@ Starts `bootstrap test-env` (apiserver, controller-manager, scheduler on ephemer
 time is from just before `kubectl create` to the moment a watch sees status.phase Running with the container
 running (the watch is open before the create, so no polling interval is added).
 
-Usage: bench/cri.py [--bin .build/release] [--pods 20] [--rss-pods 10]
+Then, with 10 and 30 (--idle-pods) pods running and idle: the kubelet's RSS, and the CPU time the kubelet and
+containerd spend over 30 s (what following the pods costs: the relist, status reports, lease and node status).
+
+Usage: bench/cri.py [--bin .build/release] [--pods 20] [--idle-pods 10,30]
 """
 import argparse, json, os, re, signal, statistics, subprocess, sys, tempfile, time
 
@@ -17,7 +20,7 @@ def main():
     p.add_argument("--bin", default=".build/release")
     p.add_argument("--kubelet", help="the kubelet binary (default BIN/kubelet)")
     p.add_argument("--pods", type=int, default=20)
-    p.add_argument("--rss-pods", type=int, default=10)
+    p.add_argument("--idle-pods", default="10,30")
     a = p.parse_args()
     if not any(n.endswith((".conf", ".conflist", ".json")) for n in (os.listdir("/etc/cni/net.d") if os.path.isdir("/etc/cni/net.d") else [])):
         sys.exit("no CNI config in /etc/cni/net.d: run `bootstrap init` (it writes 10-kubestrap-bridge.conflist) or write one")
@@ -49,6 +52,9 @@ def main():
                                env=env, capture_output=True, text=True)
             if r.stdout.startswith("containerd"): break
             time.sleep(0.2)
+        for _ in range(300):  # the ServiceAccount controller makes `default` a moment after start
+            if subprocess.run(["kubectl", "get", "serviceaccount", "default"], env=env, capture_output=True).returncode == 0: break
+            time.sleep(0.2)
         times = []
         for i in range(a.pods):
             name = f"bench-{i}"
@@ -73,7 +79,7 @@ def main():
                 if obj.get("status", {}).get("phase") == "Running" and cs and "running" in cs[0].get("state", {}):
                     times.append(time.monotonic() - t0); break
             watch.kill()
-        rss_pods = a.rss_pods
+        sizes = [int(n) for n in a.idle_pods.split(",") if n]
         subprocess.run(["kubectl", "delete", "pod", "--all", "--grace-period=0", "--force"], env=env, capture_output=True)
         for _ in range(600):
             r = subprocess.run(["ctr", "-n", "k8s.io", "c", "ls", "-q"], capture_output=True, text=True)
@@ -82,21 +88,32 @@ def main():
         def rss():
             for line in open(f"/proc/{kubelet.pid}/status"):
                 if line.startswith("VmRSS:"): return int(line.split()[1])
+        def cpu(pid):  # user + system seconds
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        containerd = int(subprocess.run(["pgrep", "-x", "containerd"], capture_output=True, text=True).stdout.split()[0])
         rss0 = rss()
-        for i in range(rss_pods):
-            subprocess.run(["kubectl", "run", f"rss-{i}", "--image=docker.io/library/busybox:1.36", "--", "/bin/sleep", "3600"],
-                           env=env, check=True, capture_output=True)
-        for _ in range(600):
-            r = subprocess.run(["kubectl", "get", "pods", "-o", "jsonpath={.items[*].status.phase}"], env=env, capture_output=True, text=True)
-            if r.stdout.split().count("Running") == rss_pods: break
-            time.sleep(0.5)
-        time.sleep(15)  # a few status syncs and probes of the runtime
-        rss1 = rss()
         times.sort()
         print(f"pods: {len(times)}  create->running  min {times[0]*1000:.0f} ms  median {statistics.median(times)*1000:.0f} ms  "
               f"p90 {times[int(len(times)*0.9)-1]*1000:.0f} ms  max {times[-1]*1000:.0f} ms")
-        print(f"kubelet RSS: {rss0/1024:.1f} MiB with 0 pods, {rss1/1024:.1f} MiB with {rss_pods} CRI pods "
-              f"({(rss1-rss0)/max(rss_pods,1):.0f} KiB per pod)")
+        print(f"kubelet RSS: {rss0/1024:.1f} MiB with 0 pods")
+        created = 0
+        for n in sizes:
+            while created < n:
+                subprocess.run(["kubectl", "run", f"idle-{created}", "--image=docker.io/library/busybox:1.36", "--", "/bin/sleep", "3600"],
+                               env=env, check=True, capture_output=True)
+                created += 1
+            for _ in range(1200):
+                r = subprocess.run(["kubectl", "get", "pods", "-o", "jsonpath={.items[*].status.phase}"], env=env, capture_output=True, text=True)
+                if r.stdout.split().count("Running") == n: break
+                time.sleep(0.5)
+            time.sleep(15)  # a few status syncs and relists after the last start
+            k0, c0 = cpu(kubelet.pid), cpu(containerd)
+            time.sleep(30)
+            k1, c1 = cpu(kubelet.pid), cpu(containerd)
+            r1 = rss()
+            print(f"{n} idle CRI pods: kubelet RSS {r1/1024:.1f} MiB ({(r1-rss0)/max(n,1):.0f} KiB per pod); CPU over 30 s: "
+                  f"kubelet {k1-k0:.2f} s, containerd {c1-c0:.2f} s")
         subprocess.run(["kubectl", "delete", "pod", "--all", "--grace-period=0", "--force"], env=env, capture_output=True)
         for _ in range(600):
             r = subprocess.run(["ctr", "-n", "k8s.io", "c", "ls", "-q"], capture_output=True, text=True)

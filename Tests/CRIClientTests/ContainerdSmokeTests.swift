@@ -36,12 +36,34 @@ import Glibc
         #expect(version.runtimeApiVersion == "v1")
         let status = try await runtime.status()
         #expect(status.status.conditions.contains { $0.type == "RuntimeReady" })
-        // Many calls on one connection: containerd's BDP pings must not make the client drop it. Under the whole suite
-        // a connection is now and then seen closed with the call unsent on both attempts; the cause is not found yet
-        // (issue 14's notes), so that failure is a known, intermittent issue here rather than a silent skip.
-        await withKnownIssue("containerd connections seen closed under the full suite (issue 14)", isIntermittent: true) {
-            for _ in 0..<300 { _ = try await runtime.version(.init(), timeout: .seconds(10)) }
+        // Many calls on one connection: containerd's BDP pings must not make the client drop it.
+        for _ in 0..<300 { _ = try await runtime.version(.init(), timeout: .seconds(10)) }
+        await connection.close()
+    }
+
+    /// containerd (grpc-go) answers a unary call as soon as its message is in, and resets the stream (RST_STREAM
+    /// NO_ERROR) when the client has not half-closed by then. A caller slow to resume between its writes (the full
+    /// suite keeps both cooperative threads busy) must still get its answer, not a closed stream taken for an unsent
+    /// call (issue 14). Tasks that spin in short slices stand in for the suite.
+    @Test(.enabled(if: ContainerdSmokeTests.available))
+    func callsSucceedWhileTheCooperativePoolIsBusy() async throws {
+        let connection = GRPCConnection(socketPath: Self.socket)
+        let runtime = RemoteRuntimeService(connection: connection)
+        let hogs = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            let slice = ContinuousClock.now + .milliseconds(2)
+                            while ContinuousClock.now < slice {}
+                            await Task.yield()
+                        }
+                    }
+                }
+            }
         }
+        defer { hogs.cancel() }
+        for _ in 0..<100 { _ = try await runtime.version(.init(), timeout: .seconds(10)) }
         await connection.close()
     }
 

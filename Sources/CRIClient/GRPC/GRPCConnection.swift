@@ -81,7 +81,7 @@ public actor GRPCConnection {
             throw status
         } catch {
             // A connection the server just closed (GOAWAY, runtime restart) refuses new streams: one retry on a new one.
-            connection = nil
+            dropConnection()
             return try await openStream(on: multiplexer())
         }
     }
@@ -106,13 +106,20 @@ public actor GRPCConnection {
         } catch let failure as NotSent {
             // The request never left this client (the connection was going away as the stream opened): gRPC's
             // transparent retry, on a new connection, is safe whatever the method.
-            connection = nil
+            dropConnection()
             do {
                 return try await attempt(method, payload, timeout: timeout, as: Response.self)
             } catch let again as NotSent {
                 throw GRPCStatus(code: .unavailable, message: "\(method): \(again.error) (first attempt: \(failure.error))")
             }
         }
+    }
+
+    /// Forgets the current connection for the next call, closing it: left open, each retry would keep a socket (and
+    /// the runtime's end of it) alive for nothing.
+    private func dropConnection() {
+        connection?.channel.close(promise: nil)
+        connection = nil
     }
 
     /// A call whose request was not written: safe to try again.
@@ -144,10 +151,14 @@ public actor GRPCConnection {
                 frame.writeInteger(UInt8(0))
                 frame.writeInteger(UInt32(truncatingIfNeeded: payload.count))
                 frame.writeBytes(payload)
+                // The whole request in one write, END_STREAM with it. containerd (grpc-go) answers a unary call once
+                // its message is in and resets the stream (RST_STREAM NO_ERROR) when the client has not half-closed
+                // by then: written part by part, a task slow to resume between the parts (the whole suite keeps the
+                // cooperative pool busy) found the stream closed at `.end`, the call answered, and took it for unsent.
+                // One write either hands over every part or fails before any left, so a failure here is still NotSent.
+                let request: [HTTPClientRequestPart] = [.head(head), .body(.byteBuffer(frame)), .end(nil)]
                 do {
-                    try await outbound.write(.head(head))
-                    try await outbound.write(.body(.byteBuffer(frame)))
-                    try await outbound.write(.end(nil))
+                    try await outbound.write(contentsOf: request)
                 } catch {
                     throw NotSent(error: error)
                 }

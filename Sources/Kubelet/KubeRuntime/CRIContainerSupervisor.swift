@@ -22,8 +22,8 @@ struct AdoptedContainer: Sendable {
 }
 
 /// Runs one container of a CRI pod through the runtime and keeps it running according to the pod's restart
-/// policy: image pull (policy, backoff), CreateContainer/StartContainer in the pod's sandbox, status relisted
-/// every second (upstream's PLEG period), restarts with CrashLoopBackOff, probes (exec through ExecSync), and
+/// policy: image pull (policy, backoff), CreateContainer/StartContainer in the pod's sandbox, status read again
+/// whenever the node's relist (`ContainerRelister`, upstream's PLEG) shows the container changed, restarts with CrashLoopBackOff, probes (exec through ExecSync), and
 /// StopContainer with the grace period.
 actor CRIContainerSupervisor {
     let container: Container

@@ -5,9 +5,25 @@ import CKubeletShims
 /// Watches one directory with inotify on a dedicated thread and reports that something changed.
 /// It reacts to the events that mean "a file is complete or gone" (close-after-write, moved in/out, deleted);
 /// a queue overflow also counts as a change, since the consumer re-lists the directory anyway.
-final class DirectoryWatcher: @unchecked Sendable {
-    private let inotifyFD: Int32
-    private let stopFD: Int32
+final class DirectoryWatcher: Sendable {
+    /// The inotify and stop descriptors, closed once both the watcher and its thread let go of them. The thread may
+    /// still be about to poll or read them when the watcher is released; closed then, their numbers could already be
+    /// another thread's socket or pipe, whose bytes the thread would read away.
+    private final class Descriptors: Sendable {
+        let inotify: Int32
+        let stop: Int32
+
+        init(inotify: Int32, stop: Int32) {
+            self.inotify = inotify
+            self.stop = stop
+        }
+
+        deinit {
+            close(inotify)
+            close(stop)
+        }
+    }
+    private let descriptors: Descriptors
 
     /// Starts watching; nil if the directory cannot be watched (for example, it does not exist yet).
     init?(path: String, onChange: @escaping @Sendable (String?) -> Void) {
@@ -18,10 +34,17 @@ final class DirectoryWatcher: @unchecked Sendable {
             close(fd)
             return nil
         }
+        // Without a way to stop the thread there is no watcher: the caller re-lists the directory periodically.
         let stop = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
-        inotifyFD = fd
-        stopFD = stop
+        guard stop >= 0 else {
+            close(fd)
+            return nil
+        }
+        let descriptors = Descriptors(inotify: fd, stop: stop)
+        self.descriptors = descriptors
         BlockingThread.start(name: "inotify") {
+            // The descriptors stay open until this thread is done with them.
+            defer { withExtendedLifetime(descriptors) {} }
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stop, events: Int16(POLLIN), revents: 0)]
             while true {
@@ -58,12 +81,10 @@ final class DirectoryWatcher: @unchecked Sendable {
 
     func stop() {
         var one: UInt64 = 1
-        _ = write(stopFD, &one, 8)
+        _ = write(descriptors.stop, &one, 8)
     }
 
     deinit {
         stop()
-        close(inotifyFD)
-        close(stopFD)
     }
 }
