@@ -2,6 +2,7 @@ import CKubeletShims
 import Glibc
 import KubeStreams
 import NIOCore
+import Synchronization
 
 /// A command started for `kubectl exec` in a host-process container: with the container's environment and working
 /// directory, in the container's mount namespace when it has its own, on a terminal for `tty`. Its streams are
@@ -12,8 +13,8 @@ struct HostExec {
     let input: RawConnection?
     let stdout: RawConnection?
     let stderr: RawConnection?
-    /// The terminal's master fd for resizes (owned by `input`'s channel through a dup; kept for TIOCSWINSZ).
-    let terminal: Int32?
+    /// The terminal's master fd for resizes (`input`'s channel owns a dup of it).
+    let terminal: TerminalResizer?
 
     struct Failure: Error, CustomStringConvertible { var description: String }
 
@@ -44,7 +45,7 @@ struct HostExec {
             guard rc == 0 else { close(master); throw failure(name, rc) }
             let resizeFD = dup(master)
             let channel = try await RawConnection.descriptor(inputOutput: master)
-            return HostExec(pid: pid, input: channel, stdout: nil, stderr: nil, terminal: resizeFD >= 0 ? resizeFD : nil)
+            return HostExec(pid: pid, input: channel, stdout: nil, stderr: nil, terminal: resizeFD >= 0 ? TerminalResizer(resizeFD) : nil)
         }
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         func closeAll() { for fd in inPipe + outPipe + errPipe where fd >= 0 { close(fd) } }
@@ -87,14 +88,34 @@ struct HostExec {
     }
 
     func resize(width: UInt16, height: UInt16) {
-        guard let terminal else { return }
-        _ = ks_set_window_size(terminal, width, height)
+        terminal?.resize(width: width, height: height)
     }
 
     /// Waits for the command to end; its exit code (128 + signal for a signal).
     func waitForExit() async -> Int32 {
         let status = await HostProcess(pid: pid, startTicks: 0, stdoutRead: -1, stderrRead: -1, isChild: true).waitForExit()
-        if let terminal { close(terminal) }
+        terminal?.close()
         return status.exitCode
+    }
+}
+
+/// A terminal's fd kept for TIOCSWINSZ, closed once when the command ends. A resize from the client can arrive after
+/// that; under the lock it finds the fd closed rather than a number another connection may have reused.
+final class TerminalResizer: Sendable {
+    private let fd: Mutex<Int32>
+
+    init(_ fd: Int32) { self.fd = Mutex(fd) }
+
+    func resize(width: UInt16, height: UInt16) {
+        fd.withLock { fd in
+            if fd >= 0 { _ = ks_set_window_size(fd, width, height) }
+        }
+    }
+
+    func close() {
+        fd.withLock { fd in
+            if fd >= 0 { Glibc.close(fd) }
+            fd = -1
+        }
     }
 }
