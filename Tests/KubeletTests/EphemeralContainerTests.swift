@@ -187,3 +187,42 @@ extension CRIRuntimeTests {
         for worker in workers { await worker.terminate(grace: 0) }
     }
 }
+
+extension CRIRuntimeTests {
+    /// upstream's SandboxChanged: a sandbox that stops being ready (its pause process killed) is replaced, and the
+    /// pod's containers start again in the new one as their restart policy says.
+    @Test func aSandboxThatDiesIsReplacedAndTheContainersStartAgainInIt() async throws {
+        let dir = try TempDir()
+        let fake = FakeRuntimeService()
+        let (events, continuation) = AsyncStream<PodEvent>.makeStream()
+        let cri = KubeGenericRuntime(runtime: fake, images: ImageManager(images: fake, logger: testLogger), runtimeName: "fakeruntime",
+                                     runtimeVersion: "0.1", endpoint: "unix:///fake.sock", relistPeriod: .milliseconds(50))
+        let pod = try Self.apiPod(containers: Self.sleeper)
+        let worker = CRIPodWorker(pod: pod, context: try context(dir, events: PodEventSink(continuation)), cri: cri)
+        await worker.start(adopting: nil)
+        #expect(await eventually { await worker.statuses().first?.state.isRunning == true })
+        let old = try #require(await fake.sandboxes.first)
+        await fake.killSandbox(old.key)
+
+        #expect(await eventually {
+            let s = await worker.statuses().first
+            return s?.state.isRunning == true && s?.restartCount == 1
+        })
+        let sandboxes = await fake.sandboxes
+        #expect(sandboxes.count == 1 && sandboxes[old.key] == nil, "the dead sandbox is removed")
+        let current = try #require(sandboxes.first)
+        #expect(current.value.config.metadata.attempt == 1)
+        let main = try #require(await fake.containers(named: "main").last)
+        #expect(main.sandboxID == current.key && main.status.state == .containerRunning)
+        #expect(await worker.podIPs() == [current.value.ip])
+        var iterator = events.makeAsyncIterator()
+        var reasons: [String] = []
+        while let event = await iterator.next() {
+            reasons.append(event.reason)
+            if event.reason == "SandboxChanged" { break }
+        }
+        #expect(reasons.last == "SandboxChanged")
+        await worker.terminate(grace: 0)
+        #expect(await fake.sandboxes.isEmpty)
+    }
+}

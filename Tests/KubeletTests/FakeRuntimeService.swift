@@ -29,6 +29,9 @@ actor FakeRuntimeService: RuntimeService, ImageService {
     }
     func count(_ call: String) -> Int { calls.filter { $0 == call }.count }
 
+    /// The sandbox's pause process dies: the sandbox is NotReady, its containers run on.
+    func killSandbox(_ id: String) { sandboxes[id]?.state = .sandboxNotready }
+
     /// The container ends as the runtime reports it (OOMKilled with 137, Completed with 0…).
     func exit(_ id: String, code: Int32, reason: String) {
         containers[id]?.status.state = .containerExited

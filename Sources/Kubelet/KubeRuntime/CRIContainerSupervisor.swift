@@ -353,6 +353,13 @@ actor CRIContainerSupervisor {
         }
     }
 
+    /// Stops the running container without ending supervision: the restart policy decides what follows (the pod's
+    /// sandbox went away and the container starts again in the next one).
+    func kill(grace: Double) async {
+        guard !stopping, let id = containerID, state.isRunning else { return }
+        await stopContainer(id, grace: grace)
+    }
+
     /// Stops supervising; the container keeps running for the next kubelet to find.
     func detach() {
         stopping = true

@@ -74,18 +74,7 @@ actor CRIPodWorker: PodWorking {
             logger.info("re-attached to the runtime's pod sandbox", metadata: ["podSandboxID": "\(adopted.id)"])
         } else {
             if let adopted { await removeSandbox(adopted.id) }
-            var attempt = adopted.map { $0.attempt + 1 } ?? 0
-            var delay = 1.0
-            while sandboxID == nil {
-                if Task.isCancelled || state != .syncing { return }
-                if await createSandbox(attempt: attempt) { break }
-                do { try await Task.sleep(for: .seconds(delay)) } catch { return }
-                delay = min(delay * 2, 30)
-                // A failed RunPodSandbox (the CNI config missing, say) can leave a sandbox behind holding its name:
-                // it goes, and the next try is the next attempt, as upstream's kubelet does.
-                await removeFailedSandboxes()
-                attempt += 1
-            }
+            guard await createSandboxRetrying(attempt: adopted.map { $0.attempt + 1 } ?? 0) else { return }
         }
         let info: @Sendable () async -> (id: String, config: Runtime_V1_PodSandboxConfig, ips: [String])? = { await self.sandboxInfo }
         // Init containers run only when no main container is being re-attached.
@@ -112,6 +101,62 @@ actor CRIPodWorker: PodWorking {
         adoptedContainers = containers
         containersStarted = true
         await startEphemeralContainers()
+        sandboxWatch = Task { await self.watchSandbox() }
+    }
+
+    /// Creates the pod's sandbox, trying again with backoff until it exists; false when the pod stops meanwhile.
+    private func createSandboxRetrying(attempt first: UInt32) async -> Bool {
+        var attempt = first
+        var delay = 1.0
+        while sandboxID == nil {
+            if Task.isCancelled || state != .syncing { return false }
+            if await createSandbox(attempt: attempt) { return true }
+            do { try await Task.sleep(for: .seconds(delay)) } catch { return false }
+            delay = min(delay * 2, 30)
+            // A failed RunPodSandbox (the CNI config missing, say) can leave a sandbox behind holding its name:
+            // it goes, and the next try is the next attempt, as upstream's kubelet does.
+            await removeFailedSandboxes()
+            attempt += 1
+        }
+        return true
+    }
+
+    private var sandboxWatch: Task<Void, Never>?
+
+    /// upstream's computePodActions when the sandbox is no longer ready (its pause process killed, `crictl stopp`):
+    /// the pod's containers are stopped and start again, as their restart policy says, in a new sandbox.
+    private func watchSandbox() async {
+        while state == .syncing, !Task.isCancelled, let id = sandboxID {
+            await cri.relister.waitForSandboxChange(of: id, from: .sandboxReady)
+            if Task.isCancelled || state != .syncing { return }
+            var request = Runtime_V1_PodSandboxStatusRequest()
+            request.podSandboxID = id
+            do {
+                if try await cri.runtime.podSandboxStatus(request, timeout: .seconds(30)).status.state == .sandboxReady { continue }
+            } catch let status as GRPCStatus where status.code == .notFound {
+                // Removed behind the kubelet's back: a new one, as for one that stopped.
+            } catch {
+                continue   // The runtime does not answer: nothing is known about the sandbox yet.
+            }
+            await recreateSandbox(replacing: id)
+        }
+    }
+
+    private func recreateSandbox(replacing id: String) async {
+        logger.info("No ready sandbox for pod can be found. Need to start a new one", metadata: ["podSandboxID": "\(id)"])
+        event("Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
+        let attempt = sandboxConfig.metadata.attempt + 1
+        // Until the new sandbox exists the supervisors wait for it (their containers show ContainerCreating).
+        sandboxID = nil
+        ips = []
+        let grace = Double(pod.pod.spec.terminationGracePeriodSeconds ?? 30)
+        await withTaskGroup(of: Void.self) { group in
+            for supervisor in supervisors + ephemeralSupervisors {
+                group.addTask { await supervisor.kill(grace: grace) }
+            }
+        }
+        await removeSandbox(id)
+        _ = await createSandboxRetrying(attempt: attempt)
     }
 
     /// The pod as the API has it now: of a running pod's spec only its ephemeral containers may change
@@ -197,6 +242,8 @@ actor CRIPodWorker: PodWorking {
         state = .terminating
         task?.cancel()
         _ = await task?.value
+        sandboxWatch?.cancel()
+        _ = await sandboxWatch?.value
         let period = grace ?? Double(pod.pod.spec.terminationGracePeriodSeconds ?? 30)
         logger.info("Killing pod", metadata: ["uid": "\(pod.uid)", "gracePeriod": "\(Int(period))"])
         await withTaskGroup(of: Void.self) { group in
@@ -211,6 +258,7 @@ actor CRIPodWorker: PodWorking {
 
     func detach() async {
         task?.cancel()
+        sandboxWatch?.cancel()
         for supervisor in initSupervisors + supervisors + ephemeralSupervisors { await supervisor.detach() }
     }
 
