@@ -133,8 +133,9 @@ public actor Kubelet {
         logCollector.sweep(activeUIDs: Set(workers.keys).union(terminating), now: Date().timeIntervalSince1970)
         // Once every source has been read, volumes left by pods that are gone can go.
         if apiSynced || context.api == nil {
+            // Pods waiting for the runtime keep their volumes: their containers may still run, to be re-attached.
             await context.volumes.cleanUpOrphans(active: Set(workers.keys).union(terminating).union(pendingAdoption.keys)
-                .union(pendingSandboxes.keys))
+                .union(pendingSandboxes.keys).union(waitingForRuntime))
         }
     }
 
@@ -228,9 +229,13 @@ public actor Kubelet {
         if cri == nil {
             do {
                 let connected = try await KubeGenericRuntime.connect(endpoint: endpoint, logger: logger)
-                cri = connected
-                let found = await KubeRuntimeRelist.sandboxes(connected.runtime, logger: logger)
+                let found: [String: AdoptedSandbox]
+                do { found = try await KubeRuntimeRelist.sandboxes(connected.runtime, logger: logger) } catch {
+                    throw RuntimeUnavailable(description: "listing the pod sandboxes of the container runtime at \(endpoint) failed: \(error)")
+                }
+                // What runs is known before any sync may use the runtime: a pod is re-attached, never started twice.
                 for (uid, sandbox) in found where workers[uid] == nil { pendingSandboxes[uid] = sandbox }
+                cri = connected
                 if runtimeFailures > 0 { logger.info("the container runtime answers; starting the pods that waited for it") }
                 runtimeFailures = 0
                 changed.yield()

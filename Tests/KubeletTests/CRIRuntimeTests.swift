@@ -139,7 +139,7 @@ import Testing
         await first.start(adopting: nil)
         #expect(await eventually { await first.statuses().first?.state.isRunning == true })
         await first.detach()
-        let found = await KubeRuntimeRelist.sandboxes(fake, logger: testLogger)
+        let found = try await KubeRuntimeRelist.sandboxes(fake, logger: testLogger)
         let adopted = try #require(found[pod.uid])
         #expect(adopted.containers["main"]?.running == true)
         let second = CRIPodWorker(pod: pod, context: try context(dir), cri: runtime(fake))

@@ -95,7 +95,7 @@ extension CRIRuntimeTests {
         #expect(await eventually { await first.ephemeralStatuses().first?.state.isTerminated == true })
         await first.detach()
 
-        let adopted = try #require(await KubeRuntimeRelist.sandboxes(fake, logger: testLogger)[pod.uid])
+        let adopted = try #require(try await KubeRuntimeRelist.sandboxes(fake, logger: testLogger)[pod.uid])
         let second = CRIPodWorker(pod: pod, context: try context(dir), cri: runtime(fake))
         await second.start(adopting: adopted)
         #expect(await eventually {
@@ -223,6 +223,46 @@ extension CRIRuntimeTests {
         }
         #expect(reasons.last == "SandboxChanged")
         await worker.terminate(grace: 0)
+        #expect(await fake.sandboxes.isEmpty)
+    }
+}
+
+extension CRIRuntimeTests {
+    @Test func aPodThatNeverRestartsGetsNoNewSandbox() async throws {
+        let dir = try TempDir()
+        let fake = FakeRuntimeService()
+        let cri = KubeGenericRuntime(runtime: fake, images: ImageManager(images: fake, logger: testLogger), runtimeName: "fakeruntime",
+                                     runtimeVersion: "0.1", endpoint: "unix:///fake.sock", relistPeriod: .milliseconds(50))
+        var pod = try Self.apiPod(containers: Self.sleeper)
+        pod.pod.spec.restartPolicy = "Never"
+        let worker = CRIPodWorker(pod: pod, context: try context(dir), cri: cri)
+        await worker.start(adopting: nil)
+        #expect(await eventually { await worker.statuses().first?.state.isRunning == true })
+        let old = try #require(await fake.sandboxes.first)
+        await fake.killSandbox(old.key)
+        #expect(await eventually { await worker.statuses().first?.state.isTerminated == true })
+        // Stopped once, not replaced: the watch of the sandbox ended with it.
+        #expect(await fake.count("RunPodSandbox") == 1)
+        #expect(await fake.count("StopContainer") == 1)
+        await worker.terminate(grace: 0)
+    }
+
+    /// Deleting a pod whose init container still runs stops it, rather than waiting for it to finish.
+    @Test func aPodIsDeletedWhileItsInitContainerRuns() async throws {
+        let dir = try TempDir()
+        let fake = FakeRuntimeService()
+        let json: JSONValue = ["apiVersion": "v1", "kind": "Pod",
+                               "metadata": ["name": "init", "namespace": "default", "uid": "uid-init"],
+                               "spec": ["nodeName": "n1", "restartPolicy": "Always",
+                                        "initContainers": [["name": "setup", "image": "busybox:1.36", "command": ["sleep", "3600"]]],
+                                        "containers": Self.sleeper]]
+        let worker = CRIPodWorker(pod: try APIServerPodSource.kubeletPod(json).get(), context: try context(dir), cri: runtime(fake))
+        await worker.start(adopting: nil)
+        #expect(await eventually { await worker.initStatuses().first?.state.isRunning == true })
+        let terminated = Task { await worker.terminate(grace: 1) }
+        #expect(await eventually { await worker.state == .terminated })
+        await terminated.value
+        #expect(await fake.containers(named: "main").isEmpty, "the containers never started")
         #expect(await fake.sandboxes.isEmpty)
     }
 }

@@ -84,6 +84,7 @@ extension ResourceHandler {
             default:
                 var message = "a container name must be specified for pod \(podName), choose one of: [\(containers.joined(separator: " "))]"
                 if !initContainers.isEmpty { message += " or one of the init containers: [\(initContainers.joined(separator: " "))]" }
+                if !ephemeral.isEmpty { message += " or one of the ephemeral containers: [\(ephemeral.joined(separator: " "))]" }
                 throw StatusError.badRequest(message)
             }
         }

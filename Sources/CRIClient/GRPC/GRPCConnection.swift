@@ -35,10 +35,10 @@ public actor GRPCConnection {
         return nil
     }
 
-    private func multiplexer() async throws -> Multiplexer {
-        if let connection, connection.channel.isActive { return connection.multiplexer }
+    private func multiplexer() async throws -> (any Channel, Multiplexer) {
+        if let connection, connection.channel.isActive { return connection }
         connection = nil
-        if let connecting { return try await connecting.value.1 }
+        if let connecting { return try await connecting.value }
         let path = socketPath
         let lastError = lastConnectionError
         let task = Task { () throws -> (any Channel, Multiplexer) in
@@ -68,21 +68,21 @@ public actor GRPCConnection {
         do {
             let made = try await task.value
             connection = made
-            return made.1
+            return made
         } catch {
             throw GRPCStatus(code: .unavailable, message: "connection error: desc = \"transport: Error while dialing: dial unix \(path): \(error)\"")
         }
     }
 
-    private func openStream() async throws -> Stream {
+    private func openStream() async throws -> (Stream, any Channel) {
+        let (channel, multiplexer) = try await multiplexer()
         do {
-            return try await openStream(on: multiplexer())
-        } catch let status as GRPCStatus {
-            throw status
+            return (try await openStream(on: multiplexer), channel)
         } catch {
             // A connection the server just closed (GOAWAY, runtime restart) refuses new streams: one retry on a new one.
-            dropConnection()
-            return try await openStream(on: multiplexer())
+            drop(channel)
+            let (next, nextMultiplexer) = try await self.multiplexer()
+            return (try await openStream(on: nextMultiplexer), next)
         }
     }
 
@@ -105,8 +105,7 @@ public actor GRPCConnection {
             return try await attempt(method, payload, timeout: timeout, as: Response.self)
         } catch let failure as NotSent {
             // The request never left this client (the connection was going away as the stream opened): gRPC's
-            // transparent retry, on a new connection, is safe whatever the method.
-            dropConnection()
+            // transparent retry, on a new connection, is safe whatever the method (`attempt` dropped the old one).
             do {
                 return try await attempt(method, payload, timeout: timeout, as: Response.self)
             } catch let again as NotSent {
@@ -115,11 +114,33 @@ public actor GRPCConnection {
         }
     }
 
-    /// Forgets the current connection for the next call, closing it: left open, each retry would keep a socket (and
-    /// the runtime's end of it) alive for nothing.
-    private func dropConnection() {
-        connection?.channel.close(promise: nil)
-        connection = nil
+    /// Calls under way on each connection, by channel.
+    private var openStreams: [ObjectIdentifier: Int] = [:]
+    /// Connections no new call uses, closed when their last call ends.
+    private var draining: [ObjectIdentifier: any Channel] = [:]
+
+    /// No new call goes on this connection; it closes once its calls under way have ended. Left open, each retry
+    /// would keep a socket (and the runtime's end of it) alive for nothing; closed at once, it would fail calls
+    /// other tasks have on it. Only the connection that failed is dropped, never a newer one another call made.
+    private func drop(_ channel: any Channel) {
+        if connection?.channel === channel { connection = nil }
+        let id = ObjectIdentifier(channel)
+        if openStreams[id, default: 0] == 0 {
+            channel.close(promise: nil)
+        } else {
+            draining[id] = channel
+        }
+    }
+
+    private func began(on channel: any Channel) {
+        openStreams[ObjectIdentifier(channel), default: 0] += 1
+    }
+
+    private func ended(on channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        let left = openStreams[id, default: 1] - 1
+        openStreams[id] = left > 0 ? left : nil
+        if left <= 0, let closing = draining.removeValue(forKey: id) { closing.close(promise: nil) }
     }
 
     /// A call whose request was not written: safe to try again.
@@ -129,7 +150,9 @@ public actor GRPCConnection {
 
     private func attempt<Response: ProtoMessage>(_ method: String, _ payload: [UInt8], timeout: Duration,
                                                  as: Response.Type) async throws -> Response {
-        let stream = try await openStream()
+        let (stream, channel) = try await openStream()
+        began(on: channel)
+        defer { ended(on: channel) }
         let seconds = max(1, Int64(timeout.components.seconds))
         var headers = HTTPHeaders([
             ("host", "localhost"), ("content-type", "application/grpc"), ("te", "trailers"),
@@ -192,6 +215,7 @@ public actor GRPCConnection {
             throw error
         } catch let error as NotSent {
             if timedOut.withLockedValue({ $0 }) { throw GRPCStatus(code: .deadlineExceeded, message: "context deadline exceeded") }
+            drop(channel)
             throw error
         } catch {
             if timedOut.withLockedValue({ $0 }) {

@@ -357,6 +357,9 @@ actor CRIContainerSupervisor {
     /// sandbox went away and the container starts again in the next one).
     func kill(grace: Double) async {
         guard !stopping, let id = containerID, state.isRunning else { return }
+        // A probe failing during the grace period would stop it a second time.
+        probes?.cancel()
+        probes = nil
         await stopContainer(id, grace: grace)
     }
 

@@ -139,17 +139,27 @@ actor CRIPodWorker: PodWorking {
                 continue   // The runtime does not answer: nothing is known about the sandbox yet.
             }
             await recreateSandbox(replacing: id)
+            // A pod that never restarts keeps its dead sandbox until it is deleted: nothing more to watch.
+            if pod.restartPolicy == "Never" { return }
         }
     }
 
     private func recreateSandbox(replacing id: String) async {
         logger.info("No ready sandbox for pod can be found. Need to start a new one", metadata: ["podSandboxID": "\(id)"])
         event("Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
+        let grace = Double(pod.pod.spec.terminationGracePeriodSeconds ?? 30)
+        // upstream's computePodActions: a pod that never restarts gets no new sandbox once its containers have run;
+        // they are stopped and the pod ends.
+        if pod.restartPolicy == "Never" {
+            await withTaskGroup(of: Void.self) { group in
+                for supervisor in supervisors + ephemeralSupervisors { group.addTask { await supervisor.kill(grace: grace) } }
+            }
+            return
+        }
         let attempt = sandboxConfig.metadata.attempt + 1
         // Until the new sandbox exists the supervisors wait for it (their containers show ContainerCreating).
         sandboxID = nil
         ips = []
-        let grace = Double(pod.pod.spec.terminationGracePeriodSeconds ?? 30)
         await withTaskGroup(of: Void.self) { group in
             for supervisor in supervisors + ephemeralSupervisors {
                 group.addTask { await supervisor.kill(grace: grace) }
@@ -171,9 +181,10 @@ actor CRIPodWorker: PodWorking {
     }
 
     private func startEphemeralContainers() async {
-        let running = Set(ephemeralSupervisors.map(\.container.name))
         let info: @Sendable () async -> (id: String, config: Runtime_V1_PodSandboxConfig, ips: [String])? = { await self.sandboxInfo }
-        for ephemeral in ephemeralContainers where !running.contains(ephemeral.container.name) {
+        for ephemeral in ephemeralContainers {
+            // Looked at for each one: an update may have started some while this waited on the previous start.
+            if ephemeralSupervisors.contains(where: { $0.container.name == ephemeral.container.name }) { continue }
             if Task.isCancelled || state != .syncing { return }
             let supervisor = CRIContainerSupervisor(container: ephemeral.container, pod: pod, context: context, cri: cri,
                                                     role: .ephemeral(target: ephemeral.targetContainerName), sandbox: info,
@@ -240,12 +251,16 @@ actor CRIPodWorker: PodWorking {
     func terminate(grace: Double?) async {
         guard state == .syncing else { return }
         state = .terminating
+        let period = grace ?? Double(pod.pod.spec.terminationGracePeriodSeconds ?? 30)
+        logger.info("Killing pod", metadata: ["uid": "\(pod.uid)", "gracePeriod": "\(Int(period))"])
         task?.cancel()
+        // The start may be waiting for an init container to finish, which cancelling it does not end: stopped first.
+        await withTaskGroup(of: Void.self) { group in
+            for supervisor in initSupervisors { group.addTask { await supervisor.stop(grace: period) } }
+        }
         _ = await task?.value
         sandboxWatch?.cancel()
         _ = await sandboxWatch?.value
-        let period = grace ?? Double(pod.pod.spec.terminationGracePeriodSeconds ?? 30)
-        logger.info("Killing pod", metadata: ["uid": "\(pod.uid)", "gracePeriod": "\(Int(period))"])
         await withTaskGroup(of: Void.self) { group in
             for supervisor in initSupervisors + supervisors + ephemeralSupervisors {
                 group.addTask { await supervisor.stop(grace: period) }

@@ -10,16 +10,10 @@ extension ResourceType {
 /// What the kubelet finds in the runtime when it starts: its pods' sandboxes (by the `io.kubernetes.pod.uid`
 /// label) with their newest container of each name, so running pods are re-attached instead of restarted.
 enum KubeRuntimeRelist {
-    static func sandboxes(_ runtime: any RuntimeService, logger: Logger) async -> [String: AdoptedSandbox] {
-        let sandboxes: [Runtime_V1_PodSandbox]
-        let containers: [Runtime_V1_Container]
-        do {
-            sandboxes = try await runtime.listPodSandbox(.init(), timeout: .seconds(60)).items
-            containers = try await runtime.listContainers(.init(), timeout: .seconds(60)).containers
-        } catch {
-            logger.error("listing the runtime's pod sandboxes failed; pods will get new sandboxes: \(error)")
-            return [:]
-        }
+    /// Throws when the runtime cannot be listed: starting pods without knowing what runs would start them twice.
+    static func sandboxes(_ runtime: any RuntimeService, logger: Logger) async throws -> [String: AdoptedSandbox] {
+        let sandboxes = try await runtime.listPodSandbox(.init(), timeout: .seconds(60)).items
+        let containers = try await runtime.listContainers(.init(), timeout: .seconds(60)).containers
         var out: [String: AdoptedSandbox] = [:]
         var created: [String: Int64] = [:]
         for sandbox in sandboxes {
