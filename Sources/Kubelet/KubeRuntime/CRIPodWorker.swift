@@ -64,7 +64,7 @@ actor CRIPodWorker: PodWorking {
 
     private func run(adopting adopted: AdoptedSandbox?) async {
         logger.info("SyncPod: starting pod in the container runtime", metadata: ["uid": "\(pod.uid)", "runtime": "\(cri.runtimeName)"])
-        guard await context.mountVolumes(of: pod, logger: logger, isSyncing: { await self.state == .syncing }) else { return }
+        guard await context.mountVolumes(of: pod, logger: logger, isSyncing: { await self.isSyncing }) else { return }
         var containers: [String: AdoptedContainer] = [:]
         if let adopted, adopted.ready {
             sandboxID = adopted.id
@@ -85,7 +85,7 @@ actor CRIPodWorker: PodWorking {
                 initSupervisors.append(supervisor)
                 await supervisor.start(adopting: containers[container.name])
                 let status = await supervisor.waitUntilDone()
-                if Task.isCancelled || state != .syncing { return }
+                if Task.isCancelled || !isSyncing { return }
                 if status != .exited(0) {
                     logger.error("init container failed and the restart policy is Never; the pod will not start",
                                  metadata: ["container": "\(container.name)"])
@@ -101,7 +101,7 @@ actor CRIPodWorker: PodWorking {
         adoptedContainers = containers
         containersStarted = true
         await startEphemeralContainers()
-        sandboxWatch = Task { await self.watchSandbox() }
+        if isSyncing { sandboxWatch = Task { await self.watchSandbox() } }
     }
 
     /// Creates the pod's sandbox, trying again with backoff until it exists; false when the pod stops meanwhile.
@@ -109,7 +109,7 @@ actor CRIPodWorker: PodWorking {
         var attempt = first
         var delay = 1.0
         while sandboxID == nil {
-            if Task.isCancelled || state != .syncing { return false }
+            if Task.isCancelled || !isSyncing { return false }
             if await createSandbox(attempt: attempt) { return true }
             do { try await Task.sleep(for: .seconds(delay)) } catch { return false }
             delay = min(delay * 2, 30)
@@ -126,9 +126,9 @@ actor CRIPodWorker: PodWorking {
     /// upstream's computePodActions when the sandbox is no longer ready (its pause process killed, `crictl stopp`):
     /// the pod's containers are stopped and start again, as their restart policy says, in a new sandbox.
     private func watchSandbox() async {
-        while state == .syncing, !Task.isCancelled, let id = sandboxID {
+        while isSyncing, !Task.isCancelled, let id = sandboxID {
             await cri.relister.waitForSandboxChange(of: id, from: .sandboxReady)
-            if Task.isCancelled || state != .syncing { return }
+            if Task.isCancelled || !isSyncing { return }
             var request = Runtime_V1_PodSandboxStatusRequest()
             request.podSandboxID = id
             do {
@@ -165,6 +165,8 @@ actor CRIPodWorker: PodWorking {
                 group.addTask { await supervisor.kill(grace: grace) }
             }
         }
+        // A kubelet going away meanwhile leaves the rest to its successor.
+        guard isSyncing else { return }
         await removeSandbox(id)
         _ = await createSandboxRetrying(attempt: attempt)
     }
@@ -172,7 +174,7 @@ actor CRIPodWorker: PodWorking {
     /// The pod as the API has it now: of a running pod's spec only its ephemeral containers may change
     /// (`pods/ephemeralcontainers`), and new ones are started; existing ones are never changed or removed.
     func update(_ latest: KubeletPod) async {
-        guard latest.uid == pod.uid, state == .syncing else { return }
+        guard latest.uid == pod.uid, isSyncing else { return }
         let known = Set(ephemeralContainers.map(\.container.name))
         let added = (latest.pod.spec.ephemeralContainers ?? []).filter { !known.contains($0.container.name) }
         guard !added.isEmpty else { return }
@@ -185,7 +187,7 @@ actor CRIPodWorker: PodWorking {
         for ephemeral in ephemeralContainers {
             // Looked at for each one: an update may have started some while this waited on the previous start.
             if ephemeralSupervisors.contains(where: { $0.container.name == ephemeral.container.name }) { continue }
-            if Task.isCancelled || state != .syncing { return }
+            if Task.isCancelled || !isSyncing { return }
             let supervisor = CRIContainerSupervisor(container: ephemeral.container, pod: pod, context: context, cri: cri,
                                                     role: .ephemeral(target: ephemeral.targetContainerName), sandbox: info,
                                                     runningContainerID: { await self.runningContainerID(named: $0) })
@@ -271,7 +273,12 @@ actor CRIPodWorker: PodWorking {
         state = .terminated
     }
 
+    /// Syncing and not detached: a detached worker starts nothing more (its successor, in a new kubelet, will).
+    private var isSyncing: Bool { state == .syncing && !detached }
+    private var detached = false
+
     func detach() async {
+        detached = true
         task?.cancel()
         sandboxWatch?.cancel()
         for supervisor in initSupervisors + supervisors + ephemeralSupervisors { await supervisor.detach() }
