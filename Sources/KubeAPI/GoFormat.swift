@@ -26,4 +26,10 @@ public enum GoFormat {
         }
         return out + "\""
     }
+
+    /// `key="value"` lines in key order, values quoted as %q: upstream's fieldpath.FormatMap, which the downward API
+    /// uses for `metadata.labels` and `metadata.annotations` (in files and environment variables alike).
+    public static func formatMap(_ map: [String: String]) -> String {
+        map.keys.sorted().map { "\($0)=\(quoted(map[$0] ?? ""))" }.joined(separator: "\n")
+    }
 }

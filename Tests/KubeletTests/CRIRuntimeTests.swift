@@ -10,9 +10,9 @@ import Testing
         try StaticPodParser.parse(path: "/etc/kubernetes/manifests/p.yaml", text: yaml, nodeName: node).0
     }
 
-    func runtime(_ fake: FakeRuntimeService) -> KubeGenericRuntime {
+    func runtime(_ fake: FakeRuntimeService, relistPeriod: Duration = .seconds(1)) -> KubeGenericRuntime {
         KubeGenericRuntime(runtime: fake, images: ImageManager(images: fake, logger: testLogger), runtimeName: "fakeruntime",
-                           runtimeVersion: "0.1", endpoint: "unix:///fake.sock")
+                           runtimeVersion: "0.1", endpoint: "unix:///fake.sock", relistPeriod: relistPeriod)
     }
 
     func context(_ dir: borrowing TempDir, events: PodEventSink? = nil) throws -> RuntimeContext {

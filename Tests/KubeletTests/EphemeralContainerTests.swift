@@ -165,8 +165,7 @@ extension CRIRuntimeTests {
     @Test func oneRelistFollowsEveryContainerAndAnExitIsSeenThroughIt() async throws {
         let dir = try TempDir()
         let fake = FakeRuntimeService()
-        let cri = KubeGenericRuntime(runtime: fake, images: ImageManager(images: fake, logger: testLogger), runtimeName: "fakeruntime",
-                                     runtimeVersion: "0.1", endpoint: "unix:///fake.sock", relistPeriod: .milliseconds(50))
+        let cri = runtime(fake, relistPeriod: .milliseconds(50))
         let context = try context(dir)
         var workers: [CRIPodWorker] = []
         for i in 0..<5 {
@@ -195,8 +194,7 @@ extension CRIRuntimeTests {
         let dir = try TempDir()
         let fake = FakeRuntimeService()
         let (events, continuation) = AsyncStream<PodEvent>.makeStream()
-        let cri = KubeGenericRuntime(runtime: fake, images: ImageManager(images: fake, logger: testLogger), runtimeName: "fakeruntime",
-                                     runtimeVersion: "0.1", endpoint: "unix:///fake.sock", relistPeriod: .milliseconds(50))
+        let cri = runtime(fake, relistPeriod: .milliseconds(50))
         let pod = try Self.apiPod(containers: Self.sleeper)
         let worker = CRIPodWorker(pod: pod, context: try context(dir, events: PodEventSink(continuation)), cri: cri)
         await worker.start(adopting: nil)
@@ -231,8 +229,7 @@ extension CRIRuntimeTests {
     @Test func aPodThatNeverRestartsGetsNoNewSandbox() async throws {
         let dir = try TempDir()
         let fake = FakeRuntimeService()
-        let cri = KubeGenericRuntime(runtime: fake, images: ImageManager(images: fake, logger: testLogger), runtimeName: "fakeruntime",
-                                     runtimeVersion: "0.1", endpoint: "unix:///fake.sock", relistPeriod: .milliseconds(50))
+        let cri = runtime(fake, relistPeriod: .milliseconds(50))
         var pod = try Self.apiPod(containers: Self.sleeper)
         pod.pod.spec.restartPolicy = "Never"
         let worker = CRIPodWorker(pod: pod, context: try context(dir), cri: cri)

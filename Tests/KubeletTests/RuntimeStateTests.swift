@@ -68,8 +68,7 @@ import Testing
 
         // The runtime answers: the pod that waited starts in it.
         let fake = FakeRuntimeService()
-        await kubelet.use(runtime: KubeGenericRuntime(runtime: fake, images: ImageManager(images: fake, logger: testLogger),
-                                                      runtimeName: "fakeruntime", runtimeVersion: "0.1", endpoint: "unix:///fake.sock"))
+        await kubelet.use(runtime: CRIRuntimeTests().runtime(fake))
         await kubelet.updateRuntimeUp()
         #expect(await kubelet.runtimeProblem == nil)
         await kubelet.sync([web, host])

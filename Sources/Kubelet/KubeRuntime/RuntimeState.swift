@@ -17,10 +17,10 @@ struct RuntimeState: Sendable, Equatable {
     /// check to count as a sync.
     mutating func record(_ status: Runtime_V1_RuntimeStatus, at now: Date) {
         let network = status.conditions.first { $0.type == "NetworkReady" }
-        networkError = network?.status == true ? nil : "container runtime network not ready: \(Self.describe(network, "NetworkReady"))"
+        networkError = network?.status == true ? nil : "container runtime network not ready: \(Self.describe(network))"
         let runtime = status.conditions.first { $0.type == "RuntimeReady" }
         guard runtime?.status == true else {
-            runtimeError = "container runtime not ready: \(Self.describe(runtime, "RuntimeReady"))"
+            runtimeError = "container runtime not ready: \(Self.describe(runtime))"
             return
         }
         runtimeError = nil
@@ -28,7 +28,7 @@ struct RuntimeState: Sendable, Equatable {
     }
 
     /// Go's `%v` of a *RuntimeCondition: `Type=bool reason:… message:…`, or `<nil>` when the runtime sent none.
-    static func describe(_ condition: Runtime_V1_RuntimeCondition?, _ type: String) -> String {
+    static func describe(_ condition: Runtime_V1_RuntimeCondition?) -> String {
         guard let c = condition else { return "<nil>" }
         return "\(c.type)=\(c.status) reason:\(c.reason) message:\(c.message)"
     }

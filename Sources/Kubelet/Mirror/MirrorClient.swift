@@ -74,8 +74,7 @@ actor MirrorClient {
             guard let mirror = current else { continue }
             mirrors[pod.uid] = (pod.namespace, pod.name, mirror.metaUID)
             var t = transitions[pod.uid] ?? [:]
-            let status = PodStatusBuilder.build(.init(pod: pod, initStatuses: snapshot.initStatuses, statuses: snapshot.statuses,
-                                                      startTime: snapshot.startTime, hostIP: hostIP, podIPs: snapshot.podIPs), transitions: &t)
+            let status = PodStatusBuilder.build(.init(snapshot, hostIP: hostIP), transitions: &t)
             transitions[pod.uid] = t
             if lastStatus[pod.uid] != status || mirror["status"]?["phase"] == nil {
                 _ = try await client.patch(.pods, namespace: pod.namespace, name: pod.name, type: .merge, body: ["status": status],

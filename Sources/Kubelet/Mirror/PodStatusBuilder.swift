@@ -5,22 +5,6 @@ import KubeJSON
 /// core/v1 PodStatus as upstream's kubelet computes it for a running static pod (host network: pod IP = host IP).
 enum PodStatusBuilder {
     struct Input {
-        init(pod: KubeletPod, initStatuses: [ContainerStatusSnapshot], statuses: [ContainerStatusSnapshot], startTime: Date,
-             hostIP: String, podIPs: [String] = [], ephemeralStatuses: [ContainerStatusSnapshot] = []) {
-            self.pod = pod
-            self.initStatuses = initStatuses
-            self.statuses = statuses
-            self.startTime = startTime
-            self.hostIP = hostIP
-            self.podIPs = podIPs
-            self.ephemeralStatuses = ephemeralStatuses
-        }
-
-        init(_ snapshot: PodSnapshot, hostIP: String) {
-            self.init(pod: snapshot.pod, initStatuses: snapshot.initStatuses, statuses: snapshot.statuses, startTime: snapshot.startTime,
-                      hostIP: hostIP, podIPs: snapshot.podIPs, ephemeralStatuses: snapshot.ephemeralStatuses)
-        }
-
         var pod: KubeletPod
         var initStatuses: [ContainerStatusSnapshot]
         var statuses: [ContainerStatusSnapshot]
@@ -139,4 +123,12 @@ enum PodStatusBuilder {
 
 extension ContainerState {
     var isTerminated: Bool { if case .terminated = self { return true }; return false }
+}
+
+extension PodStatusBuilder.Input {
+    /// A running pod's status input from the kubelet's snapshot.
+    init(_ snapshot: PodSnapshot, hostIP: String) {
+        self.init(pod: snapshot.pod, initStatuses: snapshot.initStatuses, statuses: snapshot.statuses, startTime: snapshot.startTime,
+                  hostIP: hostIP, podIPs: snapshot.podIPs, ephemeralStatuses: snapshot.ephemeralStatuses)
+    }
 }

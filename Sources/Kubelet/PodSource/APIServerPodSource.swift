@@ -100,15 +100,10 @@ struct APIServerPodSource: Sendable {
     /// Why a pod cannot run as host processes: a container without a command has only its image's entrypoint,
     /// which a host process does not have. The container runtime runs such a pod.
     static func hostProcessRejection(_ kpod: KubeletPod) -> PodRejection? {
-        let pod = kpod.pod
-        for (i, container) in ((pod.spec.initContainers ?? []) + pod.spec.containers).enumerated() where !container.hasCommandLine {
-            let isInit = i < (pod.spec.initContainers?.count ?? 0)
-            let index = isInit ? i : i - (pod.spec.initContainers?.count ?? 0)
-            return PodRejection(
-                reason: "CreateContainerConfigError", container: container.name,
-                message: "spec.\(isInit ? "initContainers" : "containers")[\(index)]: command or args is required: this pod runs as host processes (runtimeClassName host-process, or the kubelet has no --container-runtime-endpoint), which have no image (\(container.image ?? "none")) entrypoint to fall back on")
-        }
-        return nil
+        guard let (field, container) = kpod.pod.spec.containersWithoutCommandLine.first else { return nil }
+        return PodRejection(
+            reason: "CreateContainerConfigError", container: container.name,
+            message: "\(field): command or args is required: this pod runs as host processes (runtimeClassName host-process, or the kubelet has no --container-runtime-endpoint), which have no image (\(container.image ?? "none")) entrypoint to fall back on")
     }
 }
 

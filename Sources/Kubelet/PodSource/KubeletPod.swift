@@ -87,10 +87,8 @@ public enum StaticPodParser {
         pod.spec.tolerations = tolerations
 
         var problems = PodValidation.validate(pod).map(\.description)
-        for (i, container) in ((pod.spec.initContainers ?? []) + pod.spec.containers).enumerated() where !container.hasCommandLine {
-            let isInit = i < (pod.spec.initContainers?.count ?? 0)
-            let index = isInit ? i : i - (pod.spec.initContainers?.count ?? 0)
-            problems.append("spec.\(isInit ? "initContainers" : "containers")[\(index)].command: Required value: Kubestrap runs containers as host processes and has no image entrypoint to fall back on (args alone are run as the command line, as for an image without ENTRYPOINT)")
+        for (field, _) in pod.spec.containersWithoutCommandLine {
+            problems.append("\(field).command: Required value: Kubestrap runs containers as host processes and has no image entrypoint to fall back on (args alone are run as the command line, as for an image without ENTRYPOINT)")
         }
         if !problems.isEmpty {
             throw ManifestError(path: path, reason: "invalid pod: " + problems.joined(separator: "; "))
@@ -112,4 +110,13 @@ public enum StaticPodParser {
 extension Container {
     /// What a host process can run: `command` + `args`, or `args` alone as an image without ENTRYPOINT would run them.
     var hasCommandLine: Bool { !(command ?? []).isEmpty || !(args ?? []).isEmpty }
+}
+
+extension PodSpec {
+    /// The init containers and containers a host process cannot run, with their field paths (`spec.containers[1]`).
+    var containersWithoutCommandLine: [(field: String, container: Container)] {
+        let initial = (initContainers ?? []).enumerated().map { ("spec.initContainers[\($0.offset)]", $0.element) }
+        let regular = containers.enumerated().map { ("spec.containers[\($0.offset)]", $0.element) }
+        return (initial + regular).filter { !$0.1.hasCommandLine }
+    }
 }

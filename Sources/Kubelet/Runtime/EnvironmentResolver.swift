@@ -124,31 +124,13 @@ extension ContainerEnvironment {
         case "status.hostIPs": return hostIP
         case "status.podIP": return ips.first ?? ""
         case "status.podIPs": return ips.joined(separator: ",")
-        case "metadata.labels": return formatMap(pod.pod.metadata.labels ?? [:])
-        case "metadata.annotations": return formatMap(pod.pod.metadata.annotations ?? [:])
+        case "metadata.labels": return GoFormat.formatMap(pod.pod.metadata.labels ?? [:])
+        case "metadata.annotations": return GoFormat.formatMap(pod.pod.metadata.annotations ?? [:])
         default:
             if let value = mapEntry(fieldPath, pod: pod) { return value }
             if fieldPath.hasPrefix("metadata.labels['") || fieldPath.hasPrefix("metadata.annotations['") { return "" }
             throw ContainerConfigError("unsupported fieldPath: \(fieldPath)")
         }
-    }
-
-    /// `key="value"` lines sorted by key, as the downward API writes a whole map.
-    static func formatMap(_ map: [String: String]) -> String {
-        map.keys.sorted().map { key in
-            let value = map[key] ?? ""
-            var quoted = "\""
-            for c in value.unicodeScalars {
-                switch c {
-                case "\"": quoted += "\\\""
-                case "\\": quoted += "\\\\"
-                case "\n": quoted += "\\n"
-                case "\t": quoted += "\\t"
-                default: quoted.unicodeScalars.append(c)
-                }
-            }
-            return "\(key)=\(quoted)\""
-        }.joined(separator: "\n")
     }
 
     /// apimachinery's IsEnvVarName: `[-._a-zA-Z][-._a-zA-Z0-9]*`.

@@ -90,8 +90,8 @@ enum VolumeContent {
         case "metadata.name": return pod.name
         case "metadata.namespace": return pod.namespace
         case "metadata.uid": return pod.uid
-        case "metadata.labels": return formatMap(meta.labels ?? [:])
-        case "metadata.annotations": return formatMap(meta.annotations ?? [:])
+        case "metadata.labels": return GoFormat.formatMap(meta.labels ?? [:])
+        case "metadata.annotations": return GoFormat.formatMap(meta.annotations ?? [:])
         default:
             if let value = ContainerEnvironment.mapEntry(field, pod: pod) { return value }
             if field.hasPrefix("metadata.labels['") || field.hasPrefix("metadata.annotations['") { return "" }
@@ -114,9 +114,5 @@ enum VolumeContent {
         }
     }
 
-    /// `key="value"` lines in key order, values quoted as Go's %q (upstream's fieldpath.FormatMap).
-    static func formatMap(_ map: [String: String]) -> String {
-        map.keys.sorted().map { "\($0)=\(GoFormat.quoted(map[$0] ?? ""))" }.joined(separator: "\n")
-    }
 
 }
